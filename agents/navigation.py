@@ -1,0 +1,126 @@
+"""Walkable floor as an occupancy grid, with shortest paths on it."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from scenes.store import Store
+
+
+class NoPathError(RuntimeError):
+    pass
+
+
+class NavGrid:
+    """Occupancy grid of the floor.
+
+    cell: grid pitch [m]; clearance: how far a body's centre stays from fixtures and walls [m]
+    (a body radius plus a margin). ``free``: (ny, nx) bool, True where a centre may stand.
+    Door openings in the front wall are free down to the wall line, so people can walk in.
+    """
+
+    def __init__(self, store: Store, cell: float = 0.2, clearance: float = 0.3) -> None:
+        self.store = store
+        self.cell = cell
+        self.clearance = clearance
+        x0, y0, x1, y1 = store.bounds
+        self.origin = np.array([x0, y0])
+        self.nx = int(np.ceil((x1 - x0) / cell))
+        self.ny = int(np.ceil((y1 - y0) / cell))
+        cx = x0 + (np.arange(self.nx) + 0.5) * cell
+        cy = y0 + (np.arange(self.ny) + 0.5) * cell
+        gx, gy = np.meshgrid(cx, cy, indexing="xy")
+        free = np.ones((self.ny, self.nx), dtype=bool)
+        lo, hi = store.fixture_boxes()
+        for a, b in zip(lo, hi, strict=True):
+            free &= ~((gx > a[0] - clearance) & (gx < b[0] + clearance)
+                      & (gy > a[1] - clearance) & (gy < b[1] + clearance))
+        wall = 0.25
+        free &= (gx > x0 + wall) & (gx < x1 - wall) & (gy < y1 - wall)
+        in_door = np.zeros_like(free)
+        for d0, d1 in (store.entrance_gate, store.exit_gate):
+            in_door |= (gx > d0 + wall) & (gx < d1 - wall)
+        free &= (gy > y0 + wall) | in_door
+        self.free = free
+        self._graph = self._build_graph()
+
+    def _build_graph(self):
+        ny, nx = self.free.shape
+        idx = np.arange(ny * nx).reshape(ny, nx)
+        f = self.free.ravel()
+        rows, cols, w = [], [], []
+        for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+            j0, j1 = max(0, -dx), nx - max(0, dx)
+            a = idx[0:ny - dy, j0:j1].ravel()
+            b = idx[dy:ny, j0 + dx:j1 + dx].ravel()
+            ok = f[a] & f[b]
+            if dx and dy:  # no corner cutting past a blocked cell
+                ok &= f[idx[dy:ny, j0:j1].ravel()] & f[idx[0:ny - dy, j0 + dx:j1 + dx].ravel()]
+            rows.append(a[ok])
+            cols.append(b[ok])
+            w.append(np.full(int(ok.sum()), np.hypot(dx, dy) * self.cell))
+        n = ny * nx
+        return coo_matrix((np.concatenate(w), (np.concatenate(rows), np.concatenate(cols))),
+                          shape=(n, n)).tocsr()
+
+    def to_cell(self, xy: np.ndarray) -> tuple[int, int]:
+        j, i = np.floor((np.asarray(xy) - self.origin) / self.cell).astype(int)
+        return int(np.clip(i, 0, self.ny - 1)), int(np.clip(j, 0, self.nx - 1))
+
+    def is_free(self, xy: np.ndarray) -> np.ndarray:
+        """(m,) bool for points (m, 2) [m]."""
+        xy = np.atleast_2d(xy)
+        jj = np.floor((xy[:, 0] - self.origin[0]) / self.cell).astype(int)
+        ii = np.floor((xy[:, 1] - self.origin[1]) / self.cell).astype(int)
+        inside = (ii >= 0) & (ii < self.ny) & (jj >= 0) & (jj < self.nx)
+        out = np.zeros(xy.shape[0], dtype=bool)
+        out[inside] = self.free[ii[inside], jj[inside]]
+        return out
+
+    def nearest_free(self, xy: np.ndarray) -> np.ndarray:
+        i, j = self.to_cell(xy)
+        if self.free[i, j]:
+            return np.asarray(xy, dtype=np.float64)
+        fi, fj = np.nonzero(self.free)
+        k = np.argmin((fi - i) ** 2 + (fj - j) ** 2)
+        return self.origin + (np.array([fj[k], fi[k]]) + 0.5) * self.cell
+
+    def _center(self, node: int) -> np.ndarray:
+        i, j = divmod(node, self.nx)
+        return self.origin + (np.array([j, i]) + 0.5) * self.cell
+
+    def _los(self, a: np.ndarray, b: np.ndarray) -> bool:
+        n = int(np.ceil(np.linalg.norm(b - a) / (self.cell * 0.25))) + 1
+        pts = a[None] + np.linspace(0, 1, n)[:, None] * (b - a)[None]
+        return bool(self.is_free(pts).all())
+
+    def route(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+        """Waypoints [m] from ``a`` to ``b`` on free floor (excluding ``a``, ending at ``b``)."""
+        a = self.nearest_free(a)
+        b = self.nearest_free(b)
+        if self._los(a, b):
+            return [b]
+        ia, ja = self.to_cell(a)
+        ib, jb = self.to_cell(b)
+        s, g = ia * self.nx + ja, ib * self.nx + jb
+        _d, pred = dijkstra(self._graph, directed=False, indices=s, return_predecessors=True)
+        if pred[g] < 0 and g != s:
+            raise NoPathError(f"no walkable path from {a.round(2)} to {b.round(2)}")
+        nodes = [g]
+        while nodes[-1] != s:
+            nodes.append(int(pred[nodes[-1]]))
+        pts = [a] + [self._center(n) for n in reversed(nodes[1:-1])] + [b]
+        # string pulling: keep a point only when the straight line past it is blocked
+        out: list[np.ndarray] = []
+        cur = pts[0]
+        k = 1
+        while k < len(pts):
+            far = k
+            while far + 1 < len(pts) and self._los(cur, pts[far + 1]):
+                far += 1
+            out.append(pts[far])
+            cur = pts[far]
+            k = far + 1
+        return out

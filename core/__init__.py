@@ -1,0 +1,6 @@
+"""Tracking and billing core.
+
+Sees only sensor records (:mod:`core.records`) and the store knowledge a real deployment
+has (:mod:`core.knowledge`). Imports nothing from ``scenes``, ``twin``, ``agents`` or
+``experiments``; a test enforces it.
+"""

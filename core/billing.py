@@ -1,0 +1,200 @@
+"""From shelf events to items, carts and receipts.
+
+:func:`infer_items` turns a :class:`~core.shelf.ShelfEvent` into a signed quantity of the
+sku the planogram puts on that plate, with a confidence; :class:`Carts` accumulates those
+per account (after the event has been attributed to a shopper elsewhere) and issues
+:class:`~core.records.Receipt`.
+
+Confidence model of :func:`infer_items`. For a candidate quantity ``n`` (units taken,
+signed) the expected change is ``-n * mass`` and its spread is
+``s_n**2 = sigma_g**2 + (mass_tolerance * mass)**2 * max(|n|, 1)`` -- the event's
+measurement uncertainty plus a per-unit packaging tolerance (5 % of the catalogue mass by
+default). With a flat prior over the rounded quantity ``q`` and its neighbours ``q - 1``
+and ``q + 1`` (0 included: "nothing happened"), the confidence is the Gaussian posterior
+of ``q``, times a goodness-of-fit factor ``exp(-0.5 * max(0, |z| - 3)**2)`` with
+``z = (delta_g + q * mass) / s_q``, so a change that fits no whole number of units (another
+sku put on the plate, a shopper leaning on the shelf) gets a low confidence even when ``q``
+is the best of three bad options.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from core.knowledge import Catalogue, Plates
+from core.records import ProductLine, Receipt
+from core.shelf import ShelfEvent
+
+
+@dataclass(frozen=True)
+class ItemGuess:
+    """What one shelf event means for the cart.
+
+    sku_index: row of the catalogue.
+    quantity: signed units; +n = n units taken from the shelf (into the cart),
+        -n = n units put back.
+    confidence: [0, 1] how well ``delta_g`` fits ``quantity * mass`` given ``sigma_g``.
+    """
+
+    sku_index: int
+    quantity: int
+    confidence: float
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"ItemGuess.confidence must be in [0, 1], got {self.confidence!r}")
+
+
+def _round_half_away(x: float) -> int:
+    return int(math.copysign(math.floor(abs(x) + 0.5), x))
+
+
+def infer_items(
+    event: ShelfEvent,
+    plates: Plates,
+    catalogue: Catalogue,
+    *,
+    mass_tolerance: float = 0.05,
+) -> ItemGuess | None:
+    """The planogram sku of ``event.plate`` and how many units moved (module doc).
+
+    event: a settled change of load [g] with its 1-sigma uncertainty [g].
+    plates: the store's plates (``plate`` ids and planogram ``sku_index``).
+    catalogue: ``mass_g`` [g] per sku.
+    mass_tolerance: per-unit packaging tolerance as a fraction of the mass [-], in [0, 1).
+    Returns None when the change rounds to zero units. Raises KeyError for an unknown
+    plate and ValueError for a non-positive catalogue mass.
+    """
+    if not 0.0 <= mass_tolerance < 1.0:
+        raise ValueError(f"mass_tolerance must be in [0, 1), got {mass_tolerance!r}")
+    rows = np.flatnonzero(np.asarray(plates.plate) == event.plate)
+    if rows.size == 0:
+        raise KeyError(f"plate {event.plate} is not in the store's plates")
+    sku = int(plates.sku_index[rows[0]])
+    mass = float(catalogue.mass_g[sku])
+    if not mass > 0:
+        raise ValueError(f"catalogue mass_g of sku index {sku} must be > 0 [g], got {mass!r}")
+    q = _round_half_away(-event.delta_g / mass)
+    if q == 0:
+        return None
+    sig2 = float(event.sigma_g) ** 2
+    tol2 = (mass_tolerance * mass) ** 2
+
+    def loglik(n: int) -> tuple[float, float]:
+        s2 = sig2 + tol2 * max(abs(n), 1)
+        z = (event.delta_g + n * mass) / math.sqrt(s2)
+        return -0.5 * z * z - 0.5 * math.log(s2), z
+
+    lls = [loglik(n)[0] for n in (q - 1, q, q + 1)]
+    top = max(lls)
+    post = math.exp(lls[1] - top) / sum(math.exp(v - top) for v in lls)
+    z = abs(loglik(q)[1])
+    fit = math.exp(-0.5 * max(0.0, z - 3.0) ** 2)
+    return ItemGuess(sku_index=sku, quantity=q, confidence=float(min(1.0, max(0.0, post * fit))))
+
+
+@dataclass
+class _Cart:
+    qty: dict[int, int] = field(default_factory=dict)
+    confidence: float = 1.0
+    flagged: bool = False
+    log: list[tuple[float, int, int, float]] = field(default_factory=list)
+
+
+class Carts:
+    """Per-account virtual carts.
+
+    ``add`` accumulates signed quantities per sku; a cart never goes below 0 of a sku: the
+    part of a put-back that is not in the cart is ignored, multiplies the cart's
+    confidence by ``unmatched_putback_factor`` and flags the receipt for review. The
+    receipt's confidence is the product of the confidences of all guesses added for the
+    account and of their attribution confidences.
+
+    unmatched_putback_factor: confidence factor for a put-back with no matching unit in
+        the cart [-], in [0, 1].
+    """
+
+    def __init__(self, unmatched_putback_factor: float = 0.5) -> None:
+        if not 0.0 <= unmatched_putback_factor <= 1.0:
+            raise ValueError(
+                "Carts.unmatched_putback_factor must be in [0, 1], "
+                f"got {unmatched_putback_factor!r}"
+            )
+        self._factor = float(unmatched_putback_factor)
+        self._carts: dict[int, _Cart] = {}
+
+    @property
+    def accounts(self) -> tuple[int, ...]:
+        """Accounts with a cart, in first-seen order."""
+        return tuple(self._carts)
+
+    def add(
+        self,
+        account: int,
+        guess: ItemGuess,
+        t: float,
+        attribution_confidence: float = 1.0,
+    ) -> None:
+        """Apply one guess to ``account``'s cart.
+
+        t: event time [s] (kept in the cart's log). attribution_confidence: [0, 1] belief
+        that this account made the event.
+        """
+        if not 0.0 <= attribution_confidence <= 1.0:
+            raise ValueError(
+                f"attribution_confidence must be in [0, 1], got {attribution_confidence!r}"
+            )
+        cart = self._carts.setdefault(int(account), _Cart())
+        have = cart.qty.get(guess.sku_index, 0)
+        new = have + guess.quantity
+        cart.confidence *= guess.confidence * attribution_confidence
+        if new < 0:
+            cart.confidence *= self._factor
+            cart.flagged = True
+            new = 0
+        if new:
+            cart.qty[guess.sku_index] = new
+        else:
+            cart.qty.pop(guess.sku_index, None)
+        cart.log.append((float(t), guess.sku_index, guess.quantity, guess.confidence))
+
+    def quantities(self, account: int) -> dict[int, int]:
+        """Copy of the cart: catalogue row -> units (> 0). Empty for an unknown account."""
+        cart = self._carts.get(int(account))
+        return dict(cart.qty) if cart else {}
+
+    def remove(self, account: int) -> None:
+        """Forget an account's cart (after its receipt went out). No-op when unknown."""
+        self._carts.pop(int(account), None)
+
+    def receipt(
+        self,
+        account: int,
+        t: float,
+        catalogue: Catalogue,
+        review_threshold: float = 0.9,
+    ) -> Receipt:
+        """The receipt for ``account`` issued at ``t`` [s]; the cart is left as it is.
+
+        Products are sorted by sku; total = sum(quantity * price_cents) [cents];
+        review = confidence < review_threshold or a put-back did not match the cart.
+        """
+        cart = self._carts.get(int(account), _Cart())
+        lines = sorted(
+            (str(catalogue.sku[i]), n, int(catalogue.price_cents[i]))
+            for i, n in cart.qty.items()
+            if n > 0
+        )
+        total = sum(n * price for _, n, price in lines)
+        conf = float(min(1.0, max(0.0, cart.confidence)))
+        return Receipt(
+            account=int(account),
+            products=tuple(ProductLine(sku=s, quantity=int(n)) for s, n, _ in lines),
+            total=int(total),
+            confidence=conf,
+            review=bool(conf < review_threshold or cart.flagged),
+            t_issued=float(t),
+        )

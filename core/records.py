@@ -1,0 +1,146 @@
+"""Sensor records: the only data that crosses the wall into the core.
+
+Every record is a frozen batch of arrays with a timestamp. The twin produces them, the
+recorder writes them to Parquet with the same fields, and the core consumes them in time
+order. Nothing here refers to simulator state or ground truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+def _ro(a: np.ndarray) -> np.ndarray:
+    a = np.ascontiguousarray(a)
+    a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True)
+class CameraFrame:
+    """Floor-plane detections of people from all cameras at one camera tick.
+
+    frame: camera tick index (int), shared by all cameras (synchronised shutters).
+    t: capture time [s].
+    camera: (n,) int32 id of the camera that made each detection.
+    xy: (n, 2) float64 estimated foot point on the floor [m], store frame.
+    conf: (n,) float32 detector confidence in [0, 1].
+    """
+
+    frame: int
+    t: float
+    camera: np.ndarray
+    xy: np.ndarray
+    conf: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "camera", _ro(np.asarray(self.camera, dtype=np.int32)))
+        object.__setattr__(self, "xy", _ro(np.asarray(self.xy, dtype=np.float64).reshape(-1, 2)))
+        object.__setattr__(self, "conf", _ro(np.asarray(self.conf, dtype=np.float32)))
+        n = self.camera.shape[0]
+        if self.xy.shape[0] != n or self.conf.shape[0] != n:
+            raise ValueError("CameraFrame: camera, xy and conf must have the same length")
+
+    def __len__(self) -> int:
+        return int(self.camera.shape[0])
+
+
+@dataclass(frozen=True)
+class PlateSamples:
+    """One message from every shelf plate: ``k`` consecutive load-cell samples each.
+
+    t: (k,) float64 sample times [s] (uniform at ``plate_hz``).
+    plate: (p,) int32 plate ids.
+    grams: (p, k) float32 readings [g], absolute, with noise, drift and quantisation.
+    """
+
+    t: np.ndarray
+    plate: np.ndarray
+    grams: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "t", _ro(np.asarray(self.t, dtype=np.float64)))
+        object.__setattr__(self, "plate", _ro(np.asarray(self.plate, dtype=np.int32)))
+        g = np.asarray(self.grams, dtype=np.float32)
+        if g.ndim != 2 or g.shape != (self.plate.shape[0], self.t.shape[0]):
+            raise ValueError("PlateSamples: grams must have shape (len(plate), len(t))")
+        object.__setattr__(self, "grams", _ro(g))
+
+
+@dataclass(frozen=True)
+class GateCheckIns:
+    """Accounts checked in at the entrance gate (app QR scan) during one tick.
+
+    t: (n,) float64 scan times [s].
+    gate: (n,) int32 gate id.
+    account: (n,) int64 account id (what the app reports; a group shares one).
+    """
+
+    t: np.ndarray
+    gate: np.ndarray
+    account: np.ndarray
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "t", _ro(np.asarray(self.t, dtype=np.float64)))
+        object.__setattr__(self, "gate", _ro(np.asarray(self.gate, dtype=np.int32)))
+        object.__setattr__(self, "account", _ro(np.asarray(self.account, dtype=np.int64)))
+
+    def __len__(self) -> int:
+        return int(self.t.shape[0])
+
+
+@dataclass(frozen=True)
+class SensorBatch:
+    """Everything the store's sensors produced in one tick ending at ``t`` [s]."""
+
+    t: float
+    frames: tuple[CameraFrame, ...] = ()
+    plates: tuple[PlateSamples, ...] = ()
+    gate: tuple[GateCheckIns, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProductLine:
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the store charges one account.
+
+    total: [cents]. confidence: [0, 1] belief that every line is right.
+    review: True when a human should look before the charge goes out.
+    """
+
+    account: int
+    products: tuple[ProductLine, ...]
+    total: int
+    confidence: float
+    review: bool
+    t_issued: float = 0.0
+    track_ids: tuple[int, ...] = field(default_factory=tuple)
+
+    def to_json(self) -> dict:
+        return {
+            "account": int(self.account),
+            "products": [{"sku": p.sku, "quantity": int(p.quantity)} for p in self.products],
+            "total": int(self.total),
+            "confidence": round(float(self.confidence), 6),
+            "review": bool(self.review),
+        }
+
+
+@dataclass(frozen=True)
+class Tracks:
+    """Confirmed track positions at one camera frame.
+
+    track_id: (n,) int64; xy: (n, 2) float64 [m].
+    """
+
+    frame: int
+    t: float
+    track_id: np.ndarray
+    xy: np.ndarray

@@ -1,0 +1,1 @@
+"""Experiments: scoring against ground truth, sweeps, results and reports."""

@@ -1,0 +1,241 @@
+"""One run: a store, a sampled crowd, the twin's sensors, a core, and the scores.
+
+``run(RunConfig(...), out=...)`` wires the layers together, drives the clock, feeds every
+sensor batch to the core (and to the recorder), keeps ground truth on the side, and scores.
+Randomness: one ``SeedSequence(seed)`` spawned into independent streams for the crowd, the
+cameras and the plates, so the same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from agents.crowd import Crowd, ShopperConfig
+from core.protocol import Core
+from core.records import Receipt
+from core.store_core import StoreCore
+from experiments.knowledge import store_knowledge
+from experiments.scoring import score_billing, score_tracking
+from scenes.presets import load_preset
+from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
+from twin.sensors import EntryGate, LoadCellModel, PlateSensors
+from twin.sim import Clock, Simulation
+from twin.streams import StreamRecorder
+from twin.world import World
+
+
+class RunConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    store: str = "kiosk"
+    minutes: float = 10.0           # simulated time [min]
+    shoppers: float = 15.0          # target shoppers in store (steady crowd)
+    seed: int = 0
+    camera_spacing_m: float = 2.5   # ceiling grid pitch [m]
+    dead_cameras: tuple[int, ...] = ()
+    dead_plates: tuple[int, ...] = ()
+    record_streams: bool = True
+    unscored_tail_s: float = 10.0   # shoppers leaving in the last seconds are not scored
+    clock: Clock = field(default_factory=Clock)
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.minutes, (int, float)) and 0 < self.minutes <= 24 * 60):
+            raise RunConfigError(f"minutes must be in (0, 1440], got {self.minutes}")
+        if not (isinstance(self.shoppers, (int, float)) and 0 <= self.shoppers <= 10_000):
+            raise RunConfigError(f"shoppers must be in [0, 10000], got {self.shoppers}")
+        if not self.camera_spacing_m > 0:
+            raise RunConfigError(f"camera_spacing_m must be > 0, got {self.camera_spacing_m}")
+        if not 0 <= self.seed < 2**63:
+            raise RunConfigError(f"seed must be in [0, 2^63), got {self.seed}")
+
+
+@dataclass
+class RunResult:
+    metrics: dict
+    timing: dict
+    receipts: list[Receipt]
+    truth: dict[int, dict[str, int]]
+
+
+def _receipts_json(receipts: list[Receipt]) -> dict:
+    return {"receipts": [r.to_json() for r in sorted(receipts, key=lambda r: r.account)]}
+
+
+def _dump(path: Path, obj) -> None:
+    path.write_text(json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
+
+
+def run(config: RunConfig, out: str | Path | None = None, core: Core | None = None,
+        progress: bool = False) -> RunResult:
+    """Simulate ``config.minutes`` of the store and score the core's receipts and tracks."""
+    t_wall0 = time.perf_counter()
+    store = load_preset(config.store)
+    ss = np.random.SeedSequence(config.seed)
+    rng_crowd, rng_cam, rng_plate = (np.random.default_rng(s) for s in ss.spawn(3))
+    clock = config.clock
+    cams = ceiling_grid(store, spacing=config.camera_spacing_m)
+    loadcell = LoadCellModel(plate_hz=clock.plate_hz)
+    n_cams = len(cams.camera)
+    n_plates = len(store.bins)
+    for name, ids, n in (("dead_cameras", config.dead_cameras, n_cams),
+                         ("dead_plates", config.dead_plates, n_plates)):
+        bad = [i for i in ids if not 0 <= i < n]
+        if bad:
+            raise RunConfigError(f"{name}: ids {bad} out of range [0, {n - 1}]")
+    dead_c = np.zeros(n_cams, dtype=bool)
+    dead_c[list(config.dead_cameras)] = True
+    dead_p = np.zeros(n_plates, dtype=bool)
+    dead_p[list(config.dead_plates)] = True
+    world = World(store)
+    duration = config.minutes * 60.0
+    crowd = Crowd(store, ShopperConfig(shoppers_in_store=config.shoppers), rng_crowd,
+                  arrivals_until_s=duration)
+    sim = Simulation(world, crowd, CameraSystem(store, cams, DetectionModel(), rng_cam, dead_c),
+                     PlateSensors(n_plates, loadcell, rng_plate, dead_p), EntryGate(), clock)
+    core = core if core is not None else StoreCore()
+    knowledge = store_knowledge(store, cams, clock, loadcell)
+    t0 = time.perf_counter()
+    core.start(knowledge)
+    core_s = time.perf_counter() - t0
+    recorder = StreamRecorder(clock.plate_hz) if config.record_streams else None
+    receipts: list[Receipt] = []
+    gt_rows: list[tuple[np.ndarray, ...]] = []
+    hy_rows: list[tuple[np.ndarray, ...]] = []
+    detections = plate_samples = 0
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=int(duration), unit="sim s", desc=f"{config.store} seed {config.seed}",
+                   leave=False)
+    last = 0
+    for tick in sim.run(duration):
+        b = tick.batch
+        for f in b.frames:
+            detections += len(f)
+        for p in b.plates:
+            plate_samples += p.grams.size
+        if recorder is not None:
+            recorder.add(b)
+        t1 = time.perf_counter()
+        tracks, issued = core.step(b)
+        core_s += time.perf_counter() - t1
+        receipts.extend(issued)
+        if tick.frame >= 0:
+            gt_rows.append((np.full(tick.people_id.size, tick.frame), np.full(tick.people_id.size, b.t),
+                            tick.people_id, tick.people_xy))
+        for tr in tracks:
+            hy_rows.append((np.full(tr.track_id.size, tr.frame), np.full(tr.track_id.size, tr.t),
+                            tr.track_id, tr.xy))
+        if bar is not None and int(b.t) > last:
+            bar.update(int(b.t) - last)
+            last = int(b.t)
+    t1 = time.perf_counter()
+    receipts.extend(core.finish(duration))
+    core_s += time.perf_counter() - t1
+    if bar is not None:
+        bar.close()
+    world.close()
+    sim_wall = time.perf_counter() - t_wall0
+
+    # -- scoring (ground truth only from here on) -------------------------------------------
+    truth_all = crowd.truth_receipts()
+    scored = {a: r for a, r in truth_all.items()
+              if crowd.exited[a] <= duration - config.unscored_tail_s}
+    unscored = set(crowd.carts) - set(scored)
+    issued = {r.account: {p.sku: p.quantity for p in r.products} for r in receipts
+              if r.account not in unscored}
+    review = {r.account: r.review for r in receipts if r.account not in unscored}
+    billing = score_billing(scored, issued, store.catalogue.prices(), review)
+
+    def cat(rows, k):
+        return np.concatenate([r[k] for r in rows]) if rows else np.zeros(0)
+
+    gt = [cat(gt_rows, k) for k in range(4)]
+    hy = [cat(hy_rows, k) for k in range(4)]
+    gt_xy = gt[3].reshape(-1, 2)
+    hy_xy = hy[3].reshape(-1, 2)
+    tracking = score_tracking(gt[0].astype(np.int64), gt[2].astype(np.int64), gt_xy,
+                              hy[0].astype(np.int64), hy[2].astype(np.int64), hy_xy,
+                              threshold_m=1.0)
+    n_enter = sum(1 for e in crowd.truth if e.action == "enter")
+    exits = {e.account: e.t for e in crowd.truth if e.action == "exit"}
+    latencies = [r.t_issued - exits[r.account] for r in receipts if r.account in exits]
+    stats = getattr(core, "stats", None)
+    metrics = {
+        "run": {
+            "store": config.store, "minutes": config.minutes, "shoppers": config.shoppers,
+            "seed": config.seed, "cameras": n_cams, "dead_cameras": len(config.dead_cameras),
+            "plates": n_plates, "dead_plates": len(config.dead_plates),
+            "skus": len(store.catalogue), "area_sqft": round(store.area_sqft),
+        },
+        "crowd": {
+            "entered": n_enter, "exited": len(crowd.exited), "scored_receipts": len(scored),
+            "picks": sum(e.quantity for e in crowd.truth if e.action == "pick"),
+            "put_backs": sum(e.quantity for e in crowd.truth if e.action == "put_back"),
+            "mean_in_store": round(float(np.mean([len(np.unique(r[2])) for r in gt_rows]))
+                                   if gt_rows else 0.0, 3),
+        },
+        "billing": billing.as_dict(),
+        "tracking": tracking.as_dict(),
+        "core": {
+            "detections": detections, "plate_samples": plate_samples,
+            "receipts": len(receipts),
+            "shelf_events": getattr(stats, "shelf_events", None),
+            "unattributed_events": getattr(stats, "unattributed_events", None),
+            "receipt_latency_s_mean": round(float(np.mean(latencies)), 4) if latencies else None,
+        },
+    }
+    wall = time.perf_counter() - t_wall0
+    timing = {
+        "wall_s": round(wall, 3),
+        "sim_s": duration,
+        "real_time_factor": round(duration / sim_wall, 2),
+        "core_s": round(core_s, 3),
+        "core_detections_per_s": round(detections / core_s) if core_s > 0 else None,
+        "core_plate_samples_per_s": round(plate_samples / core_s) if core_s > 0 else None,
+        "core_real_time_factor": round(duration / core_s, 1) if core_s > 0 else None,
+    }
+    result = RunResult(metrics, timing, receipts, scored)
+    if out is not None:
+        out = Path(out)
+        (out / "ground_truth").mkdir(parents=True, exist_ok=True)
+        _dump(out / "receipts.json", _receipts_json(receipts))
+        _dump(out / "ground_truth" / "receipts.json", {"receipts": [
+            {"account": a, "products": [{"sku": s, "quantity": q} for s, q in r.items()],
+             "total": int(sum(store.catalogue.price_cents[store.catalogue.index()[s]] * q
+                              for s, q in r.items()))}
+            for a, r in scored.items()]})
+        _dump(out / "metrics.json", metrics)
+        _dump(out / "timing.json", timing)
+        _dump(out / "config.json", {k: v for k, v in asdict(config).items()})
+        pq.write_table(pa.table({"frame": gt[0].astype(np.int64), "t": gt[1].astype(np.float64),
+                                 "shopper_id": gt[2].astype(np.int64),
+                                 "x": gt_xy[:, 0], "y": gt_xy[:, 1]}),
+                       out / "ground_truth" / "tracks.parquet", compression="zstd")
+        ev = crowd.truth
+        pq.write_table(pa.table({
+            "t": pa.array([e.t for e in ev], pa.float64()),
+            "shopper_id": pa.array([e.shopper for e in ev], pa.int64()),
+            "account": pa.array([e.account for e in ev], pa.int64()),
+            "action": pa.array([e.action for e in ev], pa.string()),
+            "bin": pa.array([e.bin for e in ev], pa.int32()),
+            "sku": pa.array([e.sku for e in ev], pa.string()),
+            "quantity": pa.array([e.quantity for e in ev], pa.int32()),
+        }), out / "ground_truth" / "events.parquet", compression="zstd")
+        pq.write_table(pa.table({"frame": hy[0].astype(np.int64), "t": hy[1].astype(np.float64),
+                                 "track_id": hy[2].astype(np.int64),
+                                 "x": hy_xy[:, 0], "y": hy_xy[:, 1]}),
+                       out / "tracks.parquet", compression="zstd")
+        if recorder is not None:
+            recorder.write(out / "streams")
+    return result

@@ -1,0 +1,106 @@
+"""The clock and the simulation loop.
+
+One base tick per plate sample (``plate_hz``). Each tick: the population acts (at
+``policy_hz``), the world steps, every plate is sampled, and at ``camera_hz`` the cameras
+see the people. The loop yields one :class:`Tick` per base tick with the sensor batch (what
+the core may see) and, separately, the people's true positions (ground truth, for scoring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from core.records import SensorBatch
+from twin.cameras import CameraSystem
+from twin.sensors import EntryGate, PlateSensors
+from twin.world import World
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Rates [Hz]. ``plate_hz`` is the base tick; the others must divide it."""
+
+    physics_hz: float = 240.0
+    plate_hz: float = 60.0
+    camera_hz: float = 15.0
+    policy_hz: float = 15.0
+
+    def __post_init__(self) -> None:
+        for name in ("physics_hz", "plate_hz", "camera_hz", "policy_hz"):
+            v = getattr(self, name)
+            if not v > 0:
+                raise ValueError(f"Clock.{name} must be > 0 Hz, got {v}")
+        for name in ("camera_hz", "policy_hz"):
+            r = self.plate_hz / getattr(self, name)
+            if abs(r - round(r)) > 1e-9:
+                raise ValueError(f"Clock.{name} must divide plate_hz={self.plate_hz}")
+        r = self.physics_hz / self.plate_hz
+        if abs(r - round(r)) > 1e-9:
+            raise ValueError(f"Clock.physics_hz must be a multiple of plate_hz={self.plate_hz}")
+
+    @property
+    def camera_every(self) -> int:
+        return int(round(self.plate_hz / self.camera_hz))
+
+    @property
+    def policy_every(self) -> int:
+        return int(round(self.plate_hz / self.policy_hz))
+
+
+class Population(Protocol):
+    """What the twin needs from the shoppers (``agents`` implements it)."""
+
+    def step(self, t: float, dt: float, world: World, gate: EntryGate) -> None:
+        """Advance the shoppers to time ``t`` [s] by ``dt`` [s]: move, act on the world,
+        scan at the gate."""
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(s,) int64 ids and (s, 2) float64 floor positions [m] of people in the store."""
+
+
+@dataclass(frozen=True)
+class Tick:
+    batch: SensorBatch
+    frame: int                      # camera frame index, or -1 when no camera fired
+    people_id: np.ndarray | None    # ground truth at camera ticks
+    people_xy: np.ndarray | None
+
+
+class Simulation:
+    def __init__(self, world: World, population: Population, cameras: CameraSystem,
+                 plates: PlateSensors, gate: EntryGate, clock: Clock | None = None) -> None:
+        self.world = world
+        self.population = population
+        self.cameras = cameras
+        self.plates = plates
+        self.gate = gate
+        self.clock = clock or Clock()
+
+    def run(self, duration_s: float) -> Iterator[Tick]:
+        c = self.clock
+        n = int(round(duration_s * c.plate_hz))
+        dt = 1.0 / c.plate_hz
+        frame = 0
+        for i in range(n):
+            t = (i + 1) * dt
+            if i % c.policy_every == 0:
+                self.population.step(t, c.policy_every * dt, self.world, self.gate)
+            self.world.step(dt)
+            msg = self.plates.sample(t, self.world.plate_loads_g())
+            frames = ()
+            pid = pxy = None
+            fi = -1
+            if i % c.camera_every == 0:
+                pid, pxy = self.population.positions()
+                frames = (self.cameras.detect(frame, t, pxy),)
+                fi = frame
+                frame += 1
+            g = self.gate.flush()
+            yield Tick(
+                SensorBatch(t, frames, (msg,) if msg is not None else (), (g,) if g else ()),
+                fi, pid, pxy,
+            )

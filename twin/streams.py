@@ -1,0 +1,150 @@
+"""Recording sensor streams to Parquet and reading them back as the same records.
+
+Files in a run's ``streams/`` folder (schemas are part of the interchange format, README):
+- ``detections.parquet``: frame int64, t float64 [s], camera int32, x, y float64 [m],
+  conf float32 (the DESIGN's floor-detection format).
+- ``plates.parquet``: t float64 [s] (first sample of the message), plate int32,
+  grams fixed_size_list<float32>[k]; metadata ``plate_hz``.
+- ``gate.parquet``: t float64 [s], gate int32, account int64.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from core.records import CameraFrame, GateCheckIns, PlateSamples, SensorBatch
+
+
+class StreamFileError(ValueError):
+    pass
+
+
+DET_SCHEMA = pa.schema([("frame", pa.int64()), ("t", pa.float64()), ("camera", pa.int32()),
+                        ("x", pa.float64()), ("y", pa.float64()), ("conf", pa.float32())])
+GATE_SCHEMA = pa.schema([("t", pa.float64()), ("gate", pa.int32()), ("account", pa.int64())])
+
+
+class StreamRecorder:
+    def __init__(self, plate_hz: float) -> None:
+        self.plate_hz = plate_hz
+        self._det: list[tuple] = []
+        self._plates: list[PlateSamples] = []
+        self._gate: list[GateCheckIns] = []
+        self.detections = 0
+        self.plate_samples = 0
+
+    def add(self, batch: SensorBatch) -> None:
+        for f in batch.frames:
+            n = len(f)
+            self.detections += n
+            self._det.append((np.full(n, f.frame, np.int64), np.full(n, f.t), f.camera,
+                              f.xy[:, 0], f.xy[:, 1], f.conf))
+        for p in batch.plates:
+            self._plates.append(p)
+            self.plate_samples += p.grams.size
+        self._gate.extend(batch.gate)
+
+    def write(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        cols = list(zip(*self._det, strict=True)) if self._det else [[] for _ in range(6)]
+        det = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
+                        for c, f in zip(cols, DET_SCHEMA, strict=True)], schema=DET_SCHEMA)
+        pq.write_table(det, folder / "detections.parquet", compression="zstd")
+        if self._plates:
+            k = self._plates[0].t.shape[0]
+            p = self._plates[0].plate.shape[0]
+            t = np.repeat(np.array([m.t[0] for m in self._plates]), p)
+            plate = np.tile(self._plates[0].plate, len(self._plates))
+            grams = np.concatenate([m.grams.reshape(-1) for m in self._plates])
+        else:
+            k, t, plate, grams = 12, np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.float32)
+        gl = pa.FixedSizeListArray.from_arrays(pa.array(grams, pa.float32()), k)
+        tab = pa.table({"t": pa.array(t, pa.float64()), "plate": pa.array(plate, pa.int32()),
+                        "grams": gl})
+        tab = tab.replace_schema_metadata({"plate_hz": str(self.plate_hz)})
+        pq.write_table(tab, folder / "plates.parquet", compression="zstd",
+                       use_byte_stream_split=["grams.list.element"], use_dictionary=["t", "plate"])
+        gt = [g.t for g in self._gate]
+        gate = pa.table({
+            "t": pa.array(np.concatenate(gt) if gt else np.zeros(0), pa.float64()),
+            "gate": pa.array(np.concatenate([g.gate for g in self._gate]) if gt
+                             else np.zeros(0, np.int32), pa.int32()),
+            "account": pa.array(np.concatenate([g.account for g in self._gate]) if gt
+                                else np.zeros(0, np.int64), pa.int64()),
+        })
+        pq.write_table(gate, folder / "gate.parquet", compression="zstd")
+
+
+def _read(path: Path, need: tuple[str, ...]) -> pa.Table:
+    try:
+        tab = pq.read_table(path)
+    except FileNotFoundError:
+        raise StreamFileError(f"{path}: file not found") from None
+    except Exception as e:  # noqa: BLE001 - any parse error is a bad file
+        raise StreamFileError(f"{path}: not a readable Parquet file ({e})") from None
+    missing = [c for c in need if c not in tab.column_names]
+    if missing:
+        raise StreamFileError(f"{path}: missing column(s) {', '.join(missing)}; "
+                              f"expected {', '.join(need)}")
+    return tab
+
+
+def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
+    """Replay a recorded ``streams/`` folder as time-ordered :class:`SensorBatch` es.
+
+    Records of one tick are grouped into one batch, in time order, as the live loop
+    delivers them, so a core fed a replay sees what it saw live.
+    """
+    folder = Path(folder)
+    det = _read(folder / "detections.parquet", ("frame", "t", "camera", "x", "y", "conf"))
+    pl = _read(folder / "plates.parquet", ("t", "plate", "grams"))
+    gate = _read(folder / "gate.parquet", ("t", "gate", "account"))
+    meta = pl.schema.metadata or {}
+    try:
+        hz = float(meta[b"plate_hz"])
+    except (KeyError, ValueError):
+        raise StreamFileError(f"{folder / 'plates.parquet'}: metadata plate_hz missing") from None
+    events: list[tuple[float, int, object]] = []
+    fr = det.column("frame").to_numpy()
+    if fr.size:
+        t = det.column("t").to_numpy()
+        cam = det.column("camera").to_numpy()
+        xy = np.stack([det.column("x").to_numpy(), det.column("y").to_numpy()], axis=1)
+        conf = det.column("conf").to_numpy()
+        cuts = np.flatnonzero(np.diff(fr)) + 1
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, fr.size], strict=True):
+            events.append((float(t[a]), 1, CameraFrame(int(fr[a]), float(t[a]), cam[a:b],
+                                                       xy[a:b], conf[a:b])))
+    pt = pl.column("t").to_numpy()
+    if pt.size:
+        plate = pl.column("plate").to_numpy()
+        grams_col = pl.column("grams").combine_chunks()
+        k = grams_col.type.list_size
+        grams = grams_col.flatten().to_numpy().reshape(-1, k)
+        cuts = np.flatnonzero(np.diff(pt)) + 1
+        for a, b in zip(np.r_[0, cuts], np.r_[cuts, pt.size], strict=True):
+            ts = pt[a] + np.arange(k) / hz
+            events.append((float(ts[-1]), 0, PlateSamples(ts, plate[a:b], grams[a:b])))
+    gtt = gate.column("t").to_numpy()
+    for i in range(gtt.size):
+        events.append((float(gtt[i]), 2, GateCheckIns(gtt[i:i + 1],
+                                                      gate.column("gate").to_numpy()[i:i + 1],
+                                                      gate.column("account").to_numpy()[i:i + 1])))
+    # group records of one tick (same time to the microsecond) into one batch, as live
+    ticks: dict[int, list] = {}
+    for t, kind, rec in events:
+        ticks.setdefault(int(round(t * 1e6)), []).append((t, kind, rec))
+    for key in sorted(ticks):
+        recs = ticks[key]
+        yield SensorBatch(
+            max(r[0] for r in recs),
+            frames=tuple(r[2] for r in recs if r[1] == 1),
+            plates=tuple(r[2] for r in recs if r[1] == 0),
+            gate=tuple(r[2] for r in recs if r[1] == 2),
+        )
