@@ -300,7 +300,36 @@ class Crowd:
             self.vel[~ok & okx, 1] = 0.0
             self.vel[~ok & ~okx & oky, 0] = 0.0
             self.vel[~ok & ~okx & ~oky] = 0.0
-        self.xy = new
+        self.xy = self._separate(new, still)
+
+    def _separate(self, xy: np.ndarray, still: np.ndarray, iterations: int = 3) -> np.ndarray:
+        """Bodies do not interpenetrate: push overlapping pairs apart (to 2 * radius), keeping
+        each move on free floor. Someone standing at a shelf holds their ground; a walker
+        who bumps into them gives way."""
+        n = xy.shape[0]
+        if n < 2:
+            return xy
+        dmin = 2 * self.config.radius
+        for _ in range(iterations):
+            d = xy[:, None, :] - xy[None, :, :]
+            dist = np.linalg.norm(d, axis=2)
+            np.fill_diagonal(dist, np.inf)
+            over = np.clip(dmin - dist, 0.0, None)
+            if not over.any():
+                break
+            # coincident points: separate along a fixed axis by id order
+            unit = np.where(dist[..., None] > 1e-9, d / np.maximum(dist, 1e-9)[..., None],
+                            np.array([1.0, 0.0]) * np.sign(np.arange(n)[:, None]
+                                                          - np.arange(n)[None, :])[..., None])
+            # share of the overlap each side takes: 1/2 between equals, all of it for a walker
+            # against someone standing still
+            share = np.where(still[None, :] & ~still[:, None], 1.0,
+                             np.where(still[:, None] & ~still[None, :], 0.0, 0.5))
+            push = (share[..., None] * over[..., None] * unit).sum(axis=1)
+            cand = xy + push
+            ok = self.nav.is_free(cand)
+            xy = np.where(ok[:, None], cand, xy)
+        return xy
 
     def _leave(self, t: float) -> None:
         gone = [k for k, s in enumerate(self.ids) if self.shoppers[int(s)].state == "gone"]

@@ -47,6 +47,8 @@ class LayoutParams:
     max_rows: int = 4              # units front to back per bin
     max_facings: int = 4
     max_plate_load_g: float = 20000.0  # AiFi plates: 20 kg rated (REFERENCES.md)
+    access_offset: float = 0.45    # a shopper reaching into a bin stands this far from its
+                                   # face (forward arm reach ~0.6-0.7 m, ANSUR II)
 
 
 def _bin_layout(cat: Catalogue, sku: int, width: float, depth: float, p: LayoutParams):
@@ -82,8 +84,8 @@ def generate_grid_store(name: str, p: LayoutParams, catalogue: Catalogue | None 
                                 (x0 + p.gondola_depth, run_y0 + n_bins_run * p.bin_width,
                                  p.gondola_height)))
         for side, (bx0, bx1, nx, ax) in enumerate((
-            (x0, x0 + face, -1.0, x0 - aisle / 2),
-            (x0 + face, x0 + p.gondola_depth, 1.0, x0 + p.gondola_depth + aisle / 2),
+            (x0, x0 + face, -1.0, x0 - p.access_offset),
+            (x0 + face, x0 + p.gondola_depth, 1.0, x0 + p.gondola_depth + p.access_offset),
         )):
             del side
             for k in range(n_bins_run):
@@ -106,7 +108,7 @@ def generate_grid_store(name: str, p: LayoutParams, catalogue: Catalogue | None 
         for lv, z in enumerate(level_z):
             bins.append((fi, lv, (x0, wy0, z + p.plate_thickness),
                          (x0 + p.bin_width, wy1, z + p.level_pitch - 0.01),
-                         (0.0, -1.0), (x0 + p.bin_width / 2, wy0 - p.back_aisle / 2), "x"))
+                         (0.0, -1.0), (x0 + p.bin_width / 2, wy0 - p.access_offset), "x"))
     n = len(bins)
     # Planogram: SKUs in catalogue order (grouped by category, look-alikes adjacent) fill the
     # bins run by run, bottom to top, in contiguous blocks; the heaviest items of each block
