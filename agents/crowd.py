@@ -54,8 +54,21 @@ class ShopperConfig:
             raise ValueError("ShopperConfig.mean_trip_s and speed_mean must be > 0")
         if not 1 <= self.max_list <= 50:
             raise ValueError(f"ShopperConfig.max_list must be in [1, 50], got {self.max_list}")
-        if abs(sum(self.qty_probs) - 1) > 1e-9:
-            raise ValueError("ShopperConfig.qty_probs must sum to 1")
+        if abs(sum(self.qty_probs) - 1) > 1e-9 or min(self.qty_probs) < 0:
+            raise ValueError("ShopperConfig.qty_probs must be >= 0 and sum to 1")
+        for name in ("p_take_extra_put_back", "p_change_mind"):
+            v = getattr(self, name)
+            if not 0 <= v <= 1:
+                raise ValueError(f"ShopperConfig.{name} must be in [0, 1], got {v}")
+        if self.p_take_extra_put_back + self.p_change_mind > 1:
+            raise ValueError("ShopperConfig.p_take_extra_put_back + p_change_mind must be <= 1")
+        for name in ("speed_sd", "list_poisson", "browse_mean_s", "look_stops_poisson",
+                     "reach_s", "inspect_s"):
+            v = getattr(self, name)
+            if not v >= 0:
+                raise ValueError(f"ShopperConfig.{name} must be >= 0, got {v}")
+        if not self.radius > 0:
+            raise ValueError(f"ShopperConfig.radius must be > 0, got {self.radius}")
 
     @property
     def arrival_rate_hz(self) -> float:
@@ -81,6 +94,8 @@ class _Shopper:
     state: str = "walk"   # walk | browse | reach | inspect | settle | gone
     until: float = 0.0
     entered: float = 0.0
+    stalled_s: float = 0.0  # time walking without getting closer to the next waypoint
+    best_dist: float = float("inf")
 
 
 @dataclass(frozen=True)
@@ -190,6 +205,7 @@ class Crowd:
 
     def _start_task(self, sh: _Shopper, at: np.ndarray) -> None:
         task = sh.tasks[0]
+        sh.stalled_s, sh.best_dist = 0.0, float("inf")
         if task.kind == "exit":
             sh.path = self.nav.route(at, self.exit_inside) + [self.exit_out]
         else:
@@ -261,6 +277,20 @@ class Crowd:
             sh = self.shoppers[int(sid)]
             if sh.state != "walk":
                 continue
+            # pushed off the route (a neighbour, a corner): re-plan from where we stand
+            if sh.path:
+                dnow = float(np.hypot(*(sh.path[0] - self.xy[k])))
+                if dnow < sh.best_dist - 0.02:
+                    sh.best_dist, sh.stalled_s = dnow, 0.0
+                else:
+                    sh.stalled_s += dt
+                if len(sh.path) == 1 and sh.stalled_s > 0.8 and dnow < 0.9:
+                    # the spot is taken (someone at that shelf): reach in from beside them
+                    sh.path = [self.xy[k].copy()]
+                elif sh.stalled_s > 1.0 or (sh.stalled_s > 0.3 and not self.nav.line_of_sight(
+                        self.xy[k], sh.path[0])):
+                    sh.path = self.nav.route(self.xy[k], sh.path[-1])
+                    sh.stalled_s, sh.best_dist = 0.0, float("inf")
             while sh.path:
                 d = sh.path[0] - self.xy[k]
                 dist = float(np.hypot(*d))
@@ -268,6 +298,7 @@ class Crowd:
                     desired[k] = d / max(dist, 1e-9) * min(sh.speed, dist / dt)
                     break
                 sh.path.pop(0)
+                sh.best_dist = float("inf")
             if not sh.path:
                 task = sh.tasks[0]
                 if task.kind == "exit":

@@ -91,10 +91,45 @@ class NavGrid:
         i, j = divmod(node, self.nx)
         return self.origin + (np.array([j, i]) + 0.5) * self.cell
 
+    def line_of_sight(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """True when the straight segment a-b [m] stays on free floor."""
+        return self._los(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+
     def _los(self, a: np.ndarray, b: np.ndarray) -> bool:
-        n = int(np.ceil(np.linalg.norm(b - a) / (self.cell * 0.25))) + 1
-        pts = a[None] + np.linspace(0, 1, n)[:, None] * (b - a)[None]
-        return bool(self.is_free(pts).all())
+        """Exact: the segment touches no blocked cell (slab test against every blocked cell
+        in its bounding box; touching a blocked cell's edge counts as blocked)."""
+        lo = np.minimum(a, b)
+        hi = np.maximum(a, b)
+        j0, i0 = np.floor((lo - self.origin) / self.cell).astype(int) - 1
+        j1, i1 = np.floor((hi - self.origin) / self.cell).astype(int) + 1
+        if j0 < 0 or i0 < 0 or j1 >= self.nx or i1 >= self.ny:
+            pad = np.zeros((self.ny + 4, self.nx + 4), dtype=bool)
+            pad[2:-2, 2:-2] = self.free
+            sub = pad[i0 + 2:i1 + 3, j0 + 2:j1 + 3]
+        else:
+            sub = self.free[i0:i1 + 1, j0:j1 + 1]
+        bi, bj = np.nonzero(~sub)
+        if bi.size == 0:
+            return True
+        eps = 1e-9
+        cx0 = self.origin[0] + (bj + j0) * self.cell - eps
+        cy0 = self.origin[1] + (bi + i0) * self.cell - eps
+        cx1 = cx0 + self.cell + 2 * eps
+        cy1 = cy0 + self.cell + 2 * eps
+        d = b - a
+        with np.errstate(divide="ignore", invalid="ignore"):
+            tx0 = np.where(d[0] != 0, (cx0 - a[0]) / d[0], np.where(
+                (a[0] >= cx0) & (a[0] <= cx1), -np.inf, np.inf))
+            tx1 = np.where(d[0] != 0, (cx1 - a[0]) / d[0], np.where(
+                (a[0] >= cx0) & (a[0] <= cx1), np.inf, -np.inf))
+            ty0 = np.where(d[1] != 0, (cy0 - a[1]) / d[1], np.where(
+                (a[1] >= cy0) & (a[1] <= cy1), -np.inf, np.inf))
+            ty1 = np.where(d[1] != 0, (cy1 - a[1]) / d[1], np.where(
+                (a[1] >= cy0) & (a[1] <= cy1), np.inf, -np.inf))
+        tmin = np.maximum(np.minimum(tx0, tx1), np.minimum(ty0, ty1))
+        tmax = np.minimum(np.maximum(tx0, tx1), np.maximum(ty0, ty1))
+        hit = (tmin <= tmax) & (tmax >= 0) & (tmin <= 1)
+        return not bool(hit.any())
 
     def route(self, a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
         """Waypoints [m] from ``a`` to ``b`` on free floor (excluding ``a``, ending at ``b``)."""

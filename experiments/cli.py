@@ -36,7 +36,7 @@ def _fmt(v, pct=False) -> str:
 
 
 def _table(m: dict, timing: dict) -> str:
-    b, t, c, cr, r = m["billing"], m["tracking"], m["core"], m["crowd"], m["run"]
+    b, t, cr, r = m["billing"], m["tracking"], m["crowd"], m["run"]
     rows = [
         ("store", f"{r['store']} ({r['area_sqft']:,} sq ft, {r['cameras']} cameras, "
                   f"{r['plates']} plates, {r['skus']} SKUs)"),

@@ -28,7 +28,7 @@ from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
 from twin.sensors import EntryGate, LoadCellModel, PlateSensors
 from twin.sim import Clock, Simulation
 from twin.streams import StreamRecorder
-from twin.world import World
+from twin.world import PhysicsConfig, World
 
 
 class RunConfigError(ValueError):
@@ -96,7 +96,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     dead_c[list(config.dead_cameras)] = True
     dead_p = np.zeros(n_plates, dtype=bool)
     dead_p[list(config.dead_plates)] = True
-    world = World(store)
+    world = World(store, PhysicsConfig(physics_hz=clock.physics_hz))
     duration = config.minutes * 60.0
     crowd = Crowd(store, ShopperConfig(shoppers_in_store=config.shoppers), rng_crowd,
                   arrivals_until_s=duration)

@@ -11,6 +11,7 @@ milk 3,900 g vs 3,860 g), which are what make weight-based billing hard.
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -70,7 +71,7 @@ def _parse(rows: list[dict[str, str]], source: str) -> Catalogue:
             try:
                 if c in ("mass_g", "width_m", "depth_m", "height_m"):
                     x = float(v)
-                    if not x > 0:
+                    if not (math.isfinite(x) and x > 0):
                         raise ValueError
                     cols[c].append(x)
                 elif c == "price_cents":
@@ -95,8 +96,12 @@ def _parse(rows: list[dict[str, str]], source: str) -> Catalogue:
                     f"{source}: line {line}: field {c}={v!r} is not allowed; expected {allowed}"
                 ) from None
     skus = cols["sku"]
-    if len(set(skus)) != len(skus):
-        raise CatalogueError(f"{source}: duplicate sku values")
+    first: dict[str, int] = {}
+    for line, v in enumerate(skus, start=2):
+        if v in first:
+            raise CatalogueError(f"{source}: line {line}: field sku={v!r} duplicates line "
+                                 f"{first[v]}; sku values must be unique")
+        first[v] = line
     return Catalogue(
         sku=np.array(skus, dtype=str),
         name=np.array(cols["name"], dtype=str),

@@ -35,11 +35,11 @@ class LayoutParams:
     back_aisle: float = 1.7
     gondolas: int = 5
     gondola_depth: float = 0.9     # two 0.45 m faces back to back
-    gondola_height: float = 1.8
+    gondola_height: float = 2.0    # 78-84 in gondolas are common; 5 levels of 0.37 m
     wall_shelf_depth: float = 0.5
     levels: int = 5
-    first_level_z: float = 0.15    # bottom shelf above the floor
-    level_pitch: float = 0.34
+    first_level_z: float = 0.1     # bottom shelf above the floor
+    level_pitch: float = 0.37      # fits the tallest catalogue item (0.32 m) under the plate above
     bin_width: float = 0.75
     plate_thickness: float = 0.02
     ceiling_height: float = 3.6    # a typical retail drop ceiling (10-14 ft)
@@ -134,6 +134,14 @@ def generate_grid_store(name: str, p: LayoutParams, catalogue: Catalogue | None 
             sku_index[bi] = sk
     lo = np.array([b[2] for b in bins], dtype=np.float64)
     hi = np.array([b[3] for b in bins], dtype=np.float64)
+    clearance = hi[:, 2] - lo[:, 2]
+    too_tall = cat.size_m[sku_index, 2] > clearance
+    if too_tall.any():
+        i = int(np.flatnonzero(too_tall)[0])
+        sk = int(sku_index[i])
+        raise ValueError(
+            f"store {name!r}: sku {cat.sku[sk]} ({cat.size_m[sk, 2]:.2f} m tall) does not fit "
+            f"bin {i} ({clearance[i]:.2f} m under the plate above); raise level_pitch")
     facings = np.empty(n, dtype=np.int32)
     rows = np.empty(n, dtype=np.int32)
     for i, b in enumerate(bins):

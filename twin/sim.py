@@ -24,7 +24,7 @@ from twin.world import World
 class Clock:
     """Rates [Hz]. ``plate_hz`` is the base tick; the others must divide it."""
 
-    physics_hz: float = 240.0
+    physics_hz: float = 120.0     # pybullet steps (half its 240 Hz default; see twin.world)
     plate_hz: float = 60.0
     camera_hz: float = 15.0
     policy_hz: float = 15.0

@@ -6,6 +6,10 @@ Files in a run's ``streams/`` folder (schemas are part of the interchange format
 - ``plates.parquet``: t float64 [s] (first sample of the message), plate int32,
   grams fixed_size_list<float32>[k]; metadata ``plate_hz``.
 - ``gate.parquet``: t float64 [s], gate int32, account int64.
+- ``frames.parquet``: frame int64, t float64 [s] of every camera tick (a frame with no
+  detections is still a frame the core saw).
+- ``plate_messages.parquet``: t fixed_size_list<float64>[k], the exact sample times of each
+  plate message, in message order.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class StreamRecorder:
     def __init__(self, plate_hz: float) -> None:
         self.plate_hz = plate_hz
         self._det: list[tuple] = []
+        self._frames: list[tuple[int, float]] = []
         self._plates: list[PlateSamples] = []
         self._gate: list[GateCheckIns] = []
         self.detections = 0
@@ -44,6 +49,7 @@ class StreamRecorder:
             self.detections += n
             self._det.append((np.full(n, f.frame, np.int64), np.full(n, f.t), f.camera,
                               f.xy[:, 0], f.xy[:, 1], f.conf))
+            self._frames.append((int(f.frame), float(f.t)))
         for p in batch.plates:
             self._plates.append(p)
             self.plate_samples += p.grams.size
@@ -70,6 +76,14 @@ class StreamRecorder:
         tab = tab.replace_schema_metadata({"plate_hz": str(self.plate_hz)})
         pq.write_table(tab, folder / "plates.parquet", compression="zstd",
                        use_byte_stream_split=["grams.list.element"], use_dictionary=["t", "plate"])
+        times = np.concatenate([m.t for m in self._plates]) if self._plates else np.zeros(0)
+        pq.write_table(pa.table({"t": pa.FixedSizeListArray.from_arrays(
+            pa.array(times, pa.float64()), k)}), folder / "plate_messages.parquet",
+            compression="zstd")
+        pq.write_table(pa.table({
+            "frame": pa.array([f for f, _ in self._frames], pa.int64()),
+            "t": pa.array([t for _, t in self._frames], pa.float64())}),
+            folder / "frames.parquet", compression="zstd")
         gt = [g.t for g in self._gate]
         gate = pa.table({
             "t": pa.array(np.concatenate(gt) if gt else np.zeros(0), pa.float64()),
@@ -107,30 +121,40 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     gate = _read(folder / "gate.parquet", ("t", "gate", "account"))
     meta = pl.schema.metadata or {}
     try:
-        hz = float(meta[b"plate_hz"])
+        float(meta[b"plate_hz"])
     except (KeyError, ValueError):
         raise StreamFileError(f"{folder / 'plates.parquet'}: metadata plate_hz missing") from None
+    frames = _read(folder / "frames.parquet", ("frame", "t"))
+    msgs = _read(folder / "plate_messages.parquet", ("t",))
     events: list[tuple[float, int, object]] = []
     fr = det.column("frame").to_numpy()
-    if fr.size:
-        t = det.column("t").to_numpy()
-        cam = det.column("camera").to_numpy()
-        xy = np.stack([det.column("x").to_numpy(), det.column("y").to_numpy()], axis=1)
-        conf = det.column("conf").to_numpy()
-        cuts = np.flatnonzero(np.diff(fr)) + 1
-        for a, b in zip(np.r_[0, cuts], np.r_[cuts, fr.size], strict=True):
-            events.append((float(t[a]), 1, CameraFrame(int(fr[a]), float(t[a]), cam[a:b],
-                                                       xy[a:b], conf[a:b])))
+    t = det.column("t").to_numpy()
+    cam = det.column("camera").to_numpy()
+    xy = np.stack([det.column("x").to_numpy(), det.column("y").to_numpy()], axis=1)
+    conf = det.column("conf").to_numpy()
+    ff = frames.column("frame").to_numpy()
+    ft = frames.column("t").to_numpy()
+    lo = np.searchsorted(fr, ff, side="left")
+    hi = np.searchsorted(fr, ff, side="right")
+    for f, tf, a, b in zip(ff, ft, lo, hi, strict=True):
+        events.append((float(tf), 1, CameraFrame(int(f), float(tf), cam[a:b], xy[a:b],
+                                                 conf[a:b])))
     pt = pl.column("t").to_numpy()
     if pt.size:
         plate = pl.column("plate").to_numpy()
         grams_col = pl.column("grams").combine_chunks()
         k = grams_col.type.list_size
         grams = grams_col.flatten().to_numpy().reshape(-1, k)
+        mt = msgs.column("t").combine_chunks()
+        times = mt.flatten().to_numpy().reshape(-1, mt.type.list_size)
         cuts = np.flatnonzero(np.diff(pt)) + 1
-        for a, b in zip(np.r_[0, cuts], np.r_[cuts, pt.size], strict=True):
-            ts = pt[a] + np.arange(k) / hz
-            events.append((float(ts[-1]), 0, PlateSamples(ts, plate[a:b], grams[a:b])))
+        starts, ends = np.r_[0, cuts], np.r_[cuts, pt.size]
+        if times.shape[0] != starts.size:
+            raise StreamFileError(f"{folder / 'plate_messages.parquet'}: {times.shape[0]} "
+                                  f"messages, but plates.parquet holds {starts.size}")
+        for m, (a, b) in enumerate(zip(starts, ends, strict=True)):
+            events.append((float(times[m, -1]), 0, PlateSamples(times[m], plate[a:b],
+                                                                 grams[a:b])))
     gtt = gate.column("t").to_numpy()
     for i in range(gtt.size):
         events.append((float(gtt[i]), 2, GateCheckIns(gtt[i:i + 1],

@@ -15,11 +15,21 @@ centimetres, so a plate shows the transients and settling a real load cell shows
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
-import pybullet as pb
 
 from scenes.store import Store
+
+pb: Any = None  # pybullet, imported by the first World (its import prints a banner)
+
+
+def _load_pybullet() -> None:
+    global pb
+    if pb is None:
+        import pybullet
+
+        pb = pybullet
 
 G = 9.81  # [m/s^2]
 
@@ -61,6 +71,7 @@ class World:
     def __init__(self, store: Store, config: PhysicsConfig | None = None) -> None:
         self.store = store
         self.config = config or PhysicsConfig()
+        _load_pybullet()
         self.client = pb.connect(pb.DIRECT)
         pb.setGravity(0, 0, -G, physicsClientId=self.client)
         pb.setTimeStep(1.0 / self.config.physics_hz, physicsClientId=self.client)
@@ -255,7 +266,7 @@ class World:
         return out
 
     def close(self) -> None:
-        if self.client is not None and pb.isConnected(self.client):
+        if getattr(self, "client", None) is not None and pb.isConnected(self.client):
             pb.disconnect(self.client)
         self.client = None
 

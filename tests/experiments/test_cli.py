@@ -1,0 +1,182 @@
+"""The ``storetwin`` command line, run as a user runs it: in a subprocess.
+
+``sys.executable -m experiments.cli`` works without the console script; one test checks the
+console script itself is installed next to the interpreter. Runs are 1 simulated minute.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PYBULLET_BANNER = "pybullet build time:"
+RUN = ("run", "--minutes", "1", "--seed", "3")
+
+
+def storetwin(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def _stderr_lines(proc: subprocess.CompletedProcess) -> list[str]:
+    """stderr without pybullet's banner (printed when the first World connects)."""
+    return [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
+
+
+@pytest.fixture(scope="module")
+def json_runs(tmp_path_factory) -> list[tuple[dict, Path]]:
+    """Two ``run --json`` calls with the same seed into different folders."""
+    root = tmp_path_factory.mktemp("cli")
+    out = []
+    for name in ("a", "b"):
+        proc = storetwin(*RUN, "--json", "--out", str(root / name))
+        assert proc.returncode == 0, proc.stderr
+        assert "Traceback" not in proc.stderr
+        lines = proc.stdout.splitlines()
+        assert len(lines) == 1, f"--json must print one line, got {proc.stdout!r}"
+        out.append((json.loads(lines[0]), root / name))
+    return out
+
+
+# --------------------------------------------------------------------------- run
+
+
+def test_run_json_prints_one_object_with_the_headline_numbers(json_runs):
+    doc, folder = json_runs[0]
+    assert isinstance(doc, dict)
+    for block, key in (("billing", "exact_match"), ("billing", "receipt_f1"),
+                       ("tracking", "idf1"), ("timing", "real_time_factor")):
+        assert key in doc[block], f"{block}.{key} missing"
+    assert isinstance(doc["tracking"]["idf1"], float)
+    assert doc["timing"]["real_time_factor"] > 0
+    assert doc["run"]["minutes"] == 1 and doc["run"]["seed"] == 3
+    assert doc["out"] == str(folder)
+    # the run folder holds the same metrics
+    assert json.loads((folder / "metrics.json").read_text()) == {
+        k: v for k, v in doc.items() if k not in ("timing", "out")}
+    assert (folder / "receipts.json").is_file()
+    assert (folder / "streams" / "detections.parquet").is_file()
+
+
+def test_run_json_is_reproducible_except_timing(json_runs):
+    (a, _), (b, _) = json_runs
+    assert a["out"] != b["out"]
+
+    def strip(d: dict) -> dict:
+        return {k: v for k, v in d.items() if k not in ("timing", "out")}
+
+    assert strip(a) == strip(b)
+
+
+def test_run_prints_a_table_for_people(tmp_path):
+    proc = storetwin(*RUN, "--out", str(tmp_path / "run"))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "receipt exact match" in proc.stdout
+    assert "IDF1" in proc.stdout
+    assert str(tmp_path / "run") in proc.stdout
+    assert (tmp_path / "run" / "metrics.json").is_file()
+
+
+# --------------------------------------------------------------------------- bad input
+
+def _bad_inputs(tmp: Path) -> dict[str, list[str]]:
+    a_file = tmp / "a_file"
+    a_file.write_text("not a folder\n")
+    return {
+        "unknown_store": ["--store", "nowhere"],
+        "negative_minutes": ["--minutes", "-1"],
+        "minutes_not_a_number": ["--minutes", "abc"],
+        "nan_minutes": ["--minutes", "nan"],
+        "negative_seed": ["--seed", "-1"],
+        "seed_not_an_int": ["--seed", "1.5"],
+        "zero_camera_spacing": ["--camera-spacing", "0"],
+        "out_is_a_file": ["--out", str(a_file)],
+        "out_under_a_file": ["--out", str(a_file / "run")],
+        "out_deep_under_a_file": ["--out", str(a_file / "x" / "run")],
+    }
+
+
+_ARGPARSE_CASES = {"minutes_not_a_number", "seed_not_an_int"}
+_CASES = ["unknown_store", "negative_minutes", "minutes_not_a_number", "nan_minutes",
+          "negative_seed", "seed_not_an_int", "zero_camera_spacing", "out_is_a_file",
+          "out_under_a_file", "out_deep_under_a_file"]
+
+
+@pytest.mark.parametrize("case", _CASES)
+def test_bad_input_exits_2_with_one_error_line(case, tmp_path):
+    proc = storetwin("run", *_bad_inputs(tmp_path)[case], "--json", timeout=60)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    lines = _stderr_lines(proc)
+    assert len(lines) == 1 and lines[0].startswith("storetwin: error:"), proc.stderr
+    assert not (tmp_path / "a_file" / "run").exists()
+
+
+@pytest.mark.parametrize("case", _CASES)
+def test_bad_input_stderr_is_exactly_that_line(case, tmp_path):
+    proc = storetwin("run", *_bad_inputs(tmp_path)[case], timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("storetwin: error:"), proc.stderr
+
+
+def test_out_in_a_read_only_folder_is_bad_input(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root can write anywhere; the 'parent is a file' cases cover --out")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        proc = storetwin("run", "--out", str(ro / "run"), timeout=60)
+    finally:
+        ro.chmod(0o755)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = _stderr_lines(proc)
+    assert len(lines) == 1 and lines[0].startswith("storetwin: error:")
+    assert "not writable" in lines[0]
+
+
+def test_unknown_verb_is_bad_input():
+    proc = storetwin("fly", timeout=60)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("storetwin: error:")
+
+
+# --------------------------------------------------------------------------- help
+
+
+def test_help_exits_0():
+    proc = storetwin("--help", timeout=60)
+    assert proc.returncode == 0
+    assert "run" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_run_help_shows_an_example():
+    proc = storetwin("run", "--help", timeout=60)
+    assert proc.returncode == 0
+    assert "example:" in proc.stdout
+    assert "storetwin run" in proc.stdout.split("example:", 1)[1]
+    for flag in ("--minutes", "--seed", "--json", "--out", "--store"):
+        assert flag in proc.stdout
+
+
+def test_console_script_is_installed_next_to_the_interpreter():
+    script = Path(sys.executable).parent / ("storetwin.exe" if os.name == "nt" else "storetwin")
+    assert script.is_file(), f"{script} missing: pip install -e . creates it"
+    assert os.access(script, os.X_OK)
+    proc = subprocess.run([str(script), "run", "--help"], cwd=REPO, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert "example:" in proc.stdout

@@ -1,0 +1,163 @@
+"""The kiosk preset: size, planogram, geometry of fixtures, bins and access points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.navigation import NavGrid
+from scenes import PRESETS, UnknownPresetError, load_preset
+from scenes.presets import LayoutParams, generate_grid_store
+
+
+@pytest.fixture(scope="module")
+def kiosk():
+    return load_preset("kiosk")
+
+
+def test_kiosk_is_about_1800_sqft(kiosk) -> None:
+    assert kiosk.area_sqft == pytest.approx(1800.0, rel=0.02)
+    x0, y0, x1, y1 = kiosk.bounds
+    assert kiosk.area_m2 == pytest.approx((x1 - x0) * (y1 - y0))
+    assert kiosk.area_m2 * 10.763910416709722 == pytest.approx(kiosk.area_sqft, rel=1e-9)
+
+
+def test_kiosk_places_at_least_100_skus_every_one_from_the_catalogue(kiosk) -> None:
+    b = kiosk.bins
+    cat = kiosk.catalogue
+    assert np.all((b.sku_index >= 0) & (b.sku_index < len(cat)))
+    placed = np.unique(b.sku_index)
+    assert placed.size >= 100
+    # every catalogue SKU has at least one bin, and every bin holds at least one unit
+    assert placed.size == len(cat)
+    assert np.all(b.count >= 1)
+    assert np.array_equal(b.count, b.facings * b.rows)
+
+
+def test_bins_lie_inside_their_fixture_footprint_and_above_the_floor(kiosk) -> None:
+    b = kiosk.bins
+    lo, hi = kiosk.fixture_boxes()
+    flo, fhi = lo[b.fixture], hi[b.fixture]
+    eps = 1e-9
+    assert np.all(b.lo[:, :2] >= flo[:, :2] - eps)
+    assert np.all(b.hi[:, :2] <= fhi[:, :2] + eps)
+    assert np.all(b.lo[:, 2] > 0.0)
+    assert np.all(b.hi > b.lo)
+    # a bin's plate top is within its fixture's height
+    assert np.all(b.lo[:, 2] < fhi[:, 2])
+
+
+def test_bins_of_one_fixture_do_not_overlap(kiosk) -> None:
+    b = kiosk.bins
+    eps = 1e-9
+    for f in np.unique(b.fixture):
+        idx = np.flatnonzero(b.fixture == f)
+        lo, hi = b.lo[idx], b.hi[idx]
+        inter = np.minimum(hi[:, None], hi[None]) - np.maximum(lo[:, None], lo[None])
+        overlap = np.all(inter > eps, axis=2)
+        np.fill_diagonal(overlap, False)
+        assert not overlap.any(), f"fixture {f}: overlapping bins"
+
+
+def test_access_points_are_on_walkable_floor_in_front_of_their_bin(kiosk) -> None:
+    b = kiosk.bins
+    nav = NavGrid(kiosk, clearance=0.3)
+    assert nav.is_free(b.access_xy).all()
+    d = b.access_xy - b.center[:, :2]
+    assert np.all(np.linalg.norm(d, axis=1) <= 1.5)
+    # the access point lies on the aisle side the bin faces
+    assert np.all(np.einsum("ij,ij->i", d, b.normal) > 0.3)
+    assert np.allclose(np.linalg.norm(b.normal, axis=1), 1.0)
+
+
+def test_no_two_fixtures_overlap_and_all_stand_inside_the_store(kiosk) -> None:
+    lo, hi = kiosk.fixture_boxes()
+    inter = np.minimum(hi[:, None], hi[None]) - np.maximum(lo[:, None], lo[None])
+    overlap = np.all(inter > 0, axis=2)
+    np.fill_diagonal(overlap, False)
+    assert not overlap.any()
+    x0, y0, x1, y1 = kiosk.bounds
+    assert np.all(lo[:, :2] >= [x0, y0]) and np.all(hi[:, :2] <= [x1, y1])
+    assert np.all(hi[:, 2] < kiosk.ceiling_height)
+    # aisles between gondolas are wide enough to walk (ADA: 0.91 m clear)
+    assert kiosk.aisle_width >= 0.91
+
+
+def test_plate_loads_stay_within_the_20_kg_rating(kiosk) -> None:
+    b = kiosk.bins
+    load = b.count * kiosk.catalogue.mass_g[b.sku_index]
+    assert load.max() <= 20000.0
+    assert load.min() > 0.0
+
+
+def test_units_fit_the_bin_face_and_depth(kiosk) -> None:
+    b = kiosk.bins
+    size = kiosk.catalogue.size_m[b.sku_index]
+    along_y = np.abs(b.normal[:, 0]) > 0.5
+    ext = b.hi - b.lo
+    face = np.where(along_y, ext[:, 1], ext[:, 0])
+    depth = np.where(along_y, ext[:, 0], ext[:, 1])
+    # single oversize units get one facing; several side by side must fit
+    multi = b.facings > 1
+    assert np.all(b.facings[multi] * size[multi, 0] <= face[multi] + 1e-9)
+    multi = b.rows > 1
+    assert np.all(b.rows[multi] * (size[multi, 1] + 0.01) <= depth[multi] + 1e-9)
+
+
+def test_units_fit_under_the_plate_above(kiosk) -> None:
+    b = kiosk.bins
+    height = kiosk.catalogue.size_m[b.sku_index, 2]
+    clearance = b.hi[:, 2] - b.lo[:, 2]
+    too_tall = np.flatnonzero(height > clearance)
+    names = sorted({str(kiosk.catalogue.name[b.sku_index[i]]) for i in too_tall})
+    assert too_tall.size == 0, f"{too_tall.size} bins hold units taller than the bin: {names}"
+
+
+def test_heavier_skus_sit_lower_in_each_column(kiosk) -> None:
+    b = kiosk.bins
+    mass = kiosk.catalogue.mass_g[b.sku_index]
+    along = np.where(np.abs(b.normal[:, 0]) > 0.5, b.lo[:, 1], b.lo[:, 0])
+    keys = np.stack([b.fixture, np.sign(b.normal[:, 0] + b.normal[:, 1]),
+                     np.round(along, 3)], axis=1)
+    cols = 0
+    for key in np.unique(keys, axis=0):
+        idx = np.flatnonzero(np.all(keys == key, axis=1))
+        idx = idx[np.argsort(b.level[idx])]
+        assert np.array_equal(b.level[idx], np.arange(idx.size))
+        assert np.all(np.diff(mass[idx]) <= 0), f"column {key}: masses {mass[idx]}"
+        cols += 1
+    assert cols * PRESETS["kiosk"].levels == len(b)
+
+
+def test_preset_is_deterministic(kiosk) -> None:
+    again = load_preset("kiosk")
+    for name in ("fixture", "level", "lo", "hi", "normal", "access_xy", "sku_index", "count"):
+        assert np.array_equal(getattr(kiosk.bins, name), getattr(again.bins, name)), name
+    assert again.fixtures == kiosk.fixtures
+
+
+def test_doors_are_in_the_front_wall_and_inside_the_floor(kiosk) -> None:
+    x0, _y0, x1, _y1 = kiosk.bounds
+    (e0, e1), (q0, q1) = kiosk.entrance_gate, kiosk.exit_gate
+    assert x0 <= e0 < e1 <= x1 and x0 <= q0 < q1 <= x1
+    assert e1 <= q0 or q1 <= e0  # separate openings
+    assert e1 - e0 >= 0.91
+
+
+def test_unknown_preset_lists_allowed_names() -> None:
+    with pytest.raises(UnknownPresetError) as err:
+        load_preset("hypermarket")
+    msg = str(err.value)
+    assert "hypermarket" in msg
+    for name in PRESETS:
+        assert name in msg
+    assert isinstance(err.value, ValueError)
+
+
+def test_small_grid_store_places_the_first_skus_once() -> None:
+    p = LayoutParams(width=6.0, depth=7.0, gondolas=1, front_zone=2.0, back_aisle=1.5)
+    s = generate_grid_store("tiny", p)
+    n = len(s.bins)
+    assert n < len(s.catalogue)
+    assert sorted(s.bins.sku_index.tolist()) == list(range(n))
+    assert s.area_m2 == pytest.approx(42.0)

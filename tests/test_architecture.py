@@ -1,0 +1,207 @@
+"""The wall and the one-way imports of DESIGN.md, checked on the source with ``ast``.
+
+``core/`` sees only sensor records and store knowledge: it must import nothing from
+``scenes``, ``twin``, ``agents`` or ``experiments``, not even through ``importlib`` or
+``__import__`` strings. The other layers import one way (scenes <- twin <- agents <-
+experiments), only ``core/backend.py`` imports cupy, and importing any module does nothing
+(no prints, no physics connection, no environment writes).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+PACKAGES = ("scenes", "twin", "agents", "core", "experiments")
+# pybullet's C extension prints this to stderr when it is imported (not when it connects)
+PYBULLET_BANNER = "pybullet build time:"
+
+
+# --------------------------------------------------------------------------- the scanner
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _resolve_relative(module: str | None, level: int, importer: str, is_package: bool) -> str:
+    base = importer.split(".")
+    if not is_package:
+        base = base[:-1]
+    base = base[: len(base) - (level - 1)] if level > 1 else base
+    return ".".join(base + ([module] if module else []))
+
+
+def imports_of(source: str, importer: str = "pkg.mod", is_package: bool = False
+               ) -> list[tuple[str, int]]:
+    """Every module a source file imports: ``(dotted name, line)``.
+
+    Covers ``import a.b``, ``from a.b import c`` (relative ones resolved against
+    ``importer``), ``importlib.import_module("a.b")`` / ``import_module(...)`` and
+    ``__import__("a.b")``. A dynamic import whose name is not a string literal is reported
+    as ``"<dynamic>"``: nobody can prove it respects the wall.
+    """
+    out: list[tuple[str, int]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            out.extend((a.name, node.lineno) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            name = (_resolve_relative(node.module, node.level, importer, is_package)
+                    if node.level else node.module or "")
+            if node.module is None:  # ``from .. import x``: each name may be a module
+                out.extend((f"{name}.{a.name}".lstrip("."), node.lineno) for a in node.names)
+            else:
+                out.append((name, node.lineno))
+        elif isinstance(node, ast.Call):
+            f = node.func
+            fname = f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            if fname in ("import_module", "__import__"):
+                arg = node.args[0] if node.args else None
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                    out.append((arg.value, node.lineno))
+                else:
+                    out.append(("<dynamic>", node.lineno))
+    return out
+
+
+def _sources(package: str) -> list[Path]:
+    files = sorted((REPO / package).rglob("*.py"))
+    assert files, f"no Python files found under {package}/"
+    return files
+
+
+def _offenders(package: str, banned: set[str]) -> list[str]:
+    bad = []
+    for path in _sources(package):
+        names = imports_of(path.read_text(), _module_name(path), path.name == "__init__.py")
+        for name, line in names:
+            if name.split(".")[0] in banned:
+                bad.append(f"{path.relative_to(REPO)}:{line} imports {name}")
+    return bad
+
+
+# --------------------------------------------------------------------------- scanner self-test
+
+
+def test_scanner_sees_every_kind_of_import():
+    src = (
+        "import twin\n"
+        "import numpy as np, agents.crowd\n"
+        "from scenes.store import Store\n"
+        "from .. import experiments\n"
+        "import importlib\n"
+        "importlib.import_module('twin.world')\n"
+        "__import__('agents')\n"
+        "name = 'sce' + 'nes'\n"
+        "importlib.import_module(name)\n"
+        "def f():\n"
+        "    from experiments.run import run\n"
+    )
+    got = {n for n, _ in imports_of(src, "core.tracking")}
+    assert {"twin", "agents.crowd", "scenes.store", "experiments", "twin.world", "agents",
+            "<dynamic>", "experiments.run"} <= got
+
+
+def test_scanner_resolves_relative_imports():
+    assert imports_of("from .records import X", "core.tracking") == [("core.records", 1)]
+    assert imports_of("from . import records", "core", is_package=True) == [("core.records", 1)]
+    assert imports_of("from ..twin import world", "core.x") == [("twin", 1)]
+
+
+# --------------------------------------------------------------------------- the layers
+
+
+def test_core_imports_none_of_the_other_layers():
+    """The wall: core sees what a real store's computers see, nothing of the simulator."""
+    assert _offenders("core", {"scenes", "twin", "agents", "experiments"}) == []
+
+
+def test_core_has_no_dynamic_imports():
+    """An import by computed name cannot be checked against the wall."""
+    assert _offenders("core", {"<dynamic>"}) == []
+
+
+def test_scenes_imports_none_of_the_other_layers():
+    assert _offenders("scenes", {"twin", "agents", "core", "experiments"}) == []
+
+
+def test_twin_imports_neither_agents_nor_experiments():
+    """The twin drives a population interface that agents implement; it never imports it."""
+    assert _offenders("twin", {"agents", "experiments", "<dynamic>"}) == []
+
+
+def test_twin_takes_only_the_wall_contract_from_core():
+    """The twin produces the record types and the store knowledge of core; it may not
+    reach into the core's algorithms (tracking, billing, ...)."""
+    allowed = {"core", "core.records", "core.knowledge"}
+    bad = []
+    for path in _sources("twin"):
+        for name, line in imports_of(path.read_text(), _module_name(path)):
+            if name.split(".")[0] == "core" and name not in allowed:
+                bad.append(f"{path.relative_to(REPO)}:{line} imports {name}")
+    assert bad == []
+
+
+def test_agents_import_neither_experiments_nor_core():
+    """Shoppers act on the world and write ground truth; they never read sensor streams."""
+    assert _offenders("agents", {"experiments", "core", "<dynamic>"}) == []
+
+
+def test_only_the_backend_module_imports_cupy():
+    hits = []
+    for package in PACKAGES:
+        for path in _sources(package):
+            for name, line in imports_of(path.read_text(), _module_name(path)):
+                if name.split(".")[0] == "cupy":
+                    hits.append(str(path.relative_to(REPO)))
+    assert set(hits) <= {"core/backend.py"}, hits
+
+
+# --------------------------------------------------------------------------- nothing at import
+
+_PROBE = r"""
+import importlib, json, os, sys
+before = dict(os.environ)
+for name in sys.argv[2:]:
+    importlib.import_module(name)
+pb = sys.modules.get("pybullet")
+connected = bool(pb is not None and any(pb.isConnected(physicsClientId=i) for i in range(8)))
+with open(sys.argv[1], "w") as f:
+    json.dump({"env_changed": sorted(set(os.environ.items()) ^ set(before.items())),
+               "pybullet_connected": connected}, f)
+"""
+
+
+def _all_modules() -> list[str]:
+    return [_module_name(p) for pkg in PACKAGES for p in _sources(pkg)]
+
+
+def _import_everything(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
+    report = tmp_path / "report.json"
+    proc = subprocess.run([sys.executable, "-c", _PROBE, str(report), *_all_modules()],
+                          cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"})
+    assert proc.returncode == 0, proc.stderr
+    return proc, json.loads(report.read_text())
+
+
+def test_importing_every_module_does_nothing(tmp_path):
+    proc, report = _import_everything(tmp_path)
+    assert proc.stdout == ""
+    stderr = [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
+    assert stderr == []
+    assert report["pybullet_connected"] is False
+    assert report["env_changed"] == []
+
+
+def test_importing_every_module_prints_not_even_the_pybullet_banner(tmp_path):
+    proc, _ = _import_everything(tmp_path)
+    assert proc.stdout == "" and proc.stderr == ""

@@ -1,0 +1,323 @@
+"""Ceiling cameras and the detection model: coverage, noise, occlusion, false positives."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.knowledge import Cameras
+from scenes import load_preset
+from scenes.catalog import load_catalogue
+from scenes.store import Bins, Fixture, Store
+from twin.cameras import CameraSystem, DetectionModel, ceiling_grid, project
+
+# camera +z looks down, x along world x, y along world -y
+DOWN = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])
+
+
+def hand_store(fixtures: tuple[Fixture, ...], width: float = 11.0, depth: float = 6.0) -> Store:
+    """An open rectangle of floor with the given fixtures and no bins."""
+    e = np.zeros((0, 3))
+    return Store(
+        name="hand",
+        bounds=(0.0, 0.0, width, depth),
+        ceiling_height=3.6,
+        entrance_gate=(0.5, 1.5),
+        exit_gate=(width - 1.5, width - 0.5),
+        entrance_region=(0.5, 0.0, 1.5, 1.0),
+        exit_region=(width - 1.5, 0.0, width - 0.5, 1.0),
+        fixtures=fixtures,
+        bins=Bins(np.zeros(0, np.int32), np.zeros(0, np.int32), e, e, np.zeros((0, 2)),
+                  np.zeros((0, 2)), np.zeros(0, np.int32), np.zeros(0, np.int32),
+                  np.zeros(0, np.int32), np.zeros(0, np.int32)),
+        catalogue=load_catalogue(),
+        aisle_width=1.6,
+    )
+
+
+def down_cameras(positions, hfov_deg: float = 120.0, resolution=(1280, 960)) -> Cameras:
+    pos = np.asarray(positions, dtype=np.float64)
+    n = pos.shape[0]
+    w, h = resolution
+    fx = (w / 2) / np.tan(np.radians(hfov_deg) / 2)
+    return Cameras(
+        camera=np.arange(n, dtype=np.int32),
+        position=pos,
+        rotation=np.repeat(DOWN[None], n, axis=0),
+        intrinsics=np.tile([fx, fx, w / 2, h / 2], (n, 1)),
+        resolution=np.tile([w, h], (n, 1)).astype(np.int32),
+    )
+
+
+def in_image(cams: Cameras, pts: np.ndarray) -> np.ndarray:
+    u, v, z = project(cams, pts)
+    w = cams.resolution[:, 0, None]
+    h = cams.resolution[:, 1, None]
+    with np.errstate(invalid="ignore"):
+        return (z > 0.1) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+
+
+@pytest.fixture(scope="module")
+def kiosk():
+    return load_preset("kiosk")
+
+
+@pytest.fixture(scope="module")
+def open_store():
+    return hand_store(())
+
+
+# -- the camera grid ---------------------------------------------------------------------
+
+def test_ceiling_grid_sees_every_floor_and_head_point_of_the_kiosk(kiosk) -> None:
+    cams = ceiling_grid(kiosk)
+    x0, y0, x1, y1 = kiosk.bounds
+    assert np.all(cams.position[:, 2] == pytest.approx(kiosk.ceiling_height - 0.2))
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 76), np.linspace(y0, y1, 57))
+    for z in (0.0, 1.7):
+        pts = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, z)], axis=1)
+        seen = in_image(cams, pts).sum(axis=0)
+        assert seen.min() >= 1, f"floor points at z={z} m seen by no camera"
+
+
+def test_project_maps_the_nadir_to_the_principal_point(kiosk) -> None:
+    cams = ceiling_grid(kiosk)
+    below = np.column_stack([cams.position[:, :2], np.zeros(len(cams.camera))])
+    u, v, z = project(cams, below)
+    k = np.arange(len(cams.camera))
+    assert np.allclose(u[k, k], cams.intrinsics[:, 2])
+    assert np.allclose(v[k, k], cams.intrinsics[:, 3])
+    assert np.allclose(z[k, k], cams.position[:, 2])
+    # one metre towards +x moves right in the image by fx / depth pixels
+    step = below + [1.0, 0.0, 0.0]
+    u2, _v2, _ = project(cams, step)
+    assert np.allclose(u2[k, k] - u[k, k], cams.intrinsics[:, 0] / cams.position[:, 2])
+
+
+def test_ceiling_grid_validates_spacing(kiosk) -> None:
+    with pytest.raises(ValueError, match="spacing"):
+        ceiling_grid(kiosk, spacing=0.0)
+    assert len(ceiling_grid(kiosk, spacing=5.0).camera) < len(ceiling_grid(kiosk).camera)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("p_max", 0.0), ("p_max", 1.5), ("min_visible", 1.0), ("sigma0_m", -0.1),
+    ("fp_per_frame", -1.0),
+])
+def test_detection_model_validation_names_the_field(field, value) -> None:
+    with pytest.raises(ValueError, match=f"DetectionModel.{field}"):
+        DetectionModel(**{field: value})
+
+
+# -- detections of people ----------------------------------------------------------------
+
+def test_person_in_the_open_is_found_with_sigma_sized_error(open_store) -> None:
+    cams = ceiling_grid(open_store)
+    model = DetectionModel(fp_per_frame=0.0)
+    cs = CameraSystem(open_store, cams, model, rng=np.random.default_rng(11))
+    person = np.array([[4.3, 2.9]])
+    # nothing blocks in an open store: the visible fraction is the share of body samples
+    # inside each camera's image, and the noise grows as (2 - visible)
+    body = np.column_stack([np.repeat(person, len(model.body_heights), axis=0),
+                            model.body_heights])
+    visible = in_image(cams, body).mean(axis=1)
+    z_all, err_all, n_det = [], [], []
+    for f in range(300):
+        fr = cs.detect(f, f / 15.0, person)
+        n_det.append(len(fr))
+        d = fr.xy - person
+        dist = np.linalg.norm(cams.position[fr.camera, :2] - person, axis=1)
+        sigma = (model.sigma0_m + model.sigma_per_m * dist) * (2.0 - visible[fr.camera])
+        z_all.append(d / sigma[:, None])
+        err_all.append(np.linalg.norm(d, axis=1))
+    z = np.concatenate(z_all)
+    err = np.concatenate(err_all)
+    assert min(n_det) >= 1
+    assert err.mean() < 0.2
+    assert np.abs(z.mean(axis=0)).max() < 0.1
+    assert z.std(axis=0) == pytest.approx([1.0, 1.0], rel=0.1)
+    # each camera fires at its model probability
+    dist = np.linalg.norm(cams.position[:, :2] - person, axis=1)
+    p = model.p_max * np.clip((visible - model.min_visible) / (1 - model.min_visible), 0, 1)
+    p *= np.exp(-np.clip(dist - model.full_range_m, 0, None) / model.range_scale_m)
+    expect = 300 * p.sum()
+    assert sum(n_det) == pytest.approx(expect, rel=0.08)
+
+
+def test_person_in_the_kiosk_front_zone_is_located(kiosk) -> None:
+    cams = ceiling_grid(kiosk)
+    cs = CameraSystem(kiosk, cams, DetectionModel(fp_per_frame=0.0),
+                      rng=np.random.default_rng(5))
+    person = np.array([[7.5, 1.5]])
+    errs = [np.linalg.norm(cs.detect(f, f / 15.0, person).xy - person, axis=1)
+            for f in range(200)]
+    assert sum(e.size > 0 for e in errs) >= 195
+    assert np.concatenate(errs).mean() < 0.2
+
+
+def gondola_between() -> tuple[Store, Store, Cameras, np.ndarray]:
+    """Camera A at x=1 and camera B at x=10 (3.4 m up); a person at x=5.5 is 4.5 m from both.
+    A 1.8 m gondola at x 3.55-4.45 stands between A and the person only."""
+    g = Fixture("gondola-1", "gondola", (3.55, 1.0, 0.0), (4.45, 5.0, 1.8))
+    cams = down_cameras([[1.0, 3.0, 3.4], [10.0, 3.0, 3.4]], hfov_deg=140.0)
+    return hand_store((g,)), hand_store(()), cams, np.array([[5.5, 3.0]])
+
+
+def count_per_camera(cs: CameraSystem, xy: np.ndarray, frames: int) -> np.ndarray:
+    n = np.zeros(len(cs.cams.camera), dtype=int)
+    for f in range(frames):
+        fr = cs.detect(f, f / 15.0, xy)
+        np.add.at(n, fr.camera, 1)
+    return n
+
+
+def test_gondola_hides_a_person_in_the_next_aisle() -> None:
+    store, empty, cams, person = gondola_between()
+    pts = np.column_stack([np.repeat(person, 5, axis=0), DetectionModel().body_heights])
+    assert in_image(cams, pts).all()  # both cameras have the person in the picture
+    model = DetectionModel(fp_per_frame=0.0)
+    hidden = count_per_camera(CameraSystem(store, cams, model, np.random.default_rng(2)),
+                              person, 400)
+    clear = count_per_camera(CameraSystem(empty, cams, model, np.random.default_rng(2)),
+                             person, 400)
+    # camera B's view does not cross the gondola: same rate with or without it
+    assert hidden[1] == pytest.approx(clear[1], rel=0.15)
+    assert clear[0] > 0.7 * 400
+    assert hidden[0] < 0.1 * clear[0]
+    assert hidden[0] < 0.1 * hidden[1]
+
+
+def test_fixture_rays_stop_only_at_fixtures() -> None:
+    store, _empty, cams, _person = gondola_between()
+    cs = CameraSystem(store, cams)
+    a = [1.0, 3.0, 3.4]
+    o = np.array([a, a, a, [4.0, 5.5, 3.4], [4.0, 3.0, 3.4], [9.0, 3.0, 3.4]])
+    t = np.array([[5.5, 3.0, 0.15],    # through the gondola
+                  [5.5, 3.0, 1.6],     # over it
+                  [3.0, 3.0, 0.15],    # in front of it
+                  [4.0, 5.5, 0.1],     # straight down past its end (it ends at y=5)
+                  [4.0, 3.0, 1.0],     # straight down into its top
+                  [5.0, 3.0, 0.1]])    # from the other side, stopping short of it
+    assert cs._fixture_blocked(o, t).tolist() == [True, False, False, False, True, False]
+    assert cs.rays_cast == 6
+
+
+def test_people_block_low_oblique_lines_of_sight(open_store) -> None:
+    cs = CameraSystem(open_store, down_cameras([[0.0, 0.0, 2.0]]))
+    xy = np.array([[4.0, 0.0], [2.0, 0.0]])  # the target, and someone half way
+    cam = np.array([0.0, 0.0, 2.0])
+    origins = np.repeat(cam[None], 2, axis=0)
+    targets = np.array([[4.0, 0.0, 0.9], [4.0, 0.0, 1.6]])
+    owner = np.array([0, 0])
+    # the low point's ray passes the other person at ~1.45 m: blocked; the head's at ~1.8 m
+    assert cs._people_blocked(origins, targets, owner, xy).tolist() == [True, False]
+    # not blocked by people beside the line, behind the target or behind the camera
+    for other in ([2.0, 0.6], [5.0, 0.0], [-1.0, 0.0]):
+        xy2 = np.array([[4.0, 0.0], other])
+        assert not cs._people_blocked(origins[:1], targets[:1], owner[:1], xy2).any(), other
+    # alone, nobody is blocked (their own cylinder does not count)
+    assert not cs._people_blocked(origins, targets, owner, xy[:1]).any()
+
+
+def test_a_person_between_lowers_detections_of_the_one_behind(open_store) -> None:
+    # a camera 2 m up on a wall, looking along +x (image x = world -y, image y = world -z)
+    side = np.array([[0.0, 0.0, 1.0], [-1.0, 0.0, 0.0], [0.0, -1.0, 0.0]])
+    cams = Cameras(camera=np.array([0], np.int32), position=np.array([[0.5, 3.0, 2.0]]),
+                   rotation=side[None], intrinsics=np.array([[640.0, 640.0, 640.0, 480.0]]),
+                   resolution=np.array([[1280, 960]], np.int32))
+    body = np.column_stack([np.tile([4.5, 3.0], (5, 1)), DetectionModel().body_heights])
+    assert in_image(cams, body).all()
+    model = DetectionModel(fp_per_frame=0.0)
+    far = np.array([[4.5, 3.0]])
+    with_blocker = np.array([[4.5, 3.0], [2.5, 3.0]])
+    alone = count_per_camera(CameraSystem(open_store, cams, model, np.random.default_rng(4)),
+                             far, 300)
+    cs = CameraSystem(open_store, cams, model, np.random.default_rng(4))
+    near_hits = 0
+    for f in range(300):
+        fr = cs.detect(f, f / 15.0, with_blocker)
+        near_hits += int((np.abs(fr.xy[:, 0] - 4.5) < 0.8).sum())
+    assert alone[0] > 0.8 * 300
+    assert near_hits < 0.5 * alone[0]
+
+
+# -- false positives, dead cameras, order, determinism -------------------------------------
+
+def test_false_positives_come_at_the_configured_rate(kiosk) -> None:
+    cams = ceiling_grid(kiosk)
+    rate = 0.2
+    cs = CameraSystem(kiosk, cams, DetectionModel(fp_per_frame=rate),
+                      rng=np.random.default_rng(8))
+    frames = 500
+    per_cam = np.zeros(len(cams.camera), dtype=int)
+    x0, y0, x1, y1 = kiosk.bounds
+    for f in range(frames):
+        fr = cs.detect(f, f / 15.0, np.zeros((0, 2)))
+        np.add.at(per_cam, fr.camera, 1)
+        assert np.all((fr.xy >= [x0, y0]) & (fr.xy <= [x1, y1]))
+        assert np.all(np.linalg.norm(fr.xy - cams.position[fr.camera, :2], axis=1) <= 2.0 + 1e-9)
+        assert np.all((fr.conf >= 0.1) & (fr.conf <= 0.5))
+    expected = rate * frames * len(cams.camera)
+    assert per_cam.sum() == pytest.approx(expected, rel=0.06)
+    assert per_cam.min() > 0.5 * rate * frames
+
+
+def test_dead_cameras_emit_nothing(kiosk) -> None:
+    cams = ceiling_grid(kiosk)
+    dead = np.zeros(len(cams.camera), dtype=bool)
+    dead[::3] = True
+    cs = CameraSystem(kiosk, cams, DetectionModel(fp_per_frame=0.5),
+                      rng=np.random.default_rng(3), dead=dead)
+    rng = np.random.default_rng(30)
+    seen = set()
+    for f in range(100):
+        people = rng.uniform([0.5, 0.5], [14.5, 2.5], size=(4, 2))
+        fr = cs.detect(f, f / 15.0, people)
+        seen |= set(fr.camera.tolist())
+    assert not seen & set(np.flatnonzero(dead).tolist())
+    assert seen  # the live ones still work
+
+
+def test_detections_are_sorted_by_camera_then_x(kiosk) -> None:
+    cams = ceiling_grid(kiosk)
+    cs = CameraSystem(kiosk, cams, DetectionModel(fp_per_frame=0.3),
+                      rng=np.random.default_rng(6))
+    rng = np.random.default_rng(60)
+    for f in range(30):
+        people = rng.uniform([0.5, 0.5], [14.5, 2.8], size=(6, 2))
+        fr = cs.detect(f, f / 15.0, people)
+        assert len(fr) > 0
+        key = list(zip(fr.camera.tolist(), fr.xy[:, 0].tolist(), strict=True))
+        assert key == sorted(key)
+
+
+def test_person_order_does_not_change_the_frame(open_store) -> None:
+    cams = ceiling_grid(open_store)
+    exact = DetectionModel(p_max=1.0, sigma0_m=0.0, sigma_per_m=0.0, fp_per_frame=0.0,
+                           full_range_m=20.0)
+    people = np.array([[2.0, 1.5], [8.0, 4.0], [5.0, 3.0], [9.5, 1.0]])
+    perm = np.random.default_rng(1).permutation(len(people))
+    a = CameraSystem(open_store, cams, exact, rng=np.random.default_rng(0)).detect(0, 0.0, people)
+    b = CameraSystem(open_store, cams, exact, rng=np.random.default_rng(0)).detect(
+        0, 0.0, people[perm])
+    assert len(a) > len(people)
+    assert np.array_equal(a.camera, b.camera)
+    assert np.array_equal(a.xy, b.xy)
+
+
+def test_same_seed_gives_identical_frames(kiosk) -> None:
+    cams = ceiling_grid(kiosk)
+    model = DetectionModel(fp_per_frame=0.05)
+    out = []
+    for _ in range(2):
+        cs = CameraSystem(kiosk, cams, model, rng=np.random.default_rng(123))
+        path = np.random.default_rng(7)
+        frames = [cs.detect(f, f / 15.0, path.uniform([0.5, 0.5], [14.5, 10.0], size=(5, 2)))
+                  for f in range(40)]
+        out.append(frames)
+    for fa, fb in zip(*out, strict=True):
+        assert fa.frame == fb.frame and fa.t == fb.t
+        assert np.array_equal(fa.camera, fb.camera)
+        assert np.array_equal(fa.xy, fb.xy)
+        assert np.array_equal(fa.conf, fb.conf)
+    assert sum(len(f) for f in out[0]) > 0
