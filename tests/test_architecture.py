@@ -18,8 +18,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGES = ("scenes", "twin", "agents", "core", "experiments")
-# pybullet's C extension prints this to stderr when it is imported (not when it connects)
-PYBULLET_BANNER = "pybullet build time:"
 
 
 # --------------------------------------------------------------------------- the scanner
@@ -194,14 +192,10 @@ def _import_everything(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dic
 
 
 def test_importing_every_module_does_nothing(tmp_path):
+    """STYLE 9: no prints (pybullet's banner included), no physics connection, no
+    environment writes at import."""
     proc, report = _import_everything(tmp_path)
     assert proc.stdout == ""
-    stderr = [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
-    assert stderr == []
+    assert proc.stderr == ""
     assert report["pybullet_connected"] is False
     assert report["env_changed"] == []
-
-
-def test_importing_every_module_prints_not_even_the_pybullet_banner(tmp_path):
-    proc, _ = _import_everything(tmp_path)
-    assert proc.stdout == "" and proc.stderr == ""

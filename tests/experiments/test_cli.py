@@ -103,7 +103,6 @@ def _bad_inputs(tmp: Path) -> dict[str, list[str]]:
     }
 
 
-_ARGPARSE_CASES = {"minutes_not_a_number", "seed_not_an_int"}
 _CASES = ["unknown_store", "negative_minutes", "minutes_not_a_number", "nan_minutes",
           "negative_seed", "seed_not_an_int", "zero_camera_spacing", "out_is_a_file",
           "out_under_a_file", "out_deep_under_a_file"]

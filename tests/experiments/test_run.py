@@ -43,6 +43,8 @@ SAME_BYTES = (
     "streams/detections.parquet",
     "streams/plates.parquet",
     "streams/gate.parquet",
+    "streams/frames.parquet",
+    "streams/plate_messages.parquet",
 )
 
 
@@ -123,10 +125,13 @@ def replay(ablation):
     core.start(knowledge)
     batches = list(read_streams(out / "streams"))
     receipts: list[Receipt] = []
+    tracks: list[Tracks] = []
     for b in batches:
-        receipts.extend(core.step(b)[1])
+        tr, issued = core.step(b)
+        tracks.extend(tr)
+        receipts.extend(issued)
     receipts.extend(core.finish(cfg.minutes * 60.0))
-    return res, live_core, batches, receipts
+    return res, live_core, batches, receipts, tracks, out
 
 
 def _billing(res: RunResult) -> dict:
@@ -216,7 +221,7 @@ def _lines(receipts: list[Receipt]) -> list[tuple]:
 
 
 def test_replayed_streams_give_the_live_receipts(replay):
-    res, _, _, receipts = replay
+    res, _, _, receipts, _, _ = replay
     assert any(r.products for r in res.receipts), "the run must bill something to compare"
     assert _lines(receipts) == _lines(res.receipts)
     live = {r.account: r.confidence for r in res.receipts}
@@ -224,7 +229,7 @@ def test_replayed_streams_give_the_live_receipts(replay):
 
 
 def test_replay_reproduces_detections_plates_and_checkins(replay):
-    _, live_core, batches, _ = replay
+    _, live_core, batches, *_ = replay
     live = live_core.batches
     lf = [f for b in live for f in b.frames if len(f)]
     rf = [f for b in batches for f in b.frames if len(f)]
@@ -239,7 +244,7 @@ def test_replay_reproduces_detections_plates_and_checkins(replay):
     for a, b in zip(lp, rp, strict=True):
         np.testing.assert_array_equal(b.plate, a.plate)
         np.testing.assert_array_equal(b.grams, a.grams)
-        np.testing.assert_allclose(b.t, a.t, rtol=0, atol=1e-9)
+        np.testing.assert_array_equal(b.t, a.t)
     lg = [(float(t), int(a)) for b in live for g in b.gate for t, a in zip(g.t, g.account)]
     rg = [(float(t), int(a)) for b in batches for g in b.gate for t, a in zip(g.t, g.account)]
     assert rg == lg and lg
@@ -247,15 +252,28 @@ def test_replay_reproduces_detections_plates_and_checkins(replay):
     assert all(b0.t < b1.t for b0, b1 in zip(batches, batches[1:]))
 
 
+def test_replayed_streams_give_the_live_tracks(replay):
+    *_, tracks, out = replay
+    live = pq.read_table(out / "tracks.parquet")
+    n = [t.track_id.size for t in tracks]
+    np.testing.assert_array_equal(np.repeat([t.frame for t in tracks], n),
+                                  live.column("frame").to_numpy())
+    np.testing.assert_array_equal(np.concatenate([t.track_id for t in tracks]),
+                                  live.column("track_id").to_numpy())
+    xy = np.concatenate([t.xy for t in tracks])
+    np.testing.assert_array_equal(xy[:, 0], live.column("x").to_numpy())
+    np.testing.assert_array_equal(xy[:, 1], live.column("y").to_numpy())
+
+
 def test_replay_delivers_every_camera_frame_the_live_core_saw(replay):
-    _, live_core, batches, _ = replay
+    _, live_core, batches, *_ = replay
     live = [f.frame for b in live_core.batches for f in b.frames]
     replayed = [f.frame for b in batches for f in b.frames]
     assert replayed == live
 
 
 def test_replayed_plate_sample_times_are_the_live_ones_bit_for_bit(replay):
-    _, live_core, batches, _ = replay
+    _, live_core, batches, *_ = replay
     lp = [p.t for b in live_core.batches for p in b.plates]
     rp = [p.t for b in batches for p in b.plates]
     assert len(lp) == len(rp)
@@ -336,7 +354,8 @@ def test_run_folder_has_the_interchange_formats(ablation):
     for name in ("receipts.json", "metrics.json", "timing.json", "config.json",
                  "tracks.parquet", "ground_truth/receipts.json", "ground_truth/tracks.parquet",
                  "ground_truth/events.parquet", "streams/detections.parquet",
-                 "streams/plates.parquet", "streams/gate.parquet"):
+                 "streams/plates.parquet", "streams/gate.parquet", "streams/frames.parquet",
+                 "streams/plate_messages.parquet"):
         assert (out / name).is_file(), name
     assert _columns(out / "streams" / "detections.parquet") == {
         "frame": "int64", "t": "double", "camera": "int32", "x": "double", "y": "double",
@@ -345,6 +364,11 @@ def test_run_folder_has_the_interchange_formats(ablation):
         "frame": "int64", "t": "double", "shopper_id": "int64", "x": "double", "y": "double"}
     assert _columns(out / "tracks.parquet") == {
         "frame": "int64", "t": "double", "track_id": "int64", "x": "double", "y": "double"}
+    frames = pq.read_table(out / "streams" / "frames.parquet")
+    assert set(frames.column_names) >= {"frame", "t"}
+    cfg = RunConfig(**ABLATION)
+    n_frames = round(cfg.minutes * 60 * cfg.clock.camera_hz)
+    assert frames.column("frame").to_pylist() == list(range(n_frames)), "every camera tick"
     det = pq.read_table(out / "streams" / "detections.parquet")
     assert det.num_rows == res.metrics["core"]["detections"] > 0
     assert json.loads((out / "metrics.json").read_text()) == res.metrics
