@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "verb", None):
-        parser.print_help()
+        print("storetwin: error: name a verb (run); see 'storetwin --help'", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         return a.func(a)

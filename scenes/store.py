@@ -53,6 +53,13 @@ class Bins:
     def __len__(self) -> int:
         return int(self.fixture.shape[0])
 
+    @classmethod
+    def empty(cls) -> Bins:
+        i = np.zeros(0, np.int32)
+        e = np.zeros((0, 3))
+        return cls(i, i.copy(), e, e.copy(), np.zeros((0, 2)), np.zeros((0, 2)), i.copy(),
+                   i.copy(), i.copy(), i.copy())
+
     @property
     def center(self) -> np.ndarray:
         """(n, 3) float64 bin centre [m]."""
@@ -109,3 +116,22 @@ class Store:
             "skus_placed": int(np.unique(self.bins.sku_index).size),
             "units": self.units_total(),
         }
+
+
+def open_floor(fixtures: tuple[Fixture, ...], catalogue: Catalogue, width: float = 6.0,
+               depth: float = 6.0, ceiling_height: float = 3.6) -> Store:
+    """A bare rectangle of floor [m] with the given fixtures and no bins, doors in the front
+    wall: the hand-built world that behaviour tests step."""
+    return Store(
+        name="hand",
+        bounds=(0.0, 0.0, width, depth),
+        ceiling_height=ceiling_height,
+        entrance_gate=(0.5, 1.5),
+        exit_gate=(width - 1.5, width - 0.5),
+        entrance_region=(0.5, 0.0, 1.5, 1.0),
+        exit_region=(width - 1.5, 0.0, width - 0.5, 1.0),
+        fixtures=fixtures,
+        bins=Bins.empty(),
+        catalogue=catalogue,
+        aisle_width=1.6,
+    )

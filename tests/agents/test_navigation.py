@@ -9,26 +9,12 @@ from scipy.sparse.csgraph import dijkstra
 from agents.navigation import NavGrid, NoPathError
 from scenes import load_preset
 from scenes.catalog import load_catalogue
-from scenes.store import Bins, Fixture, Store
+from scenes.store import Fixture, Store, open_floor
 
 
 def hand_store(fixtures: tuple[Fixture, ...], width: float = 6.0, depth: float = 6.0) -> Store:
-    e = np.zeros((0, 3))
-    return Store(
-        name="hand",
-        bounds=(0.0, 0.0, width, depth),
-        ceiling_height=3.0,
-        entrance_gate=(0.5, 1.5),
-        exit_gate=(width - 1.5, width - 0.5),
-        entrance_region=(0.5, 0.0, 1.5, 1.0),
-        exit_region=(width - 1.5, 0.0, width - 0.5, 1.0),
-        fixtures=fixtures,
-        bins=Bins(np.zeros(0, np.int32), np.zeros(0, np.int32), e, e, np.zeros((0, 2)),
-                  np.zeros((0, 2)), np.zeros(0, np.int32), np.zeros(0, np.int32),
-                  np.zeros(0, np.int32), np.zeros(0, np.int32)),
-        catalogue=load_catalogue(),
-        aisle_width=1.6,
-    )
+    """An open rectangle of floor with the given fixtures and no bins."""
+    return open_floor(fixtures, load_catalogue(), width, depth, ceiling_height=3.0)
 
 
 def polyline_points(start: np.ndarray, route: list[np.ndarray], step: float = 0.05):

@@ -179,3 +179,12 @@ def test_console_script_is_installed_next_to_the_interpreter():
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "example:" in proc.stdout
+
+
+def test_no_verb_is_one_error_line_and_exit_2():
+    proc = subprocess.run([sys.executable, "-m", "experiments.cli"], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == [
+        "storetwin: error: name a verb (run); see 'storetwin --help'"]

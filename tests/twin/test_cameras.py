@@ -8,7 +8,7 @@ import pytest
 from core.knowledge import Cameras
 from scenes import load_preset
 from scenes.catalog import load_catalogue
-from scenes.store import Bins, Fixture, Store
+from scenes.store import Fixture, Store, open_floor
 from twin.cameras import CameraSystem, DetectionModel, ceiling_grid, project
 
 # camera +z looks down, x along world x, y along world -y
@@ -17,22 +17,7 @@ DOWN = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])
 
 def hand_store(fixtures: tuple[Fixture, ...], width: float = 11.0, depth: float = 6.0) -> Store:
     """An open rectangle of floor with the given fixtures and no bins."""
-    e = np.zeros((0, 3))
-    return Store(
-        name="hand",
-        bounds=(0.0, 0.0, width, depth),
-        ceiling_height=3.6,
-        entrance_gate=(0.5, 1.5),
-        exit_gate=(width - 1.5, width - 0.5),
-        entrance_region=(0.5, 0.0, 1.5, 1.0),
-        exit_region=(width - 1.5, 0.0, width - 0.5, 1.0),
-        fixtures=fixtures,
-        bins=Bins(np.zeros(0, np.int32), np.zeros(0, np.int32), e, e, np.zeros((0, 2)),
-                  np.zeros((0, 2)), np.zeros(0, np.int32), np.zeros(0, np.int32),
-                  np.zeros(0, np.int32), np.zeros(0, np.int32)),
-        catalogue=load_catalogue(),
-        aisle_width=1.6,
-    )
+    return open_floor(fixtures, load_catalogue(), width, depth, ceiling_height=3.6)
 
 
 def down_cameras(positions, hfov_deg: float = 120.0, resolution=(1280, 960)) -> Cameras:
