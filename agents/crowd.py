@@ -130,11 +130,9 @@ class Crowd:
         self.truth: list[TruthEvent] = []
         self.carts: dict[int, dict[str, int]] = {}   # account -> sku -> held units
         self.exited: dict[int, float] = {}           # account -> exit time
-        x0d, x1d = store.entrance_gate
-        self.spawn_xy = np.array([(x0d + x1d) / 2, store.bounds[1] + 0.35])
-        e0, e1 = store.exit_gate
-        self.exit_inside = np.array([(e0 + e1) / 2, store.bounds[1] + 0.9])
-        self.exit_out = np.array([(e0 + e1) / 2, store.bounds[1] + 0.1])
+        self.spawn_xy = store.entrance.inside(0.35)
+        self.exit_inside = store.exit.inside(0.9)
+        self.exit_out = store.exit.inside(0.1)
         sku_bins: dict[int, list[int]] = {}
         for i, s in enumerate(store.bins.sku_index):
             sku_bins.setdefault(int(s), []).append(i)

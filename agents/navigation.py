@@ -13,12 +13,21 @@ class NoPathError(RuntimeError):
     pass
 
 
+def _segment_distance(gx: np.ndarray, gy: np.ndarray, a, b) -> np.ndarray:
+    """Distance [m] from each grid point to the segment a-b."""
+    ax, ay = a
+    dx, dy = b[0] - ax, b[1] - ay
+    L2 = dx * dx + dy * dy
+    t = np.clip(((gx - ax) * dx + (gy - ay) * dy) / L2, 0.0, 1.0) if L2 > 0 else 0.0
+    return np.hypot(gx - ax - t * dx, gy - ay - t * dy)
+
+
 class NavGrid:
     """Occupancy grid of the floor.
 
     cell: grid pitch [m]; clearance: how far a body's centre stays from fixtures and walls [m]
     (a body radius plus a margin). ``free``: (ny, nx) bool, True where a centre may stand.
-    Door openings in the front wall are free down to the wall line, so people can walk in.
+    Door openings (gates) are free across the wall line, so people can walk in and out.
     """
 
     def __init__(self, store: Store, cell: float = 0.2, clearance: float = 0.3) -> None:
@@ -38,11 +47,22 @@ class NavGrid:
             free &= ~((gx > a[0] - clearance) & (gx < b[0] + clearance)
                       & (gy > a[1] - clearance) & (gy < b[1] + clearance))
         wall = 0.25
-        free &= (gx > x0 + wall) & (gx < x1 - wall) & (gy < y1 - wall)
+        pts = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        inside = store.contains(pts).reshape(free.shape)
+        near_wall = np.zeros_like(free)
+        for w in store.walls:
+            near_wall |= _segment_distance(gx, gy, w.a, w.b) < wall + w.thickness / 2 * (
+                not w.perimeter)
         in_door = np.zeros_like(free)
-        for d0, d1 in (store.entrance_gate, store.exit_gate):
-            in_door |= (gx > d0 + wall) & (gx < d1 - wall)
-        free &= (gy > y0 + wall) | in_door
+        for g in store.gates:
+            # the opening, less a jamb margin at each end, and a strip either side of the wall
+            a, b, n = np.asarray(g.a), np.asarray(g.b), np.asarray(g.inward)
+            u = (b - a) / max(g.width, 1e-9)
+            rx, ry = gx - a[0], gy - a[1]
+            along = rx * u[0] + ry * u[1]
+            across = rx * n[0] + ry * n[1]
+            in_door |= (along > wall) & (along < g.width - wall) & (np.abs(across) < 2 * wall)
+        free &= (inside & ~near_wall) | in_door
         self.free = free
         self._graph = self._build_graph()
 

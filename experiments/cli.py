@@ -78,20 +78,30 @@ def _check_out(path: Path) -> None:
         raise CliError(f"--out {path}: {probe} is not writable")
 
 
+def _load_store(ref: str, flag: str = "STORE"):
+    """A preset name or a spec file, or a CliError naming every problem."""
+    from scenes.presets import UnknownPresetError, load_store
+    from scenes.spec import SpecError
+
+    try:
+        return load_store(ref)
+    except UnknownPresetError as e:
+        raise CliError(f"{flag} {e}") from None
+    except SpecError as e:
+        raise CliError("\n".join(e.lines())) from None
+
+
 def cmd_run(a: argparse.Namespace) -> int:
     from experiments.run import RunConfig, RunConfigError, run
-    from scenes.presets import PRESETS
 
-    if a.store not in PRESETS:
-        raise CliError(f"--store {a.store!r} is not a known preset; allowed: "
-                       f"{', '.join(sorted(PRESETS))}")
+    _load_store(a.store, "--store")   # a bad store fails here, before any simulation
     if not 0 < a.minutes <= 1440:
         raise CliError(f"--minutes must be in (0, 1440], got {a.minutes:g}")
     if not 0 <= a.shoppers <= 10_000:
         raise CliError(f"--shoppers must be in [0, 10000], got {a.shoppers:g}")
     if a.seed < 0:
         raise CliError(f"--seed must be >= 0, got {a.seed}")
-    out = Path(a.out) if a.out else Path("runs") / f"{a.store}-seed{a.seed}"
+    out = Path(a.out) if a.out else Path("runs") / f"{Path(a.store).stem}-seed{a.seed}"
     _check_out(out)
     try:
         cfg = RunConfig(store=a.store, minutes=a.minutes, shoppers=a.shoppers, seed=a.seed,
@@ -112,6 +122,169 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scene_new(a: argparse.Namespace) -> int:
+    from scenes.generate import (
+        GenerationError,
+        generate_spec,
+        params_for_area,
+        parse_area,
+        spec_header,
+    )
+    from scenes.spec import SpecError, build_store
+    from scenes.tomlw import dumps
+
+    try:
+        area = parse_area(a.area)
+        p = params_for_area(area, name=a.name, aisle_width_m=a.aisle_width,
+                            gondola_length_m=a.gondola_length, levels=a.levels,
+                            bin_width_m=a.bin_width, skus=a.skus, seed=a.seed)
+        doc = generate_spec(p)
+        store = build_store(doc, "generated spec")
+    except GenerationError as e:
+        raise CliError(str(e)) from None
+    except SpecError as e:   # parameters that make a store that fails its own checks
+        raise CliError("\n".join(e.lines())) from None
+    text = dumps(doc, spec_header(p))
+    if a.out:
+        out = Path(a.out)
+        _check_out(out.parent if str(out.parent) else Path("."))
+        try:
+            out.write_text(text)
+        except OSError as e:
+            raise CliError(f"--out {out}: cannot write ({e.strerror})") from None
+        s = store.summary()
+        print(f"wrote {out}: {s['area_sqft']:,} sq ft, {s['fixtures']} fixtures, "
+              f"{s['bins']:,} bins, {s['skus']:,} skus", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_scene_info(a: argparse.Namespace) -> int:
+    from scenes.info import store_info
+
+    info = store_info(_load_store(a.store))
+    if a.json:
+        print(json.dumps(info, sort_keys=True))
+        return 0
+    kinds = ", ".join(f"{v} {k}" for k, v in info["fixtures_by_kind"].items())
+    gates = ", ".join(f"{g['name']} ({g['kind']}, {g['wall']} wall, {g['width_m']:g} m)"
+                      for g in info["gates"])
+    rows = [
+        ("store", info["name"]),
+        ("floor area", f"{info['area_sqft']:,} sq ft ({info['area_m2']:,} m2), "
+                       f"{info['walkable_m2']:,} m2 walkable"),
+        ("ceiling", f"{info['ceiling_height_m']:g} m"),
+        ("aisles", f"{info['aisle_length_m']:,} m long, narrowest {info['aisle_width_m']} m"),
+        ("shelf faces", f"{info['shelf_frontage_m']:,} m frontage, "
+                        f"{info['shelf_face_area_m2']:,} m2"),
+        ("fixtures", f"{info['fixtures']:,} ({kinds})"),
+        ("bins (plates)", f"{info['bins']:,} holding {info['units']:,} units "
+                          f"(${info['stock_value_usd']:,.2f})"),
+        ("skus", f"{info['skus']:,} in the catalogue, {info['skus_placed']:,} placed, "
+                 f"{info['categories']} categories, {info['lookalike_pairs']:,} look-alike "
+                 "pairs"),
+        ("gates", gates),
+    ]
+    w = max(len(k) for k, _ in rows)
+    print("\n".join(f"{k:<{w}}  {v}" for k, v in rows))
+    return 0
+
+
+def _writable_file(path: str, flag: str) -> Path:
+    out = Path(path)
+    _check_out(out.parent if str(out.parent) else Path("."))
+    if out.is_dir():
+        raise CliError(f"{flag} {out}: is a folder; expected a file name")
+    return out
+
+
+def cmd_scene_plan(a: argparse.Namespace) -> int:
+    from scenes.plan import draw_plan
+
+    store = _load_store(a.store)
+    out = _writable_file(a.png, "--png")
+    cams = None
+    if a.camera_spacing is not None:
+        if not a.camera_spacing > 0:
+            raise CliError(f"--camera-spacing must be > 0 m, got {a.camera_spacing:g}")
+        from twin.cameras import ceiling_grid
+        cams = ceiling_grid(store, spacing=a.camera_spacing).position[:, :2]
+    if not 30 <= a.dpi <= 600:
+        raise CliError(f"--dpi must be in [30, 600], got {a.dpi}")
+    try:
+        draw_plan(store, out, cameras_xy=cams, dpi=a.dpi)
+    except OSError as e:
+        raise CliError(f"--png {out}: cannot write ({e.strerror})") from None
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_scene_export(a: argparse.Namespace) -> int:
+    from scenes.meshes import export_glb
+
+    store = _load_store(a.store)
+    out = _writable_file(a.glb, "--glb")
+    try:
+        export_glb(store, out)
+    except OSError as e:
+        raise CliError(f"--glb {out}: cannot write ({e.strerror})") from None
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _add_scene(sub) -> None:
+    sc = sub.add_parser("scene", help="write, inspect, draw and export store specs",
+                        description="Store specs: generate one, check and summarise it, draw "
+                                    "its floor plan, export it as glTF.")
+    ss = sc.add_subparsers(dest="scene_verb", metavar="SCENE_VERB", parser_class=_Parser)
+    fmt = argparse.RawDescriptionHelpFormatter
+    n = ss.add_parser("new", help="generate a store spec from a floor area",
+                      description="Generate a full store spec (fixtures, gates, catalogue, "
+                                  "planogram) from a floor area and a few parameters; the "
+                                  "other parameters come from the preset nearest in size.",
+                      epilog="example: storetwin scene new --area 10400sqft --out my.toml",
+                      formatter_class=fmt)
+    n.add_argument("--area", required=True, help="floor area with a unit: 10400sqft or 966m2")
+    n.add_argument("--name", help="store name (default: store)")
+    n.add_argument("--aisle-width", type=float, help="narrowest aisle [m]")
+    n.add_argument("--gondola-length", type=float, help="longest gondola run [m]")
+    n.add_argument("--levels", type=int, help="shelf levels per gondola")
+    n.add_argument("--bin-width", type=float, help="bin (plate) width [m]")
+    n.add_argument("--skus", type=int, help="catalogue size (0: the shipped 127 items)")
+    n.add_argument("--seed", type=int, default=0, help="random seed for the catalogue "
+                   "(default 0)")
+    n.add_argument("--out", help="spec file to write (default: stdout)")
+    n.set_defaults(func=cmd_scene_new)
+    i = ss.add_parser("info", help="check a store and print its sizes and counts",
+                      description="Load and check a store (preset or spec file) and print "
+                                  "area, aisle length, fixture/bin/sku counts, shelf-face area.",
+                      epilog="example: storetwin scene info supercenter --json",
+                      formatter_class=fmt)
+    i.add_argument("store", metavar="STORE", help="preset name or spec .toml")
+    i.add_argument("--json", action="store_true", help="print JSON on stdout")
+    i.set_defaults(func=cmd_scene_info)
+    pl = ss.add_parser("plan", help="draw a top-down floor plan as PNG",
+                       description="Draw the floor plan: fixtures, aisles, gates, bin faces "
+                                   "and optionally a ceiling camera grid.",
+                       epilog="example: storetwin scene plan grocery --png grocery.png "
+                              "--camera-spacing 3", formatter_class=fmt)
+    pl.add_argument("store", metavar="STORE", help="preset name or spec .toml")
+    pl.add_argument("--png", required=True, help="PNG file to write")
+    pl.add_argument("--camera-spacing", type=float, help="overlay a ceiling camera grid at "
+                    "this pitch [m]")
+    pl.add_argument("--dpi", type=int, default=150, help="resolution (default 150)")
+    pl.set_defaults(func=cmd_scene_plan)
+    e = ss.add_parser("export", help="export the store as one glTF binary (GLB)",
+                      description="Export floor, walls, fixtures, plates and products (coloured "
+                                  "by SKU) as one GLB with named nodes.",
+                      epilog="example: storetwin scene export kiosk --glb kiosk.glb",
+                      formatter_class=fmt)
+    e.add_argument("store", metavar="STORE", help="preset name or spec .toml")
+    e.add_argument("--glb", required=True, help="GLB file to write")
+    e.set_defaults(func=cmd_scene_export)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="storetwin", description="Digital twin of a walk-out (cashierless) store.")
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=_Parser)
@@ -122,7 +295,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "ground truth. Writes a run folder.",
         epilog="example: storetwin run --minutes 5 --seed 1 --json",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    r.add_argument("--store", default="kiosk", help="preset name (default: kiosk)")
+    r.add_argument("--store", default="kiosk",
+                   help="preset (kiosk, grocery, large, supercenter) or a store spec .toml "
+                        "(default: kiosk)")
     r.add_argument("--minutes", type=float, default=10.0, help="simulated minutes (default 10)")
     r.add_argument("--shoppers", type=float, default=15.0,
                    help="target shoppers in the store at once (default 15)")
@@ -132,6 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="run folder (default runs/STORE-seedSEED)")
     r.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
     r.set_defaults(func=cmd_run)
+    _add_scene(sub)
     return p
 
 
@@ -139,12 +315,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "verb", None):
-        print("storetwin: error: name a verb (run); see 'storetwin --help'", file=sys.stderr)
+        print("storetwin: error: name a verb (run, scene); see 'storetwin --help'",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if a.verb == "scene" and not getattr(a, "scene_verb", None):
+        print("storetwin: error: name a scene verb (new, info, plan, export); see "
+              "'storetwin scene --help'", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
         return a.func(a)
     except CliError as e:
-        print(f"storetwin: error: {e}", file=sys.stderr)
+        for line in str(e).splitlines() or [""]:
+            print(f"storetwin: error: {line}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("storetwin: interrupted", file=sys.stderr)

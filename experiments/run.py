@@ -23,7 +23,7 @@ from core.records import Receipt
 from core.store_core import StoreCore
 from experiments.knowledge import store_knowledge
 from experiments.scoring import score_billing, score_tracking
-from scenes.presets import load_preset
+from scenes.presets import load_store
 from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
 from twin.sensors import EntryGate, LoadCellModel, PlateSensors
 from twin.sim import Clock, Simulation
@@ -79,7 +79,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         progress: bool = False) -> RunResult:
     """Simulate ``config.minutes`` of the store and score the core's receipts and tracks."""
     t_wall0 = time.perf_counter()
-    store = load_preset(config.store)
+    store = load_store(config.store)
     ss = np.random.SeedSequence(config.seed)
     rng_crowd, rng_cam, rng_plate = (np.random.default_rng(s) for s in ss.spawn(3))
     clock = config.clock
@@ -173,7 +173,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     stats = getattr(core, "stats", None)
     metrics = {
         "run": {
-            "store": config.store, "minutes": config.minutes, "shoppers": config.shoppers,
+            "store": store.name, "minutes": config.minutes, "shoppers": config.shoppers,
             "seed": config.seed, "cameras": n_cams, "dead_cameras": len(config.dead_cameras),
             "plates": n_plates, "dead_plates": len(config.dead_plates),
             "skus": len(store.catalogue), "area_sqft": round(store.area_sqft),

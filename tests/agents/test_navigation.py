@@ -53,11 +53,11 @@ def test_grid_blocks_fixtures_with_clearance_and_walls(kiosk, nav) -> None:
     centre = (lo[:, :2] + hi[:, :2]) / 2
     assert not nav.is_free(centre).any()
     assert not nav.is_free(np.array([[-1.0, 5.0], [20.0, 5.0], [7.0, -1.0], [7.0, 12.0]])).any()
-    x0 = lo[0, 0] - kiosk.aisle_width / 2
+    g = next(i for i, f in enumerate(kiosk.fixtures) if f.kind == "gondola")
+    x0 = lo[g, 0] - kiosk.aisle_width / 2
     assert nav.is_free(np.column_stack([np.full(20, x0), np.linspace(3.0, 9.0, 20)])).all()
     # the doors are open to the front wall line, the rest of the front is not
-    e0, e1 = kiosk.entrance_gate
-    assert nav.is_free(np.array([[(e0 + e1) / 2, 0.1]])).all()
+    assert nav.is_free(kiosk.entrance.inside(0.1)[None]).all()
     assert not nav.is_free(np.array([[7.5, 0.1]])).any()
 
 
@@ -99,8 +99,7 @@ def test_straight_route_when_in_sight(nav) -> None:
 
 
 def test_route_from_the_entrance_to_every_bin(kiosk, nav) -> None:
-    e0, e1 = kiosk.entrance_gate
-    start = np.array([(e0 + e1) / 2, kiosk.bounds[1] + 0.35])
+    start = kiosk.entrance.inside(0.35)
     assert nav.is_free(start).all()
     for acc in np.unique(kiosk.bins.access_xy, axis=0):
         route = nav.route(start, acc)

@@ -7,7 +7,7 @@ import pytest
 
 from agents.navigation import NavGrid
 from scenes import PRESETS, UnknownPresetError, load_preset
-from scenes.presets import LayoutParams, generate_grid_store
+from scenes.generate import PRESET_PARAMS, GenerationError, GenParams, generate_spec
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +126,7 @@ def test_heavier_skus_sit_lower_in_each_column(kiosk) -> None:
         assert np.array_equal(b.level[idx], np.arange(idx.size))
         assert np.all(np.diff(mass[idx]) <= 0), f"column {key}: masses {mass[idx]}"
         cols += 1
-    assert cols * PRESETS["kiosk"].levels == len(b)
+    assert cols * PRESET_PARAMS["kiosk"].levels == len(b)
 
 
 def test_preset_is_deterministic(kiosk) -> None:
@@ -138,7 +138,9 @@ def test_preset_is_deterministic(kiosk) -> None:
 
 def test_doors_are_in_the_front_wall_and_inside_the_floor(kiosk) -> None:
     x0, _y0, x1, _y1 = kiosk.bounds
-    (e0, e1), (q0, q1) = kiosk.entrance_gate, kiosk.exit_gate
+    (e0, e1), (q0, q1) = [(g.a[0], g.b[0]) for g in (kiosk.entrance, kiosk.exit)]
+    assert kiosk.entrance.wall == kiosk.exit.wall == "front"
+    assert kiosk.entrance.a[1] == kiosk.exit.a[1] == _y0
     assert x0 <= e0 < e1 <= x1 and x0 <= q0 < q1 <= x1
     assert e1 <= q0 or q1 <= e0  # separate openings
     assert e1 - e0 >= 0.91
@@ -154,10 +156,8 @@ def test_unknown_preset_lists_allowed_names() -> None:
     assert isinstance(err.value, ValueError)
 
 
-def test_small_grid_store_places_the_first_skus_once() -> None:
-    p = LayoutParams(width=6.0, depth=7.0, gondolas=1, front_zone=2.0, back_aisle=1.5)
-    s = generate_grid_store("tiny", p)
-    n = len(s.bins)
-    assert n < len(s.catalogue)
-    assert sorted(s.bins.sku_index.tolist()) == list(range(n))
-    assert s.area_m2 == pytest.approx(42.0)
+def test_a_floor_too_small_for_the_catalogue_is_refused_with_the_numbers() -> None:
+    with pytest.raises(GenerationError, match=r"catalogue of 127 skus needs at least 127 bins; "
+                       r"this layout has \d+"):
+        generate_spec(GenParams(name="tiny", area_m2=42.0, aspect=6.0 / 7.0, front_zone_m=2.0,
+                                back_aisle_m=1.5))

@@ -7,7 +7,15 @@ import pytest
 
 from scenes import load_preset
 from scenes.catalog import load_catalogue
-from scenes.store import Bins, Fixture, Store
+from scenes.store import (
+    RECT_WALL_NAMES,
+    Bins,
+    Fixture,
+    Store,
+    front_gates,
+    outline_walls,
+    rectangle,
+)
 from twin.world import G, PhysicsConfig, World
 
 TICK = 1.0 / 60.0  # [s] plate tick
@@ -25,14 +33,13 @@ def one_gondola_store(layout=LAYOUT) -> Store:
     hi = np.array([[gx0 + 0.45, gy0 + (k + 1) * w, 0.48] for k in range(n)])
     facings = np.array([f for _, f, _ in layout], dtype=np.int32)
     rows = np.array([r for _, _, r in layout], dtype=np.int32)
+    outline = rectangle(5.0, 6.0)
     return Store(
         name="one-gondola",
-        bounds=(0.0, 0.0, 5.0, 6.0),
+        outline=outline,
         ceiling_height=3.0,
-        entrance_gate=(0.5, 1.5),
-        exit_gate=(3.5, 4.5),
-        entrance_region=(0.5, 0.0, 1.5, 1.0),
-        exit_region=(3.5, 0.0, 4.5, 1.0),
+        walls=outline_walls(outline, RECT_WALL_NAMES),
+        gates=front_gates(5.0, (0.5, 1.5), (3.5, 4.5)),
         fixtures=(Fixture("gondola-1", "gondola", (gx0, gy0, 0.0),
                           (gx0 + 0.9, gy0 + n * w, 1.8)),),
         bins=Bins(
