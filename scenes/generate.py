@@ -60,6 +60,10 @@ class GenParams:
     side_walls: bool = False             # shelving along the left and right walls
     end_caps: bool = False
     end_cap_depth_m: float = 0.45
+    produce_tables: bool = False         # display tables in the front zone, produce on them
+    table_length_m: float = 2.4
+    table_depth_m: float = 1.2
+    table_height_m: float = 1.2          # a display table with a riser: deck at 0.75 m
     door_width_m: float = 1.6
     ceiling_height_m: float = 3.6
     skus: int = 0
@@ -116,8 +120,10 @@ def _r(v: float) -> float:
     return round(float(v), 3)
 
 
-def _fixture(name, kind, x, y, dx, dy, h, faces, p: GenParams) -> dict:
-    levels = [_r(p.first_level_m + i * p.level_pitch_m) for i in range(p.levels)]
+def _fixture(name, kind, x, y, dx, dy, h, faces, p: GenParams,
+             levels: list[float] | None = None) -> dict:
+    if levels is None:
+        levels = [_r(p.first_level_m + i * p.level_pitch_m) for i in range(p.levels)]
     return {"name": name, "kind": kind, "x_m": _r(x), "y_m": _r(y), "dx_m": _r(dx),
             "dy_m": _r(dy), "height_m": _r(h), "faces": faces, "levels_m": levels,
             "bin_width_m": _r(p.bin_width_m)}
@@ -170,6 +176,20 @@ def _layout(p: GenParams) -> tuple[float, float, list[dict], list[dict]]:
                 fixtures.append(_fixture(f"endcap-{tag}-back", "end_cap", x0,
                                          y0 + n_slots * bw, p.gondola_depth_m,
                                          p.end_cap_depth_m, p.gondola_height_m, ["+y"], p))
+    if p.produce_tables:
+        # a row of tables across the front zone, an aisle behind them and 1.5 m of open
+        # floor by the doors in front; none in front of the doors' approach
+        ty1 = run_y0 - p.aisle_width_m
+        ty0 = ty1 - p.table_depth_m
+        if ty0 >= 1.5:
+            pitch = p.table_length_m + max(p.aisle_width_m, 2.4)
+            x_lo, x_hi = 1.0 + p.door_width_m + 2.0, w - 1.0 - p.door_width_m - 2.0
+            n_t = int(math.floor((x_hi - x_lo + pitch - p.table_length_m) / pitch))
+            x0 = x_lo + (x_hi - x_lo - (n_t * pitch - (pitch - p.table_length_m))) / 2
+            for t in range(max(0, n_t)):
+                fixtures.insert(t, _fixture(f"table-{t + 1}", "table", x0 + t * pitch, ty0,
+                                            p.table_length_m, p.table_depth_m,
+                                            p.table_height_m, ["-y", "+y"], p, [0.75]))
     if p.side_walls:
         n_side = int(math.floor(run / bw + 1e-9))
         y0 = run_y0 + (run - n_side * bw) / 2
@@ -195,7 +215,8 @@ def _layout(p: GenParams) -> tuple[float, float, list[dict], list[dict]]:
 CHILLED = ("dairy", "frozen", "deli", "beverages")
 
 
-def _planogram(fixtures: list[dict], cat: Catalogue, chilled_last: bool) -> dict:
+def _planogram(fixtures: list[dict], cat: Catalogue, chilled_last: bool,
+               produce_first: bool = False) -> dict:
     """SKUs in category blocks (look-alikes adjacent) over the bins in fixture order; every
     SKU gets at least one bin; within a column the heavier items go lower."""
     cols = []   # (fixture index, face, n_slots, n_levels)
@@ -215,6 +236,8 @@ def _planogram(fixtures: list[dict], cat: Catalogue, chilled_last: bool) -> dict
     if chilled_last:
         for k, c in enumerate(CHILLED):
             rank[c] = len(rank) + k
+    if produce_first and "produce" in rank:
+        rank["produce"] = -1
     order = np.array(sorted(range(s), key=lambda i: (rank[str(cat.category[i])], i)))
     per = np.full(s, n // s)
     per[: n - per.sum()] += 1
@@ -258,7 +281,7 @@ def generate_spec(p: GenParams, description: str | None = None) -> dict:
         "catalogue": catalogue,
         "gates": gates,
         "fixtures": fixtures,
-        "planogram": _planogram(fixtures, cat, p.back_wall == "fridge"),
+        "planogram": _planogram(fixtures, cat, p.back_wall == "fridge", p.produce_tables),
     }
     return doc
 
@@ -282,25 +305,31 @@ PRESET_PARAMS: dict[str, GenParams] = {
         name="grocery", area_m2=10_400 / SQFT_PER_M2, aspect=1.5, aisle_width_m=1.8,
         cross_aisle_m=2.4, front_zone_m=5.0, back_aisle_m=2.4, gondola_length_m=9.0,
         gondola_depth_m=1.2, gondola_height_m=2.0, bin_width_m=0.6, back_wall="fridge",
-        side_walls=True, end_caps=True, door_width_m=2.0, ceiling_height_m=4.5, skus=2_500),
+        side_walls=True, end_caps=True, produce_tables=True, door_width_m=2.0,
+        ceiling_height_m=4.5, skus=2_500),
     # The largest Just Walk Out stores: 40,000 sq ft (Amazon re:MARS 2022).
     "large": GenParams(
         name="large", area_m2=40_000 / SQFT_PER_M2, aspect=1.5, aisle_width_m=2.0,
         cross_aisle_m=2.7, front_zone_m=6.0, back_aisle_m=2.7, gondola_length_m=12.0,
         gondola_depth_m=1.2, gondola_height_m=2.1, bin_width_m=0.7, back_wall="fridge",
-        side_walls=True, end_caps=True, door_width_m=2.4, ceiling_height_m=5.5, skus=9_000),
+        side_walls=True, end_caps=True, produce_tables=True, door_width_m=2.4,
+        ceiling_height_m=5.5, skus=9_000),
     # A Walmart supercenter: ~180,000 sq ft (Walmart corporate facts).
     "supercenter": GenParams(
         name="supercenter", area_m2=180_000 / SQFT_PER_M2, aspect=1.5, aisle_width_m=2.1,
         cross_aisle_m=3.0, front_zone_m=10.0, back_aisle_m=3.0, gondola_length_m=14.0,
         gondola_depth_m=1.2, gondola_height_m=2.1, bin_width_m=0.75, back_wall="fridge",
-        side_walls=True, end_caps=True, door_width_m=2.4, ceiling_height_m=7.3, skus=30_000),
+        side_walls=True, end_caps=True, produce_tables=True, door_width_m=2.4,
+        ceiling_height_m=7.3, skus=30_000),
 }
 
 
 def params_for_area(area_m2: float, **overrides) -> GenParams:
-    """Defaults from the preset nearest in area (on a log scale), at the given area."""
+    """Defaults from the preset nearest in area (on a log scale), at the given area, with the
+    catalogue scaled to the area; ``overrides`` that are not None replace fields."""
     name = min(PRESET_PARAMS, key=lambda k: abs(math.log(PRESET_PARAMS[k].area_m2 / area_m2)))
     base = PRESET_PARAMS[name]
-    p = replace(base, name="store", area_m2=area_m2)
+    # the catalogue scales with the floor (bins grow about linearly with area)
+    skus = 0 if base.skus == 0 else max(50, round(base.skus * area_m2 / base.area_m2 * 0.9))
+    p = replace(base, name="store", area_m2=area_m2, skus=skus)
     return replace(p, **{k: v for k, v in overrides.items() if v is not None})

@@ -161,3 +161,130 @@ def test_a_floor_too_small_for_the_catalogue_is_refused_with_the_numbers() -> No
                        r"this layout has \d+"):
         generate_spec(GenParams(name="tiny", area_m2=42.0, aspect=6.0 / 7.0, front_zone_m=2.0,
                                 back_aisle_m=1.5))
+
+
+# --------------------------------------------------------------------------- all four presets
+
+TARGET_SQFT = {"kiosk": 1_800, "grocery": 10_400, "large": 40_000, "supercenter": 180_000}
+# DESIGN.md's scale table: plates per preset (~500, ~3,000, ~12,000, ~50,000)
+PLATES = {"kiosk": (400, 650), "grocery": (2_500, 4_000), "large": (9_000, 15_000),
+          "supercenter": (40_000, 60_000)}
+
+
+@pytest.fixture(scope="module")
+def stores():
+    return {name: load_preset(name) for name in PRESETS}
+
+
+@pytest.fixture(scope="module")
+def infos(stores):
+    from scenes.info import store_info
+    return {name: store_info(s) for name, s in stores.items()}
+
+
+def test_the_four_presets_are_shipped() -> None:
+    assert PRESETS == ("kiosk", "grocery", "large", "supercenter")
+
+
+@pytest.mark.parametrize("name", list(TARGET_SQFT))
+def test_preset_floor_area_within_5_percent_of_its_store(name, infos) -> None:
+    assert infos[name]["area_sqft"] == pytest.approx(TARGET_SQFT[name], rel=0.05)
+
+
+@pytest.mark.parametrize("name", list(TARGET_SQFT))
+def test_preset_sizes_are_realistic(name, stores, infos) -> None:
+    s, i = stores[name], infos[name]
+    lo_b, hi_b = PLATES[name]
+    assert lo_b <= i["bins"] <= hi_b
+    # every SKU has a bin, every bin a SKU from the catalogue
+    assert i["skus_placed"] == i["skus"] == len(s.catalogue)
+    assert np.all((s.bins.sku_index >= 0) & (s.bins.sku_index < len(s.catalogue)))
+    # aisles at least ADA's 0.915 m; shelves 1.8-2.2 m tall, under the ceiling
+    assert s.aisle_width >= 0.915
+    lo, hi = s.fixture_boxes()
+    table = np.array([f.kind == "table" for f in s.fixtures])
+    assert np.all((hi[~table, 2] >= 1.8) & (hi[~table, 2] <= 2.2))
+    assert np.all((hi[table, 2] >= 0.7) & (hi[table, 2] <= 1.5))
+    assert np.all(hi[:, 2] < s.ceiling_height)
+    # walkable floor is a real share of the floor, and aisles add up
+    assert 0.4 * i["area_m2"] < i["walkable_m2"] < 0.9 * i["area_m2"]
+    assert 0 < i["aisle_length_m"] < i["shelf_frontage_m"]
+
+
+def test_bigger_stores_carry_more(infos) -> None:
+    names = list(TARGET_SQFT)
+    for key in ("bins", "skus", "fixtures", "aisle_length_m", "shelf_face_area_m2"):
+        vals = [infos[n][key] for n in names]
+        assert vals == sorted(vals) and len(set(vals)) == 4, key
+    # a supercenter carries tens of thousands of SKUs
+    assert infos["supercenter"]["skus"] >= 20_000
+
+
+def test_grocery_and_up_have_fridges_with_chilled_goods_and_produce_tables(stores) -> None:
+    for name in ("grocery", "large", "supercenter"):
+        s = stores[name]
+        tables = [i for i, f in enumerate(s.fixtures) if f.kind == "table"]
+        assert tables, name
+        on = np.isin(s.bins.fixture, tables)
+        assert np.all(s.catalogue.category[s.bins.sku_index[on]] == "produce"), name
+        fridge = [i for i, f in enumerate(s.fixtures) if f.kind == "fridge"]
+        assert fridge, name
+        on = np.isin(s.bins.fixture, fridge)
+        cats = s.catalogue.category[s.bins.sku_index[on]]
+        chilled = np.isin(cats, ["dairy", "frozen", "deli", "beverages"])
+        assert chilled.mean() > 0.9, (name, chilled.mean())
+
+
+@pytest.mark.parametrize("name", list(TARGET_SQFT))
+def test_shipped_spec_is_what_the_generator_makes(name) -> None:
+    """A change to the generator or to a preset file must be deliberate: regenerate with
+    ``python -m scenes.presets``."""
+    from scenes.presets import preset_text, render_preset
+    assert preset_text(name) == render_preset(name)
+
+
+def test_generation_is_deterministic_for_a_seed() -> None:
+    from dataclasses import replace
+
+    from scenes.generate import params_for_area
+    from scenes.tomlw import dumps
+    p = params_for_area(700.0)
+    assert p.skus > 0
+    a, b = dumps(generate_spec(p)), dumps(generate_spec(p))
+    assert a == b
+    c = dumps(generate_spec(replace(p, seed=1)))
+    assert c != a
+
+
+def test_area_strings_and_nearest_preset_defaults() -> None:
+    from scenes.generate import params_for_area, parse_area
+    assert parse_area("10400sqft") == pytest.approx(966.19, abs=0.01)
+    assert parse_area("10,400 sq ft") == parse_area("10400sqft")
+    assert parse_area("966m2") == 966.0
+    for bad in ("10400", "ten sqft", "-5m2", "5m2", "1e9sqft", ""):
+        with pytest.raises(GenerationError):
+            parse_area(bad)
+    assert params_for_area(900.0).gondola_depth_m == PRESET_PARAMS["grocery"].gondola_depth_m
+    assert params_for_area(150.0).aisle_width_m == PRESET_PARAMS["kiosk"].aisle_width_m
+    assert params_for_area(150.0, levels=4).levels == 4
+
+
+def test_store_loads_by_name_or_path(tmp_path) -> None:
+    from scenes import load_store
+    from scenes.presets import preset_text
+    f = tmp_path / "mine.toml"
+    f.write_text(preset_text("kiosk").replace('name = "kiosk"', 'name = "mine"'))
+    s = load_store(str(f))
+    assert s.name == "mine" and len(s.bins) == len(load_store("kiosk").bins)
+    with pytest.raises(UnknownPresetError, match="kiosk, grocery, large, supercenter"):
+        load_store("walmart")
+
+
+def test_grocery_bins_are_reachable_on_the_crowds_grid(stores) -> None:
+    s = stores["grocery"]
+    nav = NavGrid(s, clearance=0.3)
+    assert nav.is_free(s.bins.access_xy).all()
+    start = s.entrance.inside(0.35)
+    far = s.bins.access_xy[np.argmax(np.linalg.norm(s.bins.access_xy - start, axis=1))]
+    path = nav.route(start, far)
+    assert np.linalg.norm(path[-1] - far) < 0.3
