@@ -393,6 +393,24 @@ def fixture_mesh(store: Store) -> trimesh.Trimesh:
     return boxes_mesh(lo, hi)
 
 
+def occluder_mesh(store: Store) -> trimesh.Trimesh:
+    """What blocks a camera's view inside the store: every fixture body, then every interior
+    wall (partition) from the floor to the ceiling. Perimeter walls are left out: cameras
+    are inside them."""
+    parts = []
+    if store.fixtures:
+        parts.append(fixture_mesh(store))
+    quads = wall_quads(store)
+    inner = [quads[w.name] for w in store.walls if not w.perimeter and w.name in quads
+             and len(quads[w.name])]
+    if inner:
+        q = np.concatenate(inner)
+        parts.append(quads_mesh(q, np.zeros(len(q)), np.full(len(q), store.ceiling_height)))
+    if not parts:
+        return trimesh.Trimesh()
+    return parts[0] if len(parts) == 1 else trimesh.util.concatenate(parts)
+
+
 def scene_mesh(store: Store, products: bool = True) -> trimesh.Scene:
     """The store as a trimesh Scene with named nodes (see the module docstring).
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from core.knowledge import Cameras
 from core.records import CameraFrame
-from scenes.meshes import fixture_mesh
+from scenes.meshes import occluder_mesh
 from scenes.store import Store
 
 
@@ -69,6 +69,7 @@ def ceiling_grid(store: Store, spacing: float = 2.5, height: float | None = None
     ys = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
     gx, gy = np.meshgrid(xs, ys, indexing="xy")
     pos = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, h)], axis=1)
+    pos = pos[store.contains(pos[:, :2])]   # a floor that is not a rectangle: none outside
     # camera +z looks down (-world z), camera x = world x, camera y = world -y
     rot = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])
     w, hh = resolution
@@ -108,7 +109,7 @@ class CameraSystem:
         self.model = model or DetectionModel()
         self.rng = rng if rng is not None else np.random.default_rng(0)
         self.dead = np.zeros(len(cams.camera), dtype=bool) if dead is None else dead.astype(bool)
-        mesh = fixture_mesh(store)
+        mesh = occluder_mesh(store)   # fixtures and interior walls
         self._ray = None
         if len(mesh.faces):
             try:

@@ -306,3 +306,48 @@ def test_same_seed_gives_identical_frames(kiosk) -> None:
         assert np.array_equal(fa.xy, fb.xy)
         assert np.array_equal(fa.conf, fb.conf)
     assert sum(len(f) for f in out[0]) > 0
+
+
+def test_an_interior_wall_hides_what_is_behind_it_even_over_its_top_height() -> None:
+    """A partition (a spec's [[walls]]) runs floor to ceiling: a ray over a gondola's height
+    that crosses it is blocked; one that passes its end is not."""
+    import dataclasses
+
+    from scenes.store import Wall
+    store = hand_store(())
+    walled = dataclasses.replace(store, walls=store.walls + (
+        Wall("partition", (5.0, 0.0), (5.0, 4.0), 0.1, False),))
+    cs = CameraSystem(walled, down_cameras([[2.0, 2.0, 3.4]]))
+    o = np.array([[2.0, 2.0, 3.4], [2.0, 5.0, 3.4], [2.0, 2.0, 3.4]])
+    t = np.array([[8.0, 2.0, 2.5],     # through the partition, higher than any shelf
+                  [8.0, 5.0, 1.0],     # past its end (it stops at y=4)
+                  [4.5, 2.0, 1.0]])    # short of it
+    assert cs._fixture_blocked(o, t).tolist() == [True, False, False]
+    # the bare floor has nothing to block
+    assert CameraSystem(store, down_cameras([[2.0, 2.0, 3.4]]))._ray is None
+
+
+def test_ceiling_grid_of_an_l_shaped_floor_puts_no_camera_over_the_notch() -> None:
+    from scenes.spec import parse_spec
+    spec = """
+name = "ell"
+fixtures = []
+[floor]
+outline_m = [[0, 0], [12, 0], [12, 5], [5, 5], [5, 10], [0, 10]]
+[catalogue]
+source = "builtin"
+[[gates]]
+name = "door"
+kind = "both"
+wall = "wall-1"
+offset_m = 1.0
+width_m = 1.6
+"""
+    store = parse_spec(spec, "ell.toml")
+    cams = ceiling_grid(store, spacing=2.0)
+    xy = cams.position[:, :2]
+    assert store.contains(xy).all()
+    notch = (xy[:, 0] > 5) & (xy[:, 1] > 5)
+    assert not notch.any()
+    # the grid still covers both arms of the L
+    assert (xy[:, 0] > 8).any() and (xy[:, 1] > 8).any()
