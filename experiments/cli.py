@@ -144,6 +144,17 @@ def cmd_scene_new(a: argparse.Namespace) -> int:
         raise CliError(str(e)) from None
     except SpecError as e:   # parameters that make a store that fails its own checks
         raise CliError("\n".join(e.lines())) from None
+    if a.catalogue_csv:
+        if not a.out:
+            raise CliError("--catalogue-csv needs --out (the CSV is written beside the spec)")
+        from scenes.catalog_gen import write_catalogue_csv
+        csv = Path(a.out).with_suffix(".catalog.csv")
+        _check_out(csv.parent if str(csv.parent) else Path("."))
+        try:
+            write_catalogue_csv(store.catalogue, csv)
+        except OSError as e:
+            raise CliError(f"--out {csv}: cannot write ({e.strerror})") from None
+        doc["catalogue"] = {"file": csv.name}
     text = dumps(doc, spec_header(p))
     if a.out:
         out = Path(a.out)
@@ -255,6 +266,9 @@ def _add_scene(sub) -> None:
     n.add_argument("--seed", type=int, default=0, help="random seed for the catalogue "
                    "(default 0)")
     n.add_argument("--out", help="spec file to write (default: stdout)")
+    n.add_argument("--catalogue-csv", action="store_true",
+                   help="write the catalogue beside the spec as OUT.catalog.csv, to edit, "
+                        "instead of a generate = {...} rule")
     n.set_defaults(func=cmd_scene_new)
     i = ss.add_parser("info", help="check a store and print its sizes and counts",
                       description="Load and check a store (preset or spec file) and print "

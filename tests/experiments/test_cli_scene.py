@@ -188,3 +188,27 @@ def test_run_with_a_bad_spec_is_an_error_per_problem_and_no_run(tmp_path) -> Non
     line = _one_error(proc, str(spec), "gates[0].wall", "'north'", "front, right, back, left")
     assert "names no wall" in line
     assert not (tmp_path / "run").exists()
+
+
+def test_scene_new_can_write_the_catalogue_as_an_editable_csv(tmp_path) -> None:
+    spec = tmp_path / "shop.toml"
+    proc = storetwin("scene", "new", "--area", "5000sqft", "--out", str(spec),
+                     "--catalogue-csv")
+    assert proc.returncode == 0, proc.stderr
+    csv = tmp_path / "shop.catalog.csv"
+    assert tomllib.loads(spec.read_text())["catalogue"] == {"file": "shop.catalog.csv"}
+    from scenes import load_spec
+    s = load_spec(spec)
+    # the same products as the generate rule would give
+    inline = tomllib.loads(storetwin("scene", "new", "--area", "5000sqft").stdout)
+    assert "generate" in inline["catalogue"]
+    assert len(s.catalogue) == inline["catalogue"]["generate"]["skus"]
+    # a planner's edit to the CSV reaches the store; a broken edit is named by line and field
+    rows = csv.read_text().splitlines()
+    rows[1] = rows[1].replace(",299,", ",349,", 1)
+    csv.write_text("\n".join(rows) + "\n")
+    assert load_spec(spec).catalogue.price_cents[0] == 349
+    rows[2] = rows[2].replace(",240,", ",-240,", 1)
+    csv.write_text("\n".join(rows) + "\n")
+    _one_error(storetwin("scene", "info", str(spec)), "catalogue.file", "line 3", "mass_g")
+    _one_error(storetwin("scene", "new", "--area", "5000sqft", "--catalogue-csv"), "--out")
