@@ -238,7 +238,7 @@ def test_grocery_and_up_have_fridges_with_chilled_goods_and_produce_tables(store
 @pytest.mark.parametrize("name", list(TARGET_SQFT))
 def test_shipped_spec_is_what_the_generator_makes(name) -> None:
     """A change to the generator or to a preset file must be deliberate: regenerate with
-    ``python -m scenes.presets``."""
+    ``python -c "import scenes.presets as p; p.main()"``."""
     from scenes.presets import preset_text, render_preset
     assert preset_text(name) == render_preset(name)
 
