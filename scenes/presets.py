@@ -1,8 +1,9 @@
 """The named presets, shipped as spec files, and the one way to open a store by name or file.
 
 Each preset is ``scenes/data/stores/<name>.toml``, written by ``scenes.generate`` from
-``PRESET_PARAMS`` (``python -c "import scenes.presets as p; p.main()"`` rewrites them; a test checks they match the
-generator, so a change to either is deliberate). Planners copy and edit them.
+``PRESET_PARAMS``: ``python -c "import scenes.presets as p; p.main()"`` rewrites them, and a
+test checks they match the generator, so a change to either is deliberate. Planners copy and
+edit them.
 """
 
 from __future__ import annotations
