@@ -24,6 +24,9 @@ COLUMNS = (
 )
 
 
+MAX_PRICE_CENTS = 10**12   # $10 billion: far past any product, inside int64
+
+
 class CatalogueError(ValueError):
     pass
 
@@ -66,6 +69,13 @@ def _parse(rows: list[dict[str, str]], source: str) -> Catalogue:
         raise CatalogueError(f"{source}: missing column(s) {', '.join(missing)}")
     cols: dict[str, list] = {c: [] for c in COLUMNS}
     for line, r in enumerate(rows, start=2):
+        if None in r:
+            raise CatalogueError(f"{source}: line {line}: has more fields than the header "
+                                 f"({len(COLUMNS)} columns: {', '.join(COLUMNS)})")
+        short = [c for c in COLUMNS if r[c] is None]
+        if short:
+            raise CatalogueError(f"{source}: line {line}: has fewer fields than the header; "
+                                 f"field(s) {', '.join(short)} missing")
         for c in COLUMNS:
             v = r[c]
             try:
@@ -76,7 +86,7 @@ def _parse(rows: list[dict[str, str]], source: str) -> Catalogue:
                     cols[c].append(x)
                 elif c == "price_cents":
                     x = int(v)
-                    if x < 0:
+                    if not 0 <= x <= MAX_PRICE_CENTS:
                         raise ValueError
                     cols[c].append(x)
                 elif c in ("gluten_free", "organic", "vegan"):
@@ -89,7 +99,7 @@ def _parse(rows: list[dict[str, str]], source: str) -> Catalogue:
                     cols[c].append(v)
             except ValueError:
                 allowed = {
-                    "price_cents": "an integer >= 0",
+                    "price_cents": f"an integer from 0 to {MAX_PRICE_CENTS}",
                     "gluten_free": "0 or 1", "organic": "0 or 1", "vegan": "0 or 1",
                 }.get(c, "a number > 0" if c.endswith(("_g", "_m")) else "a non-empty string")
                 raise CatalogueError(
@@ -127,8 +137,17 @@ def load_catalogue(path: str | Path | None = None) -> Catalogue:
     else:
         source = str(path)
         try:
-            text = Path(path).read_text()
-        except OSError as e:
-            raise CatalogueError(f"{source}: cannot read ({e.strerror})") from None
-    rows = list(csv.DictReader(text.splitlines()))
+            raw = Path(path).read_bytes()
+        except (OSError, ValueError) as e:   # ValueError: a NUL in the path
+            why = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            raise CatalogueError(f"{source}: cannot read ({why})") from None
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise CatalogueError(f"{source}: is not UTF-8 text (byte {e.start}); expected a "
+                                 "UTF-8 CSV file") from None
+    try:
+        rows = list(csv.DictReader(text.splitlines()))
+    except csv.Error as e:   # e.g. a field past csv's size limit
+        raise CatalogueError(f"{source}: is not a readable CSV ({e})") from None
     return _parse(rows, source)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from scenes.catalog import COLUMNS, Catalogue, CatalogueError, load_catalogue
+from scenes.catalog import COLUMNS, MAX_PRICE_CENTS, Catalogue, CatalogueError, load_catalogue
 from scenes.store import (
     FACE_NORMALS,
     FACES,
@@ -45,6 +45,9 @@ BODY_RADIUS_M = 0.25
 # ADA 2010 404.2.3: a door's clear opening is at least 32 in (0.815 m).
 MIN_GATE_M = 0.8
 MAX_PROBLEMS_SHOWN = 25
+# The reachability check walks a 0.1 m grid of the floor's bounding box: 250,000 m2 is 25 M
+# cells (~1.5 GB while it runs), 15 supercenters; the generator makes floors up to 200,000 m2.
+MAX_FLOOR_BOX_M2 = 250_000.0
 
 
 class SpecError(ValueError):
@@ -70,8 +73,21 @@ def _kind(v) -> str:
 
 
 def _show(v) -> str:
-    s = repr(v)
+    try:
+        s = repr(v)
+    except (ValueError, RecursionError):   # an int past 4,300 digits; nesting too deep
+        return f"<{_kind(v)} too large to show>"
     return s if len(s) <= 40 else s[:37] + "..."
+
+
+def _real(v) -> bool:
+    """A finite int or float (not a bool) that fits a float."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:   # an int too large for a float
+        return False
 
 
 class _Reader:
@@ -79,9 +95,12 @@ class _Reader:
 
     def __init__(self) -> None:
         self.problems: list[tuple[str, str]] = []
+        self._seen: set[tuple[str, str]] = set()
 
     def bad(self, path: str, msg: str) -> None:
-        self.problems.append((path, msg))
+        if (path, msg) not in self._seen:   # e.g. a required key both table() and
+            self._seen.add((path, msg))      # number() find missing: one problem
+            self.problems.append((path, msg))
 
     def table(self, v, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
               ) -> dict | None:
@@ -106,7 +125,7 @@ class _Reader:
                 self.bad(p, "is missing (required)")
             return default
         v = d[key]
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        ok = _real(v)
         want = []
         if gt is not None:
             want.append(f"> {gt:g}")
@@ -168,8 +187,7 @@ class _Reader:
 
     def point(self, v, path: str) -> tuple[float, float] | None:
         if (isinstance(v, list) and len(v) == 2
-                and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                        and math.isfinite(x) for x in v)):
+                and all(_real(x) for x in v)):
             return (float(v[0]), float(v[1]))
         self.bad(path, f"= {_show(v)} is not allowed; expected a point [x, y] in metres")
         return None
@@ -231,8 +249,16 @@ def _floor(r: _Reader, doc: dict) -> tuple[np.ndarray, tuple[Wall, ...]] | None:
         d = r.number(f, "depth_m", "floor", gt=0, le=2000)
         if w is None or d is None:
             return None
+        if w * d < 1.0:   # as for an outline; a 1e-300 m wall would divide by zero later
+            r.bad("floor", f"is {w:g} x {d:g} m, under 1 m2; expected a floor of at least 1 m2")
+            return None
         outline = rectangle(w, d)
         names = RECT_WALL_NAMES
+    span = outline.max(axis=0) - outline.min(axis=0)
+    if span[0] * span[1] > MAX_FLOOR_BOX_M2:
+        r.bad("floor", f"spans {span[0]:g} x {span[1]:g} m; expected a floor whose bounding box "
+              f"is at most {MAX_FLOOR_BOX_M2:,.0f} m2")
+        return None
     if "wall_names" in f:
         wn = f["wall_names"]
         if (not isinstance(wn, list) or len(wn) != len(outline)
@@ -443,11 +469,11 @@ def _catalogue(r: _Reader, doc: dict, base_dir: Path | None) -> Catalogue | None
         if inline is None:
             return None
         parts.append(inline)
-    if not parts:
+    cat = None if not parts else parts[0] if len(parts) == 1 else _concat(parts)
+    if cat is None or not len(cat):   # items = [] alone is no catalogue either
         r.bad("catalogue", "is empty; expected source = \"builtin\", file = \"x.csv\", "
               "generate = { skus = N } or [[catalogue.items]]")
         return None
-    cat = parts[0] if len(parts) == 1 else _concat(parts)
     seen: dict[str, int] = {}
     for i, s in enumerate(cat.sku):
         if s in seen:
@@ -471,7 +497,7 @@ def _items(r: _Reader, items: list) -> Catalogue | None:
         cols["category"].append(r.string(t, "category", p))
         cols["brand"].append(r.string(t, "brand", p, default="-"))
         cols["mass_g"].append(r.number(t, "mass_g", p, gt=0, le=1e6, unit="g"))
-        cols["price_cents"].append(r.integer(t, "price_cents", p, ge=0))
+        cols["price_cents"].append(r.integer(t, "price_cents", p, ge=0, le=MAX_PRICE_CENTS))
         for c in ("width_m", "depth_m", "height_m"):
             cols[c].append(r.number(t, c, p, gt=0, le=10))
         for c in ("gluten_free", "organic", "vegan"):
@@ -502,7 +528,11 @@ class _FixtureSpec:
     slots: int
 
 
-def _fixtures(r: _Reader, doc: dict, ceiling: float) -> list[_FixtureSpec]:
+# Least room between a plate's top and the deck above: a shelf must hold something.
+MIN_BIN_CLEARANCE_M = 0.05
+
+
+def _fixtures(r: _Reader, doc: dict, ceiling: float, plate: float) -> list[_FixtureSpec]:
     out: list[_FixtureSpec] = []
     arr = r.array(doc, "fixtures", "")
     if arr is None:
@@ -522,7 +552,11 @@ def _fixtures(r: _Reader, doc: dict, ceiling: float) -> list[_FixtureSpec]:
         y = r.number(t, "y_m", p, ge=-2000, le=2000)
         dx = r.number(t, "dx_m", p, gt=0, le=500)
         dy = r.number(t, "dy_m", p, gt=0, le=500)
-        h = r.number(t, "height_m", p, gt=0, le=ceiling)
+        h = r.number(t, "height_m", p, gt=0)
+        if h is not None and h >= ceiling:
+            r.bad(f"{p}.height_m", f"= {h:g} reaches the ceiling (ceiling_height_m = "
+                  f"{ceiling:g}); expected a fixture lower than the ceiling")
+            h = None
         faces: tuple[str, ...] = ()
         if "faces" in t:
             fv = t["faces"]
@@ -540,21 +574,23 @@ def _fixtures(r: _Reader, doc: dict, ceiling: float) -> list[_FixtureSpec]:
         if faces:
             lv = r.array(t, "levels_m", p)
             if lv is not None:
-                ok = (lv and all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                                 and math.isfinite(v) for v in lv))
-                if ok and (lv[0] < 0 or any(b <= a for a, b in zip(lv, lv[1:], strict=False))
+                gap = plate + 0.01 + MIN_BIN_CLEARANCE_M   # plate, 1 cm, room for goods
+                ok = lv and all(_real(v) for v in lv)
+                if ok and (lv[0] < 0 or any(b - a < gap - 1e-9
+                                            for a, b in zip(lv, lv[1:], strict=False))
                            or (h is not None and lv[-1] > h - 0.1)):
                     ok = False
                 if not ok:
                     top = f"{h - 0.1:g}" if h is not None else "height_m - 0.1"
                     r.bad(f"{p}.levels_m", f"= {_show(lv)} is not allowed; expected shelf deck "
-                          f"heights in metres, rising, from 0 up to {top} (0.1 m under the "
-                          "fixture top)")
+                          f"heights in metres, rising by at least {gap:.2f} m (plate, 1 cm and "
+                          f"{MIN_BIN_CLEARANCE_M} m for goods), from 0 up to {top} (0.1 m under "
+                          "the fixture top)")
                 else:
                     levels = tuple(float(v) for v in lv)
             b = r.number(t, "bin_width_m", p, gt=0.05, le=5.0)
             bw = b if b is not None else 0.0
-        elif "levels_m" in t or "bin_width_m" in t:
+        elif ("levels_m" in t or "bin_width_m" in t) and t.get("faces", []) == []:
             r.bad(p, "has levels_m or bin_width_m but no faces; expected faces = [...] for a "
                   "fixture with shelves")
         if len(r.problems) > n0 or None in (name, kind, x, y, dx, dy, h):
@@ -645,11 +681,21 @@ def _planogram(r: _Reader, doc: dict, fx: list[_FixtureSpec], geo: dict | None,
         r.bad("planogram", f"is {_kind(pg)}; expected a table keyed by fixture name")
         return sku, fac, deep
     by_name = {f.fixture.name: (i, f) for i, f in enumerate(fx)}
+    # fixtures with problems of their own are not in fx; their rows are not also "unknown"
+    raw = doc.get("fixtures")
+    declared = {t["name"] for t in raw if isinstance(t, dict) and isinstance(t.get("name"), str)
+                } if isinstance(raw, list) else None   # None: no fixtures array to check by
+    shelved = [f.fixture.name for f in fx if f.fixture.faces]
+    allowed = ", ".join(shelved[:10]) + (f" and {len(shelved) - 10} more" if len(shelved) > 10
+                                         else "")
     for k in pg:
         if k not in by_name:
-            r.bad(f"planogram.{k}", "names no fixture; expected one of the fixtures' names")
+            if declared is not None and k not in declared:
+                r.bad(f"planogram.{k}", "names no fixture; expected the name of a fixture with "
+                      f"shelves: {allowed or 'none has faces'}")
         elif not by_name[k][1].fixture.faces:
-            r.bad(f"planogram.{k}", "is a fixture without shelves (no faces)")
+            r.bad(f"planogram.{k}", "is a fixture without shelves (no faces); expected rows "
+                  "only for fixtures with faces")
     index = cat.index() if cat is not None else {}
     cursor = 0
     for fi, f in enumerate(fx):
@@ -734,7 +780,8 @@ def _stock(r: _Reader, geo: dict, cat: Catalogue, sku: np.ndarray, fac: np.ndarr
     clear = geo["hi"][:, 2] - geo["lo"][:, 2]
     auto_f = np.clip(np.floor(width / (w + 0.01)), 1, sh.max_facings).astype(np.int64)
     auto_r = np.clip(np.floor(depth / (d + 0.01)), 1, sh.max_deep).astype(np.int64)
-    max_units = np.maximum(1, np.floor(sh.plate_capacity_g / mass)).astype(np.int64)
+    # clipped before the cast: a 1e-300 g item must not wrap int64
+    max_units = np.clip(np.floor(sh.plate_capacity_g / mass), 1, 1e9).astype(np.int64)
     f = np.where(fac > 0, fac, auto_f)
     rows = np.where(deep > 0, deep, np.maximum(1, np.minimum(auto_r, max_units // f)))
     f = np.where(fac > 0, f, np.maximum(1, np.minimum(f, max_units // rows)))
@@ -755,8 +802,8 @@ def _stock(r: _Reader, geo: dict, cat: Catalogue, sku: np.ndarray, fac: np.ndarr
          f"{mass[i]:g} g weigh {f[i] * rows[i] * mass[i] / 1000:.1f} kg; the plate is rated "
          f"{sh.plate_capacity_g / 1000:g} kg (shelves.plate_capacity_kg)"),
     )
-    for bad, msg in checks:
-        for i in np.flatnonzero(bad & ok)[:MAX_PROBLEMS_SHOWN]:
+    for bad, msg in checks:   # all of them: SpecError.lines() shows the first few
+        for i in np.flatnonzero(bad & ok):
             r.bad(cell_path(int(i)), msg(int(i)))
     return f.astype(np.int32), rows.astype(np.int32)
 
@@ -944,13 +991,11 @@ def _reachability(r: _Reader, outline, walls, gates, fx: list[_FixtureSpec], geo
     ok = ndimage.binary_dilation(ok, structure=np.ones((3, 3), bool), iterations=2)
     j, i = cell_of(geo["access"])
     bad = np.flatnonzero(~ok[j, i])
-    for k in bad[:MAX_PROBLEMS_SHOWN]:
+    for k in bad:   # all of them: SpecError.lines() shows the first few
         a = geo["access"][k]
         r.bad(cell_path(int(k)), f"bin is unreachable: no walkable floor at its access point "
               f"({a[0]:.2f}, {a[1]:.2f}) connects to an entrance; expected an aisle of at least "
               f"{MIN_AISLE_M} m in front of every shelf face")
-    if len(bad) > MAX_PROBLEMS_SHOWN:
-        r.bad("planogram", f"{len(bad) - MAX_PROBLEMS_SHOWN} more bins are unreachable")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -986,7 +1031,7 @@ def build_store(doc: dict, source: str = "<spec>", base_dir: Path | None = None)
             r.bad("walls", f"wall name {w.name!r} is used twice; wall names are unique")
         seen.add(w.name)
     gates = _gates(r, doc, {w.name: w for w in walls}, outline)
-    fx = _fixtures(r, doc, ceiling if ceiling is not None else 3.6)
+    fx = _fixtures(r, doc, ceiling if ceiling is not None else 3.6, sh.plate_thickness)
     geo = _bins(fx, sh)
     order = []   # (fixture spec, face, first bin index) to name a bin's cell path
     cursor = 0
@@ -1028,8 +1073,11 @@ def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None) 
     """Build a Store from TOML text."""
     try:
         doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+    except ValueError as e:   # TOMLDecodeError, or an integer past 4,300 digits
         raise SpecError(source, [("", f"is not valid TOML: {e}")]) from None
+    except RecursionError:
+        raise SpecError(source, [("", "nests arrays or tables too deeply; expected a "
+                                      "store spec")]) from None
     return build_store(doc, source, base_dir)
 
 

@@ -18,7 +18,7 @@ _BARE = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def _key(k: str) -> str:
-    return k if _BARE.match(k) else json.dumps(k, ensure_ascii=False)
+    return k if _BARE.match(k) else _value(k)
 
 
 def _value(v) -> str:
@@ -32,7 +32,8 @@ def _value(v) -> str:
         r = repr(v)
         return r if ("." in r or "e" in r or "n" in r) else r + ".0"
     if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False)
+        # JSON escapes the other control characters; TOML also forbids a raw DEL
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(v, (list, tuple)):
         if v and all(isinstance(x, (list, tuple)) for x in v):
             inner = ",\n".join("  " + _value(x) for x in v)
