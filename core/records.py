@@ -27,6 +27,9 @@ class CameraFrame:
     camera: (n,) int32 id of the camera that made each detection.
     xy: (n, 2) float64 estimated foot point on the floor [m], store frame.
     conf: (n,) float32 detector confidence in [0, 1].
+    hand_camera: (h,) int32 camera that saw each hand in a shelf bin (default none).
+    hand_xyz: (h, 3) float64 estimated 3-D position of that hand [m], store frame. Hands
+    carry no identity either: which person reached is the core's inference.
     """
 
     frame: int
@@ -34,6 +37,8 @@ class CameraFrame:
     camera: np.ndarray
     xy: np.ndarray
     conf: np.ndarray
+    hand_camera: np.ndarray | None = None
+    hand_xyz: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "camera", _ro(np.asarray(self.camera, dtype=np.int32)))
@@ -42,6 +47,13 @@ class CameraFrame:
         n = self.camera.shape[0]
         if self.xy.shape[0] != n or self.conf.shape[0] != n:
             raise ValueError("CameraFrame: camera, xy and conf must have the same length")
+        hc = np.zeros(0) if self.hand_camera is None else self.hand_camera
+        hx = np.zeros((0, 3)) if self.hand_xyz is None else self.hand_xyz
+        object.__setattr__(self, "hand_camera", _ro(np.asarray(hc, dtype=np.int32)))
+        object.__setattr__(self, "hand_xyz",
+                           _ro(np.asarray(hx, dtype=np.float64).reshape(-1, 3)))
+        if self.hand_camera.shape[0] != self.hand_xyz.shape[0]:
+            raise ValueError("CameraFrame: hand_camera and hand_xyz must have the same length")
 
     def __len__(self) -> int:
         return int(self.camera.shape[0])

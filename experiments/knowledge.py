@@ -28,3 +28,76 @@ def store_knowledge(store: Store, cameras: Cameras, clock: Clock,
         plate_hz=clock.plate_hz,
         plate_noise_g=loadcell.noise_g,
     )
+
+
+# The knowledge file of a run folder (``knowledge.json``): everything the core was handed at
+# start, so a recorded run replays without the simulator or the store spec.
+KNOWLEDGE_FORMAT = "storetwin-knowledge/1"
+
+
+class KnowledgeFileError(ValueError):
+    pass
+
+
+def knowledge_to_json(k: StoreKnowledge) -> dict:
+    c, p, cam = k.catalogue, k.plates, k.cameras
+    return {
+        "format": KNOWLEDGE_FORMAT,
+        "name": k.name,
+        "bounds": k.bounds.tolist(), "entrance": k.entrance.tolist(), "exit": k.exit.tolist(),
+        "camera_hz": k.camera_hz, "plate_hz": k.plate_hz, "plate_noise_g": k.plate_noise_g,
+        "catalogue": {"sku": c.sku.tolist(), "name": c.name.tolist(),
+                      "price_cents": c.price_cents.tolist(), "mass_g": c.mass_g.tolist()},
+        "plates": {"plate": p.plate.tolist(), "sku_index": p.sku_index.tolist(),
+                   "center": p.center.tolist(), "access_xy": p.access_xy.tolist()},
+        "cameras": {"camera": cam.camera.tolist(), "position": cam.position.tolist(),
+                    "rotation": cam.rotation.tolist(), "intrinsics": cam.intrinsics.tolist(),
+                    "resolution": cam.resolution.tolist()},
+    }
+
+
+def knowledge_from_json(d: dict, source: str = "knowledge.json") -> StoreKnowledge:
+    """The inverse of :func:`knowledge_to_json`; a malformed file raises
+    :class:`KnowledgeFileError` naming the field."""
+    def get(path: str, shape_tail: tuple[int, ...] = (), dtype=np.float64):
+        node = d
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                raise KnowledgeFileError(f"{source}: {path} is missing")
+            node = node[part]
+        try:
+            a = np.asarray(node, dtype=dtype)
+        except (TypeError, ValueError):
+            raise KnowledgeFileError(f"{source}: {path} is not an array of "
+                                     f"{np.dtype(dtype).name}") from None
+        if shape_tail and (a.ndim != 1 + len(shape_tail) or a.shape[1:] != shape_tail):
+            raise KnowledgeFileError(f"{source}: {path} has shape {a.shape}; expected "
+                                     f"(n, {', '.join(map(str, shape_tail))})")
+        return a
+
+    if not isinstance(d, dict) or d.get("format") != KNOWLEDGE_FORMAT:
+        raise KnowledgeFileError(f"{source}: format is not {KNOWLEDGE_FORMAT!r}")
+    try:
+        return StoreKnowledge(
+            name=str(d.get("name", "")),
+            bounds=get("bounds"), entrance=get("entrance"), exit=get("exit"),
+            catalogue=Catalogue(sku=get("catalogue.sku", dtype=str),
+                                name=get("catalogue.name", dtype=str),
+                                price_cents=get("catalogue.price_cents", dtype=np.int64),
+                                mass_g=get("catalogue.mass_g")),
+            plates=Plates(plate=get("plates.plate", dtype=np.int32),
+                          sku_index=get("plates.sku_index", dtype=np.int32),
+                          center=get("plates.center", (3,)),
+                          access_xy=get("plates.access_xy", (2,))),
+            cameras=Cameras(camera=get("cameras.camera", dtype=np.int32),
+                            position=get("cameras.position", (3,)),
+                            rotation=get("cameras.rotation", (3, 3)),
+                            intrinsics=get("cameras.intrinsics", (4,)),
+                            resolution=get("cameras.resolution", (2,), np.int32)),
+            camera_hz=float(get("camera_hz")), plate_hz=float(get("plate_hz")),
+            plate_noise_g=float(get("plate_noise_g")),
+        )
+    except (TypeError, ValueError) as e:
+        if isinstance(e, KnowledgeFileError):
+            raise
+        raise KnowledgeFileError(f"{source}: {e}") from None

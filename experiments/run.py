@@ -21,7 +21,7 @@ from agents.crowd import Crowd, ShopperConfig
 from core.protocol import Core
 from core.records import Receipt
 from core.store_core import StoreCore
-from experiments.knowledge import store_knowledge
+from experiments.knowledge import knowledge_to_json, store_knowledge
 from experiments.scoring import score_billing, score_tracking
 from scenes.presets import load_store
 from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
@@ -218,6 +218,8 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         _dump(out / "metrics.json", metrics)
         _dump(out / "timing.json", timing)
         _dump(out / "config.json", {k: v for k, v in asdict(config).items()})
+        (out / "knowledge.json").write_text(json.dumps(knowledge_to_json(knowledge),
+                                                       allow_nan=False) + "\n")
         pq.write_table(pa.table({"frame": gt[0].astype(np.int64), "t": gt[1].astype(np.float64),
                                  "shopper_id": gt[2].astype(np.int64),
                                  "x": gt_xy[:, 0], "y": gt_xy[:, 1]}),

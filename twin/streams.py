@@ -10,6 +10,8 @@ Files in a run's ``streams/`` folder (schemas are part of the interchange format
   detections is still a frame the core saw).
 - ``plate_messages.parquet``: t fixed_size_list<float64>[k], the exact sample times of each
   plate message, in message order.
+- ``hands.parquet``: frame int64, t float64 [s], camera int32, x, y, z float64 [m]: hands
+  seen in shelf bins (optional: a recording without it replays with no hands).
 """
 
 from __future__ import annotations
@@ -31,12 +33,15 @@ class StreamFileError(ValueError):
 DET_SCHEMA = pa.schema([("frame", pa.int64()), ("t", pa.float64()), ("camera", pa.int32()),
                         ("x", pa.float64()), ("y", pa.float64()), ("conf", pa.float32())])
 GATE_SCHEMA = pa.schema([("t", pa.float64()), ("gate", pa.int32()), ("account", pa.int64())])
+HAND_SCHEMA = pa.schema([("frame", pa.int64()), ("t", pa.float64()), ("camera", pa.int32()),
+                         ("x", pa.float64()), ("y", pa.float64()), ("z", pa.float64())])
 
 
 class StreamRecorder:
     def __init__(self, plate_hz: float) -> None:
         self.plate_hz = plate_hz
         self._det: list[tuple] = []
+        self._hands: list[tuple] = []
         self._frames: list[tuple[int, float]] = []
         self._plates: list[PlateSamples] = []
         self._gate: list[GateCheckIns] = []
@@ -50,6 +55,11 @@ class StreamRecorder:
             self._det.append((np.full(n, f.frame, np.int64), np.full(n, f.t), f.camera,
                               f.xy[:, 0], f.xy[:, 1], f.conf))
             self._frames.append((int(f.frame), float(f.t)))
+            h = len(f.hand_camera)
+            if h:
+                self._hands.append((np.full(h, f.frame, np.int64), np.full(h, f.t),
+                                    f.hand_camera, f.hand_xyz[:, 0], f.hand_xyz[:, 1],
+                                    f.hand_xyz[:, 2]))
         for p in batch.plates:
             self._plates.append(p)
             self.plate_samples += p.grams.size
@@ -62,6 +72,10 @@ class StreamRecorder:
         det = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
                         for c, f in zip(cols, DET_SCHEMA, strict=True)], schema=DET_SCHEMA)
         pq.write_table(det, folder / "detections.parquet", compression="zstd")
+        cols = list(zip(*self._hands, strict=True)) if self._hands else [[] for _ in range(6)]
+        hands = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
+                          for c, f in zip(cols, HAND_SCHEMA, strict=True)], schema=HAND_SCHEMA)
+        pq.write_table(hands, folder / "hands.parquet", compression="zstd")
         if self._plates:
             k = self._plates[0].t.shape[0]
             p = self._plates[0].plate.shape[0]
@@ -136,9 +150,18 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     ft = frames.column("t").to_numpy()
     lo = np.searchsorted(fr, ff, side="left")
     hi = np.searchsorted(fr, ff, side="right")
-    for f, tf, a, b in zip(ff, ft, lo, hi, strict=True):
+    if (folder / "hands.parquet").exists():
+        hd = _read(folder / "hands.parquet", ("frame", "camera", "x", "y", "z"))
+        hfr = hd.column("frame").to_numpy()
+        hcam = hd.column("camera").to_numpy()
+        hxyz = np.stack([hd.column(c).to_numpy() for c in ("x", "y", "z")], axis=1)
+    else:
+        hfr, hcam, hxyz = np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros((0, 3))
+    hlo = np.searchsorted(hfr, ff, side="left")
+    hhi = np.searchsorted(hfr, ff, side="right")
+    for f, tf, a, b, c, d in zip(ff, ft, lo, hi, hlo, hhi, strict=True):
         events.append((float(tf), 1, CameraFrame(int(f), float(tf), cam[a:b], xy[a:b],
-                                                 conf[a:b])))
+                                                 conf[a:b], hcam[c:d], hxyz[c:d])))
     pt = pl.column("t").to_numpy()
     if pt.size:
         plate = pl.column("plate").to_numpy()

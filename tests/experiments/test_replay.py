@@ -1,0 +1,124 @@
+"""``storetwin replay RUN_DIR``: a recorded run's streams and knowledge, fed to the core again,
+give the live receipts; what replay needs is in the run folder, nothing else."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from experiments.knowledge import KnowledgeFileError, knowledge_from_json, knowledge_to_json
+from experiments.replay import ReplayError, replay
+
+REPO = Path(__file__).resolve().parents[2]
+PYBULLET_BANNER = "pybullet build time:"
+
+
+def storetwin(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300,
+                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin",
+                               "PYOPENGL_PLATFORM": "egl", "OMP_NUM_THREADS": "1"})
+
+
+def _err(proc) -> list[str]:
+    return [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("replay") / "run"
+    proc = storetwin("run", "--minutes", "2", "--seed", "1", "--json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    receipts = json.loads((out / "receipts.json").read_text())["receipts"]
+    assert any(r["products"] for r in receipts), "the run must bill something to compare"
+    return out
+
+
+def test_replay_gives_the_live_receipts_from_the_run_folder_alone(run_dir, tmp_path) -> None:
+    # moved elsewhere and run from another working directory: the folder is self-contained
+    moved = tmp_path / "moved"
+    shutil.copytree(run_dir, moved)
+    out = tmp_path / "replayed.json"
+    proc = storetwin("replay", str(moved), "--out", str(out), "--json", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["same_as_live"] is True and summary["receipts"] >= 1
+    assert json.loads(out.read_text()) == json.loads((run_dir / "receipts.json").read_text())
+    text = storetwin("replay", str(moved))
+    assert "identical to the live run's receipts.json" in text.stdout
+
+
+def test_replay_exits_1_when_the_receipts_differ(run_dir, tmp_path) -> None:
+    moved = tmp_path / "tampered"
+    shutil.copytree(run_dir, moved)
+    doc = json.loads((moved / "receipts.json").read_text())
+    doc["receipts"][0]["total"] += 1
+    (moved / "receipts.json").write_text(json.dumps(doc))
+    proc = storetwin("replay", str(moved))
+    assert proc.returncode == 1
+    assert "DIFFERENT" in proc.stdout
+
+
+def test_a_core_that_ignores_the_plates_bills_nothing_on_the_same_streams(run_dir) -> None:
+    """Replay feeds the sensor data, not the answers: a core without plates cannot bill."""
+    from core.store_core import StoreCore
+
+    class NoPlates(StoreCore):
+        def step(self, batch):
+            from dataclasses import replace
+            return super().step(replace(batch, plates=()))
+
+    res = replay(run_dir, NoPlates())
+    assert res.same_as_live is False
+    assert all(not r.products for r in res.receipts)
+    assert len(res.receipts) >= 1
+
+
+@pytest.mark.parametrize("damage, words", [
+    ("no_knowledge", ["knowledge.json", "missing"]),
+    ("bad_knowledge", ["knowledge.json", "not readable JSON"]),
+    ("wrong_shape", ["cameras.position", "shape"]),
+    ("no_plates_file", ["plates.parquet", "file not found"]),
+    ("not_a_folder", ["not a run folder"]),
+])
+def test_a_broken_run_folder_is_one_error_line(run_dir, tmp_path, damage, words) -> None:
+    moved = tmp_path / "broken"
+    shutil.copytree(run_dir, moved)
+    if damage == "no_knowledge":
+        (moved / "knowledge.json").unlink()
+    elif damage == "bad_knowledge":
+        (moved / "knowledge.json").write_text("{not json")
+    elif damage == "wrong_shape":
+        k = json.loads((moved / "knowledge.json").read_text())
+        k["cameras"]["position"] = [[0.0, 1.0]] * len(k["cameras"]["position"])
+        (moved / "knowledge.json").write_text(json.dumps(k))
+    elif damage == "no_plates_file":
+        (moved / "streams" / "plates.parquet").unlink()
+    elif damage == "not_a_folder":
+        moved = tmp_path / "nothing-here"
+    proc = storetwin("replay", str(moved))
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    lines = _err(proc)
+    assert len(lines) == 1 and lines[0].startswith("storetwin: error:"), proc.stderr
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+def test_knowledge_json_round_trips(run_dir) -> None:
+    import numpy as np
+    doc = json.loads((run_dir / "knowledge.json").read_text())
+    k = knowledge_from_json(doc)
+    again = knowledge_to_json(k)
+    assert again == doc
+    assert k.cameras.rotation.shape == (len(k.cameras.camera), 3, 3)
+    assert np.array_equal(k.plates.sku_index, doc["plates"]["sku_index"])
+    with pytest.raises(KnowledgeFileError, match="format"):
+        knowledge_from_json({**doc, "format": "other/9"})
+    with pytest.raises(ReplayError):
+        replay(run_dir / "streams")
