@@ -5,6 +5,13 @@ their absolute readings drift, only changes are reliable (REFERENCES.md, AiFi Au
 2020 data description). Noise: a 20 kg single-point cell with a 24-bit ADC (HX711 class)
 resolves ~0.5 g with ~1-2 g RMS noise in practice; we use sigma 2 g white noise, a random
 walk drift of 0.3 g/sqrt(s) (~2.3 g per minute) and 0.5 g quantisation (assumptions, stated).
+
+Dynamics: a loaded platform on a load cell rings and settles like a damped spring; we model
+the cell's reading as a second-order system (natural frequency 8 Hz, damping ratio 0.5:
+~16% overshoot, settled to 2% in ~0.16 s), which sits on top of the physics' own transients
+(the hand's press and lift). Typical platform scales settle in 0.1-0.5 s (assumption). The
+reading saturates at 150% of the rated capacity (20 kg, AiFi; 150% is the usual safe
+overload of single-point cells, assumption), so a leaning shopper cannot report 40 kg.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ class LoadCellModel:
     drift_g_per_sqrt_s: float = 0.3     # [g/sqrt(s)] random-walk drift
     resolution_g: float = 0.5           # [g] quantisation step
     offset_g: float = 50.0              # [g] sigma of each plate's unknown zero offset
+    settle_hz: float = 8.0              # [Hz] natural frequency of the cell's response
+    damping: float = 0.5                # damping ratio of the response (1 = critical)
+    capacity_g: float = 20000.0         # [g] rated capacity (AiFi plates: 20 kg)
+    overload: float = 1.5               # readings saturate at overload x capacity
 
     def __post_init__(self) -> None:
         if not self.plate_hz > 0:
@@ -33,6 +44,14 @@ class LoadCellModel:
         for name in ("noise_g", "drift_g_per_sqrt_s", "resolution_g", "offset_g"):
             if getattr(self, name) < 0:
                 raise ValueError(f"LoadCellModel.{name} must be >= 0, got {getattr(self, name)}")
+        for name in ("settle_hz", "damping", "capacity_g"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"LoadCellModel.{name} must be > 0, got {getattr(self, name)}")
+        if not self.overload >= 1:
+            raise ValueError(f"LoadCellModel.overload must be >= 1, got {self.overload}")
+        if not self.settle_hz < self.plate_hz / 2:
+            raise ValueError(f"LoadCellModel.settle_hz must be under half of plate_hz "
+                             f"({self.plate_hz / 2:g} Hz), got {self.settle_hz}")
 
 
 class PlateSensors:
@@ -56,9 +75,27 @@ class PlateSensors:
         self.dead = np.zeros(n_plates, dtype=bool) if dead is None else dead.astype(bool)
         self._frozen: np.ndarray | None = None
         self.ids = np.arange(n_plates, dtype=np.int32)
+        self._y: np.ndarray | None = None     # the cell's response: reading and its rate
+        self._v = np.zeros(n_plates)
+
+    def _respond(self, loads_g: np.ndarray) -> np.ndarray:
+        """Advance each cell's second-order response one sample towards the true load."""
+        m = self.model
+        x = np.asarray(loads_g, dtype=np.float64)
+        if self._y is None:      # switched on under its load: at rest
+            self._y = x.copy()
+            return self._y.copy()
+        w = 2 * np.pi * m.settle_hz
+        sub = 4                  # semi-implicit Euler, stable and accurate at w*h < 0.3
+        h = 1.0 / (m.plate_hz * sub)
+        y, v = self._y, self._v
+        for _ in range(sub):
+            v += (w * w * (x - y) - 2 * m.damping * w * v) * h
+            y += v * h
+        return y.copy()
 
     def sample(self, t: float, loads_g: np.ndarray) -> PlateSamples | None:
-        self._buf[:, self._i] = loads_g
+        self._buf[:, self._i] = self._respond(loads_g)
         self._t[self._i] = t
         self._i += 1
         if self._i < self.model.samples_per_message:
@@ -71,6 +108,7 @@ class PlateSensors:
         drift = self._drift[:, None] + np.cumsum(steps, axis=1)
         self._drift = drift[:, -1]
         g = self._buf + self._offset[:, None] + drift + self.rng.normal(0.0, m.noise_g, (self.n, k))
+        g = np.minimum(g, m.overload * m.capacity_g)
         if m.resolution_g > 0:
             g = np.round(g / m.resolution_g) * m.resolution_g
         if self.dead.any():

@@ -85,7 +85,7 @@ def test_drift_leaves_changes_of_load_intact() -> None:
     model = LoadCellModel(noise_g=0.0, resolution_g=0.0, offset_g=0.0)
     s = PlateSensors(3, model, rng=np.random.default_rng(5))
     before = feed(s, np.array([1000.0, 500.0, 250.0]), 120)[-1].grams[:, -1]
-    after = feed(s, np.array([1000.0, 0.0, 500.0]), 12)[-1].grams[:, 0]
+    after = feed(s, np.array([1000.0, 0.0, 500.0]), 36)[-1].grams[:, -1]   # settled
     assert np.allclose(after - before, [0.0, -500.0, 250.0], atol=0.5)
 
 
@@ -114,10 +114,44 @@ def test_same_seed_same_readings() -> None:
 @pytest.mark.parametrize(("field", "value"), [
     ("plate_hz", 0.0), ("samples_per_message", 0), ("noise_g", -1.0),
     ("drift_g_per_sqrt_s", -0.1), ("resolution_g", -0.5), ("offset_g", -2.0),
+    ("settle_hz", 0.0), ("settle_hz", 31.0), ("damping", 0.0), ("capacity_g", -1.0),
+    ("overload", 0.5),
 ])
 def test_load_cell_model_validation_names_the_field(field, value) -> None:
     with pytest.raises(ValueError, match=f"LoadCellModel.{field}"):
         LoadCellModel(**{field: value})
+
+
+def _clean(**kw) -> LoadCellModel:
+    return LoadCellModel(noise_g=0.0, resolution_g=0.0, offset_g=0.0, drift_g_per_sqrt_s=0.0,
+                         **kw)
+
+
+def test_a_step_of_load_rings_then_settles_on_the_new_weight() -> None:
+    s = PlateSensors(1, _clean(), rng=np.random.default_rng(0))
+    feed(s, np.array([5000.0]), 60)
+    trace = np.concatenate([m.grams[0] for m in feed(s, np.array([4500.0]), 60)])
+    # underdamped (zeta 0.5): it overshoots below the new weight by ~16% of the step ...
+    assert 4500.0 - trace.min() == pytest.approx(0.16 * 500.0, rel=0.25)
+    assert trace[0] > 4500.0 + 100.0          # the first sample is still on its way
+    # ... and settles within 2% of the step by ~0.2 s, exactly after a second
+    settled = int(0.25 * HZ)
+    assert np.all(np.abs(trace[settled:] - 4500.0) < 0.02 * 500.0)
+    assert trace[-1] == pytest.approx(4500.0, abs=0.01)
+
+
+def test_a_critically_damped_cell_does_not_overshoot() -> None:
+    s = PlateSensors(1, _clean(damping=1.0), rng=np.random.default_rng(0))
+    feed(s, np.array([1000.0]), 12)
+    trace = np.concatenate([m.grams[0] for m in feed(s, np.array([1500.0]), 60)])
+    assert trace.max() <= 1500.0 + 1e-6 and np.all(np.diff(trace) >= -1e-9)
+
+
+def test_readings_saturate_above_the_rated_capacity() -> None:
+    s = PlateSensors(2, _clean(capacity_g=20000.0, overload=1.5), rng=np.random.default_rng(0))
+    g = feed(s, np.array([19000.0, 45000.0]), 24)[-1].grams
+    assert np.allclose(g[0], 19000.0)
+    assert np.allclose(g[1], 30000.0)
 
 
 def test_entry_gate_reports_each_check_in_once() -> None:

@@ -221,3 +221,39 @@ def test_close_is_idempotent(store) -> None:
     w.close()
     w.close()
     assert w.client is None
+
+
+def test_a_pick_reaches_the_plate_stream_as_a_transient_then_a_step_of_its_weight(store) -> None:
+    """pybullet contacts -> load-cell model (noise, drift, offset, ringing) -> 60 Hz messages:
+    the pick reads as a disturbance, then settles one unit lighter, to within the noise."""
+    from twin.sensors import LoadCellModel, PlateSensors
+    world = World(store)
+    sensors = PlateSensors(len(store.bins), LoadCellModel(), np.random.default_rng(3))
+    i = 1
+    trace = []
+
+    def tick(seconds: float) -> None:
+        for _ in range(int(round(seconds / TICK))):
+            world.step(TICK)
+            msg = sensors.sample(0.0, world.plate_loads_g())
+            if msg is not None:
+                trace.extend(msg.grams[i].tolist())
+
+    world.wake(i)
+    tick(1.0)
+    n_before = len(trace)
+    assert world.pick(i, 1) == 1
+    tick(2.0)
+    world.close()
+    g = np.array(trace)
+    before = g[n_before - 30:n_before]
+    after = g[-30:]
+    unit = unit_g(store, i)
+    noise = LoadCellModel().noise_g
+    # a step of the item's weight, measured to well within the unit (noise averages down)
+    assert before.mean() - after.mean() == pytest.approx(unit, abs=3 * noise)
+    # a transient first: the hand presses down before the item leaves
+    window = g[n_before:n_before + int(0.5 * 60)]
+    assert window.max() > before.mean() + 10 * noise
+    # and the reading is steady again within a second
+    assert after.std() < 2 * noise
