@@ -5,8 +5,11 @@ all of them every tick would cost tens of ms (20k resting items ~33 ms a step), 
 items exist as rigid bodies only while the bin is *awake*: from the moment a shopper reaches
 for it until it has been still for ``idle_s``. A sleeping bin's plate load is the settled sum
 of contact normal forces read when it last went to sleep (at rest that sum equals the weight of
-its units; before it was ever woken it is that weight). The cost of a step therefore grows with
-activity, not with inventory.
+its units; before it was ever woken it is that weight). Within an awake bin only the front row
+(``facings`` units, what a hand reaches) are bodies; the units behind are aggregated into a
+constant load on the plate and promoted to bodies one by one as the front empties. The cost of
+a step therefore grows with activity, not with inventory: doubling the stock on the shelves
+leaves it unchanged (``tests/benchmarks/test_physics_lod.py``).
 
 Picks press on the items (a hand grasping) and lift them out; put-backs drop an item from a few
 centimetres, so a plate shows the transients and settling a real load cell shows.
@@ -60,6 +63,7 @@ class _Awake:
     since: float
     last_touch: float
     bodies: dict[int, int] = field(default_factory=dict)  # slot -> body id
+    hidden: int = 0        # units behind the front row, aggregated: slots 0 .. hidden-1
 
 
 class World:
@@ -161,7 +165,9 @@ class World:
             return
         aw = _Awake(since=self.t, last_touch=self.t)
         self._add_plate(i)
-        for slot in range(int(self.count[i])):
+        front = int(self.store.bins.facings[i])
+        aw.hidden = max(0, int(self.count[i]) - front)
+        for slot in range(aw.hidden, int(self.count[i])):
             aw.bodies[slot] = self._spawn(i, slot)
         self._awake[i] = aw
 
@@ -176,6 +182,9 @@ class World:
             if self.count[i] <= 0:
                 break
             slot = int(self.count[i]) - 1
+            if slot not in aw.bodies:      # the front is empty: the next unit comes forward
+                aw.hidden -= 1
+                aw.bodies[slot] = self._spawn(i, slot)
             body = aw.bodies.pop(slot)
             self.count[i] -= 1
             t0 = self.t
@@ -240,8 +249,9 @@ class World:
         self._ops = keep
 
     def _contact_load_g(self, i: int) -> float:
+        """Summed contact normal forces on bin ``i``'s plate, plus its aggregated units [g]."""
         cps = pb.getContactPoints(bodyA=int(self.plate_body[i]), physicsClientId=self.client)
-        return sum(cp[9] for cp in cps) / G * 1000.0
+        return sum(cp[9] for cp in cps) / G * 1000.0 + self._awake[i].hidden * self._mass_g[i]
 
     def _sleep_idle(self) -> None:
         busy = {op[3] for op in self._ops}
