@@ -41,7 +41,8 @@ class RunConfig:
     minutes: float = 10.0           # simulated time [min]
     shoppers: float = 15.0          # target shoppers in store (steady crowd)
     seed: int = 0
-    camera_spacing_m: float = 2.5   # ceiling grid pitch [m]
+    camera_spacing_m: float = 2.5   # ceiling grid pitch [m], when no layout is given
+    layout: str | None = None       # a camera layout .toml (docs/camera-layout.md)
     dead_cameras: tuple[int, ...] = ()
     dead_plates: tuple[int, ...] = ()
     record_streams: bool = True
@@ -83,7 +84,11 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     ss = np.random.SeedSequence(config.seed)
     rng_crowd, rng_cam, rng_plate = (np.random.default_rng(s) for s in ss.spawn(3))
     clock = config.clock
-    cams = ceiling_grid(store, spacing=config.camera_spacing_m)
+    if config.layout is not None:
+        from twin.layout import load_layout
+        cams = load_layout(config.layout, store).cameras()
+    else:
+        cams = ceiling_grid(store, spacing=config.camera_spacing_m)
     loadcell = LoadCellModel(plate_hz=clock.plate_hz)
     n_cams = len(cams.camera)
     n_plates = len(store.bins)
