@@ -228,6 +228,28 @@ class Crowd:
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
         return self.ids.copy(), self.xy.copy()
 
+    # a hand in a bin: reaching for the pick, and putting back in the last moments of
+    # inspecting; it is at the bin's opening, a little above the plate
+    HAND_PUT_BACK_S = 0.6
+    HAND_ABOVE_PLATE_M = 0.08
+
+    def hands(self) -> np.ndarray:
+        """(s, 3) float64 hand position [m] of each person (order of ``positions``) whose hand
+        is in a shelf bin now; NaN rows for the others."""
+        out = np.full((self.ids.shape[0], 3), np.nan)
+        b = self.store.bins
+        for k, sid in enumerate(self.ids):
+            sh = self.shoppers[int(sid)]
+            if sh.state == "reach" or (sh.state == "inspect"
+                                       and sh.until - self._now <= self.HAND_PUT_BACK_S):
+                i = sh.tasks[0].bin
+                c = b.center[i]
+                # the middle of the bin's opening: its centre moved to the aisle-side face
+                half = 0.5 * np.abs(b.hi[i, :2] - b.lo[i, :2]) @ np.abs(b.normal[i])
+                out[k, :2] = c[:2] + b.normal[i] * half
+                out[k, 2] = b.lo[i, 2] + self.HAND_ABOVE_PLATE_M
+        return out
+
     def step(self, t: float, dt: float, world: World, gate: EntryGate) -> None:
         self._now = t
         if (self.arrivals_until_s is None or t <= self.arrivals_until_s) and t >= self._next_arrival:

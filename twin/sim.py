@@ -61,6 +61,9 @@ class Population(Protocol):
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
         """(s,) int64 ids and (s, 2) float64 floor positions [m] of people in the store."""
 
+    # Optional: ``hands() -> (s, 3)`` float64 hand positions [m] of people reaching into a
+    # bin (NaN rows for the others), in the order of ``positions``; cameras report them.
+
 
 @dataclass(frozen=True)
 class Tick:
@@ -96,7 +99,9 @@ class Simulation:
             fi = -1
             if i % c.camera_every == 0:
                 pid, pxy = self.population.positions()
-                frames = (self.cameras.detect(frame, t, pxy),)
+                hands = getattr(self.population, "hands", None)
+                frames = (self.cameras.detect(frame, t, pxy,
+                                              hands() if hands is not None else None),)
                 fi = frame
                 frame += 1
             g = self.gate.flush()

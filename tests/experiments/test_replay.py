@@ -122,3 +122,24 @@ def test_knowledge_json_round_trips(run_dir) -> None:
         knowledge_from_json({**doc, "format": "other/9"})
     with pytest.raises(ReplayError):
         replay(run_dir / "streams")
+
+
+def test_hands_in_shelf_bins_are_seen_recorded_and_replayed(run_dir) -> None:
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    from scenes import load_preset
+    from twin.streams import read_streams
+    hands = pq.read_table(run_dir / "streams" / "hands.parquet")
+    assert hands.num_rows > 0, "shoppers reached into bins; some camera saw a hand"
+    replayed = sum(len(f.hand_camera) for b in read_streams(run_dir / "streams")
+                   for f in b.frames)
+    assert replayed == hands.num_rows
+    # every hand seen is at the opening of some bin (within the model's noise)
+    b = load_preset("kiosk").bins
+    half = 0.5 * np.abs(b.hi[:, :2] - b.lo[:, :2])
+    opening = b.center[:, :2] + b.normal * np.einsum("ij,ij->i", half, np.abs(b.normal))[:, None]
+    xyz = np.stack([hands.column(c).to_numpy() for c in ("x", "y", "z")], axis=1)
+    d = np.linalg.norm(xyz[:, None, :2] - opening[None], axis=2).min(axis=1)
+    assert np.median(d) < 0.15 and np.all(d < 0.6)
+    assert np.all((xyz[:, 2] > 0.0) & (xyz[:, 2] < 2.3))

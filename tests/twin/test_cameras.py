@@ -9,7 +9,7 @@ from core.knowledge import Cameras
 from scenes import load_preset
 from scenes.catalog import load_catalogue
 from scenes.store import Fixture, Store, open_floor
-from twin.cameras import CameraSystem, DetectionModel, ceiling_grid, project
+from twin.cameras import CameraSystem, DetectionModel, ceiling_grid, look_at, project
 
 # camera +z looks down, x along world x, y along world -y
 DOWN = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])
@@ -40,6 +40,20 @@ def in_image(cams: Cameras, pts: np.ndarray) -> np.ndarray:
     h = cams.resolution[:, 1, None]
     with np.errstate(invalid="ignore"):
         return (z > 0.1) & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+
+
+def in_image_any(cams: Cameras, xy: np.ndarray, model: DetectionModel | None = None,
+                 n: int = 64) -> np.ndarray:
+    """(c, s) bool: some point of each body cylinder (a dense ring at the feet, the head
+    and in between) projects into each camera's image."""
+    m = model or DetectionModel()
+    a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    ring = m.body_radius * np.column_stack([np.cos(a), np.sin(a)])
+    hs = np.linspace(0, m.body_height, 9)
+    s = xy.shape[0]
+    pts = np.concatenate([np.column_stack([np.repeat(xy, n, axis=0) + np.tile(ring, (s, 1)),
+                                           np.full(s * n, z)]) for z in hs])
+    return in_image(cams, pts).reshape(len(cams.camera), len(hs), s, n).any(axis=(1, 3))
 
 
 @pytest.fixture(scope="module")
@@ -101,11 +115,11 @@ def test_person_in_the_open_is_found_with_sigma_sized_error(open_store) -> None:
     model = DetectionModel(fp_per_frame=0.0)
     cs = CameraSystem(open_store, cams, model, rng=np.random.default_rng(11))
     person = np.array([[4.3, 2.9]])
-    # nothing blocks in an open store: the visible fraction is the share of body samples
+    # nothing blocks in an open store: the visible fraction is the share of the silhouette
     # inside each camera's image, and the noise grows as (2 - visible)
-    body = np.column_stack([np.repeat(person, len(model.body_heights), axis=0),
-                            model.body_heights])
-    visible = in_image(cams, body).mean(axis=1)
+    visible = cs.visible_fraction(person)[:, 0]
+    assert visible.max() == 1.0 and 0 < visible[visible < 1].max()   # whole and cut views
+    assert np.array_equal(visible > 0, in_image_any(cams, person)[:, 0])
     z_all, err_all, n_det = [], [], []
     for f in range(300):
         fr = cs.detect(f, f / 15.0, person)
@@ -142,8 +156,9 @@ def test_person_in_the_kiosk_front_zone_is_located(kiosk) -> None:
 
 def gondola_between() -> tuple[Store, Store, Cameras, np.ndarray]:
     """Camera A at x=1 and camera B at x=10 (3.4 m up); a person at x=5.5 is 4.5 m from both.
-    A 1.8 m gondola at x 3.55-4.45 stands between A and the person only."""
-    g = Fixture("gondola-1", "gondola", (3.55, 1.0, 0.0), (4.45, 5.0, 1.8))
+    A tall (2.4 m) gondola at x 3.55-4.45 stands between A and the person only: no part of
+    the person shows over it."""
+    g = Fixture("gondola-1", "gondola", (3.55, 1.0, 0.0), (4.45, 5.0, 2.4))
     cams = down_cameras([[1.0, 3.0, 3.4], [10.0, 3.0, 3.4]], hfov_deg=140.0)
     return hand_store((g,)), hand_store(()), cams, np.array([[5.5, 3.0]])
 
@@ -158,9 +173,12 @@ def count_per_camera(cs: CameraSystem, xy: np.ndarray, frames: int) -> np.ndarra
 
 def test_gondola_hides_a_person_in_the_next_aisle() -> None:
     store, empty, cams, person = gondola_between()
-    pts = np.column_stack([np.repeat(person, 5, axis=0), DetectionModel().body_heights])
-    assert in_image(cams, pts).all()  # both cameras have the person in the picture
     model = DetectionModel(fp_per_frame=0.0)
+    # both cameras have (nearly) the whole person in the picture; the gondola hides it from A
+    clear_v = CameraSystem(empty, cams, model).visible_fraction(person)[:, 0]
+    assert clear_v.min() > 0.95 and clear_v[0] == pytest.approx(clear_v[1])
+    hidden_v = CameraSystem(store, cams, model).visible_fraction(person)[:, 0]
+    assert hidden_v[0] == 0.0 and hidden_v[1] == clear_v[1]
     hidden = count_per_camera(CameraSystem(store, cams, model, np.random.default_rng(2)),
                               person, 400)
     clear = count_per_camera(CameraSystem(empty, cams, model, np.random.default_rng(2)),
@@ -178,7 +196,7 @@ def test_fixture_rays_stop_only_at_fixtures() -> None:
     a = [1.0, 3.0, 3.4]
     o = np.array([a, a, a, [4.0, 5.5, 3.4], [4.0, 3.0, 3.4], [9.0, 3.0, 3.4]])
     t = np.array([[5.5, 3.0, 0.15],    # through the gondola
-                  [5.5, 3.0, 1.6],     # over it
+                  [5.5, 3.0, 2.6],     # over it
                   [3.0, 3.0, 0.15],    # in front of it
                   [4.0, 5.5, 0.1],     # straight down past its end (it ends at y=5)
                   [4.0, 3.0, 1.0],     # straight down into its top
@@ -210,11 +228,11 @@ def test_a_person_between_lowers_detections_of_the_one_behind(open_store) -> Non
     cams = Cameras(camera=np.array([0], np.int32), position=np.array([[0.5, 3.0, 2.0]]),
                    rotation=side[None], intrinsics=np.array([[640.0, 640.0, 640.0, 480.0]]),
                    resolution=np.array([[1280, 960]], np.int32))
-    body = np.column_stack([np.tile([4.5, 3.0], (5, 1)), DetectionModel().body_heights])
-    assert in_image(cams, body).all()
     model = DetectionModel(fp_per_frame=0.0)
     far = np.array([[4.5, 3.0]])
     with_blocker = np.array([[4.5, 3.0], [2.5, 3.0]])
+    assert CameraSystem(open_store, cams, model).visible_fraction(far)[0, 0] == 1.0
+    assert CameraSystem(open_store, cams, model).visible_fraction(with_blocker)[0, 0] < 0.5
     alone = count_per_camera(CameraSystem(open_store, cams, model, np.random.default_rng(4)),
                              far, 300)
     cs = CameraSystem(open_store, cams, model, np.random.default_rng(4))
@@ -351,3 +369,169 @@ width_m = 1.6
     assert not notch.any()
     # the grid still covers both arms of the L
     assert (xy[:, 0] > 8).any() and (xy[:, 1] > 8).any()
+
+
+# -- the visible fraction (area of the silhouette) ---------------------------------------
+
+def silhouette_area(cams: Cameras, i: int, xy: np.ndarray, model: DetectionModel,
+                    n: int = 720) -> float:
+    """[px^2] area of the convex hull of a densely sampled body's projection (unclipped)."""
+    from scipy.spatial import ConvexHull
+    a = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    ring = xy + model.body_radius * np.column_stack([np.cos(a), np.sin(a)])
+    pts = np.concatenate([np.column_stack([ring, np.zeros(n)]),
+                          np.column_stack([ring, np.full(n, model.body_height)])])
+    u, v, _ = project(cams, pts)
+    return float(ConvexHull(np.column_stack([u[i], v[i]])).volume)
+
+
+@pytest.mark.parametrize("xy", [(2.0, 2.0), (3.1, 2.4), (5.5, 1.0), (7.0, 3.5)])
+def test_sample_areas_add_up_to_the_projected_silhouette(open_store, xy) -> None:
+    """The samples' image areas sum to the silhouette's area (a straight-down camera sees
+    the top disc and a sliver of the side; an off-axis one mostly the side)."""
+    model = DetectionModel()
+    cams = down_cameras([[2.0, 2.0, 3.4], [6.0, 3.0, 2.5]], hfov_deg=150.0)
+    cs = CameraSystem(open_store, cams, model)
+    person = np.array([xy])
+    for i in range(2):
+        area, _inimg, _world = cs._samples(np.array([i]), person)
+        assert area.sum() == pytest.approx(silhouette_area(cams, i, person[0], model), rel=0.01)
+
+
+def test_a_body_cut_in_half_by_the_image_edge_is_half_visible(open_store) -> None:
+    """The silhouette's part off the image counts as hidden. With the principal point on
+    the image's left edge, a person on the vertical through it is cut along the silhouette's
+    mirror axis."""
+    cams = down_cameras([[3.0, 3.0, 3.4]])
+    cams = Cameras(cams.camera, cams.position, cams.rotation,
+                   np.array([[369.5, 369.5, 0.0, 480.0]]), cams.resolution)
+    cs = CameraSystem(open_store, cams)
+    for y in (1.5, 2.5, 3.0, 4.0):
+        assert cs.visible_fraction(np.array([[3.0, y]]))[0, 0] == pytest.approx(0.5, abs=0.03)
+    # fully in the picture, or fully out of it
+    assert cs.visible_fraction(np.array([[4.5, 3.0]]))[0, 0] == 1.0
+    assert cs.visible_fraction(np.array([[1.0, 3.0]]))[0, 0] == 0.0
+
+
+def test_visible_fraction_is_per_pair_and_follows_the_people(kiosk) -> None:
+    """Batched over cameras and people: permuting people permutes columns, and a person
+    far from everyone else has the same fraction alone as in the crowd."""
+    cams = ceiling_grid(kiosk)
+    cs = CameraSystem(kiosk, cams)
+    people = np.array([[0.8, 1.0], [1.3, 5.0], [6.2, 1.4], [6.5, 1.7], [11.5, 6.0], [14.2, 9.9]])
+    v = cs.visible_fraction(people)
+    perm = np.array([3, 0, 5, 1, 4, 2])
+    assert np.array_equal(cs.visible_fraction(people[perm]), v[:, perm])
+    assert np.array_equal(cs.visible_fraction(people[4:5])[:, 0], v[:, 4])
+    assert np.all((v >= 0) & (v <= 1))
+    # the two people 0.42 m apart hide parts of each other from some camera
+    alone = np.stack([cs.visible_fraction(people[k:k + 1])[:, 0] for k in (2, 3)], axis=1)
+    assert np.all(v[:, 2:4] <= alone + 1e-12) and (v[:, 2:4] < alone - 0.05).any()
+    dead = np.zeros(len(cams.camera), dtype=bool)
+    dead[3] = True
+    assert not CameraSystem(kiosk, cams, dead=dead).visible_fraction(people)[3].any()
+
+
+def test_detection_model_validates_the_sampling() -> None:
+    with pytest.raises(ValueError, match="DetectionModel.side_samples"):
+        DetectionModel(side_samples=0)
+    with pytest.raises(ValueError, match="DetectionModel.p_hand"):
+        DetectionModel(p_hand=1.5)
+    assert DetectionModel().samples_per_pair == 88
+
+
+# -- hands in shelf bins -------------------------------------------------------------------
+
+def bin_hand(store: Store, k: int, depth: float = 0.01) -> np.ndarray:
+    """(3,) a hand ``depth`` metres inside bin ``k``'s open front, mid-height, mid-width."""
+    b = store.bins
+    n = b.normal[k]
+    c = b.center[k].copy()
+    half = 0.5 * float(np.abs(n) @ (b.hi[k] - b.lo[k])[:2])
+    c[:2] += n * (half - depth)
+    return c
+
+
+def test_a_hand_in_a_bin_is_seen_from_the_aisle_not_through_the_shelf(kiosk) -> None:
+    b = kiosk.bins
+    k = int(np.flatnonzero((b.fixture == 0) & (b.face == 0) & (b.level == 1))[0])   # "-x"
+    hand = bin_hand(kiosk, k)
+    y = hand[1]
+    # above the shopper's front, at the shelf, and over the gondola's far aisle (a ceiling
+    # camera further back looks at a hand this low through the shopper's body)
+    cams = down_cameras([[1.5, y, 3.4], [3.2, y, 3.4]])
+    model = DetectionModel(p_hand=1.0, sigma_hand_m=0.0, fp_per_frame=0.0)
+    person = b.access_xy[k][None]
+    cs = CameraSystem(kiosk, cams, model, np.random.default_rng(0))
+    assert in_image(cams, hand[None]).all()
+    assert cs.hands_visible(hand[None], person)[:, 0].tolist() == [True, False]
+    fr = cs.detect(0, 0.0, person, hands=hand[None])
+    assert fr.hand_camera.tolist() == [0]
+    assert np.array_equal(fr.hand_xyz, hand[None])
+    # deep in the bin, the shelf above hides it even from the aisle camera
+    assert not cs.hands_visible(bin_hand(kiosk, k, depth=0.2)[None], person).any()
+    # nobody reaching: NaN rows, no hands
+    assert len(cs.detect(1, 0.1, person, hands=np.full((1, 3), np.nan)).hand_camera) == 0
+    with pytest.raises(ValueError, match="hands"):
+        cs.detect(2, 0.2, person, hands=np.zeros((2, 3)))
+
+
+def test_the_reaching_person_hides_their_own_hand_from_behind(kiosk) -> None:
+    b = kiosk.bins
+    k = int(np.flatnonzero((b.fixture == 0) & (b.face == 0) & (b.level == 2))[0])
+    hand = bin_hand(kiosk, k)
+    person = b.access_xy[k][None]
+    # a low camera straight behind the shopper, looking at the shelf, and one off to the side
+    behind = np.array([person[0, 0] - 2.0, hand[1], 1.6])
+    side = np.array([person[0, 0] - 0.8, hand[1] - 2.5, 2.2])
+    rots = [look_at(p, hand) for p in (behind, side)]
+    cams = Cameras(np.arange(2, dtype=np.int32), np.stack([behind, side]), np.stack(rots),
+                   np.tile([640.0, 640.0, 640.0, 480.0], (2, 1)),
+                   np.tile([1280, 960], (2, 1)).astype(np.int32))
+    cs = CameraSystem(kiosk, cams)
+    assert in_image(cams, hand[None])[:, 0].all()
+    assert cs.hands_visible(hand[None], person)[:, 0].tolist() == [False, True]
+    assert cs.hands_visible(hand[None], np.zeros((0, 2)))[:, 0].tolist() == [True, True]
+    # another shopper half way between the side camera and the hand hides it too
+    blocker = 0.5 * (side[:2] + hand[:2])
+    assert not cs.hands_visible(hand[None], np.stack([person[0], blocker])).any()
+
+
+def test_hands_come_at_p_hand_with_sigma_noise_sorted_by_camera(kiosk) -> None:
+    cams = ceiling_grid(kiosk)
+    b = kiosk.bins
+    front = np.flatnonzero(b.face == 0)[:40:4]
+    hands = np.stack([bin_hand(kiosk, int(k)) for k in front])
+    people = b.access_xy[front]
+    model = DetectionModel(p_hand=0.6, sigma_hand_m=0.04, fp_per_frame=0.0)
+    cs = CameraSystem(kiosk, cams, model, np.random.default_rng(9))
+    seen = cs.hands_visible(hands, people)
+    assert seen.sum() >= 5
+    n, errs = 0, []
+    for f in range(300):
+        fr = cs.detect(f, f / 15.0, people, hands=hands)
+        key = list(zip(fr.hand_camera.tolist(), fr.hand_xyz[:, 0].tolist(), strict=True))
+        assert key == sorted(key)
+        assert set(fr.hand_camera.tolist()) <= set(np.flatnonzero(seen.any(axis=1)).tolist())
+        n += len(fr.hand_camera)
+        # match each report to the nearest true hand seen by that camera
+        for c, p in zip(fr.hand_camera, fr.hand_xyz, strict=True):
+            cand = hands[seen[c]]
+            errs.append(cand[np.argmin(np.linalg.norm(cand - p, axis=1))] - p)
+    assert n == pytest.approx(0.6 * 300 * seen.sum(), rel=0.06)
+    assert np.std(np.array(errs), axis=0) == pytest.approx([0.04] * 3, rel=0.1)
+
+
+def test_hands_do_not_change_the_people_detections(kiosk) -> None:
+    """Hands draw their randomness after everything else: the same seed gives the same
+    people detections with or without hands, and the same hands twice."""
+    cams = ceiling_grid(kiosk)
+    b = kiosk.bins
+    k = int(np.flatnonzero(b.face == 0)[5])
+    people = np.array([b.access_xy[k], [7.5, 1.5]])
+    hands = np.stack([bin_hand(kiosk, k), np.full(3, np.nan)])
+    frames = [CameraSystem(kiosk, cams, rng=np.random.default_rng(4)).detect(0, 0.0, people, h)
+              for h in (None, hands, hands)]
+    assert np.array_equal(frames[0].xy, frames[1].xy)
+    assert np.array_equal(frames[1].hand_xyz, frames[2].hand_xyz)
+    assert len(frames[0].hand_camera) == 0

@@ -1,0 +1,420 @@
+"""Pixels from any camera: RGB, depth and instance segmentation (pyrender, offscreen).
+
+The store (:func:`scenes.meshes.scene_mesh`) is uploaded once as a few merged meshes, one per
+material group: ``structure`` (floor and walls), ``fixtures`` (fixture bodies and shelf
+plates) and ``products`` (one block per stocked bin, vertex-coloured by SKU). People are the
+detection model's vertical cylinders (:class:`twin.cameras.DetectionModel` ``body_radius`` x
+``body_height``), merged into one mesh per frame, each in a stable colour of its id.
+
+Two passes per frame:
+
+- colour: lit RGB (ambient plus two directional lights from above, no shadows, 4x MSAA);
+- ids: unlit, no multisampling, static meshes black and person ``k`` of the frame coded as
+  the 24-bit colour ``k + 1``; decoded to ``seg`` (person id or -1). Its depth buffer is the
+  returned depth (metres along the optical axis, 0 where nothing was drawn).
+
+Cameras follow :class:`core.knowledge.Cameras` (pinhole, looking along +z, x right, y down,
+principal point in pixels from the top-left corner): the pose is converted to pyrender's
+OpenGL convention (looking along -z, y up) and the intrinsics go to an
+``IntrinsicsCamera``. A pixel belongs to a surface when its centre does, the same rule the
+detection model's in-image test uses (``0 <= u < width``).
+
+One OpenGL context (one ``pyrender.OffscreenRenderer``) serves every resolution: its
+framebuffer is resized when a camera of another size is rendered. The context is created at
+the first render, not at construction or import. pyrender picks the platform from
+``PYOPENGL_PLATFORM`` (``egl`` on a headless machine, set before anything imports OpenGL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+
+from core.knowledge import Cameras
+from scenes.meshes import PLATE_COLOR, boxes_mesh, product_boxes, scene_mesh, sku_colors
+from scenes.store import Store
+from twin.cameras import DetectionModel
+
+# pyrender's view of a camera: x right, y up, looking along -z. Ours: y down, along +z.
+_GL_FROM_CV = np.diag([1.0, -1.0, -1.0])
+ZNEAR, ZFAR = 0.05, 200.0      # clipping planes [m]
+MAX_CANVAS = 8192              # largest framebuffer side for a lone silhouette [px]
+PROUD_M = 0.004                # products stand this far proud of their fixture's face [m]
+
+
+@dataclass(frozen=True)
+class Lighting:
+    """Lights of a store lit evenly from above, baked into vertex colours (Lambert).
+
+    A face with unit normal n and albedo a gets a * (ambient + sum_i k_i max(0, -n . d_i)),
+    clipped to 1, with d_i each light's travelling direction. Baked light keeps the colour
+    pass on pyrender's unlit shader: llvmpipe draws the store ~5x faster than with its PBR
+    shader. No shadows (they would also be foreground to a background subtractor).
+    """
+
+    ambient: float = 0.45
+    key: float = 0.45                                            # from above, slanted
+    key_direction: tuple[float, float, float] = (0.25, 0.35, -1.0)
+    fill: float = 0.2                                            # weaker, from elsewhere
+    fill_direction: tuple[float, float, float] = (-0.4, -0.2, -1.0)
+
+    def shade(self, normals: np.ndarray) -> np.ndarray:
+        """(n,) float64 light factor of faces with unit normals (n, 3)."""
+        out = np.full(normals.shape[0], self.ambient)
+        for k, d in ((self.key, self.key_direction), (self.fill, self.fill_direction)):
+            d = np.asarray(d, np.float64)
+            out += k * np.clip(-(normals @ (d / np.linalg.norm(d))), 0.0, None)
+        return out
+
+    def bake(self, colors: np.ndarray, normals: np.ndarray) -> np.ndarray:
+        """(n, 4) uint8 lit RGBA of albedo ``colors`` (n, 4) uint8 on ``normals`` (n, 3)."""
+        out = colors.copy()
+        lit = colors[:, :3].astype(np.float64) * self.shade(normals)[:, None]
+        out[:, :3] = np.clip(np.round(lit), 0, 255).astype(np.uint8)
+        return out
+
+
+def person_colors(ids: np.ndarray) -> np.ndarray:
+    """(s, 3) uint8 a stable, saturated colour per person id (golden-ratio hues)."""
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    h = (ids * 0.6180339887498949 + 0.11) % 1.0
+    s = 0.65 + 0.3 * ((ids * 0.377) % 1.0)
+    v = 0.55 + 0.4 * ((ids * 0.719) % 1.0)
+    h6 = h * 6.0
+    i = np.floor(h6).astype(np.int64) % 6
+    f = h6 - np.floor(h6)
+    p, q, t = v * (1 - s), v * (1 - s * f), v * (1 - s * (1 - f))
+    table = np.stack([np.stack(c, axis=1) for c in
+                      ((v, t, p), (q, v, p), (p, v, t), (p, q, v), (t, p, v), (v, p, q))])
+    return np.round(255 * table[i, np.arange(ids.size)]).astype(np.uint8)
+
+
+def _flat_arrays(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-corner positions (3f, 3), face normals (3f, 3) and RGBA colours (3f, 4) uint8 of a
+    mesh: flat shading (no vertex shared between faces)."""
+    pos = mesh.vertices[mesh.faces].reshape(-1, 3)
+    nrm = np.repeat(mesh.face_normals, 3, axis=0)
+    vc = mesh.visual.vertex_colors if mesh.visual.kind == "vertex" else None
+    if vc is None:
+        col = np.full((pos.shape[0], 4), 255, np.uint8)
+    else:
+        col = np.asarray(vc, np.uint8)[mesh.faces].reshape(-1, 4)
+    return pos.astype(np.float32), nrm.astype(np.float32), col
+
+
+def camera_pose_gl(rotation: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """(4, 4) pyrender camera pose of a camera with world-from-camera ``rotation`` (3, 3)
+    (our convention) at ``position`` (3,) [m]."""
+    pose = np.eye(4)
+    pose[:3, :3] = rotation @ _GL_FROM_CV
+    pose[:3, 3] = position
+    return pose
+
+
+class Renderer:
+    """Offscreen renderer of one store.
+
+    store: the store; products: draw the stocked bins; model: the body cylinder's size
+    (default :class:`DetectionModel`); sections: sides of the rendered cylinder (64: its
+    silhouette is within 0.1% of a circle's); lighting: see :class:`Lighting`.
+    """
+
+    def __init__(self, store: Store, products: bool = True, model: DetectionModel | None = None,
+                 sections: int = 64, lighting: Lighting | None = None) -> None:
+        self.store = store
+        self.model = model or DetectionModel()
+        self.lighting = lighting or Lighting()
+        self.sections = int(sections)
+        sc = scene_mesh(store, products=False)
+        groups: dict[str, list[trimesh.Trimesh]] = {"structure": [], "fixtures": [],
+                                                    "products": []}
+        for name, geom in sc.geometry.items():
+            if name == "floor" or name.startswith("walls/"):
+                groups["structure"].append(geom)
+            elif name != "plates":
+                groups["fixtures"].append(geom)
+        # plates and products stand a few millimetres proud of the fixture's face and clear
+        # of its ends, so they do not z-fight with it (which flickers with the draw order
+        # and shows up as foreground to a background subtractor)
+        bins = store.bins
+        if len(bins):
+            top = bins.lo.copy()
+            top[:, :2] = bins.hi[:, :2]
+            lo, hi = _proud(bins.lo - [0.0, 0.0, store.plate_thickness], top, bins.normal,
+                            PROUD_M / 2)
+            groups["fixtures"].append(boxes_mesh(lo, hi, PLATE_COLOR))
+        if products and len(bins):
+            keep = np.flatnonzero((bins.facings > 0) & (bins.rows > 0))
+            plo, phi = product_boxes(store)
+            lo, hi = _proud(plo[keep], phi[keep], bins.normal[keep], PROUD_M)
+            groups["products"].append(boxes_mesh(
+                lo, hi, sku_colors(store.catalogue)[bins.sku_index[keep]]))
+        self._groups = {k: trimesh.util.concatenate(v) for k, v in groups.items() if v}
+        cyl = trimesh.creation.cylinder(radius=self.model.body_radius,
+                                        height=self.model.body_height,
+                                        sections=self.sections)
+        cyl.apply_translation([0.0, 0.0, self.model.body_height / 2])
+        pos, nrm, _ = _flat_arrays(cyl)
+        self._body = (pos, nrm, self.lighting.shade(nrm.astype(np.float64)))
+        self._body_vertices = np.asarray(cyl.vertices)
+        self._gl: dict | None = None                # created at the first render
+
+    # -- GL state -------------------------------------------------------------------------
+
+    def _setup(self) -> dict:
+        if self._gl is not None:
+            return self._gl
+        import pyrender
+
+        scene = pyrender.Scene(bg_color=[0.0, 0.0, 0.0, 1.0], ambient_light=[1.0, 1.0, 1.0])
+        static_nodes = []
+        for name, mesh in self._groups.items():
+            pos, nrm, col = _flat_arrays(mesh)
+            static_nodes.append(scene.add(pyrender.Mesh(
+                [_primitive(pyrender, pos, nrm, self.lighting.bake(col, nrm.astype(np.float64)))],
+                name=name), name=name))
+        cam = pyrender.IntrinsicsCamera(fx=1.0, fy=1.0, cx=0.5, cy=0.5, znear=ZNEAR, zfar=ZFAR)
+        cam_node = scene.add(cam, pose=np.eye(4))
+        # one body mesh, drawn once per person node in the id passes only
+        pos, nrm, _ = self._body
+        body = pyrender.Mesh([_primitive(pyrender, pos, nrm,
+                                         np.full((pos.shape[0], 4), 255, np.uint8))],
+                             name="body")
+        body.is_visible = False
+        self._gl = {
+            "pyrender": pyrender,
+            "scene": scene,
+            "renderer": pyrender.OffscreenRenderer(64, 64),
+            "static": static_nodes,
+            "cam": cam,
+            "cam_node": cam_node,
+            "body": body,
+            "pool": [],        # person nodes for id passes, grown on demand
+            "people": None,    # this frame's merged, coloured people (colour pass)
+        }
+        return self._gl
+
+    def close(self) -> None:
+        """Free the OpenGL context (a later render creates a new one)."""
+        if self._gl is not None:
+            self._gl["renderer"].delete()
+            self._gl = None
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _set_camera(self, cams: Cameras, i: int, offset: tuple[int, int] = (0, 0),
+                    size: tuple[int, int] | None = None) -> None:
+        g = self._gl
+        fx, fy, cx, cy = (float(x) for x in cams.intrinsics[i])
+        cam = g["cam"]
+        cam.fx, cam.fy = fx, fy
+        cam.cx, cam.cy = cx - offset[0], cy - offset[1]
+        g["scene"].set_pose(g["cam_node"], camera_pose_gl(cams.rotation[i], cams.position[i]))
+        w, h = (int(cams.resolution[i, 0]), int(cams.resolution[i, 1])) if size is None else size
+        r = g["renderer"]
+        r.viewport_width, r.viewport_height = w, h
+
+    def _person_nodes(self, xy: np.ndarray) -> list:
+        """One pooled node of the body mesh per person, posed at ``xy`` (s, 2)."""
+        g = self._gl
+        pool = g["pool"]
+        while len(pool) < xy.shape[0]:
+            pool.append(g["scene"].add(g["body"], pose=np.eye(4)))
+        for k in range(xy.shape[0]):
+            pose = np.eye(4)           # a fresh array each: pyrender keeps the reference
+            pose[:2, 3] = xy[k]
+            g["scene"].set_pose(pool[k], pose)
+        return pool[:xy.shape[0]]
+
+    def _set_colour_people(self, xy: np.ndarray, ids: np.ndarray) -> None:
+        """Replace the colour pass's merged people mesh."""
+        g = self._gl
+        pyrender = g["pyrender"]
+        if g["people"] is not None:
+            g["scene"].remove_node(g["people"])
+            g["people"] = None
+        s = xy.shape[0]
+        if s == 0:
+            return
+        pos0, nrm0, shade = self._body
+        pos = (pos0[None] + np.column_stack([xy, np.zeros(s)])[:, None, :].astype(np.float32)
+               ).reshape(-1, 3)
+        col = np.full((s, pos0.shape[0], 4), 255, np.uint8)
+        lit = person_colors(ids)[:, None, :].astype(np.float64) * shade[None, :, None]
+        col[..., :3] = np.clip(np.round(lit), 0, 255).astype(np.uint8)
+        g["people"] = g["scene"].add(pyrender.Mesh(
+            [_primitive(pyrender, pos, np.tile(nrm0, (s, 1)), col.reshape(-1, 4))],
+            name="people"), name="people")
+
+    def _id_pass(self, nodes: dict) -> tuple[np.ndarray, np.ndarray]:
+        """Unlit, single-sample render of ``nodes`` (node -> RGB uint8 colour) only."""
+        g = self._gl
+        g["body"].is_visible = True
+        try:
+            return g["renderer"].render(g["scene"], flags=g["pyrender"].RenderFlags.SEG,
+                                        seg_node_map=nodes)
+        finally:
+            g["body"].is_visible = False
+
+    # -- passes ---------------------------------------------------------------------------
+
+    def render(self, cams: Cameras, i: int, people_xy: np.ndarray, people_ids: np.ndarray,
+               *, rgb: bool = True, seg: bool = True):
+        """Render camera ``i`` of ``cams`` with people standing at ``people_xy``.
+
+        people_xy: (s, 2) float64 floor positions [m]; people_ids: (s,) int person ids.
+        Returns rgb (h, w, 3) uint8 (None if ``rgb`` is False), depth (h, w) float32 [m]
+        along the optical axis at each pixel's centre (0: nothing) and seg (h, w) int32
+        person id, -1 elsewhere (None if ``seg`` is False; depth then comes from the colour
+        pass, resolved from 4x multisampling: a few centimetres off on slanted faces).
+        """
+        if not (rgb or seg):
+            raise ValueError("render: ask for rgb, seg or both")
+        xy = np.asarray(people_xy, dtype=np.float64).reshape(-1, 2)
+        ids = np.asarray(people_ids, dtype=np.int64).reshape(-1)
+        if ids.shape[0] != xy.shape[0]:
+            raise ValueError(f"render: {xy.shape[0]} positions but {ids.shape[0]} ids")
+        g = self._setup()
+        self._set_camera(cams, i)
+        color = depth = segm = None
+        if rgb:
+            self._set_colour_people(xy, ids)
+            color, depth = g["renderer"].render(g["scene"],
+                                                flags=g["pyrender"].RenderFlags.FLAT)
+        if seg:
+            s = xy.shape[0]
+            code = np.arange(1, s + 1, dtype=np.int64)
+            rgb_code = np.stack([code & 255, (code >> 8) & 255, (code >> 16) & 255], axis=1)
+            nodes = {n: (0, 0, 0) for n in g["static"]}
+            for node, c in zip(self._person_nodes(xy), rgb_code, strict=True):
+                nodes[node] = tuple(int(x) for x in c)
+            out, depth = self._id_pass(nodes)
+            k = (out[..., 0].astype(np.int64) | (out[..., 1].astype(np.int64) << 8)
+                 | (out[..., 2].astype(np.int64) << 16))
+            lut = np.concatenate([[-1], ids]).astype(np.int32)
+            segm = lut[np.where(k <= s, k, 0)]
+        return color, np.ascontiguousarray(depth, dtype=np.float32), segm
+
+    def background(self, cams: Cameras, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """The empty store from camera ``i``: rgb (h, w, 3) uint8 and depth (h, w) float32
+        [m] (what a static camera's background model converges to)."""
+        rgb, depth, _ = self.render(cams, i, np.zeros((0, 2)), np.zeros(0, np.int64),
+                                    seg=False)
+        return rgb, depth
+
+    def silhouette_boxes(self, cams: Cameras, i: int, people_xy: np.ndarray) -> np.ndarray:
+        """(s, 4) int64 u0, v0, u1, v1 [px]: pixel box (half-open) that holds each person's
+        whole rendered silhouette in camera ``i``, off the image included; all -1 for a
+        person that reaches the camera's near plane (its silhouette is unbounded)."""
+        xy = np.asarray(people_xy, dtype=np.float64).reshape(-1, 2)
+        s = xy.shape[0]
+        v3 = (self._body_vertices[None] + np.column_stack([xy, np.zeros(s)])[:, None, :])
+        rel = v3.reshape(-1, 3) - cams.position[i]
+        pc = rel @ cams.rotation[i]
+        z = pc[:, 2].reshape(s, -1)
+        fx, fy, cx, cy = cams.intrinsics[i]
+        zs = np.where(z > ZNEAR, z, np.nan)
+        u = fx * pc[:, 0].reshape(s, -1) / zs + cx
+        v = fy * pc[:, 1].reshape(s, -1) / zs + cy
+        out = np.full((s, 4), -1, dtype=np.int64)
+        ok = (z > 2 * ZNEAR).all(axis=1)
+        if ok.any():
+            out[ok, 0] = np.floor(u[ok].min(axis=1)) - 1
+            out[ok, 1] = np.floor(v[ok].min(axis=1)) - 1
+            out[ok, 2] = np.ceil(u[ok].max(axis=1)) + 2
+            out[ok, 3] = np.ceil(v[ok].max(axis=1)) + 2
+        return out
+
+    def silhouettes(self, cams: Cameras, i: int, people_xy: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Pixels each person covers when rendered alone (nothing else in the scene) by
+        camera ``i``, on an unbounded image plane (the same pixel grid, extended past the
+        image's edges as far as the silhouette reaches).
+
+        Returns full (s,) int64, the whole silhouette, and inside (s,) int64, its part
+        inside the image. People whose silhouette box misses the image are not rendered
+        (full -1, inside 0); both are -1 where the silhouette is unbounded (the body
+        reaches the near plane) or wider than :data:`MAX_CANVAS`. A person's visible
+        fraction is ``(seg == id).sum() / full``."""
+        xy = np.asarray(people_xy, dtype=np.float64).reshape(-1, 2)
+        boxes = self.silhouette_boxes(cams, i, xy)
+        full = np.full(xy.shape[0], -1, dtype=np.int64)
+        inside = full.copy()
+        self._setup()
+        nodes = self._person_nodes(xy)
+        iw, ih = int(cams.resolution[i, 0]), int(cams.resolution[i, 1])
+        for k in range(xy.shape[0]):
+            u0, v0, u1, v1 = (int(b) for b in boxes[k])
+            if u0 == -1 and u1 == -1:
+                continue
+            if u1 <= 0 or v1 <= 0 or u0 >= iw or v0 >= ih:
+                inside[k] = 0
+                continue
+            # round the canvas up so consecutive people reuse the framebuffer
+            w, h = -(-(u1 - u0) // 64) * 64, -(-(v1 - v0) // 64) * 64
+            if max(w, h) > MAX_CANVAS:
+                continue
+            self._set_camera(cams, i, offset=(u0, v0), size=(w, h))
+            img, _ = self._id_pass({nodes[k]: (255, 255, 255)})
+            mask = img[..., 0] > 0
+            full[k] = int(np.count_nonzero(mask))
+            inside[k] = int(np.count_nonzero(
+                mask[max(0, -v0):max(0, ih - v0), max(0, -u0):max(0, iw - u0)]))
+        return full, inside
+
+    def visible_fractions(self, cams: Cameras, i: int, people_xy: np.ndarray,
+                          people_ids: np.ndarray, seg: np.ndarray | None = None) -> np.ndarray:
+        """(s,) float64 rendered visible fraction of each person in camera ``i``: pixels of
+        the person in the full render's ``seg`` (rendered here if not given) over
+        :meth:`silhouettes`. NaN where the silhouette is unbounded."""
+        xy = np.asarray(people_xy, dtype=np.float64).reshape(-1, 2)
+        ids = np.asarray(people_ids, dtype=np.int64).reshape(-1)
+        if seg is None:
+            _, _, seg = self.render(cams, i, xy, ids, rgb=False)
+        full, _ = self.silhouettes(cams, i, xy)
+        seen = seg_pixel_counts(seg, ids)
+        return np.where(full > 0, seen / np.where(full > 0, full, 1), np.nan)
+
+
+def _proud(lo: np.ndarray, hi: np.ndarray, normal: np.ndarray,
+           d: float) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes lo, hi (n, 3) grown by ``d`` [m] towards the aisle along ``normal`` (n, 2) and
+    narrowed by ``d / 2`` at both ends along the face, so none of their faces lies in the
+    plane of their fixture's faces (or of the neighbouring bin's)."""
+    lo, hi = lo.copy(), hi.copy()
+    along = 1.0 - np.abs(normal)                  # the horizontal axis along the face
+    lo[:, :2] += np.minimum(normal, 0.0) * d + along * d / 2
+    hi[:, :2] += np.maximum(normal, 0.0) * d - along * d / 2
+    hi[:, 2] -= d / 2
+    return lo, np.maximum(hi, lo)
+
+
+def _primitive(pyrender, pos: np.ndarray, nrm: np.ndarray, col: np.ndarray):
+    """A triangle-list primitive with vertex colours and a plain opaque material."""
+    mat = pyrender.MetallicRoughnessMaterial(baseColorFactor=[1.0, 1.0, 1.0, 1.0],
+                                             metallicFactor=0.0, roughnessFactor=1.0,
+                                             alphaMode="OPAQUE")
+    return pyrender.Primitive(positions=pos, normals=nrm, color_0=col, material=mat,
+                              mode=pyrender.constants.GLTF.TRIANGLES)
+
+
+def seg_pixel_counts(seg: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """(s,) int64 pixels of each id (s,) in a segmentation image (h, w) int32."""
+    ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+    v = seg[seg >= 0].astype(np.int64)
+    if ids.size == 0:
+        return np.zeros(0, np.int64)
+    order = np.argsort(ids)
+    pos = np.searchsorted(ids[order], v)
+    pos = np.clip(pos, 0, ids.size - 1)
+    hit = ids[order][pos] == v
+    counts = np.bincount(pos[hit], minlength=ids.size)
+    out = np.zeros(ids.size, np.int64)
+    out[order] = counts
+    return out
