@@ -135,7 +135,7 @@ def write_coco(frames: list[RenderedFrame], path: str | Path, images: bool = Tru
     if images:
         for fr in frames:
             if fr.rgb is not None:
-                _write_png(path.parent / image_name(fr.camera, fr.frame), fr.rgb)
+                write_png(path.parent / image_name(fr.camera, fr.frame), fr.rgb)
     return path
 
 
@@ -184,7 +184,7 @@ def write_mot(frames: list[RenderedFrame], root: str | Path, fps: float = 15.0,
             f"imWidth={w}\nimHeight={h}\nimExt=.png\n")
         for fr in frs:
             if fr.rgb is not None:
-                _write_png(seq / "img1" / f"{fr.frame + 1:06d}.png", fr.rgb)
+                write_png(seq / "img1" / f"{fr.frame + 1:06d}.png", fr.rgb)
         out.append(seq)
     return out
 
@@ -233,7 +233,7 @@ def render_frames(renderer, cams: Cameras, frame: int, xy: np.ndarray, ids: np.n
     return out
 
 
-def _write_png(path: Path, rgb: np.ndarray) -> None:
+def write_png(path: Path, rgb: np.ndarray) -> None:
     from PIL import Image  # pyrender's dependency; imported only when writing images
 
     path.parent.mkdir(parents=True, exist_ok=True)
