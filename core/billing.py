@@ -1,6 +1,6 @@
 """From shelf events to items, carts and receipts.
 
-:func:`infer_items` turns a :class:`~core.shelf.ShelfEvent` into a signed quantity of the
+:func:`infer_items` turns a :class:`~core.shelf.ShelfEvent` into a signed quantity of a
 sku the planogram puts on that plate, with a confidence; :class:`Carts` accumulates those
 per account (after the event has been attributed to a shopper elsewhere) and issues
 :class:`~core.records.Receipt`.
@@ -48,6 +48,9 @@ class ItemGuess:
             raise ValueError(f"ItemGuess.confidence must be in [0, 1], got {self.confidence!r}")
 
 
+QUANTITY_PRIOR = 0.5   # log-prior per unit when skus on one plate compete (assumption)
+
+
 def _round_half_away(x: float) -> int:
     return int(math.copysign(math.floor(abs(x) + 0.5), x))
 
@@ -59,7 +62,12 @@ def infer_items(
     *,
     mass_tolerance: float = 0.05,
 ) -> ItemGuess | None:
-    """The planogram sku of ``event.plate`` and how many units moved (module doc).
+    """The sku that moved on ``event.plate`` and how many units (module doc).
+
+    A plate under one bin holds one planogram sku; a plate shared by several bins (a shelf
+    segment) holds several, and the sku whose whole number of units best explains the change
+    wins, its confidence scaled by its share of the candidates' likelihood (look-alikes that
+    fit as well halve it).
 
     event: a settled change of load [g] with its 1-sigma uncertainty [g].
     plates: the store's plates (``plate`` ids and planogram ``sku_index``).
@@ -73,7 +81,24 @@ def infer_items(
     rows = np.flatnonzero(np.asarray(plates.plate) == event.plate)
     if rows.size == 0:
         raise KeyError(f"plate {event.plate} is not in the store's plates")
-    sku = int(plates.sku_index[rows[0]])
+    skus = list(dict.fromkeys(int(s) for s in np.asarray(plates.sku_index)[rows]))
+    guesses = [g for g in (_guess(event, sku, catalogue, mass_tolerance) for sku in skus)
+               if g is not None]
+    if not guesses:
+        return None
+    if len(guesses) == 1:
+        return guesses[0][0]
+    # several skus share the plate: the best fit, its confidence shared with the others in
+    # proportion to how well each explains the change
+    guesses.sort(key=lambda g: -g[1])
+    best, w = guesses[0][0], np.array([g[1] for g in guesses])
+    share = float(w[0] / w.sum()) if w.sum() > 0 else 1.0 / len(guesses)
+    return ItemGuess(best.sku_index, best.quantity, float(best.confidence * share))
+
+
+def _guess(event: ShelfEvent, sku: int, catalogue: Catalogue, mass_tolerance: float
+           ) -> tuple[ItemGuess, float] | None:
+    """The best whole number of units of ``sku`` for the event, and the likelihood of it."""
     mass = float(catalogue.mass_g[sku])
     if not mass > 0:
         raise ValueError(f"catalogue mass_g of sku index {sku} must be > 0 [g], got {mass!r}")
@@ -93,7 +118,10 @@ def infer_items(
     post = math.exp(lls[1] - top) / sum(math.exp(v - top) for v in lls)
     z = abs(loglik(q)[1])
     fit = math.exp(-0.5 * max(0.0, z - 3.0) ** 2)
-    return ItemGuess(sku_index=sku, quantity=q, confidence=float(min(1.0, max(0.0, post * fit))))
+    guess = ItemGuess(sku_index=sku, quantity=q, confidence=float(min(1.0, max(0.0, post * fit))))
+    # between skus, a prior for few units at a time (each more unit 0.6 times as likely):
+    # 67 packs of gum weigh what one bag of flour weighs, but nobody takes 67 at once
+    return guess, math.exp(lls[1] - QUANTITY_PRIOR * abs(q))
 
 
 @dataclass

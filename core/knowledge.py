@@ -26,11 +26,12 @@ class Catalogue:
 
 @dataclass(frozen=True)
 class Plates:
-    """Shelf plates (one per bin).
+    """The store's bins and the load-cell plates under them, one row per bin.
 
-    plate: (p,) int32 ids; sku_index: (p,) int32 row of the catalogue the planogram puts
-    there; center: (p, 3) float64 bin centre [m]; access_xy: (p, 2) float64 the floor point
-    in the aisle in front of the bin where a shopper stands to reach it [m].
+    plate: (b,) int32 the plate under each bin (ids repeat when several bins share a plate);
+    sku_index: (b,) int32 row of the catalogue the planogram puts in the bin; center: (b, 3)
+    float64 bin centre [m]; access_xy: (b, 2) float64 the floor point in the aisle in front
+    of the bin where a shopper stands to reach it [m].
     """
 
     plate: np.ndarray

@@ -60,10 +60,15 @@ class StoreCore:
     def start(self, knowledge: StoreKnowledge) -> None:
         self.k = knowledge
         self.tracker = Tracker(knowledge, self.tracker_config)
-        self.detector = ShelfEventDetector(knowledge.plates.plate, knowledge.plate_hz,
+        plates, inv = np.unique(knowledge.plates.plate, return_inverse=True)
+        self.detector = ShelfEventDetector(plates, knowledge.plate_hz,
                                            knowledge.plate_noise_g, self.shelf_config)
         self.carts = Carts()
-        self._plate_row = {int(p): i for i, p in enumerate(knowledge.plates.plate)}
+        # where a shopper stands to reach a plate: the middle of its bins' access points
+        acc = np.zeros((plates.size, 2))
+        np.add.at(acc, inv.reshape(-1), knowledge.plates.access_xy)
+        acc /= np.bincount(inv.reshape(-1))[:, None]
+        self._plate_access = {int(p): acc[i] for i, p in enumerate(plates)}
         self._pending: dict[int, list[Departure]] = {}  # account -> departed tracks
 
     # -- attribution -------------------------------------------------------------------------
@@ -77,7 +82,7 @@ class StoreCore:
         tid, _t, xy = self.tracker.history(ev.t_start - a.lead_s, ev.t_end)
         if tid.size == 0:
             return -1, 0.0
-        at = self.k.plates.access_xy[self._plate_row[ev.plate]]
+        at = self._plate_access[ev.plate]
         d = np.linalg.norm(xy - at[None, :], axis=1)
         ids, inv = np.unique(tid, return_inverse=True)
         best = np.full(ids.size, np.inf)

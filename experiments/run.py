@@ -91,7 +91,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         cams = ceiling_grid(store, spacing=config.camera_spacing_m)
     loadcell = LoadCellModel(plate_hz=clock.plate_hz)
     n_cams = len(cams.camera)
-    n_plates = len(store.bins)
+    n_plates = store.bins.n_plates
     for name, ids, n in (("dead_cameras", config.dead_cameras, n_cams),
                          ("dead_plates", config.dead_plates, n_plates)):
         bad = [i for i in ids if not 0 <= i < n]

@@ -217,6 +217,7 @@ class _Shelves:
                                       # reach is ~0.6-0.7 m (ANSUR II)
     max_facings: int = 4
     max_deep: int = 4
+    bins_per_plate: int = 1           # adjacent bins of one shelf sharing a load-cell plate
 
 
 def _floor(r: _Reader, doc: dict) -> tuple[np.ndarray, tuple[Wall, ...]] | None:
@@ -311,7 +312,8 @@ def _shelves(r: _Reader, doc: dict) -> _Shelves:
     if "shelves" not in doc:
         return s
     t = r.table(doc["shelves"], "shelves", ("plate_thickness_m", "plate_capacity_kg",
-                                            "access_offset_m", "max_facings", "max_deep"))
+                                            "access_offset_m", "max_facings", "max_deep",
+                                            "bins_per_plate"))
     if t is None:
         return s
     v = r.number(t, "plate_thickness_m", "shelves", gt=0, le=0.2, default=s.plate_thickness)
@@ -324,6 +326,8 @@ def _shelves(r: _Reader, doc: dict) -> _Shelves:
     s.max_facings = v if v is not None else s.max_facings
     v = r.integer(t, "max_deep", "shelves", ge=1, le=100, default=s.max_deep)
     s.max_deep = v if v is not None else s.max_deep
+    v = r.integer(t, "bins_per_plate", "shelves", ge=1, le=100, default=s.bins_per_plate)
+    s.bins_per_plate = v if v is not None else s.bins_per_plate
     return s
 
 
@@ -781,7 +785,9 @@ def _stock(r: _Reader, geo: dict, cat: Catalogue, sku: np.ndarray, fac: np.ndarr
     auto_f = np.clip(np.floor(width / (w + 0.01)), 1, sh.max_facings).astype(np.int64)
     auto_r = np.clip(np.floor(depth / (d + 0.01)), 1, sh.max_deep).astype(np.int64)
     # clipped before the cast: a 1e-300 g item must not wrap int64
-    max_units = np.clip(np.floor(sh.plate_capacity_g / mass), 1, 1e9).astype(np.int64)
+    # a bin filled by the rule takes at most its share of a plate shared by several bins
+    share = sh.plate_capacity_g / sh.bins_per_plate
+    max_units = np.clip(np.floor(share / mass), 1, 1e9).astype(np.int64)
     f = np.where(fac > 0, fac, auto_f)
     rows = np.where(deep > 0, deep, np.maximum(1, np.minimum(auto_r, max_units // f)))
     f = np.where(fac > 0, f, np.maximum(1, np.minimum(f, max_units // rows)))
@@ -806,6 +812,16 @@ def _stock(r: _Reader, geo: dict, cat: Catalogue, sku: np.ndarray, fac: np.ndarr
         for i in np.flatnonzero(bad & ok):
             r.bad(cell_path(int(i)), msg(int(i)))
     return f.astype(np.int32), rows.astype(np.int32)
+
+
+def _plates(geo: dict, per: int) -> np.ndarray:
+    """(n,) int32 plate of each bin: runs of ``per`` adjacent bins of one shelf (fixture,
+    face, level) share a plate, numbered in bin order."""
+    key = np.stack([geo["fixture"], geo["face"], geo["level"], geo["slot"] // per], axis=1)
+    _, first, inv = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    rank = np.empty(first.size, dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(first.size)
+    return rank[inv.reshape(-1)].astype(np.int32)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1052,6 +1068,15 @@ def build_store(doc: dict, source: str = "<spec>", base_dir: Path | None = None)
     _reachability(r, outline, walls, gates, fx, geo, cell_path)
     if geo is not None and cat is not None:
         facings, rows = _stock(r, geo, cat, sku, fac, deep, sh, cell_path)
+        plate = _plates(geo, sh.bins_per_plate)
+        if sh.bins_per_plate > 1 and not r.problems:
+            load = np.bincount(plate, facings * rows * cat.mass_g[sku])
+            for pl in np.flatnonzero(load > sh.plate_capacity_g + 1e-6):
+                i = int(np.flatnonzero(plate == pl)[0])
+                r.bad(cell_path(i), f"the {sh.bins_per_plate} bins on this plate weigh "
+                      f"{load[pl] / 1000:.1f} kg; the plate is rated "
+                      f"{sh.plate_capacity_g / 1000:g} kg (shelves.plate_capacity_kg); "
+                      "expected fewer units or fewer bins_per_plate")
     if r.problems:
         raise SpecError(source, r.problems)
     if geo is None:
@@ -1060,7 +1085,7 @@ def build_store(doc: dict, source: str = "<spec>", base_dir: Path | None = None)
         bins = Bins(fixture=geo["fixture"], level=geo["level"], lo=geo["lo"], hi=geo["hi"],
                     normal=geo["normal"], access_xy=geo["access"], sku_index=sku,
                     facings=facings, rows=rows, count=facings * rows, face=geo["face"],
-                    slot=geo["slot"])
+                    slot=geo["slot"], plate=plate)
     if not math.isfinite(aisle):
         b = outline.max(axis=0) - outline.min(axis=0)
         aisle = float(b.min())

@@ -101,7 +101,9 @@ class Bins:
     unit vector from the bin into the aisle; access_xy: (n, 2) float64 floor point in front of
     the bin where a shopper stands [m]; sku_index: (n,) int32 catalogue row the planogram puts
     here; facings: (n,) int32 units side by side along the face; rows: (n,) int32 units front
-    to back ("deep"); count: (n,) int32 initial units on the plate (facings x rows).
+    to back ("deep"); count: (n,) int32 initial units on the plate (facings x rows);
+    plate: (n,) int32 the load-cell plate under each bin (0 .. plates-1; one per bin unless
+    a spec's ``shelves.bins_per_plate`` makes adjacent bins of a shelf share one).
     """
 
     fixture: np.ndarray
@@ -116,6 +118,7 @@ class Bins:
     count: np.ndarray
     face: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
     slot: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    plate: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
     def __post_init__(self) -> None:
         n = self.fixture.shape[0]
@@ -126,9 +129,15 @@ class Bins:
             object.__setattr__(self, "face", f)
         if self.slot.shape[0] != n:
             object.__setattr__(self, "slot", np.zeros(n, np.int32))
+        if self.plate.shape[0] != n:   # one plate per bin
+            object.__setattr__(self, "plate", np.arange(n, dtype=np.int32))
 
     def __len__(self) -> int:
         return int(self.fixture.shape[0])
+
+    @property
+    def n_plates(self) -> int:
+        return int(self.plate.max()) + 1 if len(self) else 0
 
     @classmethod
     def empty(cls) -> Bins:

@@ -93,7 +93,7 @@ class Simulation:
             if i % c.policy_every == 0:
                 self.population.step(t, c.policy_every * dt, self.world, self.gate)
             self.world.step(dt)
-            msg = self.plates.sample(t, self.world.plate_loads_g())
+            msg = self.plates.sample(t, self.world.plate_sums_g())
             frames = ()
             pid = pxy = None
             fi = -1

@@ -275,6 +275,12 @@ class World:
                 out[i] = self._contact_load_g(i)
         return out
 
+    def plate_sums_g(self) -> np.ndarray:
+        """(plates,) float64 load on every load-cell plate [g]: the bins' loads summed over
+        the bins that share a plate (one bin per plate by default)."""
+        b = self.store.bins
+        return np.bincount(b.plate, self.plate_loads_g(), minlength=b.n_plates)
+
     def close(self) -> None:
         if getattr(self, "client", None) is not None and pb.isConnected(self.client):
             pb.disconnect(self.client)

@@ -135,3 +135,39 @@ def test_bad_confidences_raise() -> None:
         Carts().add(1, ItemGuess(0, 1, 1.0), t=0.0, attribution_confidence=-0.1)
     with pytest.raises(ValueError, match="unmatched_putback_factor"):
         Carts(unmatched_putback_factor=2.0)
+
+
+# A shelf segment: plate 20 under three bins holding flour, cola and a look-alike cola.
+SEG_CAT = Catalogue(
+    sku=np.array(["B-COLA", "A-GUM", "C-FLOUR", "D-COLA-ZERO"]),
+    name=np.array(["cola 355 ml", "gum", "flour 2 kg", "cola zero 355 ml"]),
+    price_cents=np.array([199, 99, 449, 199], dtype=np.int64),
+    mass_g=np.array([355.0, 30.0, 2000.0, 352.0]),
+)
+SEGMENT = Plates(
+    plate=np.array([20, 20, 20, 21], dtype=np.int32),
+    sku_index=np.array([2, 0, 1, 3], dtype=np.int32),
+    center=np.zeros((4, 3)),
+    access_xy=np.zeros((4, 2)),
+)
+
+
+@pytest.mark.parametrize(("delta", "sku_index", "quantity"), [
+    (-2000.5, 2, 1), (-710.3, 0, 2), (-60.2, 1, 2), (30.1, 1, -1)])
+def test_a_shared_plate_bills_the_sku_whose_weight_explains_the_change(
+        delta, sku_index, quantity) -> None:
+    g = infer_items(event(20, delta), SEGMENT, SEG_CAT)
+    assert (g.sku_index, g.quantity) == (sku_index, quantity)
+    assert g.confidence > 0.8
+
+
+def test_look_alikes_on_one_plate_halve_the_confidence() -> None:
+    both = Plates(plate=np.array([30, 30], dtype=np.int32),
+                  sku_index=np.array([0, 3], dtype=np.int32),
+                  center=np.zeros((2, 3)), access_xy=np.zeros((2, 2)))
+    alone = Plates(plate=np.array([30], dtype=np.int32), sku_index=np.array([0], dtype=np.int32),
+                   center=np.zeros((1, 3)), access_xy=np.zeros((1, 2)))
+    ev = event(30, -353.5, sigma_g=2.0)   # 355 g or 352 g: weight cannot tell
+    shared, single = infer_items(ev, both, SEG_CAT), infer_items(ev, alone, SEG_CAT)
+    assert shared.quantity == single.quantity == 1
+    assert shared.confidence == pytest.approx(single.confidence / 2, rel=0.2)

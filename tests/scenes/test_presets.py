@@ -288,3 +288,37 @@ def test_grocery_bins_are_reachable_on_the_crowds_grid(stores) -> None:
     far = s.bins.access_xy[np.argmax(np.linalg.norm(s.bins.access_xy - start, axis=1))]
     path = nav.route(start, far)
     assert np.linalg.norm(path[-1] - far) < 0.3
+
+
+def test_bins_can_share_a_plate_per_shelf_segment() -> None:
+    import tomllib
+
+    from scenes.presets import preset_text
+    from scenes.spec import SpecError, build_store
+    doc = tomllib.loads(preset_text("kiosk"))
+    one = build_store(doc)
+    doc["shelves"] = {"bins_per_plate": 2, "plate_capacity_kg": 40.0}
+    two = build_store(doc)
+    b = two.bins
+    assert np.array_equal(one.bins.plate, np.arange(len(one.bins)))
+    # pairs of neighbouring bins on one shelf share a plate; a shelf's odd bin has its own
+    assert one.bins.n_plates == 495 and 248 <= b.n_plates < 495
+    for pl in range(b.n_plates):
+        i = np.flatnonzero(b.plate == pl)
+        assert 1 <= i.size <= 2
+        assert len({(b.fixture[k], b.face[k], b.level[k]) for k in i}) == 1
+        assert np.ptp(b.slot[i]) <= 1
+    assert np.all(np.diff(b.plate[np.sort(np.unique(b.plate, return_index=True)[1])]) == 1)
+    # filled bins take their share of the plate's rating: the same stock as one per bin
+    assert np.array_equal(b.count, one.bins.count)
+    # the rating is the plate's: explicit counts that overload it are named
+    row = doc["planogram"]["gondola-1"]["+x"][0]
+    milk = "SKU00013"    # a gallon, 3.9 kg: 6 units are 23.4 kg, fine alone on 40 kg
+    row[2] = {"sku": milk, "facings": 3, "deep": 2}
+    row[3] = {"sku": milk, "facings": 3, "deep": 2}
+    with pytest.raises(SpecError) as err:
+        build_store(doc)
+    assert err.value.problems == [(
+        "planogram.gondola-1.+x[0][2]", "the 2 bins on this plate weigh 46.8 kg; the plate is "
+        "rated 40 kg (shelves.plate_capacity_kg); expected fewer units or fewer "
+        "bins_per_plate")]
