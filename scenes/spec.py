@@ -19,6 +19,7 @@ import numpy as np
 from scipy import ndimage
 
 from scenes.catalog import COLUMNS, MAX_PRICE_CENTS, Catalogue, CatalogueError, load_catalogue
+from scenes.checks import ProblemsError, Reader, is_real, kind_of, show
 from scenes.store import (
     FACE_NORMALS,
     FACES,
@@ -44,165 +45,13 @@ MIN_AISLE_M = 0.6
 BODY_RADIUS_M = 0.25
 # ADA 2010 404.2.3: a door's clear opening is at least 32 in (0.815 m).
 MIN_GATE_M = 0.8
-MAX_PROBLEMS_SHOWN = 25
 # The reachability check walks a 0.1 m grid of the floor's bounding box: 250,000 m2 is 25 M
 # cells (~1.5 GB while it runs), 15 supercenters; the generator makes floors up to 200,000 m2.
 MAX_FLOOR_BOX_M2 = 250_000.0
 
 
-class SpecError(ValueError):
-    """A spec with problems: ``problems`` is a list of (field path, message)."""
-
-    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__("\n".join(self.lines()))
-
-    def lines(self) -> list[str]:
-        shown = [f"{self.source}: {p}: {m}" if p else f"{self.source}: {m}"
-                 for p, m in self.problems[:MAX_PROBLEMS_SHOWN]]
-        extra = len(self.problems) - MAX_PROBLEMS_SHOWN
-        if extra > 0:
-            shown.append(f"{self.source}: ... and {extra} more problem(s) like these")
-        return shown
-
-
-def _kind(v) -> str:
-    return {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-            list: "an array", dict: "a table"}.get(type(v), type(v).__name__)
-
-
-def _show(v) -> str:
-    try:
-        s = repr(v)
-    except (ValueError, RecursionError):   # an int past 4,300 digits; nesting too deep
-        return f"<{_kind(v)} too large to show>"
-    return s if len(s) <= 40 else s[:37] + "..."
-
-
-def _real(v) -> bool:
-    """A finite int or float (not a bool) that fits a float."""
-    if isinstance(v, bool) or not isinstance(v, (int, float)):
-        return False
-    try:
-        return math.isfinite(v)
-    except OverflowError:   # an int too large for a float
-        return False
-
-
-class _Reader:
-    """Typed access to a parsed TOML tree that records problems instead of raising."""
-
-    def __init__(self) -> None:
-        self.problems: list[tuple[str, str]] = []
-        self._seen: set[tuple[str, str]] = set()
-
-    def bad(self, path: str, msg: str) -> None:
-        if (path, msg) not in self._seen:   # e.g. a required key both table() and
-            self._seen.add((path, msg))      # number() find missing: one problem
-            self.problems.append((path, msg))
-
-    def table(self, v, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()
-              ) -> dict | None:
-        if not isinstance(v, dict):
-            self.bad(path, f"is {_kind(v)}; expected a table with keys {', '.join(allowed)}")
-            return None
-        for k in v:
-            if k not in allowed:
-                self.bad(f"{path}.{k}" if path else k,
-                         f"unknown key; allowed here: {', '.join(allowed)}")
-        for k in required:
-            if k not in v:
-                self.bad(f"{path}.{k}" if path else k, "is missing (required)")
-        return v
-
-    def number(self, d: dict, key: str, path: str, *, gt: float | None = None,
-               ge: float | None = None, le: float | None = None, default=None,
-               unit: str = "m") -> float | None:
-        p = f"{path}.{key}" if path else key
-        if key not in d:
-            if default is None:
-                self.bad(p, "is missing (required)")
-            return default
-        v = d[key]
-        ok = _real(v)
-        want = []
-        if gt is not None:
-            want.append(f"> {gt:g}")
-        if ge is not None:
-            want.append(f">= {ge:g}")
-        if le is not None:
-            want.append(f"<= {le:g}")
-        allowed = "a number" + (" " + " and ".join(want) if want else "") + f" ({unit})"
-        if ok:
-            if (gt is not None and not v > gt) or (ge is not None and not v >= ge) or (
-                    le is not None and not v <= le):
-                ok = False
-        if not ok:
-            self.bad(p, f"= {_show(v)} is not allowed; expected {allowed}")
-            return None
-        return float(v)
-
-    def integer(self, d: dict, key: str, path: str, *, ge: int = 0, le: int | None = None,
-                default=None) -> int | None:
-        p = f"{path}.{key}" if path else key
-        if key not in d:
-            if default is None:
-                self.bad(p, "is missing (required)")
-            return default
-        v = d[key]
-        ok = isinstance(v, int) and not isinstance(v, bool) and v >= ge and (
-            le is None or v <= le)
-        if not ok:
-            rng = f">= {ge}" + (f" and <= {le}" if le is not None else "")
-            self.bad(p, f"= {_show(v)} is not allowed; expected an integer {rng}")
-            return None
-        return int(v)
-
-    def string(self, d: dict, key: str, path: str, *, choices: tuple[str, ...] | None = None,
-               default=None) -> str | None:
-        p = f"{path}.{key}" if path else key
-        if key not in d:
-            if default is None:
-                self.bad(p, "is missing (required)")
-            return default
-        v = d[key]
-        if not isinstance(v, str) or not v.strip():
-            what = f"one of {', '.join(choices)}" if choices else "a non-empty string"
-            self.bad(p, f"= {_show(v)} is not allowed; expected {what}")
-            return None
-        if choices is not None and v not in choices:
-            self.bad(p, f"= {_show(v)} is not allowed; expected one of {', '.join(choices)}")
-            return None
-        return v
-
-    def boolean(self, d: dict, key: str, path: str, default: bool) -> bool:
-        if key not in d:
-            return default
-        v = d[key]
-        if not isinstance(v, bool):
-            self.bad(f"{path}.{key}", f"= {_show(v)} is not allowed; expected true or false")
-            return default
-        return v
-
-    def point(self, v, path: str) -> tuple[float, float] | None:
-        if (isinstance(v, list) and len(v) == 2
-                and all(_real(x) for x in v)):
-            return (float(v[0]), float(v[1]))
-        self.bad(path, f"= {_show(v)} is not allowed; expected a point [x, y] in metres")
-        return None
-
-    def array(self, d: dict, key: str, path: str, *, required: bool = True) -> list | None:
-        p = f"{path}.{key}" if path else key
-        if key not in d:
-            if required:
-                self.bad(p, "is missing (required)")
-            return None
-        v = d[key]
-        if not isinstance(v, list):
-            self.bad(p, f"is {_kind(v)}; expected an array")
-            return None
-        return v
+class SpecError(ProblemsError):
+    """A store spec with problems: ``problems`` is a list of (field path, message)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +69,7 @@ class _Shelves:
     bins_per_plate: int = 1           # adjacent bins of one shelf sharing a load-cell plate
 
 
-def _floor(r: _Reader, doc: dict) -> tuple[np.ndarray, tuple[Wall, ...]] | None:
+def _floor(r: Reader, doc: dict) -> tuple[np.ndarray, tuple[Wall, ...]] | None:
     f = r.table(doc.get("floor"), "floor",
                 ("width_m", "depth_m", "outline_m", "wall_names", "wall_thickness_m"))
     if f is None:
@@ -265,7 +114,7 @@ def _floor(r: _Reader, doc: dict) -> tuple[np.ndarray, tuple[Wall, ...]] | None:
         if (not isinstance(wn, list) or len(wn) != len(outline)
                 or not all(isinstance(x, str) and x.strip() for x in wn)
                 or len(set(wn)) != len(wn)):
-            r.bad("floor.wall_names", f"= {_show(wn)} is not allowed; expected {len(outline)} "
+            r.bad("floor.wall_names", f"= {show(wn)} is not allowed; expected {len(outline)} "
                   "unique non-empty names, one per outline edge (edge i runs from point i to "
                   "point i+1)")
         else:
@@ -307,7 +156,7 @@ def _polygon_problem(outline: np.ndarray) -> str | None:
     return None
 
 
-def _shelves(r: _Reader, doc: dict) -> _Shelves:
+def _shelves(r: Reader, doc: dict) -> _Shelves:
     s = _Shelves()
     if "shelves" not in doc:
         return s
@@ -331,7 +180,7 @@ def _shelves(r: _Reader, doc: dict) -> _Shelves:
     return s
 
 
-def _interior_walls(r: _Reader, doc: dict, outline: np.ndarray) -> list[Wall]:
+def _interior_walls(r: Reader, doc: dict, outline: np.ndarray) -> list[Wall]:
     out: list[Wall] = []
     if "walls" not in doc:
         return out
@@ -361,7 +210,7 @@ def _interior_walls(r: _Reader, doc: dict, outline: np.ndarray) -> list[Wall]:
     return out
 
 
-def _gates(r: _Reader, doc: dict, walls: dict[str, Wall], outline: np.ndarray
+def _gates(r: Reader, doc: dict, walls: dict[str, Wall], outline: np.ndarray
            ) -> list[Gate]:
     out: list[Gate] = []
     arr = r.array(doc, "gates", "")
@@ -433,7 +282,7 @@ def _gates(r: _Reader, doc: dict, walls: dict[str, Wall], outline: np.ndarray
 _ITEM_KEYS = COLUMNS
 
 
-def _catalogue(r: _Reader, doc: dict, base_dir: Path | None) -> Catalogue | None:
+def _catalogue(r: Reader, doc: dict, base_dir: Path | None) -> Catalogue | None:
     t = r.table(doc.get("catalogue"), "catalogue", ("source", "file", "generate", "items"))
     if t is None:
         return None
@@ -487,7 +336,7 @@ def _catalogue(r: _Reader, doc: dict, base_dir: Path | None) -> Catalogue | None
     return cat
 
 
-def _items(r: _Reader, items: list) -> Catalogue | None:
+def _items(r: Reader, items: list) -> Catalogue | None:
     cols: dict[str, list] = {c: [] for c in COLUMNS}
     n0 = len(r.problems)
     for i, it in enumerate(items):
@@ -536,7 +385,7 @@ class _FixtureSpec:
 MIN_BIN_CLEARANCE_M = 0.05
 
 
-def _fixtures(r: _Reader, doc: dict, ceiling: float, plate: float) -> list[_FixtureSpec]:
+def _fixtures(r: Reader, doc: dict, ceiling: float, plate: float) -> list[_FixtureSpec]:
     out: list[_FixtureSpec] = []
     arr = r.array(doc, "fixtures", "")
     if arr is None:
@@ -566,10 +415,10 @@ def _fixtures(r: _Reader, doc: dict, ceiling: float, plate: float) -> list[_Fixt
             fv = t["faces"]
             if (not isinstance(fv, list) or not all(isinstance(v, str) and v in FACES
                                                     for v in fv) or len(set(fv)) != len(fv)):
-                r.bad(f"{p}.faces", f"= {_show(fv)} is not allowed; expected unique faces "
+                r.bad(f"{p}.faces", f"= {show(fv)} is not allowed; expected unique faces "
                       f"from {', '.join(FACES)} (the directions the shelves face)")
             elif len({v[1] for v in fv}) > 1:
-                r.bad(f"{p}.faces", f"= {_show(fv)} mixes axes; expected faces on one axis "
+                r.bad(f"{p}.faces", f"= {show(fv)} mixes axes; expected faces on one axis "
                       "(-x/+x or -y/+y)")
             else:
                 faces = tuple(sorted(fv, key=FACES.index))
@@ -579,14 +428,14 @@ def _fixtures(r: _Reader, doc: dict, ceiling: float, plate: float) -> list[_Fixt
             lv = r.array(t, "levels_m", p)
             if lv is not None:
                 gap = plate + 0.01 + MIN_BIN_CLEARANCE_M   # plate, 1 cm, room for goods
-                ok = lv and all(_real(v) for v in lv)
+                ok = lv and all(is_real(v) for v in lv)
                 if ok and (lv[0] < 0 or any(b - a < gap - 1e-9
                                             for a, b in zip(lv, lv[1:], strict=False))
                            or (h is not None and lv[-1] > h - 0.1)):
                     ok = False
                 if not ok:
                     top = f"{h - 0.1:g}" if h is not None else "height_m - 0.1"
-                    r.bad(f"{p}.levels_m", f"= {_show(lv)} is not allowed; expected shelf deck "
+                    r.bad(f"{p}.levels_m", f"= {show(lv)} is not allowed; expected shelf deck "
                           f"heights in metres, rising by at least {gap:.2f} m (plate, 1 cm and "
                           f"{MIN_BIN_CLEARANCE_M} m for goods), from 0 up to {top} (0.1 m under "
                           "the fixture top)")
@@ -669,7 +518,7 @@ def _bins(fx: list[_FixtureSpec], sh: _Shelves):
     return {k: np.concatenate(v) for k, v in cols.items()}
 
 
-def _planogram(r: _Reader, doc: dict, fx: list[_FixtureSpec], geo: dict | None,
+def _planogram(r: Reader, doc: dict, fx: list[_FixtureSpec], geo: dict | None,
                cat: Catalogue | None, sh: _Shelves):
     """sku_index, facings (0 = fill), deep (0 = fill) per bin; problems recorded."""
     n = 0 if geo is None else len(geo["fixture"])
@@ -682,7 +531,7 @@ def _planogram(r: _Reader, doc: dict, fx: list[_FixtureSpec], geo: dict | None,
             r.bad("planogram", "is missing; expected [planogram.<fixture>] with one sku per bin")
         return sku, fac, deep
     if not isinstance(pg, dict):
-        r.bad("planogram", f"is {_kind(pg)}; expected a table keyed by fixture name")
+        r.bad("planogram", f"is {kind_of(pg)}; expected a table keyed by fixture name")
         return sku, fac, deep
     by_name = {f.fixture.name: (i, f) for i, f in enumerate(fx)}
     # fixtures with problems of their own are not in fx; their rows are not also "unknown"
@@ -714,7 +563,7 @@ def _planogram(r: _Reader, doc: dict, fx: list[_FixtureSpec], geo: dict | None,
             cursor += len(fix.faces) * nl * ns
             continue
         if not isinstance(pf, dict):
-            r.bad(f"planogram.{fix.name}", f"is {_kind(pf)}; expected a table keyed by face "
+            r.bad(f"planogram.{fix.name}", f"is {kind_of(pf)}; expected a table keyed by face "
                   f"({', '.join(fix.faces)})")
             cursor += len(fix.faces) * nl * ns
             continue
@@ -732,9 +581,9 @@ def _planogram(r: _Reader, doc: dict, fx: list[_FixtureSpec], geo: dict | None,
                     r.bad(p, f"is missing; expected {nl} levels x {ns} bins of skus")
                 else:
                     got = (f"{len(grid)} level(s) of "
-                           + "/".join(str(len(x)) if isinstance(x, list) else _kind(x)
+                           + "/".join(str(len(x)) if isinstance(x, list) else kind_of(x)
                                       for x in grid[:nl + 1])
-                           if isinstance(grid, list) else _kind(grid))
+                           if isinstance(grid, list) else kind_of(grid))
                     r.bad(p, f"has {got}; expected {nl} levels (bottom first) of {ns} bins "
                           f"each (low {'y' if face in ('-x', '+x') else 'x'} first)")
                 cursor += nl * ns
@@ -756,7 +605,7 @@ def _planogram(r: _Reader, doc: dict, fx: list[_FixtureSpec], geo: dict | None,
                     elif isinstance(cell, str) and cell:
                         name = cell
                     else:
-                        r.bad(cp, f"= {_show(cell)} is not allowed; expected a sku string or "
+                        r.bad(cp, f"= {show(cell)} is not allowed; expected a sku string or "
                               "{ sku = \"...\", facings = n, deep = n }")
                         continue
                     if name is None:
@@ -772,7 +621,7 @@ def _planogram(r: _Reader, doc: dict, fx: list[_FixtureSpec], geo: dict | None,
     return sku, fac, deep
 
 
-def _stock(r: _Reader, geo: dict, cat: Catalogue, sku: np.ndarray, fac: np.ndarray,
+def _stock(r: Reader, geo: dict, cat: Catalogue, sku: np.ndarray, fac: np.ndarray,
            deep: np.ndarray, sh: _Shelves, cell_path) -> tuple[np.ndarray, np.ndarray]:
     """Facings and rows per bin (fill the bin where the planogram does not say), checked
     against the bin's size and the plate's rating."""
@@ -828,7 +677,7 @@ def _plates(geo: dict, per: int) -> np.ndarray:
 # geometry checks
 
 
-def _geometry(r: _Reader, outline: np.ndarray, walls: list[Wall], gates: list[Gate],
+def _geometry(r: Reader, outline: np.ndarray, walls: list[Wall], gates: list[Gate],
               fx: list[_FixtureSpec]) -> float:
     """Fixtures inside the floor, not overlapping, no impassable gaps. Returns the aisle width
     (narrowest gap between facing fixtures)."""
@@ -968,7 +817,7 @@ def walkable_grid(outline: np.ndarray, walls: list[Wall] | tuple[Wall, ...],
     return free, np.array([x0, y0]), cell
 
 
-def _reachability(r: _Reader, outline, walls, gates, fx: list[_FixtureSpec], geo: dict | None,
+def _reachability(r: Reader, outline, walls, gates, fx: list[_FixtureSpec], geo: dict | None,
                   cell_path) -> None:
     if not gates:
         return
@@ -1024,15 +873,15 @@ TOP_KEYS = ("format", "name", "description", "ceiling_height_m", "floor", "shelv
 def build_store(doc: dict, source: str = "<spec>", base_dir: Path | None = None) -> Store:
     """Check a parsed spec and build its Store; raise :class:`SpecError` listing every
     problem."""
-    r = _Reader()
+    r = Reader()
     if not isinstance(doc, dict):
-        raise SpecError(source, [("", f"is {_kind(doc)}; expected a TOML document")])
+        raise SpecError(source, [("", f"is {kind_of(doc)}; expected a TOML document")])
     r.table(doc, "", TOP_KEYS, ("name", "floor", "gates", "catalogue", "fixtures"))
     if "format" in doc and doc["format"] != FORMAT:
-        r.bad("format", f"= {_show(doc['format'])} is not allowed; expected {FORMAT!r}")
+        r.bad("format", f"= {show(doc['format'])} is not allowed; expected {FORMAT!r}")
     name = r.string(doc, "name", "") if "name" in doc else None
     if "description" in doc and not isinstance(doc["description"], str):
-        r.bad("description", f"is {_kind(doc['description'])}; expected a string")
+        r.bad("description", f"is {kind_of(doc['description'])}; expected a string")
     ceiling = r.number(doc, "ceiling_height_m", "", gt=2.0, le=30.0, default=3.6)
     fl = _floor(r, doc) if "floor" in doc else None
     sh = _shelves(r, doc)

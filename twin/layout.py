@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from core.knowledge import Cameras
-from scenes.spec import MAX_PROBLEMS_SHOWN, MIN_AISLE_M, _kind, _Reader, _real, _show
+from scenes.checks import ProblemsError, Reader, is_real, kind_of, show
+from scenes.spec import MIN_AISLE_M
 from scenes.store import FACE_NORMALS, FACES, Store
 from scenes.tomlw import dumps
 from twin.coverage import HEIGHTS, visibility
@@ -243,21 +244,8 @@ def make_layout(store_name: str, names: list[str], positions, angles, model: Cam
 # the TOML format
 
 
-class LayoutError(ValueError):
+class LayoutError(ProblemsError):
     """A layout file with problems: ``problems`` is a list of (field path, message)."""
-
-    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__("\n".join(self.lines()))
-
-    def lines(self) -> list[str]:
-        shown = [f"{self.source}: {p}: {m}" if p else f"{self.source}: {m}"
-                 for p, m in self.problems[:MAX_PROBLEMS_SHOWN]]
-        extra = len(self.problems) - MAX_PROBLEMS_SHOWN
-        if extra > 0:
-            shown.append(f"{self.source}: ... and {extra} more problem(s) like these")
-        return shown
 
 
 TOP_KEYS = ("format", "store", "description", "defaults", "models", "cameras")
@@ -294,7 +282,7 @@ class _Level:
     vals: dict
 
 
-def _values(r: _Reader, t: dict, path: str, keys: tuple[str, ...], models: dict | None
+def _values(r: Reader, t: dict, path: str, keys: tuple[str, ...], models: dict | None
             ) -> _Level:
     """Check the value of every key of ``keys`` present in table ``t``."""
     vals: dict = {}
@@ -312,7 +300,7 @@ def _values(r: _Reader, t: dict, path: str, keys: tuple[str, ...], models: dict 
                     and 16 <= x <= MAX_RESOLUTION_PX for x in v)):
                 vals[k] = (int(v[0]), int(v[1]))
             else:
-                r.bad(p, f"= {_show(v)} is not allowed; expected [width, height], two integers "
+                r.bad(p, f"= {show(v)} is not allowed; expected [width, height], two integers "
                       f">= 16 and <= {MAX_RESOLUTION_PX} (px)")
         elif k == "model":
             name = r.string(t, k, path)
@@ -320,7 +308,7 @@ def _values(r: _Reader, t: dict, path: str, keys: tuple[str, ...], models: dict 
                 if name in models:
                     vals[k] = name
                 else:
-                    r.bad(p, f"= {_show(v)} is not allowed; expected one of "
+                    r.bad(p, f"= {show(v)} is not allowed; expected one of "
                           f"{', '.join(sorted(models))} (built in or under [models])")
         elif k in ("name", "description"):
             if k == "name":
@@ -328,9 +316,9 @@ def _values(r: _Reader, t: dict, path: str, keys: tuple[str, ...], models: dict 
                 if s is not None:
                     vals[k] = s
             elif not isinstance(v, str):
-                r.bad(p, f"is {_kind(v)}; expected a string")
+                r.bad(p, f"is {kind_of(v)}; expected a string")
         elif k in ("position_m", "look_at_m"):
-            if (isinstance(v, list) and len(v) == 3 and all(_real(x) for x in v)
+            if (isinstance(v, list) and len(v) == 3 and all(is_real(x) for x in v)
                     and all(abs(x) <= MAX_COORD_M for x in v)):
                 vals[k] = np.array(v, dtype=np.float64)
                 if k == "position_m" and not 0 < v[2] <= MAX_HEIGHT_M:
@@ -338,18 +326,18 @@ def _values(r: _Reader, t: dict, path: str, keys: tuple[str, ...], models: dict 
                           f"0 < z <= {MAX_HEIGHT_M:g} (m)")
                     del vals[k]
             else:
-                r.bad(p, f"= {_show(v)} is not allowed; expected a point [x, y, z] in metres "
+                r.bad(p, f"= {show(v)} is not allowed; expected a point [x, y, z] in metres "
                       f"within {MAX_COORD_M:g} m of the origin")
         elif k == "rotation":
             m = None
             if (isinstance(v, list) and len(v) == 3 and all(
-                    isinstance(row, list) and len(row) == 3 and all(_real(x) for x in row)
+                    isinstance(row, list) and len(row) == 3 and all(is_real(x) for x in row)
                     for row in v)):
                 m = np.array(v, dtype=np.float64)
                 if not (np.abs(m.T @ m - np.eye(3)).max() < 1e-6 and np.linalg.det(m) > 0):
                     m = None
             if m is None:
-                r.bad(p, f"= {_show(v)} is not allowed; expected a 3 x 3 rotation matrix "
+                r.bad(p, f"= {show(v)} is not allowed; expected a 3 x 3 rotation matrix "
                       "(three rows; world-from-camera, its columns the camera's x, y, z axes "
                       "in the world; orthonormal, determinant +1)")
             else:
@@ -357,7 +345,7 @@ def _values(r: _Reader, t: dict, path: str, keys: tuple[str, ...], models: dict 
     return _Level(path, present, vals)
 
 
-def _models(r: _Reader, doc: dict) -> dict[str, _Level] | None:
+def _models(r: Reader, doc: dict) -> dict[str, _Level] | None:
     """Built-in models, then the file's [models] (an entry replaces a built-in one); None
     when [models] is not a table (its problem is reported; model names are then not
     checked, and cameras that name one are not looked at further)."""
@@ -368,7 +356,7 @@ def _models(r: _Reader, doc: dict) -> dict[str, _Level] | None:
         return out
     t = doc["models"]
     if not isinstance(t, dict):
-        r.bad("models", f"is {_kind(t)}; expected a table of camera models, "
+        r.bad("models", f"is {kind_of(t)}; expected a table of camera models, "
               "[models.<name>] with keys " + ", ".join(MODEL_KEYS))
         return None
     for name, m in t.items():
@@ -392,7 +380,7 @@ def _first(levels: list[_Level], key: str):
     return False, None
 
 
-def _intrinsics(r: _Reader, levels: list[_Level], res, path: str):
+def _intrinsics(r: Reader, levels: list[_Level], res, path: str):
     """fx, fy, cx, cy from the most specific level giving any intrinsic key."""
     for lv in levels:
         keys = lv.present & set(INTRINSIC_KEYS)
@@ -425,7 +413,7 @@ def _intrinsics(r: _Reader, levels: list[_Level], res, path: str):
     return None
 
 
-def _store_checks(r: _Reader, store: Store, path: str, pos: np.ndarray) -> None:
+def _store_checks(r: Reader, store: Store, path: str, pos: np.ndarray) -> None:
     p = f"{path}.position_m"
     at = f"[{pos[0]:g}, {pos[1]:g}, {pos[2]:g}]"
     if not store.contains(pos[None, :2])[0]:
@@ -446,17 +434,17 @@ def build_layout(doc: dict, source: str = "<layout>", store: Store | None = None
     """Check a parsed layout document and build it; raise :class:`LayoutError` listing every
     problem. With a store, cameras must also lie over its floor, under its ceiling and outside
     its fixtures."""
-    r = _Reader()
+    r = Reader()
     if not isinstance(doc, dict):
-        raise LayoutError(source, [("", f"is {_kind(doc)}; expected a TOML document")])
+        raise LayoutError(source, [("", f"is {kind_of(doc)}; expected a TOML document")])
     r.table(doc, "", TOP_KEYS, ("cameras",))
     if "format" in doc and doc["format"] != FORMAT:
-        r.bad("format", f"= {_show(doc['format'])} is not allowed; expected {FORMAT!r}")
+        r.bad("format", f"= {show(doc['format'])} is not allowed; expected {FORMAT!r}")
     store_name = ""
     if "store" in doc:
         store_name = r.string(doc, "store", "") or ""
     if "description" in doc and not isinstance(doc["description"], str):
-        r.bad("description", f"is {_kind(doc['description'])}; expected a string")
+        r.bad("description", f"is {kind_of(doc['description'])}; expected a string")
     models = _models(r, doc)
     defaults = _Level("defaults", set(), {})
     if "defaults" in doc:

@@ -13,20 +13,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import REPO, stderr_lines, storetwin
 
-REPO = Path(__file__).resolve().parents[2]
-PYBULLET_BANNER = "pybullet build time:"
 RUN = ("run", "--minutes", "1", "--seed", "3")
-
-
-def storetwin(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def _stderr_lines(proc: subprocess.CompletedProcess) -> list[str]:
-    """stderr without pybullet's banner (printed when the first World connects)."""
-    return [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
 
 
 @pytest.fixture(scope="module")
@@ -114,7 +103,7 @@ def test_bad_input_exits_2_with_one_error_line(case, tmp_path):
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
-    lines = _stderr_lines(proc)
+    lines = stderr_lines(proc)
     assert len(lines) == 1 and lines[0].startswith("storetwin: error:"), proc.stderr
     assert not (tmp_path / "a_file" / "run").exists()
 
@@ -139,7 +128,7 @@ def test_out_in_a_read_only_folder_is_bad_input(tmp_path):
         ro.chmod(0o755)
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
-    lines = _stderr_lines(proc)
+    lines = stderr_lines(proc)
     assert len(lines) == 1 and lines[0].startswith("storetwin: error:")
     assert "not writable" in lines[0]
 

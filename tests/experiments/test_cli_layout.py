@@ -4,30 +4,10 @@ a planner runs them: in a subprocess."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tomllib
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-PYBULLET_BANNER = "pybullet build time:"
-
-
-def storetwin(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
-
-
-def _one_error(proc, *words: str) -> str:
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
-    assert len(lines) == 1 and lines[0].startswith("storetwin: error: "), proc.stderr
-    for w in words:
-        assert w in lines[0], lines[0]
-    return lines[0]
+from support import one_error, storetwin
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +80,7 @@ def test_run_uses_a_layout_file(made, tmp_path) -> None:
     ([], ["grid, aisles, shelves, greedy, coverage"]),
 ])
 def test_bad_layout_input_is_one_error_line(args, words) -> None:
-    _one_error(storetwin("layout", *args), *words)
+    one_error(storetwin("layout", *args), *words)
 
 
 def test_a_layout_with_a_camera_outside_the_store_is_named(made, tmp_path) -> None:
@@ -108,7 +88,7 @@ def test_a_layout_with_a_camera_outside_the_store_is_named(made, tmp_path) -> No
     bad = tmp_path / "bad.toml"
     bad.write_text(toml.read_text().replace("position_m = [1.5, 1.4, 3.4]",
                                             "position_m = [-4.0, 1.4, 3.4]", 1))
-    line = _one_error(storetwin("layout", "coverage", str(bad)), str(bad), "cameras[0]")
+    line = one_error(storetwin("layout", "coverage", str(bad)), str(bad), "cameras[0]")
     assert "outside" in line
     proc = storetwin("run", "--layout", str(bad), "--minutes", "0.5")
-    _one_error(proc, "cameras[0]")
+    one_error(proc, "cameras[0]")

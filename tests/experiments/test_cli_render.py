@@ -4,20 +4,11 @@ COCO and MOTChallenge datasets, run as a user runs it."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-PYBULLET_BANNER = "pybullet build time:"
-
-
-def storetwin(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=300)
+from support import one_error, storetwin
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +73,5 @@ def test_render_exports_coco_and_mot_matching_the_masks(rendered) -> None:
     (["--seconds", "0"], ["--seconds"]),
 ])
 def test_bad_render_input_is_one_error_line(tmp_path, args, words) -> None:
-    proc = storetwin("render", *args, "--out", str(tmp_path / "r"))
-    assert proc.returncode == 2, proc.stderr
-    lines = [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
-    assert len(lines) == 1 and lines[0].startswith("storetwin: error:"), proc.stderr
-    for w in words:
-        assert w in lines[0]
+    one_error(storetwin("render", *args, "--out", str(tmp_path / "r")), *words)
     assert not (tmp_path / "r").exists()

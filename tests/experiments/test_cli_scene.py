@@ -4,35 +4,12 @@ them: in a subprocess."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-PYBULLET_BANNER = "pybullet build time:"
-
-
-def storetwin(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def _err(proc) -> list[str]:
-    return [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
-
-
-def _one_error(proc, *words: str) -> str:
-    assert proc.returncode == 2, proc.stderr
-    assert "Traceback" not in proc.stderr
-    lines = _err(proc)
-    assert len(lines) == 1 and lines[0].startswith("storetwin: error: "), proc.stderr
-    for w in words:
-        assert w in lines[0], lines[0]
-    return lines[0]
+from support import one_error, storetwin
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +67,7 @@ def test_scene_new_parameters_shape_the_store() -> None:
     (["--area", "1000m2", "--out", "/proc/nope/x.toml"], ["--out"]),
 ])
 def test_scene_new_bad_parameters_are_one_error_line(args, words) -> None:
-    _one_error(storetwin("scene", "new", *args), *words)
+    one_error(storetwin("scene", "new", *args), *words)
 
 
 def test_scene_info_prints_sizes_and_counts() -> None:
@@ -116,11 +93,11 @@ def test_scene_info_json_of_the_supercenter() -> None:
     ("missing.toml", ["missing.toml", "cannot be read"]),
 ])
 def test_scene_info_of_an_unknown_store_is_one_error_line(ref, words) -> None:
-    _one_error(storetwin("scene", "info", ref), *words)
+    one_error(storetwin("scene", "info", ref), *words)
 
 
 def test_scene_without_a_verb_is_bad_input() -> None:
-    _one_error(storetwin("scene"), "new, info, plan, export")
+    one_error(storetwin("scene"), "new, info, plan, export")
 
 
 def test_scene_plan_draws_the_store_and_cameras(tmp_path) -> None:
@@ -135,8 +112,8 @@ def test_scene_plan_draws_the_store_and_cameras(tmp_path) -> None:
     # a plan is not blank, and the camera overlay changes it
     assert np.unique(ia.reshape(-1, ia.shape[-1]), axis=0).shape[0] > 10
     assert np.any(ia != ib)
-    _one_error(storetwin("scene", "plan", "kiosk", "--png", str(tmp_path)), "folder")
-    _one_error(storetwin("scene", "plan", "kiosk", "--png", str(a), "--camera-spacing", "0"),
+    one_error(storetwin("scene", "plan", "kiosk", "--png", str(tmp_path)), "folder")
+    one_error(storetwin("scene", "plan", "kiosk", "--png", str(a), "--camera-spacing", "0"),
                "--camera-spacing")
 
 
@@ -185,7 +162,7 @@ def test_run_with_a_bad_spec_is_an_error_per_problem_and_no_run(tmp_path) -> Non
     spec = tmp_path / "bad.toml"
     spec.write_text(preset_text("kiosk").replace('wall = "front"', 'wall = "north"', 1))
     proc = storetwin("run", "--store", str(spec), "--out", str(tmp_path / "run"))
-    line = _one_error(proc, str(spec), "gates[0].wall", "'north'", "front, right, back, left")
+    line = one_error(proc, str(spec), "gates[0].wall", "'north'", "front, right, back, left")
     assert "names no wall" in line
     assert not (tmp_path / "run").exists()
 
@@ -210,8 +187,8 @@ def test_scene_new_can_write_the_catalogue_as_an_editable_csv(tmp_path) -> None:
     assert load_spec(spec).catalogue.price_cents[0] == 349
     rows[2] = rows[2].replace(",240,", ",-240,", 1)
     csv.write_text("\n".join(rows) + "\n")
-    _one_error(storetwin("scene", "info", str(spec)), "catalogue.file", "line 3", "mass_g")
-    _one_error(storetwin("scene", "new", "--area", "5000sqft", "--catalogue-csv"), "--out")
+    one_error(storetwin("scene", "info", str(spec)), "catalogue.file", "line 3", "mass_g")
+    one_error(storetwin("scene", "new", "--area", "5000sqft", "--catalogue-csv"), "--out")
 
 
 def test_a_store_with_shelf_segment_plates_runs_and_bills(tmp_path) -> None:

@@ -5,34 +5,25 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from support import REPO, stderr_lines, storetwin
 
 from experiments.knowledge import KnowledgeFileError, knowledge_from_json, knowledge_to_json
 from experiments.replay import ReplayError, replay
 
-REPO = Path(__file__).resolve().parents[2]
-PYBULLET_BANNER = "pybullet build time:"
 
-
-def storetwin(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "experiments.cli", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300,
-                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin",
-                               "PYOPENGL_PLATFORM": "egl", "OMP_NUM_THREADS": "1"})
-
-
-def _err(proc) -> list[str]:
-    return [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
+def cli(*args: str, cwd: Path = REPO):
+    """The CLI in a bare environment: the run folder must be all replay needs."""
+    return storetwin(*args, cwd=cwd, env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin",
+                                          "PYOPENGL_PLATFORM": "egl", "OMP_NUM_THREADS": "1"})
 
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("replay") / "run"
-    proc = storetwin("run", "--minutes", "2", "--seed", "1", "--json", "--out", str(out))
+    proc = cli("run", "--minutes", "2", "--seed", "1", "--json", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     receipts = json.loads((out / "receipts.json").read_text())["receipts"]
     assert any(r["products"] for r in receipts), "the run must bill something to compare"
@@ -44,12 +35,12 @@ def test_replay_gives_the_live_receipts_from_the_run_folder_alone(run_dir, tmp_p
     moved = tmp_path / "moved"
     shutil.copytree(run_dir, moved)
     out = tmp_path / "replayed.json"
-    proc = storetwin("replay", str(moved), "--out", str(out), "--json", cwd=tmp_path)
+    proc = cli("replay", str(moved), "--out", str(out), "--json", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert summary["same_as_live"] is True and summary["receipts"] >= 1
     assert json.loads(out.read_text()) == json.loads((run_dir / "receipts.json").read_text())
-    text = storetwin("replay", str(moved))
+    text = cli("replay", str(moved))
     assert "identical to the live run's receipts.json" in text.stdout
 
 
@@ -59,7 +50,7 @@ def test_replay_exits_1_when_the_receipts_differ(run_dir, tmp_path) -> None:
     doc = json.loads((moved / "receipts.json").read_text())
     doc["receipts"][0]["total"] += 1
     (moved / "receipts.json").write_text(json.dumps(doc))
-    proc = storetwin("replay", str(moved))
+    proc = cli("replay", str(moved))
     assert proc.returncode == 1
     assert "DIFFERENT" in proc.stdout
 
@@ -101,10 +92,10 @@ def test_a_broken_run_folder_is_one_error_line(run_dir, tmp_path, damage, words)
         (moved / "streams" / "plates.parquet").unlink()
     elif damage == "not_a_folder":
         moved = tmp_path / "nothing-here"
-    proc = storetwin("replay", str(moved))
+    proc = cli("replay", str(moved))
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
-    lines = _err(proc)
+    lines = stderr_lines(proc)
     assert len(lines) == 1 and lines[0].startswith("storetwin: error:"), proc.stderr
     for w in words:
         assert w in lines[0], lines[0]

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scenes.checks import MAX_PROBLEMS_SHOWN
 from scenes.generate import PRESET_PARAMS, generate_spec
 from scenes.spec import (
-    MAX_PROBLEMS_SHOWN,
     MIN_AISLE_M,
     MIN_GATE_M,
     SpecError,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import walkable_crowd
 
 pytest.importorskip("pyrender")
 
@@ -44,20 +45,6 @@ def grid(kiosk, renderer):
     cams = ceiling_grid(kiosk, resolution=RES)
     bgs = [renderer.background(cams, i) for i in range(len(cams.camera))]
     return cams, PixelDetector(cams, [b[0] for b in bgs], background_depths=[b[1] for b in bgs])
-
-
-def walkable_crowd(store, n: int, rng: np.random.Generator, gap: float = 0.6) -> np.ndarray:
-    lo, hi = store.fixture_boxes()
-    x0, y0, x1, y1 = store.bounds
-    out: list[np.ndarray] = []
-    while len(out) < n:
-        p = rng.uniform([x0 + 0.3, y0 + 0.3], [x1 - 0.3, y1 - 0.8])
-        if np.any(np.all((p > lo[:, :2] - 0.3) & (p < hi[:, :2] + 0.3), axis=1)):
-            continue
-        if out and np.min(np.linalg.norm(np.array(out) - p, axis=1)) < gap:
-            continue
-        out.append(p)
-    return np.array(out)
 
 
 def test_pixel_rays_invert_the_projection(kiosk) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import walkable_crowd
 
 pytest.importorskip("pyrender")
 
@@ -45,23 +46,6 @@ def kiosk_cameras(kiosk, hfov_deg: float = 90.0) -> Cameras:
     return Cameras(np.arange(n, dtype=np.int32), pos, rot, np.tile([f, f, W / 2, H / 2], (n, 1)),
                    np.tile([W, H], (n, 1)).astype(np.int32))
 
-
-def walkable_crowd(store, n: int, rng: np.random.Generator, gap: float = 0.6) -> np.ndarray:
-    """(n, 2) people in the aisles: 0.3 m clear of fixtures, ``gap`` apart (no overlap)."""
-    lo, hi = store.fixture_boxes()
-    x0, y0, x1, y1 = store.bounds
-    out: list[np.ndarray] = []
-    while len(out) < n:
-        p = rng.uniform([x0 + 0.3, y0 + 0.3], [x1 - 0.3, y1 - 0.8])
-        if np.any(np.all((p > lo[:, :2] - 0.3) & (p < hi[:, :2] + 0.3), axis=1)):
-            continue
-        if out and np.min(np.linalg.norm(np.array(out) - p, axis=1)) < gap:
-            continue
-        out.append(p)
-    return np.array(out)
-
-
-# -- the renderer --------------------------------------------------------------------------
 
 def test_render_shapes_and_the_empty_store(kiosk, renderer) -> None:
     cams = kiosk_cameras(kiosk)
