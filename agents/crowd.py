@@ -1,25 +1,44 @@
-"""The sampled crowd: Poisson arrivals, shopping lists, routing, social-force motion, actions.
+"""The crowd: sampled and scripted shoppers walking the store and acting on its shelves.
 
-Defaults and where they come from (REFERENCES.md):
-- walking speed: N(1.34, 0.26) m/s clipped to [0.8, 1.8] (Weidmann 1993).
-- list size: 1 + Poisson(2.0) clipped to 8, mean ~3.0 items (c-store basket 2.6-3.0 items US,
-  ~4 UK); units per line 1 (80%), 2 (15%), 3 (5%) (assumption).
-- browsing: before each pick the shopper looks over the shelf for Exp(mean 25 s) and makes
-  Poisson(1) extra look-only stops; with the walking this gives trips of about 2.5-3 min, near
-  the ~2 min 52 s convenience-store trip (VideoMining).
-- put-backs: 10% of picks take one unit more and put it back after inspecting it (the
-  seed's "pick two baguettes, put one back"); 5% take one, inspect it and put it back.
-- arrivals: Poisson at rate shoppers_in_store / mean trip time (Little's law).
-- local motion: social force (Helbing & Molnar 1995) with A = 2 m/s^2, B = 0.3 m,
-  relaxation 0.5 s; a step into a fixture is cancelled along the blocked axis.
+A shopper is a queue of :mod:`agents.actions` (sampled by :mod:`agents.behaviour` from its
+visit type and latent preferences, or read from a scenario) carried out by a small state
+machine; motion is one vectorized step for everyone at once (:mod:`agents.motion`).
+
+Per step the Python work is proportional to the shoppers whose state changes (a timer ran
+out, a waypoint was reached), not to the crowd: 1,000 shoppers in a supercenter step in a
+few milliseconds (``tests/benchmarks/test_crowd_speed.py``).
+
+Defaults and where they come from (docs/shoppers.md, REFERENCES.md):
+- arrivals: a non-homogeneous Poisson process whose rate at the run's start keeps
+  ``shoppers_in_store`` people inside on average (Little's law: rate = N / mean trip), then
+  follows the hourly profile of :mod:`agents.behaviour`.
+- reach into a bin 1.0 s and back out 0.5 s (assumption: a grasp-and-lift takes ~1 s in
+  shelf-picking studies of warehouse order pickers); handing over an item at arm's length,
+  1.0 m apart (assumption).
+- groups: 8% of arrivals are two people on one account who split the list (assumption; the
+  app admits a group, and family trips are a minority of c-store visits).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from agents import behaviour as bh
+from agents.actions import (
+    Action,
+    Conceal,
+    Exit,
+    HandTo,
+    Inspect,
+    Look,
+    Pick,
+    PutBack,
+    Wait,
+)
+from agents.motion import MotionParams, step_motion
 from agents.navigation import NavGrid
 from scenes.store import Store
 from twin.sensors import EntryGate
@@ -28,74 +47,47 @@ from twin.world import World
 
 @dataclass(frozen=True)
 class ShopperConfig:
-    shoppers_in_store: float = 15.0   # target steady crowd (Little's law sets the arrival rate)
-    mean_trip_s: float = 170.0        # used with the above to set arrivals; ~2 min 52 s c-store
-    speed_mean: float = 1.34          # [m/s] Weidmann 1993
-    speed_sd: float = 0.26            # [m/s]
-    list_poisson: float = 2.0         # list = 1 + Poisson(this), at most max_list
-    max_list: int = 8
-    qty_probs: tuple[float, float, float] = (0.80, 0.15, 0.05)
-    p_take_extra_put_back: float = 0.10
-    p_change_mind: float = 0.05
-    browse_mean_s: float = 40.0       # [s] looking before a pick
-    look_stops_poisson: float = 1.0   # extra look-only stops per trip
-    reach_s: float = 1.0              # [s] hand into the bin before the pick
-    inspect_s: float = 2.5            # [s] holding before a put-back
-    radius: float = 0.25              # [m] body radius
-    social_a: float = 2.0             # [m/s^2]
-    social_b: float = 0.3             # [m]
-    relax_s: float = 0.5              # [s]
+    shoppers_in_store: float = 15.0   # target crowd at the start (sets the arrival rate)
+    mean_trip_s: float | None = None  # for Little's law; None: the behaviour profile's
+    start_hour: float = 12.0          # time of day at the run's start [h]
+    hourly_profile: bool = True       # False: a homogeneous Poisson process
+    reach_s: float = 1.0              # [s] hand into the bin before a pick or put-back
+    settle_s: float = 0.5             # [s] hand back out
+    handoff_m: float = 1.0            # [m] distance at which an item changes hands
+    handoff_wait_s: float = 60.0      # [s] a giver gives up on a receiver not found by then
+    p_group: float = 0.08             # share of arrivals that are two people on one account
+    profile: bh.BehaviourProfile | None = None   # None: by the store's floor area
+    population: bh.ShopperPopulationConfig = bh.DEFAULT_CONFIG   # tastes, choices, put-backs
+    motion: MotionParams = field(default_factory=MotionParams)
 
     def __post_init__(self) -> None:
-        if self.shoppers_in_store < 0:
+        if not self.shoppers_in_store >= 0:
             raise ValueError(f"ShopperConfig.shoppers_in_store must be >= 0, got "
                              f"{self.shoppers_in_store}")
-        if not self.mean_trip_s > 0 or not self.speed_mean > 0:
-            raise ValueError("ShopperConfig.mean_trip_s and speed_mean must be > 0")
-        if not 1 <= self.max_list <= 50:
-            raise ValueError(f"ShopperConfig.max_list must be in [1, 50], got {self.max_list}")
-        if abs(sum(self.qty_probs) - 1) > 1e-9 or min(self.qty_probs) < 0:
-            raise ValueError("ShopperConfig.qty_probs must be >= 0 and sum to 1")
-        for name in ("p_take_extra_put_back", "p_change_mind"):
+        if self.mean_trip_s is not None and not self.mean_trip_s > 0:
+            raise ValueError(f"ShopperConfig.mean_trip_s must be > 0, got {self.mean_trip_s}")
+        if not 0 <= self.start_hour < 24:
+            raise ValueError(f"ShopperConfig.start_hour must be in [0, 24), got "
+                             f"{self.start_hour}")
+        for name in ("p_group",):
             v = getattr(self, name)
             if not 0 <= v <= 1:
                 raise ValueError(f"ShopperConfig.{name} must be in [0, 1], got {v}")
-        if self.p_take_extra_put_back + self.p_change_mind > 1:
-            raise ValueError("ShopperConfig.p_take_extra_put_back + p_change_mind must be <= 1")
-        for name in ("speed_sd", "list_poisson", "browse_mean_s", "look_stops_poisson",
-                     "reach_s", "inspect_s"):
+        for name in ("reach_s", "settle_s", "handoff_wait_s"):
             v = getattr(self, name)
             if not v >= 0:
                 raise ValueError(f"ShopperConfig.{name} must be >= 0, got {v}")
-        if not self.radius > 0:
-            raise ValueError(f"ShopperConfig.radius must be > 0, got {self.radius}")
-
-    @property
-    def arrival_rate_hz(self) -> float:
-        return self.shoppers_in_store / self.mean_trip_s
+        if not self.handoff_m > 0:
+            raise ValueError(f"ShopperConfig.handoff_m must be > 0, got {self.handoff_m}")
 
 
-@dataclass
-class _Task:
-    kind: str            # "pick" or "look" or "exit"
-    bin: int = -1
-    qty: int = 0
-    extra: int = 0       # units taken then put back
-    browse_s: float = 0.0
-
-
-@dataclass
-class _Shopper:
-    sid: int
+@dataclass(frozen=True)
+class ScriptedShopper:
+    """A shopper whose actions are given (a scenario): crowd id = its index in the list."""
+    name: str
     account: int
-    speed: float
-    tasks: list[_Task]
-    path: list[np.ndarray] = field(default_factory=list)
-    state: str = "walk"   # walk | browse | reach | inspect | settle | gone
-    until: float = 0.0
-    entered: float = 0.0
-    stalled_s: float = 0.0  # time walking without getting closer to the next waypoint
-    best_dist: float = float("inf")
+    enter_s: float
+    actions: tuple[Action, ...]
 
 
 @dataclass(frozen=True)
@@ -103,46 +95,117 @@ class TruthEvent:
     t: float
     shopper: int
     account: int
-    action: str          # "enter", "pick", "put_back", "exit"
+    action: str          # agents.actions.TRUTH_ACTIONS
     bin: int
     sku: str
     quantity: int
+    other: int = -1      # the other shopper of a hand-over
+
+
+@dataclass
+class ShopperRecord:
+    """Ground truth about one shopper (who, of what kind, with which latent preferences)."""
+    sid: int
+    account: int
+    name: str
+    visit: str
+    speed_mps: float
+    radius_m: float
+    enter_t: float = float("nan")
+    exit_t: float = float("nan")
+    preferences: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Shopper:
+    sid: int
+    account: int
+    speed: float
+    radius: float
+    actions: deque
+    state: str = "idle"   # walk | browse | hesitate | reach | place | inspect | wait | hand |
+    until: float = 0.0    # settle | gone
+    action: Action | None = None
+    bin: int = -1
+    path: list[np.ndarray] = field(default_factory=list)
+    goal: np.ndarray | None = None
+    exiting: bool = False
+    held: dict[int, int] = field(default_factory=dict)      # sku row -> units in hand/cart
+    took_from: dict[int, int] = field(default_factory=dict)  # sku row -> bin it came from
+    since: float = 0.0
+    deferred: int = 0     # stops put off because people blocked the way
+    beside: bool = False  # this stop's spot was taken and a place beside it tried
+
+
+WALKING = ("walk", "hand")
+
+
+def _pref_weights(p: bh.ShopperPrefs) -> dict[str, float]:
+    return {"gluten_free": float(p.gluten_free), "organic": float(p.organic),
+            "vegan": float(p.vegan), "price_per_dollar": float(p.price_per_dollar),
+            "brand_weight": float(p.brand_weight)}
 
 
 class Crowd:
-    """The population of a run (implements ``twin.sim.Population``)."""
+    """The population of a run (implements ``twin.sim.Population``).
+
+    ``scripted``: shoppers with given actions, crowd ids 0..k-1; sampled shoppers arrive
+    until ``arrivals_until_s`` (None: all run) and get ids from k on.
+    """
 
     def __init__(self, store: Store, config: ShopperConfig, rng: np.random.Generator,
-                 arrivals_until_s: float | None = None) -> None:
+                 arrivals_until_s: float | None = None,
+                 scripted: tuple[ScriptedShopper, ...] | list[ScriptedShopper] = (),
+                 nav: NavGrid | None = None) -> None:
         self.store = store
         self.config = config
         self.rng = rng
-        self.nav = NavGrid(store, clearance=config.radius + 0.05)
+        self.profile = config.profile or bh.profile_for_area(store.area_m2)
+        self.nav = nav or NavGrid(store, clearance=config.motion.radius + 0.05)
         self.arrivals_until_s = arrivals_until_s
-        self._next_arrival = self._draw_gap()
+        mean_trip = config.mean_trip_s or self.profile.mean_trip_s
+        self.arrivals = bh.ArrivalProcess(bh.rate_for_crowd(config.shoppers_in_store, mean_trip),
+                                          config.start_hour,
+                                          self.profile.hourly if config.hourly_profile
+                                          else (1.0,) * 24)
+        self._next_arrival = (self.arrivals.next_after(0.0, rng)
+                              if config.shoppers_in_store > 0 else np.inf)
+        self._door_queue: deque = deque()       # (shopper, record) waiting for the door
+        self._scripted = sorted(enumerate(scripted), key=lambda p: (p[1].enter_s, p[0]))
         self.shoppers: dict[int, _Shopper] = {}
+        self.roster: dict[int, ShopperRecord] = {}
+        self._order: list[_Shopper] = []         # aligned with the arrays below
+        self.ids = np.zeros(0, dtype=np.int64)
         self.xy = np.zeros((0, 2))
         self.vel = np.zeros((0, 2))
-        self.ids = np.zeros(0, dtype=np.int64)
-        self._next_id = 0
-        self._accounts: set[int] = set()
+        self._target = np.zeros((0, 2))
+        self._best = np.zeros(0)
+        self._stalled = np.zeros(0)
+        self._anchor = np.zeros((0, 2))     # where a walker last was 0.5 m away from
+        self._anchor_t = np.zeros(0)        # and when
+        self._next_id = len(scripted)
+        self._accounts: set[int] = {s.account for s in scripted}
+        self._members: dict[int, int] = {}       # account -> members not yet gone
+        for s in scripted:
+            self._members[s.account] = self._members.get(s.account, 0) + 1
         self._now = 0.0
         self.truth: list[TruthEvent] = []
-        self.carts: dict[int, dict[str, int]] = {}   # account -> sku -> held units
-        self.exited: dict[int, float] = {}           # account -> exit time
-        self.spawn_xy = store.entrance.inside(0.35)
-        self.exit_inside = store.exit.inside(0.9)
+        self.carts: dict[int, dict[str, int]] = {}   # account -> sku -> units owed
+        self.exited: dict[int, float] = {}           # account -> time its last member left
+        self.problems: list[str] = []                # scripted actions that could not be done
+        self.spawn_xy = self.nav.nearest_free(store.entrance.inside(0.35))
+        self.exit_inside = self.nav.nearest_free(store.exit.inside(0.9))
         self.exit_out = store.exit.inside(0.1)
+        cat = store.catalogue
         sku_bins: dict[int, list[int]] = {}
-        for i, s in enumerate(store.bins.sku_index):
+        for i, s in enumerate(store.bins.sku_index.tolist()):
             sku_bins.setdefault(int(s), []).append(i)
         self._sku_bins = sku_bins
+        self._stocked = np.array(sorted(sku_bins), dtype=np.int64)
+        self._groups = bh.substitute_groups(cat)
+        self._stock = bh.stock_index(self._groups, self._stocked)
 
-    # -- sampling --------------------------------------------------------------------------
-    def _draw_gap(self) -> float:
-        rate = self.config.arrival_rate_hz
-        return float(self.rng.exponential(1.0 / rate)) if rate > 0 else np.inf
-
+    # -- arrivals --------------------------------------------------------------------------
     def _new_account(self) -> int:
         while True:
             a = int(self.rng.integers(1_000_000, 10_000_000))
@@ -150,249 +213,532 @@ class Crowd:
                 self._accounts.add(a)
                 return a
 
-    def _plan(self) -> list[_Task]:
-        c = self.config
+    def _sample_party(self, t: float) -> None:
+        """One sampled arrival: a shopper, or a group of two on one account."""
         rng = self.rng
-        n_items = int(min(c.max_list, 1 + rng.poisson(c.list_poisson)))
-        skus = rng.choice(len(self.store.catalogue), size=n_items, replace=False)
-        tasks = []
-        for s in skus:
-            bins = self._sku_bins.get(int(s))
-            if not bins:
-                continue
-            b = int(bins[int(rng.integers(len(bins)))])
-            q = int(rng.choice([1, 2, 3], p=c.qty_probs))
-            u = rng.random()
-            extra = 1 if u < c.p_take_extra_put_back else 0
-            if c.p_take_extra_put_back <= u < c.p_take_extra_put_back + c.p_change_mind:
-                q, extra = 0, 1
-            tasks.append(_Task("pick", b, q, extra, float(rng.exponential(c.browse_mean_s))))
-        for _ in range(int(rng.poisson(c.look_stops_poisson))):
-            b = int(rng.integers(len(self.store.bins)))
-            tasks.append(_Task("look", b, 0, 0, float(rng.exponential(c.browse_mean_s / 2))))
-        # visit in a sensible order: greedy nearest neighbour from the entrance
-        order: list[_Task] = []
-        cur = self.spawn_xy
-        rest = tasks[:]
-        acc = self.store.bins.access_xy
-        while rest:
-            k = int(np.argmin([np.linalg.norm(acc[t.bin] - cur) for t in rest]))
-            order.append(rest.pop(k))
-            cur = acc[order[-1].bin]
-        order.append(_Task("exit"))
-        return order
-
-    def _spawn(self, t: float, gate: EntryGate) -> None:
-        c = self.config
-        if self.xy.shape[0] and np.min(np.linalg.norm(self.xy - self.spawn_xy, axis=1)) < 0.7:
-            return  # door busy: the next arrival waits
-        sid = self._next_id
-        self._next_id += 1
+        pop = self.config.population
+        prefs = bh.sample_preferences(rng, 1, self.store.catalogue, pop).row(0)
+        trip = bh.sample_trip(rng, self.profile, prefs, self.store.catalogue,
+                              self._groups, self._stock, pop)
+        group = 2 if rng.random() < self.config.p_group and len(trip.lines) >= 2 else 1
         acct = self._new_account()
-        speed = float(np.clip(self.rng.normal(c.speed_mean, c.speed_sd), 0.8, 1.8))
-        sh = _Shopper(sid, acct, speed, self._plan(), entered=t)
-        self.shoppers[sid] = sh
-        self.ids = np.append(self.ids, sid)
-        self.xy = np.vstack([self.xy, self.spawn_xy[None]])
-        self.vel = np.vstack([self.vel, np.zeros((1, 2))])
-        gate.check_in(t, acct)
-        self.carts[acct] = {}
-        self.truth.append(TruthEvent(t, sid, acct, "enter", -1, "", 0))
-        self._start_task(sh, self.spawn_xy)
-        self._next_arrival = t + self._draw_gap()
+        self._members[acct] = group
+        for m in range(group):
+            lines = list(trip.lines[m::group])
+            looks = list(trip.look_s[m::group])
+            speed = trip.speed_mps if m == 0 else bh.sample_speed(rng, trip.visit, pop)
+            actions = self._trip_actions(lines, looks, rng)
+            sh = _Shopper(self._next_id, acct, speed, trip.radius_m, deque(actions))
+            rec = ShopperRecord(sh.sid, acct, "", trip.visit.name, speed, trip.radius_m,
+                                preferences=_pref_weights(prefs))
+            self._next_id += 1
+            self._door_queue.append((sh, rec))
 
-    def _start_task(self, sh: _Shopper, at: np.ndarray) -> None:
-        task = sh.tasks[0]
-        sh.stalled_s, sh.best_dist = 0.0, float("inf")
-        if task.kind == "exit":
-            sh.path = self.nav.route(at, self.exit_inside) + [self.exit_out]
-        else:
-            sh.path = self.nav.route(at, self.store.bins.access_xy[task.bin])
+    def _trip_actions(self, lines, look_s, rng) -> list[Action]:
+        """Order a list's lines and look-only stops (at random bins) by walking distance from
+        the door to the exit, and turn them into actions."""
+        bins = [self._bin_for(ln.sku, rng) for ln in lines]
+        firsts = [self._nearest_bin(ln.first_sku, self.store.bins.access_xy[b])
+                  if ln.first_sku >= 0 else -1 for ln, b in zip(lines, bins, strict=True)]
+        look_bins = rng.integers(len(self.store.bins), size=len(look_s)).tolist()
+        stops = [*bins, *look_bins]
+        order = self._visit_order(stops)
+        steps: list = []
+        line_bins, first_bins = [], []
+        for i in order:
+            if i < len(lines):
+                steps.append(lines[i])
+                line_bins.append(bins[i])
+                first_bins.append(firsts[i])
+            else:
+                j = i - len(lines)
+                steps.append(Look(int(look_bins[j]), float(look_s[j])))
+        pop = self.config.population
+        return bh.trip_actions(steps, line_bins, pop.misplace_p, rng, pop.inspect_mean_s,
+                               first_bins=first_bins)
+
+    def _bin_for(self, sku: int, rng) -> int:
+        bins = self._sku_bins[int(sku)]
+        return int(bins[int(rng.integers(len(bins)))]) if len(bins) > 1 else int(bins[0])
+
+    def _visit_order(self, bins: list[int]) -> list[int]:
+        """Nearest neighbour on walking distance from the door, then 2-opt with the exit as
+        the fixed end: a sensible route, not an optimal one (people do not solve TSPs)."""
+        k = len(bins)
+        if k <= 1:
+            return list(range(k))
+        acc = self.store.bins.access_xy
+        pts = np.vstack([self.spawn_xy[None], acc[bins], self.exit_inside[None]])
+        d = self.nav.walk_distances(pts)
+        order, rest, cur = [], list(range(1, k + 1)), 0
+        while rest:
+            j = min(rest, key=lambda r: (d[cur, r], r))
+            order.append(j)
+            rest.remove(j)
+            cur = j
+        tour = [0, *order, k + 1]
+        improved = True
+        while improved:
+            improved = False
+            for i in range(1, k):
+                for j in range(i + 1, k + 1):
+                    a, b, c, e = tour[i - 1], tour[i], tour[j], tour[j + 1]
+                    if d[a, c] + d[b, e] < d[a, b] + d[c, e] - 1e-9:
+                        tour[i:j + 1] = tour[i:j + 1][::-1]
+                        improved = True
+        return [p - 1 for p in tour[1:-1]]
+
+    def _admit(self, t: float, gate: EntryGate) -> None:
+        """Let the next person in the door queue in, when the doorway is clear."""
+        while self._scripted and self._scripted[0][1].enter_s <= t:
+            sid, s = self._scripted.pop(0)
+            rec = ShopperRecord(sid, s.account, s.name, "scripted",
+                                self.config.motion.speed_mean, self.config.motion.radius)
+            sh = _Shopper(sid, s.account, rec.speed_mps, rec.radius_m, deque(s.actions))
+            self._door_queue.append((sh, rec))
+        if not self._door_queue:
+            return
+        if self.xy.shape[0] and np.min(np.linalg.norm(self.xy - self.spawn_xy, axis=1)) < 0.7:
+            return  # doorway busy: wait
+        sh, rec = self._door_queue.popleft()
+        gate.check_in(t, sh.account)
+        self._add(sh, rec, self.spawn_xy, t)
+
+    def _add(self, sh: _Shopper, rec: ShopperRecord, at: np.ndarray, t: float) -> None:
+        """A person steps into the store at ``at`` and starts on its first action."""
+        rec.enter_t = t
+        self.roster[sh.sid] = rec
+        self.shoppers[sh.sid] = sh
+        self._order.append(sh)
+        self.ids = np.append(self.ids, sh.sid)
+        self.xy = np.vstack([self.xy, at[None]])
+        self.vel = np.vstack([self.vel, np.zeros((1, 2))])
+        self._target = np.vstack([self._target, at[None]])
+        self._best = np.append(self._best, np.inf)
+        self._stalled = np.append(self._stalled, 0.0)
+        self._anchor = np.vstack([self._anchor, at[None]])
+        self._anchor_t = np.append(self._anchor_t, t)
+        self.carts.setdefault(sh.account, {})
+        self.truth.append(TruthEvent(t, sh.sid, sh.account, "enter", -1, "", 0))
+        self._next(sh, len(self._order) - 1, t)
+
+    def populate(self, n: int, min_gap: float = 0.6) -> None:
+        """Put ``n`` sampled shoppers at once on free floor, each starting its trip where it
+        stands (for benchmarks and stress tests: a full store without the hours of arrivals).
+        """
+        pts = self.nav.random_free(self.rng, n, min_gap)
+        placed = 0
+        while placed < n:
+            self._sample_party(self._now)
+            while self._door_queue:
+                sh, rec = self._door_queue.popleft()
+                if placed == n:                  # a group cut short by the count
+                    self._members[sh.account] -= 1
+                    continue
+                self._add(sh, rec, pts[placed], self._now)
+                placed += 1
+
+    # -- ground truth ------------------------------------------------------------------------
+    def _sku(self, row: int) -> str:
+        return str(self.store.catalogue.sku[row])
+
+    def _event(self, t, sh, action, b, row, n, other=-1, account=None) -> None:
+        acct = sh.account if account is None else account
+        self.truth.append(TruthEvent(t, sh.sid, acct, action, b, self._sku(row), n, other))
+        if action in ("pick", "put_back", "misplace", "hand_out", "hand_in"):
+            sign = 1 if action in ("pick", "hand_in") else -1
+            cart = self.carts.setdefault(acct, {})
+            key = self._sku(row)
+            cart[key] = cart.get(key, 0) + sign * n
+            if cart[key] == 0:
+                del cart[key]
+
+    def _hold(self, sh: _Shopper, row: int, n: int) -> None:
+        sh.held[row] = sh.held.get(row, 0) + n
+        if sh.held[row] <= 0:
+            del sh.held[row]
+
+    def _problem(self, sh: _Shopper, what: str) -> None:
+        name = self.roster[sh.sid].name or f"shopper {sh.sid}"
+        self.problems.append(f"t={self._now:.1f} s: {name}: {what}")
+
+    # -- the action state machine ------------------------------------------------------------
+    def _walk_to(self, sh: _Shopper, k: int, goal: np.ndarray, then_exit: bool = False) -> None:
+        sh.beside = False
+        sh.goal, sh.exiting = np.asarray(goal, dtype=np.float64), then_exit
+        self._reroute(sh, k)
         sh.state = "walk"
 
-    # -- ground truth helpers --------------------------------------------------------------
-    def _sku(self, b: int) -> str:
-        return str(self.store.catalogue.sku[self.store.bins.sku_index[b]])
+    def _reroute(self, sh: _Shopper, k: int) -> None:
+        sh.path = self.nav.route(self.xy[k], sh.goal)
+        if sh.exiting:
+            sh.path.append(self.exit_out)
+        self._target[k] = sh.path[0]
+        self._best[k] = np.inf
+        self._stalled[k] = 0.0
 
-    def _record(self, t, sh, action, b, n) -> None:
-        if n <= 0:
-            return
-        sku = self._sku(b)
-        self.truth.append(TruthEvent(t, sh.sid, sh.account, action, b, sku, n))
-        cart = self.carts[sh.account]
-        cart[sku] = cart.get(sku, 0) + (n if action == "pick" else -n)
-        if cart[sku] == 0:
-            del cart[sku]
+    def _near(self, k: int, b: int) -> bool:
+        return bool(np.hypot(*(self.store.bins.access_xy[b] - self.xy[k])) < 0.9)
+
+    def _next(self, sh: _Shopper, k: int, t: float) -> None:
+        """Start the shopper's next action (or the first phase of it)."""
+        if not sh.actions:
+            sh.actions.append(Exit())
+        a = sh.actions.popleft()
+        sh.action = a
+        sh.since = t
+        if isinstance(a, (Look, Pick)):
+            if isinstance(a, Pick):
+                sh.bin = a.bin if a.bin >= 0 else self._nearest_bin(a.sku, self.xy[k])
+                if sh.bin < 0:
+                    self._problem(sh, f"sku {self._sku(a.sku)} is on no shelf: pick skipped")
+                    return self._next(sh, k, t)
+            else:
+                sh.bin = a.bin
+            if self._near(k, sh.bin):
+                return self._arrived(sh, k, t)
+            self._walk_to(sh, k, self.store.bins.access_xy[sh.bin])
+        elif isinstance(a, PutBack):
+            b = a.bin if a.bin >= 0 else sh.took_from.get(a.sku, -1)
+            if b < 0:
+                b = self._nearest_bin(a.sku, self.xy[k])
+            sh.bin = b
+            if self._near(k, b):
+                return self._arrived(sh, k, t)
+            self._walk_to(sh, k, self.store.bins.access_xy[b])
+        elif isinstance(a, Inspect):
+            sh.state, sh.until = "inspect", t + a.seconds
+        elif isinstance(a, Wait):
+            sh.state, sh.until = "wait", t + a.seconds
+        elif isinstance(a, HandTo):
+            sh.state, sh.until = "hand", t + self.config.handoff_wait_s
+            sh.path = []
+        elif isinstance(a, Conceal):
+            n = min(a.qty, sh.held.get(a.sku, 0))
+            if n < a.qty:
+                self._problem(sh, f"conceal {a.qty} x {self._sku(a.sku)} but holds {n}")
+            if n:
+                self._event(t, sh, "conceal", -1, a.sku, n)
+            sh.state, sh.until = "settle", t + self.config.settle_s
+        elif isinstance(a, Exit):
+            self._walk_to(sh, k, self.exit_inside, then_exit=True)
+        else:  # pragma: no cover - the Action union is closed
+            raise TypeError(f"unknown action {a!r}")
+
+    def _nearest_bin(self, sku: int, at: np.ndarray) -> int:
+        bins = self._sku_bins.get(int(sku))
+        if not bins:
+            return -1
+        d = np.linalg.norm(self.store.bins.access_xy[bins] - at, axis=1)
+        return int(bins[int(np.argmin(d))])
+
+    def _arrived(self, sh: _Shopper, k: int, t: float) -> None:
+        """At the end of a walk."""
+        a = sh.action
+        c = self.config
+        self.vel[k] = 0.0
+        if isinstance(a, Exit):
+            sh.state = "gone"
+        elif isinstance(a, Look):
+            sh.state, sh.until = "browse", t + a.seconds
+        elif isinstance(a, Pick):
+            sh.state, sh.until = "browse", t + a.browse_s
+        elif isinstance(a, PutBack):
+            sh.state, sh.until = "place", t + c.reach_s
+        else:
+            sh.state, sh.until = "settle", t
+
+    def _timer(self, sh: _Shopper, k: int, t: float, world: World) -> None:
+        """A timed phase ran out."""
+        a = sh.action
+        c = self.config
+        if sh.state == "browse" and isinstance(a, Pick):
+            sh.state, sh.until = "hesitate", t + a.hesitate_s
+        elif sh.state == "hesitate":
+            world.wake(sh.bin)
+            sh.state, sh.until = "reach", t + c.reach_s
+        elif sh.state == "reach":
+            n = world.pick(sh.bin, a.qty)
+            if n < a.qty:
+                self._problem(sh, f"pick {a.qty} x {self._sku(a.sku)} from bin {sh.bin}: "
+                                  f"{n} there")
+            if n:
+                self._event(t, sh, "pick", sh.bin, a.sku, n)
+                self._hold(sh, a.sku, n)
+                sh.took_from[a.sku] = sh.bin
+            sh.state, sh.until = "settle", t + c.settle_s
+        elif sh.state == "place":
+            want = min(a.qty, sh.held.get(a.sku, 0))
+            if want < a.qty:
+                self._problem(sh, f"put back {a.qty} x {self._sku(a.sku)} but holds {want}")
+            own = int(self.store.bins.sku_index[sh.bin]) == a.sku
+            n = world.put_back(sh.bin, want, sku=a.sku) if want else 0
+            if n < want:
+                self._problem(sh, f"bin {sh.bin} full: put back {n} of {want}")
+            if n:
+                self._event(t, sh, "put_back" if own else "misplace", sh.bin, a.sku, n)
+                self._hold(sh, a.sku, -n)
+            sh.state, sh.until = "settle", t + c.settle_s
+        elif sh.state == "hand":
+            self._problem(sh, f"hand_to shopper {a.to}: not reached in "
+                              f"{c.handoff_wait_s:.0f} s, kept the item")
+            self._next(sh, k, t)
+        else:  # browse (look), inspect, wait, settle: the action is over
+            self._next(sh, k, t)
+
+    def _hand_over(self, t: float) -> None:
+        """Givers walk up to their receivers; the item changes hands at arm's length."""
+        for k, sh in enumerate(self._order):
+            if sh.state != "hand":
+                continue
+            a = sh.action
+            rx = self.shoppers.get(a.to)
+            if rx is None or rx.state == "gone":
+                if self.roster.get(a.to) is not None and a.to not in self.shoppers:
+                    self._problem(sh, f"hand_to shopper {a.to}: already left, kept the item")
+                    self._next(sh, k, t)
+                continue        # not in the store yet: wait for them
+            kr = self._order.index(rx)
+            gap = float(np.hypot(*(self.xy[kr] - self.xy[k])))
+            if gap <= self.config.handoff_m:
+                n = min(a.qty, sh.held.get(a.sku, 0))
+                if n < a.qty:
+                    self._problem(sh, f"hand_to {a.qty} x {self._sku(a.sku)} but holds {n}")
+                if n:
+                    self._event(t, sh, "hand_out", -1, a.sku, n, other=rx.sid)
+                    self._event(t, rx, "hand_in", -1, a.sku, n, other=sh.sid)
+                    self._hold(sh, a.sku, -n)
+                    self._hold(rx, a.sku, n)
+                sh.path = []
+                sh.state, sh.until = "settle", t + self.config.settle_s
+                continue
+            # re-aim at where the receiver is now, at most every second
+            if not sh.path or t - sh.since > 1.0:
+                sh.since = t
+                sh.goal, sh.exiting = self.xy[kr].copy(), False
+                self._reroute(sh, k)
+                self._target[k] = sh.path[0]
+                self._best[k] = np.inf
 
     # -- the Population interface ------------------------------------------------------------
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
         return self.ids.copy(), self.xy.copy()
 
-    # a hand in a bin: reaching for the pick, and putting back in the last moments of
-    # inspecting; it is at the bin's opening, a little above the plate
-    HAND_PUT_BACK_S = 0.6
     HAND_ABOVE_PLATE_M = 0.08
 
     def hands(self) -> np.ndarray:
         """(s, 3) float64 hand position [m] of each person (order of ``positions``) whose hand
-        is in a shelf bin now; NaN rows for the others."""
+        is in a shelf bin now (reaching for a pick or putting back); NaN rows for the others.
+        """
         out = np.full((self.ids.shape[0], 3), np.nan)
         b = self.store.bins
-        for k, sid in enumerate(self.ids):
-            sh = self.shoppers[int(sid)]
-            if sh.state == "reach" or (sh.state == "inspect"
-                                       and sh.until - self._now <= self.HAND_PUT_BACK_S):
-                i = sh.tasks[0].bin
-                c = b.center[i]
-                # the middle of the bin's opening: its centre moved to the aisle-side face
+        for k, sh in enumerate(self._order):
+            if sh.state in ("reach", "place"):
+                i = sh.bin
                 half = 0.5 * np.abs(b.hi[i, :2] - b.lo[i, :2]) @ np.abs(b.normal[i])
-                out[k, :2] = c[:2] + b.normal[i] * half
+                out[k, :2] = b.center[i, :2] + b.normal[i] * half
                 out[k, 2] = b.lo[i, 2] + self.HAND_ABOVE_PLATE_M
         return out
 
     def step(self, t: float, dt: float, world: World, gate: EntryGate) -> None:
         self._now = t
-        if (self.arrivals_until_s is None or t <= self.arrivals_until_s) and t >= self._next_arrival:
-            self._spawn(t, gate)
-        self._act(t, world)
-        self._move(dt)
+        if (self.arrivals_until_s is None or t <= self.arrivals_until_s):
+            while t >= self._next_arrival:
+                self._sample_party(self._next_arrival)
+                self._next_arrival = self.arrivals.next_after(self._next_arrival, self.rng)
+        self._admit(t, gate)
+        state = [sh.state for sh in self._order]
+        timed = np.array([s not in WALKING and s != "gone" for s in state], dtype=bool)
+        if timed.size:
+            until = np.array([sh.until for sh in self._order])
+            for k in np.flatnonzero(timed & (until <= t)).tolist():
+                sh = self._order[k]
+                if sh.state not in WALKING and sh.state != "gone" and sh.until <= t:
+                    self._timer(sh, k, t, world)
+        self._hand_over(t)
+        self._move(t, dt)
         self._leave(t)
 
-    def _act(self, t: float, world: World) -> None:
-        for k, sid in enumerate(self.ids):
-            sh = self.shoppers[int(sid)]
-            if sh.state == "walk" or t < sh.until:
-                continue
-            task = sh.tasks[0]
-            if sh.state == "browse":
-                if task.kind == "look":
-                    sh.tasks.pop(0)
-                    self._start_task(sh, self.xy[k])
-                    continue
-                world.wake(task.bin)
-                sh.state, sh.until = "reach", t + self.config.reach_s
-            elif sh.state == "reach":
-                n = world.pick(task.bin, task.qty + task.extra)
-                self._record(t, sh, "pick", task.bin, n)
-                if task.extra and n > 0:
-                    sh.state, sh.until = "inspect", t + self.config.inspect_s
-                    task.extra = min(task.extra, n)
-                else:
-                    sh.state, sh.until = "settle", t + 0.5
-            elif sh.state == "inspect":
-                n = world.put_back(task.bin, task.extra)
-                self._record(t, sh, "put_back", task.bin, n)
-                sh.state, sh.until = "settle", t + 1.0
-            elif sh.state == "settle":
-                sh.tasks.pop(0)
-                self._start_task(sh, self.xy[k])
-
-    def _move(self, dt: float) -> None:
+    def _move(self, t: float, dt: float) -> None:
         n = self.ids.shape[0]
         if n == 0:
             return
-        c = self.config
-        desired = np.zeros((n, 2))
-        for k, sid in enumerate(self.ids):
-            sh = self.shoppers[int(sid)]
-            if sh.state != "walk":
-                continue
-            # pushed off the route (a neighbour, a corner): re-plan from where we stand
-            if sh.path:
-                dnow = float(np.hypot(*(sh.path[0] - self.xy[k])))
-                if dnow < sh.best_dist - 0.02:
-                    sh.best_dist, sh.stalled_s = dnow, 0.0
-                else:
-                    sh.stalled_s += dt
-                if len(sh.path) == 1 and sh.stalled_s > 0.8 and dnow < 0.9:
-                    # the spot is taken (someone at that shelf): reach in from beside them
-                    sh.path = [self.xy[k].copy()]
-                elif sh.stalled_s > 1.0 or (sh.stalled_s > 0.3 and not self.nav.line_of_sight(
-                        self.xy[k], sh.path[0])):
-                    sh.path = self.nav.route(self.xy[k], sh.path[-1])
-                    sh.stalled_s, sh.best_dist = 0.0, float("inf")
-            while sh.path:
-                d = sh.path[0] - self.xy[k]
-                dist = float(np.hypot(*d))
-                if dist > 0.25 or len(sh.path) == 1 and dist > 0.1:
-                    desired[k] = d / max(dist, 1e-9) * min(sh.speed, dist / dt)
-                    break
-                sh.path.pop(0)
-                sh.best_dist = float("inf")
-            if not sh.path:
-                task = sh.tasks[0]
-                if task.kind == "exit":
-                    sh.state = "gone"
-                else:
-                    sh.state, sh.until = "browse", self._now + task.browse_s
-        acc = (desired - self.vel) / c.relax_s
-        if n > 1:
-            d = self.xy[:, None, :] - self.xy[None, :, :]
-            dist = np.linalg.norm(d, axis=2)
-            np.fill_diagonal(dist, np.inf)
-            mag = c.social_a * np.exp((2 * c.radius - dist) / c.social_b)
-            mag[dist > 3.0] = 0.0
-            acc += (mag[..., None] * d / np.maximum(dist, 1e-6)[..., None]).sum(axis=1)
-        self.vel = self.vel + acc * dt
-        vmax = np.array([1.3 * self.shoppers[int(s)].speed for s in self.ids])
-        still = np.array([self.shoppers[int(s)].state != "walk" for s in self.ids])
-        sp = np.linalg.norm(self.vel, axis=1)
-        self.vel *= np.minimum(1.0, vmax / np.maximum(sp, 1e-9))[:, None]
-        self.vel[still] *= 0.3  # people at a shelf only shuffle aside
-        new = self.xy + self.vel * dt
-        ok = self.nav.is_free(new)
-        if not ok.all():
-            tx = np.column_stack([new[:, 0], self.xy[:, 1]])
-            ty = np.column_stack([self.xy[:, 0], new[:, 1]])
-            okx = self.nav.is_free(tx)
-            oky = self.nav.is_free(ty)
-            new = np.where(ok[:, None], new, np.where(okx[:, None], tx,
-                                                      np.where(oky[:, None], ty, self.xy)))
-            self.vel[~ok & okx, 1] = 0.0
-            self.vel[~ok & ~okx & oky, 0] = 0.0
-            self.vel[~ok & ~okx & ~oky] = 0.0
-        self.xy = self._separate(new, still)
+        m = self.config.motion
+        walking = np.array([sh.state in WALKING and bool(sh.path) for sh in self._order])
+        d = self._target - self.xy
+        dist = np.hypot(d[:, 0], d[:, 1])
+        last = np.array([len(sh.path) <= 1 for sh in self._order])
+        # progress towards the current waypoint; the stalled re-plan from where they stand
+        better = dist < self._best - 0.02
+        self._best = np.where(better, dist, self._best)
+        self._stalled = np.where(better | ~walking, 0.0, self._stalled + dt)
+        reached = walking & ((dist < 0.1) | (~last & (dist < 0.3))
+                             | (last & (self._stalled > 0.8) & (dist < 0.9)))
+        for k in np.flatnonzero(reached).tolist():
+            sh = self._order[k]
+            if (last[k] and dist[k] >= 0.1 and sh.state == "walk" and not sh.beside
+                    and isinstance(sh.action, (Pick, PutBack, Look)) and self._beside(sh, k)):
+                continue        # the spot is taken: step up beside the person there
+            self._waypoint(sh, k, t)
+        stuck = walking & ~reached & (self._stalled > 1.5)
+        for k in np.flatnonzero(stuck).tolist():
+            sh = self._order[k]
+            if sh.path and sh.goal is not None:
+                if not self._detour(sh, k):
+                    self._reroute(sh, k)
+                self._target[k] = sh.path[0]
+                self._stalled[k] = 0.0
+                self._best[k] = np.inf
+        # blocked: walking 6 s without getting 0.5 m from where they were (a crowd at a
+        # shelf filling an aisle): come back later, or wait and try again
+        moved = np.hypot(*(self.xy - self._anchor).T) > 0.5
+        walking = np.array([sh.state in WALKING and bool(sh.path) for sh in self._order])
+        self._anchor[moved | ~walking] = self.xy[moved | ~walking]
+        self._anchor_t[moved | ~walking] = t
+        for k in np.flatnonzero(walking & (t - self._anchor_t > self.BLOCKED_S)).tolist():
+            self._anchor_t[k] = t
+            self._blocked(self._order[k], k, t)
+        walking = np.array([sh.state in WALKING and bool(sh.path) for sh in self._order])
+        d = self._target - self.xy
+        dist = np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)
+        speed = np.array([sh.speed for sh in self._order])
+        last = np.array([len(sh.path) <= 1 for sh in self._order])
+        v = np.where(last, np.minimum(speed, dist / max(dt, 1e-9)), speed)
+        desired = np.where(walking[:, None], d / dist[:, None] * v[:, None], 0.0)
+        radius = np.array([sh.radius for sh in self._order])
+        self.xy, self.vel = step_motion(self.xy, self.vel, desired, 1.3 * speed, radius,
+                                        ~walking, dt, m, self.nav)
 
-    def _separate(self, xy: np.ndarray, still: np.ndarray, iterations: int = 3) -> np.ndarray:
-        """Bodies do not interpenetrate: push overlapping pairs apart (to 2 * radius), keeping
-        each move on free floor. Someone standing at a shelf holds their ground; a walker
-        who bumps into them gives way."""
-        n = xy.shape[0]
-        if n < 2:
-            return xy
-        dmin = 2 * self.config.radius
-        for _ in range(iterations):
-            d = xy[:, None, :] - xy[None, :, :]
-            dist = np.linalg.norm(d, axis=2)
-            np.fill_diagonal(dist, np.inf)
-            over = np.clip(dmin - dist, 0.0, None)
-            if not over.any():
-                break
-            # coincident points: separate along a fixed axis by id order
-            unit = np.where(dist[..., None] > 1e-9, d / np.maximum(dist, 1e-9)[..., None],
-                            np.array([1.0, 0.0]) * np.sign(np.arange(n)[:, None]
-                                                          - np.arange(n)[None, :])[..., None])
-            # share of the overlap each side takes: 1/2 between equals, all of it for a walker
-            # against someone standing still
-            share = np.where(still[None, :] & ~still[:, None], 1.0,
-                             np.where(still[:, None] & ~still[None, :], 0.0, 0.5))
-            push = (share[..., None] * over[..., None] * unit).sum(axis=1)
-            cand = xy + push
-            ok = self.nav.is_free(cand)
-            xy = np.where(ok[:, None], cand, xy)
-        return xy
+    def _beside(self, sh: _Shopper, k: int) -> bool:
+        """The spot in front of the bin is taken: aim for one beside it along the shelf
+        (people line up along a shelf, not behind each other across an aisle). Returns
+        False when neither side is free, and the shopper then reaches in from where it is."""
+        sh.beside = True
+        b = self.store.bins
+        n = b.normal[sh.bin]
+        along = np.array([-n[1], n[0]])
+        spot = b.access_xy[sh.bin]
+        others = np.delete(self.xy, k, axis=0)
+        for off in (0.55, -0.55, 0.8, -0.8):
+            c = spot + off * along
+            if not self.nav.is_free(c)[0]:
+                continue
+            if others.size and np.min(np.hypot(*(others - c).T)) < 2 * sh.radius:
+                continue
+            if not self.nav.line_of_sight(self.xy[k], c):
+                continue
+            sh.path = [c]
+            self._target[k] = c
+            self._best[k] = np.inf
+            self._stalled[k] = 0.0
+            return True
+        return False
+
+    def _detour(self, sh: _Shopper, k: int) -> bool:
+        """Someone stands in the way (routes know fixtures, not people): step around them
+        through a free point beside them that one can see and that nobody occupies. Returns
+        False when nobody is in the way or there is no such point."""
+        p, goal = self.xy[k], sh.path[0]
+        d = goal - p
+        L = float(np.hypot(*d))
+        if L < 1e-6:
+            return False
+        u = d / L
+        rel = self.xy - p
+        dist = np.hypot(rel[:, 0], rel[:, 1])
+        ahead = (dist > 1e-9) & (dist < 1.2) & ((rel @ u) > 0.3 * dist)
+        ahead[k] = False
+        if not ahead.any():
+            return False
+        b = int(np.flatnonzero(ahead)[np.argmin(dist[ahead])])
+        perp = np.array([-u[1], u[0]])
+        cands = np.array([self.xy[b] + s * off * perp + fwd * u
+                          for off in (0.52, 0.7, 0.9) for s in (1.0, -1.0) for fwd in (0.0, 0.4)])
+        ok = self.nav.is_free(cands)
+        others = np.delete(self.xy, k, axis=0)
+        if others.size:
+            gap = np.min(np.linalg.norm(cands[:, None] - others[None], axis=2), axis=1)
+            ok &= gap >= 2 * sh.radius
+        best, cost = None, np.inf
+        for c, good in zip(cands, ok, strict=True):
+            if not good:
+                continue
+            cst = float(np.hypot(*(c - p)) + np.hypot(*(goal - c)))
+            if cst < cost and self.nav.line_of_sight(p, c) and self.nav.line_of_sight(c, goal):
+                best, cost = c, cst
+        if best is None:
+            return False
+        sh.path.insert(0, best)
+        return True
+
+    BLOCKED_S = 6.0
+    RETRY_S = 3.0
+
+    def _blocked(self, sh: _Shopper, k: int, t: float) -> None:
+        """The way is blocked by people. A sampled shopper drops a look, or will do the next
+        stop first and come back (the shelf's actions travel together); everyone stands a
+        moment before going on (a scripted shopper, or anyone leaving or handing over, then
+        tries the same way again)."""
+        a = sh.action
+        rec = self.roster[sh.sid]
+        if rec.visit != "scripted" and isinstance(a, Look):
+            return self._next(sh, k, t)
+        if rec.visit != "scripted" and isinstance(a, Pick) and sh.deferred < 3:
+            rest = list(sh.actions)
+            n_own = 0                        # this stop's inspect / put-back tail
+            while n_own < len(rest) and isinstance(rest[n_own], (Inspect, PutBack)):
+                n_own += 1
+            nxt = n_own
+            if nxt < len(rest) and isinstance(rest[nxt], (Pick, Look)):
+                end = nxt + 1
+                while end < len(rest) and isinstance(rest[end], (Inspect, PutBack)):
+                    end += 1
+                sh.actions = deque(rest[nxt:end] + [a] + rest[:n_own] + rest[end:])
+                sh.deferred += 1
+                a = sh.actions.popleft()
+        sh.actions.appendleft(a)              # first stand aside a moment
+        sh.action = Wait(self.RETRY_S)
+        sh.state, sh.until = "wait", t + self.RETRY_S
+        sh.path = []
+
+    def _waypoint(self, sh: _Shopper, k: int, t: float) -> None:
+        sh.path.pop(0)
+        if sh.path:
+            self._target[k] = sh.path[0]
+            self._best[k] = np.inf
+            return
+        if sh.state == "hand":
+            return                      # keep following the receiver
+        self._arrived(sh, k, t)
 
     def _leave(self, t: float) -> None:
-        gone = [k for k, s in enumerate(self.ids) if self.shoppers[int(s)].state == "gone"]
-        for k in reversed(gone):
-            sh = self.shoppers[int(self.ids[k])]
-            self.exited[sh.account] = t
+        gone = [k for k, sh in enumerate(self._order) if sh.state == "gone"]
+        if not gone:
+            return
+        for k in gone:
+            sh = self._order[k]
             self.truth.append(TruthEvent(t, sh.sid, sh.account, "exit", -1, "", 0))
+            self.roster[sh.sid].exit_t = t
             del self.shoppers[sh.sid]
-            self.ids = np.delete(self.ids, k)
-            self.xy = np.delete(self.xy, k, axis=0)
-            self.vel = np.delete(self.vel, k, axis=0)
+            self._members[sh.account] -= 1
+            if self._members[sh.account] <= 0:
+                self.exited[sh.account] = t
+        keep = np.ones(len(self._order), dtype=bool)
+        keep[gone] = False
+        self._order = [sh for sh, kp in zip(self._order, keep, strict=True) if kp]
+        self.ids, self.xy, self.vel = self.ids[keep], self.xy[keep], self.vel[keep]
+        self._target, self._best = self._target[keep], self._best[keep]
+        self._stalled = self._stalled[keep]
+        self._anchor, self._anchor_t = self._anchor[keep], self._anchor_t[keep]
+
+    @property
+    def done(self) -> bool:
+        """Every scripted shopper has entered and left (sampled ones may still be inside)."""
+        scripted = [s for s in self.roster.values() if s.visit == "scripted"]
+        return (not self._scripted
+                and not any(r.visit == "scripted" for _, r in self._door_queue)
+                and all(np.isfinite(s.exit_t) for s in scripted))
 
     def truth_receipts(self) -> dict[int, dict[str, int]]:
-        """account -> {sku: units} of every shopper who has left the store."""
+        """account -> {sku: units} owed by every account whose shoppers have all left."""
         return {a: dict(sorted(self.carts[a].items())) for a in sorted(self.exited)}

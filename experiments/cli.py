@@ -128,6 +128,53 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scenario(a: argparse.Namespace) -> int:
+    from agents.scenario import ScenarioError, library, library_path, load_scenario
+
+    if a.list:
+        rows = []
+        for name in library():
+            sc = load_scenario(library_path(name))
+            rows.append({"name": name, "store": sc.store_ref, "shoppers": len(sc.shoppers),
+                         "description": sc.description})
+        if a.json:
+            print(json.dumps({"scenarios": rows}, sort_keys=True))
+        else:
+            w = max(len(r["name"]) for r in rows)
+            for r in rows:
+                print(f"{r['name'].ljust(w)}  {r['description']}")
+        return 0
+    if not a.file:
+        raise CliError("name a scenario FILE (a .toml, or a library name; see "
+                       "'storetwin scenario --list')")
+    try:
+        sc = load_scenario(a.file)
+    except ScenarioError as e:
+        raise CliError("\n".join(e.lines())) from None
+    if a.seed is not None:
+        if a.seed < 0:
+            raise CliError(f"--seed must be >= 0, got {a.seed}")
+        from dataclasses import replace
+        sc = replace(sc, seed=a.seed)
+    out = Path(a.out) if a.out else None
+    if out is not None:
+        _check_out(out)
+    from experiments.scenario import format_result, run_scenario
+    try:
+        res = run_scenario(sc, out=out, progress=sys.stdout.isatty() and not a.json)
+    except OSError as e:
+        raise CliError(f"--out {out}: cannot write ({e.strerror})") from None
+    if a.json:
+        print(json.dumps(res.as_dict(), sort_keys=True, allow_nan=False))
+    else:
+        print(format_result(res))
+        if out is not None:
+            print(f"\nrun folder: {out}")
+    if a.strict and (not res.ran_as_written or res.billed_right < len(res.rows)):
+        return 1
+    return 0
+
+
 def cmd_scene_new(a: argparse.Namespace) -> int:
     from scenes.generate import (
         GenerationError,
@@ -563,6 +610,27 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", help="run folder (default runs/STORE-seedSEED)")
     r.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
     r.set_defaults(func=cmd_run)
+    sn = sub.add_parser(
+        "scenario", help="run a scripted scenario; expected vs issued receipts",
+        description="Run a scripted scenario (docs/scenarios.md) through the whole pipeline: "
+                    "the scripted shoppers (and any background crowd) act in the physics "
+                    "store, the core bills them from the sensors alone. Prints, per account, "
+                    "the receipt the script implies, the ground truth and the core's receipt. "
+                    "Exit 0; with --strict, 1 when any receipt is wrong or the script could "
+                    "not be carried out; 2 on bad input.",
+        epilog="examples: storetwin scenario --list\n"
+               "          storetwin scenario two_baguettes\n"
+               "          storetwin scenario my_case.toml --json --strict",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sn.add_argument("file", metavar="FILE", nargs="?",
+                    help="a scenario .toml, or the name of a shipped one")
+    sn.add_argument("--list", action="store_true", help="list the shipped scenarios")
+    sn.add_argument("--seed", type=int, help="override the scenario's seed")
+    sn.add_argument("--out", help="also write a run folder (streams, ground truth, receipts)")
+    sn.add_argument("--strict", action="store_true",
+                    help="exit 1 unless every receipt matches the script")
+    sn.add_argument("--json", action="store_true", help="print the result as JSON")
+    sn.set_defaults(func=cmd_scenario)
     _add_scene(sub)
     _add_layout(sub)
     rd = sub.add_parser(
@@ -611,7 +679,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "verb", None):
-        print("storetwin: error: name a verb (run, scene, layout, render, replay); see 'storetwin --help'",
+        print("storetwin: error: name a verb (run, scenario, scene, layout, render, replay); see 'storetwin --help'",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     if a.verb == "layout" and not getattr(a, "layout_verb", None):

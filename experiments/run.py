@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from agents.crowd import Crowd, ShopperConfig
+from agents.crowd import Crowd, ScriptedShopper, ShopperConfig
 from core.protocol import Core
 from core.records import Receipt
 from core.store_core import StoreCore
@@ -66,6 +66,8 @@ class RunResult:
     timing: dict
     receipts: list[Receipt]
     truth: dict[int, dict[str, int]]
+    crowd: Crowd | None = None      # the ground truth's holder (events, roster, carts)
+    end_s: float = 0.0              # simulated time when the run stopped [s]
 
 
 def _receipts_json(receipts: list[Receipt]) -> dict:
@@ -76,9 +78,36 @@ def _dump(path: Path, obj) -> None:
     path.write_text(json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
 
 
+def shoppers_table(crowd: Crowd) -> pa.Table:
+    """One row per shopper who entered: id, account, name (scripted), visit type, desired
+    speed, body radius, entry and exit times (NaN while inside) and the latent preference
+    weights (columns ``pref_*``; NaN for scripted shoppers)."""
+    recs = [crowd.roster[k] for k in sorted(crowd.roster)]
+    keys = sorted({k for r in recs for k in r.preferences})
+    cols = {
+        "shopper_id": pa.array([r.sid for r in recs], pa.int64()),
+        "account": pa.array([r.account for r in recs], pa.int64()),
+        "name": pa.array([r.name for r in recs], pa.string()),
+        "visit": pa.array([r.visit for r in recs], pa.string()),
+        "speed_mps": pa.array([r.speed_mps for r in recs], pa.float64()),
+        "radius_m": pa.array([r.radius_m for r in recs], pa.float64()),
+        "enter_t": pa.array([r.enter_t for r in recs], pa.float64()),
+        "exit_t": pa.array([r.exit_t for r in recs], pa.float64()),
+    }
+    for k in keys:
+        cols[f"pref_{k}"] = pa.array([float(r.preferences.get(k, np.nan)) for r in recs],
+                                     pa.float64())
+    return pa.table(cols)
+
+
 def run(config: RunConfig, out: str | Path | None = None, core: Core | None = None,
-        progress: bool = False) -> RunResult:
-    """Simulate ``config.minutes`` of the store and score the core's receipts and tracks."""
+        progress: bool = False, scripted: tuple[ScriptedShopper, ...] = (),
+        stop_after_scripted_s: float | None = None) -> RunResult:
+    """Simulate ``config.minutes`` of the store and score the core's receipts and tracks.
+
+    ``scripted``: shoppers with given actions (a scenario) beside the sampled crowd; with
+    ``stop_after_scripted_s`` the run stops that many seconds after the last of them left
+    (or at ``config.minutes``, whichever comes first)."""
     t_wall0 = time.perf_counter()
     store = load_store(config.store)
     ss = np.random.SeedSequence(config.seed)
@@ -104,7 +133,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     world = World(store, PhysicsConfig(physics_hz=clock.physics_hz))
     duration = config.minutes * 60.0
     crowd = Crowd(store, ShopperConfig(shoppers_in_store=config.shoppers), rng_crowd,
-                  arrivals_until_s=duration)
+                  arrivals_until_s=duration, scripted=scripted)
     sim = Simulation(world, crowd, CameraSystem(store, cams, DetectionModel(), rng_cam, dead_c),
                      PlateSensors(n_plates, loadcell, rng_plate, dead_p), EntryGate(), clock)
     core = core if core is not None else StoreCore()
@@ -123,8 +152,16 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         bar = tqdm(total=int(duration), unit="sim s", desc=f"{config.store} seed {config.seed}",
                    leave=False)
     last = 0
+    end = duration
+    done_at: float | None = None
     for tick in sim.run(duration):
         b = tick.batch
+        if stop_after_scripted_s is not None:
+            if done_at is None and crowd.done:
+                done_at = b.t
+            if done_at is not None and b.t >= done_at + stop_after_scripted_s:
+                end = b.t
+                break
         for f in b.frames:
             detections += len(f)
         for p in b.plates:
@@ -145,7 +182,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
             bar.update(int(b.t) - last)
             last = int(b.t)
     t1 = time.perf_counter()
-    receipts.extend(core.finish(duration))
+    receipts.extend(core.finish(end))
     core_s += time.perf_counter() - t1
     if bar is not None:
         bar.close()
@@ -154,8 +191,9 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
 
     # -- scoring (ground truth only from here on) -------------------------------------------
     truth_all = crowd.truth_receipts()
+    scripted_accounts = {s.account for s in scripted}
     scored = {a: r for a, r in truth_all.items()
-              if crowd.exited[a] <= duration - config.unscored_tail_s}
+              if crowd.exited[a] <= end - config.unscored_tail_s or a in scripted_accounts}
     unscored = set(crowd.carts) - set(scored)
     issued = {r.account: {p.sku: p.quantity for p in r.products} for r in receipts
               if r.account not in unscored}
@@ -203,14 +241,14 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     wall = time.perf_counter() - t_wall0
     timing = {
         "wall_s": round(wall, 3),
-        "sim_s": duration,
-        "real_time_factor": round(duration / sim_wall, 2),
+        "sim_s": round(end, 3),
+        "real_time_factor": round(end / sim_wall, 2),
         "core_s": round(core_s, 3),
         "core_detections_per_s": round(detections / core_s) if core_s > 0 else None,
         "core_plate_samples_per_s": round(plate_samples / core_s) if core_s > 0 else None,
-        "core_real_time_factor": round(duration / core_s, 1) if core_s > 0 else None,
+        "core_real_time_factor": round(end / core_s, 1) if core_s > 0 else None,
     }
-    result = RunResult(metrics, timing, receipts, scored)
+    result = RunResult(metrics, timing, receipts, scored, crowd, end)
     if out is not None:
         out = Path(out)
         (out / "ground_truth").mkdir(parents=True, exist_ok=True)
@@ -238,7 +276,10 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
             "bin": pa.array([e.bin for e in ev], pa.int32()),
             "sku": pa.array([e.sku for e in ev], pa.string()),
             "quantity": pa.array([e.quantity for e in ev], pa.int32()),
+            "other": pa.array([e.other for e in ev], pa.int64()),
         }), out / "ground_truth" / "events.parquet", compression="zstd")
+        pq.write_table(shoppers_table(crowd), out / "ground_truth" / "shoppers.parquet",
+                       compression="zstd")
         pq.write_table(pa.table({"frame": hy[0].astype(np.int64), "t": hy[1].astype(np.float64),
                                  "track_id": hy[2].astype(np.int64),
                                  "x": hy_xy[:, 0], "y": hy_xy[:, 1]}),

@@ -64,12 +64,14 @@ class _Awake:
     last_touch: float
     bodies: dict[int, int] = field(default_factory=dict)  # slot -> body id
     hidden: int = 0        # units behind the front row, aggregated: slots 0 .. hidden-1
+    foreign: list[int] = field(default_factory=list)      # bodies of misplaced units
 
 
 class World:
     """Plates and (awake) item bodies of one store in a pybullet DIRECT world.
 
-    ``count``: (n,) int32 units on each bin now (simulator truth, never seen by the core).
+    ``count``: (n,) int32 units of each bin's own SKU on it now; ``foreign``: bin -> {catalogue
+    row: units} of other SKUs misplaced there (simulator truth, never seen by the core).
     """
 
     def __init__(self, store: Store, config: PhysicsConfig | None = None) -> None:
@@ -87,6 +89,9 @@ class World:
         # at rest the summed normal force equals the weight: the load of a never-woken bin
         self._settled_g = self.count * mass_g
         self._mass_g = mass_g
+        self.foreign: dict[int, dict[int, int]] = {}
+        # misplaced units of a bin that went back to sleep: their load, aggregated [g]
+        self._foreign_g = np.zeros(len(b))
         self.t = 0.0
         self._awake: dict[int, _Awake] = {}
         self._ops: list[tuple[float, float, str, int, int]] = []  # t0, t1, kind, bin, body
@@ -194,11 +199,18 @@ class World:
         aw.last_touch = self.t
         return taken
 
-    def put_back(self, i: int, n: int = 1) -> int:
-        """Drop ``n`` units into bin ``i``'s front free slots; returns how many fit."""
+    def put_back(self, i: int, n: int = 1, sku: int | None = None) -> int:
+        """Drop ``n`` units into bin ``i``'s front free slots; returns how many fit.
+
+        ``sku``: the catalogue row of the units when it is not the bin's own SKU (a
+        misplacement): they are dropped onto the front of the bin whatever is there, and
+        stay as foreign load on its plate.
+        """
         i = int(i)
         self.wake(i)
         aw = self._awake[i]
+        if sku is not None and int(sku) != int(self.store.bins.sku_index[i]):
+            return self._misplace(i, int(sku), int(n))
         put = 0
         for _ in range(int(n)):
             if self.count[i] >= self.capacity[i]:
@@ -209,6 +221,29 @@ class World:
             put += 1
         aw.last_touch = self.t
         return put
+
+    def _misplace(self, i: int, sku: int, n: int) -> int:
+        aw = self._awake[i]
+        b = self.store.bins
+        w, d, h = self.store.catalogue.size_m[sku]
+        slot = max(0, int(self.capacity[i]) - 1)            # the front of the bin
+        x, y, _ = self.slot_position(i, slot)
+        top = float(b.lo[i, 2] + self.store.catalogue.size_m[b.sku_index[i], 2])
+        for k in range(n):
+            z = top + h / 2 + self.config.drop_height + k * (h + 0.005)
+            body = pb.createMultiBody(
+                float(self.store.catalogue.mass_g[sku]) / 1000.0,
+                self._shape(sku, self._along_y(i)), basePosition=[x, y, z],
+                useMaximalCoordinates=True, physicsClientId=self.client)
+            pb.changeDynamics(body, -1, lateralFriction=self.config.friction,
+                              activationState=pb.ACTIVATION_STATE_ENABLE_SLEEPING,
+                              physicsClientId=self.client)
+            aw.foreign.append(body)
+        del w, d
+        units = self.foreign.setdefault(i, {})
+        units[sku] = units.get(sku, 0) + n
+        aw.last_touch = self.t
+        return n
 
     @property
     def awake_bins(self) -> list[int]:
@@ -251,7 +286,8 @@ class World:
     def _contact_load_g(self, i: int) -> float:
         """Summed contact normal forces on bin ``i``'s plate, plus its aggregated units [g]."""
         cps = pb.getContactPoints(bodyA=int(self.plate_body[i]), physicsClientId=self.client)
-        return sum(cp[9] for cp in cps) / G * 1000.0 + self._awake[i].hidden * self._mass_g[i]
+        return (sum(cp[9] for cp in cps) / G * 1000.0 + self._awake[i].hidden * self._mass_g[i]
+                + self._foreign_g[i])
 
     def _sleep_idle(self) -> None:
         busy = {op[3] for op in self._ops}
@@ -260,7 +296,10 @@ class World:
             if i in busy or self.t - aw.last_touch < self.config.idle_s:
                 continue
             self._settled_g[i] = self._contact_load_g(i)
-            for body in aw.bodies.values():
+            if aw.foreign:   # misplaced units leave the physics; their weight stays
+                cat, units = self.store.catalogue, self.foreign.get(i, {})
+                self._foreign_g[i] = sum(cat.mass_g[s] * u for s, u in units.items())
+            for body in [*aw.bodies.values(), *aw.foreign]:
                 pb.removeBody(body, physicsClientId=self.client)
             pb.removeBody(int(self.plate_body[i]), physicsClientId=self.client)
             self.plate_body[i] = -1

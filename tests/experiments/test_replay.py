@@ -23,7 +23,7 @@ def cli(*args: str, cwd: Path = REPO):
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("replay") / "run"
-    proc = cli("run", "--minutes", "2", "--seed", "1", "--json", "--out", str(out))
+    proc = cli("run", "--minutes", "3.5", "--seed", "1", "--json", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     receipts = json.loads((out / "receipts.json").read_text())["receipts"]
     assert any(r["products"] for r in receipts), "the run must bill something to compare"

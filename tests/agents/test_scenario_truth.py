@@ -1,0 +1,72 @@
+"""Every shipped scenario, acted out by the crowd in the physics store: the ground truth it
+leaves (events and what each account owes) is what its script says, computed independently
+from the file (``expected_receipts``); the crowd reports nothing it could not do."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from agents.crowd import Crowd, ShopperConfig
+from agents.scenario import expected_receipts, library, load_scenario
+from experiments.scenario import scripted_shoppers
+from twin.sensors import EntryGate
+from twin.world import World
+
+POLICY_HZ = 15.0
+
+
+def act_out(name: str):
+    sc = load_scenario(name)
+    scripted, ids = scripted_shoppers(sc)
+    ss = np.random.SeedSequence(sc.seed)
+    world, gate = World(sc.store), EntryGate()
+    crowd = Crowd(sc.store, ShopperConfig(shoppers_in_store=sc.crowd_shoppers),
+                  np.random.default_rng(ss.spawn(3)[0]), scripted=scripted)
+    dt = 1.0 / POLICY_HZ
+    for k in range(int(sc.max_duration_s * POLICY_HZ)):
+        t = (k + 1) * dt
+        crowd.step(t, dt, world, gate)
+        world.step(dt)
+        gate.flush()
+        if crowd.done:
+            break
+    world.close()
+    return sc, crowd, ids
+
+
+@pytest.mark.parametrize("name", library())
+def test_the_ground_truth_is_the_script(name) -> None:
+    sc, crowd, ids = act_out(name)
+    assert crowd.done, f"{name}: scripted shoppers still inside at {sc.max_duration_s} s"
+    assert crowd.problems == []
+    expected = expected_receipts(sc)
+    got = {acct: crowd.truth_receipts()[i] for acct, i in ids.items()}
+    assert got == expected
+    # every scripted action left its event: picks, put-backs, hand-overs, conceals
+    by = {i: s for i, s in enumerate(sc.shoppers)}
+    from agents.actions import Conceal, HandTo, Pick, PutBack
+    want = {"pick": 0, "put_back": 0, "misplace": 0, "hand_out": 0, "conceal": 0}
+    for s in by.values():
+        for a in s.actions:
+            if isinstance(a, Pick):
+                want["pick"] += a.qty
+            elif isinstance(a, PutBack):
+                own = a.bin < 0 or int(sc.store.bins.sku_index[a.bin]) == a.sku
+                want["put_back" if own else "misplace"] += a.qty
+            elif isinstance(a, HandTo):
+                want["hand_out"] += a.qty
+            elif isinstance(a, Conceal):
+                want["conceal"] += a.qty
+    scripted_ids = set(range(len(sc.shoppers)))
+    have = dict.fromkeys(want, 0)
+    for e in crowd.truth:
+        if e.shopper in scripted_ids and e.action in have:
+            have[e.action] += e.quantity
+    assert have == want
+    # each scripted shopper entered once, no earlier than its entry time, and left
+    for i, s in by.items():
+        enters = [e for e in crowd.truth if e.shopper == i and e.action == "enter"]
+        exits = [e for e in crowd.truth if e.shopper == i and e.action == "exit"]
+        assert len(enters) == len(exits) == 1
+        assert enters[0].t >= s.enter_s - 1e-9
