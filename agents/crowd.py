@@ -124,7 +124,7 @@ class _Shopper:
     radius: float
     actions: deque
     state: str = "idle"   # walk | browse | hesitate | reach | place | inspect | wait | hand |
-    until: float = 0.0    # settle | gone
+    until: float = 0.0    # yield | settle | gone
     action: Action | None = None
     bin: int = -1
     path: list[np.ndarray] = field(default_factory=list)
@@ -135,6 +135,8 @@ class _Shopper:
     since: float = 0.0
     deferred: int = 0     # stops put off because people blocked the way
     beside: bool = False  # this stop's spot was taken and a place beside it tried
+    pause_at: np.ndarray | None = None   # a waypoint where one stands aside a moment
+    side_steps: list = field(default_factory=list)   # waypoints added to pass people
 
 
 WALKING = ("walk", "hand")
@@ -213,7 +215,7 @@ class Crowd:
                 self._accounts.add(a)
                 return a
 
-    def _sample_party(self, t: float) -> None:
+    def _sample_party(self, t: float, start: np.ndarray | None = None) -> None:
         """One sampled arrival: a shopper, or a group of two on one account."""
         rng = self.rng
         pop = self.config.population
@@ -227,14 +229,15 @@ class Crowd:
             lines = list(trip.lines[m::group])
             looks = list(trip.look_s[m::group])
             speed = trip.speed_mps if m == 0 else bh.sample_speed(rng, trip.visit, pop)
-            actions = self._trip_actions(lines, looks, rng)
+            actions = self._trip_actions(lines, looks, rng, start)
             sh = _Shopper(self._next_id, acct, speed, trip.radius_m, deque(actions))
             rec = ShopperRecord(sh.sid, acct, "", trip.visit.name, speed, trip.radius_m,
                                 preferences=_pref_weights(prefs))
             self._next_id += 1
             self._door_queue.append((sh, rec))
 
-    def _trip_actions(self, lines, look_s, rng) -> list[Action]:
+    def _trip_actions(self, lines, look_s, rng, start: np.ndarray | None = None
+                      ) -> list[Action]:
         """Order a list's lines and look-only stops (at random bins) by walking distance from
         the door to the exit, and turn them into actions."""
         bins = [self._bin_for(ln.sku, rng) for ln in lines]
@@ -242,7 +245,7 @@ class Crowd:
                   if ln.first_sku >= 0 else -1 for ln, b in zip(lines, bins, strict=True)]
         look_bins = rng.integers(len(self.store.bins), size=len(look_s)).tolist()
         stops = [*bins, *look_bins]
-        order = self._visit_order(stops)
+        order = self._visit_order(stops, start)
         steps: list = []
         line_bins, first_bins = [], []
         for i in order:
@@ -261,14 +264,15 @@ class Crowd:
         bins = self._sku_bins[int(sku)]
         return int(bins[int(rng.integers(len(bins)))]) if len(bins) > 1 else int(bins[0])
 
-    def _visit_order(self, bins: list[int]) -> list[int]:
-        """Nearest neighbour on walking distance from the door, then 2-opt with the exit as
+    def _visit_order(self, bins: list[int], start: np.ndarray | None = None) -> list[int]:
+        """Nearest neighbour on walking distance from the door (or ``start``), then 2-opt with the exit as
         the fixed end: a sensible route, not an optimal one (people do not solve TSPs)."""
         k = len(bins)
         if k <= 1:
             return list(range(k))
         acc = self.store.bins.access_xy
-        pts = np.vstack([self.spawn_xy[None], acc[bins], self.exit_inside[None]])
+        first = self.spawn_xy if start is None else start
+        pts = np.vstack([first[None], acc[bins], self.exit_inside[None]])
         d = self.nav.walk_distances(pts)
         order, rest, cur = [], list(range(1, k + 1)), 0
         while rest:
@@ -329,7 +333,7 @@ class Crowd:
         pts = self.nav.random_free(self.rng, n, min_gap)
         placed = 0
         while placed < n:
-            self._sample_party(self._now)
+            self._sample_party(self._now, pts[placed])
             while self._door_queue:
                 sh, rec = self._door_queue.popleft()
                 if placed == n:                  # a group cut short by the count
@@ -479,6 +483,12 @@ class Crowd:
                 self._event(t, sh, "put_back" if own else "misplace", sh.bin, a.sku, n)
                 self._hold(sh, a.sku, -n)
             sh.state, sh.until = "settle", t + c.settle_s
+        elif sh.state == "yield":          # back on the way
+            sh.state = "walk" if sh.path else sh.state
+            if not sh.path:
+                return self._arrived(sh, k, t)
+            self._best[k], self._stalled[k] = np.inf, 0.0
+            self._anchor[k], self._anchor_t[k] = self.xy[k], t
         elif sh.state == "hand":
             self._problem(sh, f"hand_to shopper {a.to}: not reached in "
                               f"{c.handoff_wait_s:.0f} s, kept the item")
@@ -584,6 +594,13 @@ class Crowd:
         for k in np.flatnonzero(stuck).tolist():
             sh = self._order[k]
             if sh.path and sh.goal is not None:
+                # a side step that did not work out (someone stepped there) is dropped
+                while len(sh.path) > 1 and any(sh.path[0] is q for q in sh.side_steps):
+                    sh.path.pop(0)
+                sh.side_steps = []
+                # and a corner someone now stands on is cut when the next point is in sight
+                while len(sh.path) > 1 and self.nav.line_of_sight(self.xy[k], sh.path[1]):
+                    sh.path.pop(0)
                 if not self._detour(sh, k):
                     self._reroute(sh, k)
                 self._target[k] = sh.path[0]
@@ -606,6 +623,10 @@ class Crowd:
         v = np.where(last, np.minimum(speed, dist / max(dt, 1e-9)), speed)
         desired = np.where(walking[:, None], d / dist[:, None] * v[:, None], 0.0)
         radius = np.array([sh.radius for sh in self._order])
+        # in a crush, people on foot turn their shoulders and squeeze past (a body's depth
+        # is about 60% of its breadth, ANSUR II); a cart cannot
+        squeeze = walking & (t - self._anchor_t > self.SQUEEZE_S) & (radius <= 0.3)
+        radius = np.where(squeeze, self.SQUEEZE_RADIUS, radius)
         self.xy, self.vel = step_motion(self.xy, self.vel, desired, 1.3 * speed, radius,
                                         ~walking, dt, m, self.nav)
 
@@ -635,9 +656,11 @@ class Crowd:
         return False
 
     def _detour(self, sh: _Shopper, k: int) -> bool:
-        """Someone stands in the way (routes know fixtures, not people): step around them
-        through a free point beside them that one can see and that nobody occupies. Returns
-        False when nobody is in the way or there is no such point."""
+        """Someone is in the way (routes know fixtures, not people). Against someone coming
+        the other way with the right of way (the lower id), step aside and let them pass;
+        otherwise go around them through a free point beside them. Points must be on free
+        floor, in sight, and clear of everyone's body. Returns False when nobody is in the
+        way or there is no such point (the caller re-plans)."""
         p, goal = self.xy[k], sh.path[0]
         d = goal - p
         L = float(np.hypot(*d))
@@ -646,33 +669,51 @@ class Crowd:
         u = d / L
         rel = self.xy - p
         dist = np.hypot(rel[:, 0], rel[:, 1])
-        ahead = (dist > 1e-9) & (dist < 1.2) & ((rel @ u) > 0.3 * dist)
+        ahead = (dist > 1e-9) & (dist < 1.5) & ((rel @ u) > 0.3 * dist)
         ahead[k] = False
         if not ahead.any():
             return False
         b = int(np.flatnonzero(ahead)[np.argmin(dist[ahead])])
+        other = self._order[b]
+        radii = np.array([x.radius for x in self._order])
+        rs = sh.radius + radii[b] + 0.02
         perp = np.array([-u[1], u[0]])
-        cands = np.array([self.xy[b] + s * off * perp + fwd * u
-                          for off in (0.52, 0.7, 0.9) for s in (1.0, -1.0) for fwd in (0.0, 0.4)])
+        oncoming = (sh.state == "walk" and other.state in WALKING and float(self.vel[b] @ (p - self.xy[b])) > 0
+                    and other.sid < sh.sid)
+        if oncoming:       # give way: a step to the side (right first), off their line
+            base = p
+            offs = [(-s * o, 0.0) for o in (rs - 0.1, rs + 0.15, rs + 0.4) for s in (1.0, -1.0)]
+        else:
+            base = self.xy[b]
+            offs = [(s * o, f) for o in (rs, rs + 0.2, rs + 0.45) for s in (1.0, -1.0)
+                    for f in (0.0, 0.4)]
+        cands = np.array([base + o * perp + f * u for o, f in offs])
         ok = self.nav.is_free(cands)
-        others = np.delete(self.xy, k, axis=0)
-        if others.size:
-            gap = np.min(np.linalg.norm(cands[:, None] - others[None], axis=2), axis=1)
-            ok &= gap >= 2 * sh.radius
+        keep = np.arange(len(self._order)) != k
+        if keep.any():
+            gap = np.linalg.norm(cands[:, None] - self.xy[keep][None], axis=2)
+            ok &= np.all(gap >= sh.radius + radii[keep][None] - 0.02, axis=1)
         best, cost = None, np.inf
         for c, good in zip(cands, ok, strict=True):
             if not good:
                 continue
             cst = float(np.hypot(*(c - p)) + np.hypot(*(goal - c)))
-            if cst < cost and self.nav.line_of_sight(p, c) and self.nav.line_of_sight(c, goal):
+            if oncoming:
+                cst = float(np.hypot(*(c - p)))      # the nearest place to stand aside
+            if cst < cost and self.nav.line_of_sight(p, c) and (
+                    oncoming or self.nav.line_of_sight(c, goal)):
                 best, cost = c, cst
         if best is None:
             return False
         sh.path.insert(0, best)
+        sh.side_steps.append(best)
+        sh.pause_at = best if oncoming else None
         return True
 
     BLOCKED_S = 6.0
     RETRY_S = 3.0
+    SQUEEZE_S = 2.0        # [s] held up this long, a walker squeezes past
+    SQUEEZE_RADIUS = 0.15  # [m] half a body's depth, shoulders turned
 
     def _blocked(self, sh: _Shopper, k: int, t: float) -> None:
         """The way is blocked by people. A sampled shopper drops a look, or will do the next
@@ -701,8 +742,17 @@ class Crowd:
         sh.state, sh.until = "wait", t + self.RETRY_S
         sh.path = []
 
+    YIELD_S = 1.5          # [s] standing aside for someone coming the other way
+
     def _waypoint(self, sh: _Shopper, k: int, t: float) -> None:
-        sh.path.pop(0)
+        reached = sh.path.pop(0)
+        if sh.pause_at is not None and reached is sh.pause_at:
+            sh.pause_at = None
+            sh.state, sh.until = "yield", t + self.YIELD_S
+            self.vel[k] = 0.0
+            if sh.path:
+                self._target[k] = sh.path[0]
+            return
         if sh.path:
             self._target[k] = sh.path[0]
             self._best[k] = np.inf
