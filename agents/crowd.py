@@ -25,6 +25,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from agents import behaviour as bh
 from agents.actions import (
@@ -185,6 +186,7 @@ class Crowd:
         self._stalled = np.zeros(0)
         self._anchor = np.zeros((0, 2))     # where a walker last was 0.5 m away from
         self._anchor_t = np.zeros(0)        # and when
+        self._squeezed = np.zeros(0, dtype=bool)   # squeezing past people (narrower body)
         self._next_id = len(scripted)
         self._accounts: set[int] = {s.account for s in scripted}
         self._members: dict[int, int] = {}       # account -> members not yet gone
@@ -322,6 +324,7 @@ class Crowd:
         self._stalled = np.append(self._stalled, 0.0)
         self._anchor = np.vstack([self._anchor, at[None]])
         self._anchor_t = np.append(self._anchor_t, t)
+        self._squeezed = np.append(self._squeezed, False)
         self.carts.setdefault(sh.account, {})
         self.truth.append(TruthEvent(t, sh.sid, sh.account, "enter", -1, "", 0))
         self._next(sh, len(self._order) - 1, t)
@@ -625,8 +628,13 @@ class Crowd:
         radius = np.array([sh.radius for sh in self._order])
         # in a crush, people on foot turn their shoulders and squeeze past (a body's depth
         # is about 60% of its breadth, ANSUR II); a cart cannot
+        # and keep squeezed until there is room again (no jump back to full width)
         squeeze = walking & (t - self._anchor_t > self.SQUEEZE_S) & (radius <= 0.3)
-        radius = np.where(squeeze, self.SQUEEZE_RADIUS, radius)
+        if n > 1 and self._squeezed.any():
+            gap = cKDTree(self.xy).query(self.xy, k=2)[0][:, 1]
+            self._squeezed &= gap < radius + 0.3
+        self._squeezed |= squeeze
+        radius = np.where(self._squeezed, self.SQUEEZE_RADIUS, radius)
         self.xy, self.vel = step_motion(self.xy, self.vel, desired, 1.3 * speed, radius,
                                         ~walking, dt, m, self.nav)
 
@@ -780,6 +788,7 @@ class Crowd:
         self._target, self._best = self._target[keep], self._best[keep]
         self._stalled = self._stalled[keep]
         self._anchor, self._anchor_t = self._anchor[keep], self._anchor_t[keep]
+        self._squeezed = self._squeezed[keep]
 
     @property
     def done(self) -> bool:
