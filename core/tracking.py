@@ -331,15 +331,27 @@ class Tracker:
     """
 
     def __init__(self, knowledge: StoreKnowledge, config: TrackerConfig | None = None) -> None:
+        self._setup(knowledge.entrance, knowledge.exit, knowledge.camera_hz, config)
+
+    @classmethod
+    def on_floor(cls, entrance: np.ndarray, exit: np.ndarray, camera_hz: float,
+                 config: TrackerConfig | None = None) -> Tracker:
+        """A tracker that knows only the floor: where people enter and leave (rectangles
+        xmin, ymin, xmax, ymax [m]) and the camera rate [Hz] (``storetwin track``)."""
+        self = cls.__new__(cls)
+        self._setup(entrance, exit, camera_hz, config)
+        return self
+
+    def _setup(self, entrance, exit, camera_hz, config: TrackerConfig | None) -> None:
         self.config = TrackerConfig() if config is None else config
-        self._entrance = _rect(knowledge.entrance, "entrance")
-        self._exit = _rect(knowledge.exit, "exit")
-        if not knowledge.camera_hz > 0:
-            raise ValueError(f"StoreKnowledge.camera_hz must be > 0, got {knowledge.camera_hz!r}")
+        self._entrance = _rect(entrance, "entrance")
+        self._exit = _rect(exit, "exit")
+        if not (isinstance(camera_hz, (int, float)) and camera_hz > 0):
+            raise ValueError(f"StoreKnowledge.camera_hz must be > 0, got {camera_hz!r}")
         cfg = self.config
         # Longest a track can take from birth to confirmation [s].
         self._confirm_latency_s = (cfg.confirm_hits * (cfg.tentative_max_misses + 1) + 1) / float(
-            knowledge.camera_hz
+            camera_hz
         )
         self._next_id = 0
         self._t: float | None = None
