@@ -187,6 +187,8 @@ class Crowd:
         self._anchor = np.zeros((0, 2))     # where a walker last was 0.5 m away from
         self._anchor_t = np.zeros(0)        # and when
         self._squeezed = np.zeros(0, dtype=bool)   # squeezing past people (narrower body)
+        self._speed = np.zeros(0)           # desired speed [m/s] and body radius [m]
+        self._radius = np.zeros(0)
         self._next_id = len(scripted)
         self._accounts: set[int] = {s.account for s in scripted}
         self._members: dict[int, int] = {}       # account -> members not yet gone
@@ -325,6 +327,8 @@ class Crowd:
         self._anchor = np.vstack([self._anchor, at[None]])
         self._anchor_t = np.append(self._anchor_t, t)
         self._squeezed = np.append(self._squeezed, False)
+        self._speed = np.append(self._speed, sh.speed)
+        self._radius = np.append(self._radius, sh.radius)
         self.carts.setdefault(sh.account, {})
         self.truth.append(TruthEvent(t, sh.sid, sh.account, "enter", -1, "", 0))
         self._next(sh, len(self._order) - 1, t)
@@ -568,7 +572,8 @@ class Crowd:
                 sh = self._order[k]
                 if sh.state not in WALKING and sh.state != "gone" and sh.until <= t:
                     self._timer(sh, k, t, world)
-        self._hand_over(t)
+        if "hand" in state:
+            self._hand_over(t)
         self._move(t, dt)
         self._leave(t)
 
@@ -621,11 +626,11 @@ class Crowd:
         walking = np.array([sh.state in WALKING and bool(sh.path) for sh in self._order])
         d = self._target - self.xy
         dist = np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)
-        speed = np.array([sh.speed for sh in self._order])
+        speed = self._speed
         last = np.array([len(sh.path) <= 1 for sh in self._order])
         v = np.where(last, np.minimum(speed, dist / max(dt, 1e-9)), speed)
         desired = np.where(walking[:, None], d / dist[:, None] * v[:, None], 0.0)
-        radius = np.array([sh.radius for sh in self._order])
+        radius = self._radius
         # in a crush, people on foot turn their shoulders and squeeze past (a body's depth
         # is about 60% of its breadth, ANSUR II); a cart cannot
         # and keep squeezed until there is room again (no jump back to full width)
@@ -683,7 +688,7 @@ class Crowd:
             return False
         b = int(np.flatnonzero(ahead)[np.argmin(dist[ahead])])
         other = self._order[b]
-        radii = np.array([x.radius for x in self._order])
+        radii = self._radius
         rs = sh.radius + radii[b] + 0.02
         perp = np.array([-u[1], u[0]])
         oncoming = (sh.state == "walk" and other.state in WALKING and float(self.vel[b] @ (p - self.xy[b])) > 0
@@ -789,6 +794,7 @@ class Crowd:
         self._stalled = self._stalled[keep]
         self._anchor, self._anchor_t = self._anchor[keep], self._anchor_t[keep]
         self._squeezed = self._squeezed[keep]
+        self._speed, self._radius = self._speed[keep], self._radius[keep]
 
     @property
     def done(self) -> bool:

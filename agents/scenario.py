@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import difflib
 import json
-import math
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +36,11 @@ from agents.actions import (
     PutBack,
     Wait,
 )
-from scenes.checks import ProblemsError, Reader, kind_of, show
+from scenes.checks import ProblemsError, Reader, kind_of, parse_toml, read_text, show
 from scenes.presets import PRESETS, load_preset
 from scenes.spec import SpecError, load_spec
 from scenes.store import Store
+from scenes.tomlw import value as _toml
 
 FORMAT = "storetwin-scenario/1"
 DEFAULT_DURATION_S = 600.0      # run length when the file does not say [s]
@@ -592,14 +591,8 @@ def build_scenario(doc: dict, source: str = "<scenario>", base_dir: Path | None 
 def parse_scenario(text: str, source: str = "<scenario>", base_dir: Path | None = None
                    ) -> Scenario:
     """Build a scenario from TOML text (see :func:`build_scenario`)."""
-    try:
-        doc = tomllib.loads(text)
-    except ValueError as e:   # TOMLDecodeError, or an integer past 4,300 digits
-        raise ScenarioError(source, [("", f"is not valid TOML: {e}")]) from None
-    except RecursionError:
-        raise ScenarioError(source, [("", "nests arrays or tables too deeply; expected a "
-                                          "scenario")]) from None
-    return build_scenario(doc, source, base_dir)
+    return build_scenario(parse_toml(text, source, ScenarioError, "a scenario"), source,
+                          base_dir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -628,34 +621,9 @@ def load_scenario(path_or_library_name: str | Path) -> Scenario:
     suffix in the working directory."""
     s = str(path_or_library_name)
     p = library_path(s) if s in library() else Path(s)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise ScenarioError(str(p), [("", f"cannot be read ({e.strerror or e}); expected a "
-                                          "scenario .toml file or a library name: "
-                                          f"{', '.join(library())}")]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(str(p), [("", "is not UTF-8 text; expected a TOML file")]) from None
+    text = read_text(p, ScenarioError, "; expected a scenario .toml file or a library name: "
+                     + ", ".join(library()))
     return parse_scenario(text, str(p), p.parent)
-
-
-def _toml(v) -> str:
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int):
-        return str(v)
-    if isinstance(v, float):
-        if not math.isfinite(v):
-            raise ValueError(f"scenario writer: non-finite float {v!r}")
-        s = repr(v)
-        return s if ("." in s or "e" in s) else s + ".0"
-    if isinstance(v, str):
-        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k} = {_toml(x)}" for k, x in v.items()) + " }"
-    raise TypeError(f"scenario writer: cannot write {type(v).__name__}")
 
 
 def _action_table(a: Action, sku: list[str], names: list[str]) -> dict:

@@ -9,6 +9,8 @@ allowed``.
 from __future__ import annotations
 
 import math
+import tomllib
+from pathlib import Path
 
 MAX_PROBLEMS_SHOWN = 25
 
@@ -170,3 +172,29 @@ class Reader:
             self.bad(p, f"is {kind_of(v)}; expected an array")
             return None
         return v
+
+
+def parse_toml(text: str, source: str, error: type[ProblemsError], what: str) -> dict:
+    """The TOML document in ``text``; a document that is not TOML raises ``error`` naming
+    ``source`` and ``what`` was expected (e.g. "a store spec")."""
+    try:
+        return tomllib.loads(text)
+    except ValueError as e:   # TOMLDecodeError, or an integer past 4,300 digits
+        raise error(source, [("", f"is not valid TOML: {e}")]) from None
+    except RecursionError:
+        raise error(source, [("", f"nests arrays or tables too deeply; expected {what}")]
+                    ) from None
+
+
+def read_text(path: str | Path, error: type[ProblemsError], hint: str = "") -> str:
+    """A document file's UTF-8 text; an unreadable file raises ``error`` naming it (with
+    ``hint``, what was expected, appended to the message)."""
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise error(str(path), [("", f"cannot be read ({e.strerror or e}){hint}")]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise error(str(path), [("", "is not UTF-8 text; expected a TOML file")]) from None

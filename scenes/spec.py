@@ -11,7 +11,6 @@ problems raises :class:`SpecError` holding all of them and nothing else escapes 
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from scenes.catalog import COLUMNS, MAX_PRICE_CENTS, Catalogue, CatalogueError, load_catalogue
-from scenes.checks import ProblemsError, Reader, is_real, kind_of, show
+from scenes.checks import ProblemsError, Reader, is_real, kind_of, parse_toml, read_text, show
 from scenes.store import (
     FACE_NORMALS,
     FACES,
@@ -945,25 +944,11 @@ def build_store(doc: dict, source: str = "<spec>", base_dir: Path | None = None)
 
 def parse_spec(text: str, source: str = "<spec>", base_dir: Path | None = None) -> Store:
     """Build a Store from TOML text."""
-    try:
-        doc = tomllib.loads(text)
-    except ValueError as e:   # TOMLDecodeError, or an integer past 4,300 digits
-        raise SpecError(source, [("", f"is not valid TOML: {e}")]) from None
-    except RecursionError:
-        raise SpecError(source, [("", "nests arrays or tables too deeply; expected a "
-                                      "store spec")]) from None
-    return build_store(doc, source, base_dir)
+    return build_store(parse_toml(text, source, SpecError, "a store spec"), source, base_dir)
 
 
 def load_spec(path: str | Path) -> Store:
     """Read and build a store spec file (``.toml``)."""
     p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise SpecError(str(path), [("", f"cannot be read ({e.strerror or e})")]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise SpecError(str(path), [("", "is not UTF-8 text; expected a TOML file")]) from None
+    text = read_text(path, SpecError)
     return parse_spec(text, str(path), p.parent)

@@ -44,6 +44,11 @@ def _value(v) -> str:
     raise TypeError(f"TOML writer: cannot write {type(v).__name__}")
 
 
+def value(v) -> str:
+    """One TOML value written inline (str, int, finite float, bool, list, dict)."""
+    return _value(v)
+
+
 def _is_table_list(v) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
 

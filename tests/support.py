@@ -3,13 +3,14 @@
 ``storetwin(...)`` runs the CLI as a user does, in a subprocess; ``stderr_lines`` drops
 pybullet's banner; ``one_error`` asserts the bad-input contract (exit 2, one
 ``storetwin: error:`` line naming the given words, no traceback); ``walkable_crowd`` puts
-people in a store's aisles.
+people in a store's aisles; ``simulate`` steps a crowd in a physics store without sensors.
 """
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -52,3 +53,54 @@ def walkable_crowd(store, n: int, rng: np.random.Generator, gap: float = 0.6) ->
             continue
         out.append(p)
     return np.array(out)
+
+
+POLICY_HZ = 15.0
+
+
+@dataclass
+class CrowdRun:
+    """What :func:`simulate` saw, per policy step."""
+    store: object
+    crowd: object
+    world: object
+    checkins: list[tuple[float, int]] = field(default_factory=list)
+    xy: list[np.ndarray] = field(default_factory=list)              # per step (s, 2) [m]
+    ids: list[np.ndarray] = field(default_factory=list)
+    speed: list[np.ndarray] = field(default_factory=list)           # |velocity| [m/s]
+    state: list[list[str]] = field(default_factory=list)
+    desired: dict[int, float] = field(default_factory=dict)         # shopper -> [m/s]
+
+
+def simulate(store, config, seed: int | np.random.Generator, seconds: float,
+             arrivals_until_s: float | None = None, scripted=(),
+             until_done: bool = False) -> CrowdRun:
+    """World + gate + crowd stepped at the policy rate (no cameras, no plates); with
+    ``until_done`` it stops once every scripted shopper has left."""
+    from agents.crowd import Crowd
+    from twin.sensors import EntryGate
+    from twin.world import World
+
+    world, gate = World(store), EntryGate()
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    crowd = Crowd(store, config, rng, arrivals_until_s, scripted=scripted)
+    run = CrowdRun(store, crowd, world)
+    dt = 1.0 / POLICY_HZ
+    for k in range(int(round(seconds * POLICY_HZ))):
+        t = (k + 1) * dt
+        crowd.step(t, dt, world, gate)
+        world.step(dt)
+        rec = gate.flush()
+        if rec is not None:
+            run.checkins += list(zip(rec.t.tolist(), rec.account.tolist(), strict=True))
+        ids, xy = crowd.positions()
+        run.ids.append(ids)
+        run.xy.append(xy)
+        run.speed.append(np.linalg.norm(crowd.vel, axis=1))
+        run.state.append([crowd.shoppers[int(s)].state for s in ids])
+        for s in ids:
+            run.desired[int(s)] = crowd.shoppers[int(s)].speed
+        if until_done and crowd.done:
+            break
+    world.close()
+    return run

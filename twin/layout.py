@@ -24,14 +24,13 @@ faces the yaw direction, so yaw 90, pitch -90 is :func:`twin.cameras.ceiling_gri
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from core.knowledge import Cameras
-from scenes.checks import ProblemsError, Reader, is_real, kind_of, show
+from scenes.checks import ProblemsError, Reader, is_real, kind_of, parse_toml, read_text, show
 from scenes.spec import MIN_AISLE_M
 from scenes.store import FACE_NORMALS, FACES, Store
 from scenes.tomlw import dumps
@@ -543,27 +542,12 @@ def build_layout(doc: dict, source: str = "<layout>", store: Store | None = None
 def parse_layout(text: str, source: str = "<layout>", store: Store | None = None
                  ) -> CameraLayout:
     """Build a layout from TOML text (see :func:`build_layout`)."""
-    try:
-        doc = tomllib.loads(text)
-    except ValueError as e:   # TOMLDecodeError, or an integer past 4,300 digits
-        raise LayoutError(source, [("", f"is not valid TOML: {e}")]) from None
-    except RecursionError:
-        raise LayoutError(source, [("", "nests arrays or tables too deeply; expected a "
-                                        "camera layout")]) from None
-    return build_layout(doc, source, store)
+    return build_layout(parse_toml(text, source, LayoutError, "a camera layout"), source, store)
 
 
 def load_layout(path: str | Path, store: Store | None = None) -> CameraLayout:
     """Read and check a layout file (``.toml``); see :func:`build_layout`."""
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise LayoutError(str(path), [("", f"cannot be read ({e.strerror or e})")]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise LayoutError(str(path), [("", "is not UTF-8 text; expected a TOML file")]) from None
+    text = read_text(path, LayoutError)
     return parse_layout(text, str(path), store)
 
 

@@ -3,59 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
+from support import POLICY_HZ, CrowdRun, simulate
 
 from agents import behaviour as bh
 from agents.actions import Exit, HandTo, Pick, PutBack, Wait
-from agents.crowd import Crowd, ScriptedShopper, ShopperConfig
+from agents.crowd import ScriptedShopper, ShopperConfig
 from scenes import load_preset
-from scenes.store import Store
-from twin.sensors import EntryGate
-from twin.world import World
-
-POLICY_HZ = 15.0
-
-
-@dataclass
-class Run:
-    store: Store
-    crowd: Crowd
-    world: World
-    checkins: list[tuple[float, int]] = field(default_factory=list)
-    xy: list[np.ndarray] = field(default_factory=list)              # per step (s, 2) [m]
-    ids: list[np.ndarray] = field(default_factory=list)
-    speed: list[np.ndarray] = field(default_factory=list)           # |velocity| [m/s]
-    state: list[list[str]] = field(default_factory=list)
-    desired: dict[int, float] = field(default_factory=dict)         # shopper -> [m/s]
-
-
-def simulate(store: Store, config: ShopperConfig, seed: int, seconds: float,
-             arrivals_until_s: float | None = None) -> Run:
-    """World + gate + crowd, stepped at the policy rate (no cameras, no plates)."""
-    world = World(store)
-    gate = EntryGate()
-    crowd = Crowd(store, config, np.random.default_rng(seed), arrivals_until_s)
-    run = Run(store, crowd, world)
-    dt = 1.0 / POLICY_HZ
-    for k in range(int(round(seconds * POLICY_HZ))):
-        t = (k + 1) * dt
-        crowd.step(t, dt, world, gate)
-        world.step(dt)
-        rec = gate.flush()
-        if rec is not None:
-            run.checkins += list(zip(rec.t.tolist(), rec.account.tolist(), strict=True))
-        ids, xy = crowd.positions()
-        run.ids.append(ids)
-        run.xy.append(xy)
-        run.speed.append(np.linalg.norm(crowd.vel, axis=1))
-        run.state.append([crowd.shoppers[int(s)].state for s in ids])
-        for s in ids:
-            run.desired[int(s)] = crowd.shoppers[int(s)].speed
-    world.close()
-    return run
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +21,7 @@ def kiosk():
 
 
 @pytest.fixture(scope="module")
-def three_minutes(kiosk) -> Run:
+def three_minutes(kiosk) -> CrowdRun:
     return simulate(kiosk, ShopperConfig(), seed=3, seconds=180.0)
 
 
@@ -336,21 +293,9 @@ def test_groups_share_one_account_and_leave_together(kiosk) -> None:
 
 # -- scripted shoppers ------------------------------------------------------------------
 
-def scripted_run(store, shoppers, seconds: float, seed: int = 0) -> Run:
-    cfg = ShopperConfig(shoppers_in_store=0.0)
-    world, gate = World(store), EntryGate()
-    crowd = Crowd(store, cfg, np.random.default_rng(seed), scripted=shoppers)
-    run = Run(store, crowd, world)
-    dt = 1.0 / POLICY_HZ
-    for k in range(int(round(seconds * POLICY_HZ))):
-        t = (k + 1) * dt
-        crowd.step(t, dt, world, gate)
-        world.step(dt)
-        run.xy.append(crowd.xy.copy())
-        if crowd.done:
-            break
-    world.close()
-    return run
+def scripted_run(store, shoppers, seconds: float, seed: int = 0) -> CrowdRun:
+    return simulate(store, ShopperConfig(shoppers_in_store=0.0), seed, seconds,
+                    scripted=shoppers, until_done=True)
 
 
 def test_a_hand_over_moves_the_units_between_accounts(kiosk) -> None:

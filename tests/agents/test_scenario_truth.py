@@ -6,33 +6,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from support import simulate
 
-from agents.crowd import Crowd, ShopperConfig
+from agents.crowd import ShopperConfig
 from agents.scenario import expected_receipts, library, load_scenario
 from experiments.scenario import scripted_shoppers
-from twin.sensors import EntryGate
-from twin.world import World
-
-POLICY_HZ = 15.0
 
 
 def act_out(name: str):
     sc = load_scenario(name)
     scripted, ids = scripted_shoppers(sc)
-    ss = np.random.SeedSequence(sc.seed)
-    world, gate = World(sc.store), EntryGate()
-    crowd = Crowd(sc.store, ShopperConfig(shoppers_in_store=sc.crowd_shoppers),
-                  np.random.default_rng(ss.spawn(3)[0]), scripted=scripted)
-    dt = 1.0 / POLICY_HZ
-    for k in range(int(sc.max_duration_s * POLICY_HZ)):
-        t = (k + 1) * dt
-        crowd.step(t, dt, world, gate)
-        world.step(dt)
-        gate.flush()
-        if crowd.done:
-            break
-    world.close()
-    return sc, crowd, ids
+    rng = np.random.default_rng(np.random.SeedSequence(sc.seed).spawn(3)[0])  # as a run's
+    run = simulate(sc.store, ShopperConfig(shoppers_in_store=sc.crowd_shoppers), rng,
+                   sc.max_duration_s, scripted=scripted, until_done=True)
+    return sc, run.crowd, ids
 
 
 @pytest.mark.parametrize("name", library())
