@@ -542,18 +542,30 @@ class Crowd:
         return self.ids.copy(), self.xy.copy()
 
     HAND_ABOVE_PLATE_M = 0.08
+    HAND_SIDE_MARGIN_M = 0.05   # a hand stays this far inside the bin's side walls [m]
 
     def hands(self) -> np.ndarray:
         """(s, 3) float64 hand position [m] of each person (order of ``positions``) whose hand
         is in a shelf bin now (reaching for a pick or putting back); NaN rows for the others.
+
+        The hand is at the bin's front face, ``HAND_ABOVE_PLATE_M`` above its plate, and
+        along the face where the reacher stands (the point of the face nearest the body,
+        kept ``HAND_SIDE_MARGIN_M`` inside the bin): two people reaching into one wide bin
+        side by side have their hands apart, as a pose model would see them.
         """
         out = np.full((self.ids.shape[0], 3), np.nan)
         b = self.store.bins
         for k, sh in enumerate(self._order):
             if sh.state in ("reach", "place"):
                 i = sh.bin
-                half = 0.5 * np.abs(b.hi[i, :2] - b.lo[i, :2]) @ np.abs(b.normal[i])
-                out[k, :2] = b.center[i, :2] + b.normal[i] * half
+                n = b.normal[i]
+                side = np.array([-n[1], n[0]])
+                size = np.abs(b.hi[i, :2] - b.lo[i, :2])
+                half, half_w = 0.5 * size @ np.abs(n), 0.5 * size @ np.abs(side)
+                face = b.center[i, :2] + n * half
+                room = max(half_w - self.HAND_SIDE_MARGIN_M, 0.0)
+                along = float(np.clip((self.xy[k] - face) @ side, -room, room))
+                out[k, :2] = face + side * along
                 out[k, 2] = b.lo[i, 2] + self.HAND_ABOVE_PLATE_M
         return out
 

@@ -20,6 +20,7 @@ is the best of three bad options.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,12 +37,16 @@ class ItemGuess:
     sku_index: row of the catalogue.
     quantity: signed units; +n = n units taken from the shelf (into the cart),
         -n = n units put back.
-    confidence: [0, 1] how well ``delta_g`` fits ``quantity * mass`` given ``sigma_g``.
+    confidence: [0, 1] how well ``delta_g`` fits ``quantity * mass`` given ``sigma_g``,
+        times ``p_sku``.
+    p_sku: [0, 1] probability that the sku is the right one among the candidates (1 when
+        the plate holds one sku and nothing else was considered).
     """
 
     sku_index: int
     quantity: int
     confidence: float
+    p_sku: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.confidence <= 1.0:
@@ -61,39 +66,52 @@ def infer_items(
     catalogue: Catalogue,
     *,
     mass_tolerance: float = 0.05,
+    prior: Mapping[int, float] | None = None,
 ) -> ItemGuess | None:
     """The sku that moved on ``event.plate`` and how many units (module doc).
 
     A plate under one bin holds one planogram sku; a plate shared by several bins (a shelf
     segment) holds several, and the sku whose whole number of units best explains the change
     wins, its confidence scaled by its share of the candidates' likelihood (look-alikes that
-    fit as well halve it).
+    fit as well halve it). That share is kept as ``ItemGuess.p_sku``: an ambiguity stays a
+    probability, not a silent guess.
 
     event: a settled change of load [g] with its 1-sigma uncertainty [g].
     plates: the store's plates (``plate`` ids and planogram ``sku_index``).
     catalogue: ``mass_g`` [g] per sku.
     mass_tolerance: per-unit packaging tolerance as a fraction of the mass [-], in [0, 1).
-    Returns None when the change rounds to zero units. Raises KeyError for an unknown
-    plate and ValueError for a non-positive catalogue mass.
+    prior: other evidence, catalogue row -> prior weight (> 0, relative): it re-weights the
+        planogram skus (e.g. how often a hand was seen in each bin of a shared plate) and
+        adds candidates the planogram does not put on the plate (an item from the
+        shopper's cart put back into the wrong bin). Planogram skus it does not name weigh 1.
+    Returns None when the change rounds to zero units for every candidate. Raises KeyError
+    for an unknown plate and ValueError for a non-positive catalogue mass or prior.
     """
     if not 0.0 <= mass_tolerance < 1.0:
         raise ValueError(f"mass_tolerance must be in [0, 1), got {mass_tolerance!r}")
     rows = np.flatnonzero(np.asarray(plates.plate) == event.plate)
     if rows.size == 0:
         raise KeyError(f"plate {event.plate} is not in the store's plates")
-    skus = list(dict.fromkeys(int(s) for s in np.asarray(plates.sku_index)[rows]))
-    guesses = [g for g in (_guess(event, sku, catalogue, mass_tolerance) for sku in skus)
-               if g is not None]
+    weights = {int(s): 1.0 for s in np.asarray(plates.sku_index)[rows]}
+    for sku, w in (prior or {}).items():
+        if not (math.isfinite(w) and w > 0):
+            raise ValueError(f"prior weight of sku index {sku} must be > 0, got {w!r}")
+        weights[int(sku)] = float(w)
+    guesses = []
+    for sku, w in weights.items():
+        r = _guess(event, sku, catalogue, mass_tolerance)
+        if r is not None:
+            guesses.append((r[0], r[1] * w))
     if not guesses:
         return None
     if len(guesses) == 1:
         return guesses[0][0]
-    # several skus share the plate: the best fit, its confidence shared with the others in
+    # several candidate skus: the best fit, its confidence shared with the others in
     # proportion to how well each explains the change
     guesses.sort(key=lambda g: -g[1])
     best, w = guesses[0][0], np.array([g[1] for g in guesses])
     share = float(w[0] / w.sum()) if w.sum() > 0 else 1.0 / len(guesses)
-    return ItemGuess(best.sku_index, best.quantity, float(best.confidence * share))
+    return ItemGuess(best.sku_index, best.quantity, float(best.confidence * share), share)
 
 
 def _guess(event: ShelfEvent, sku: int, catalogue: Catalogue, mass_tolerance: float

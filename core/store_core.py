@@ -1,20 +1,51 @@
 """storetwin's full core: tracks people, detects shelf events, attributes them, bills.
 
 Per tick, in a fixed order: gate check-ins reach the tracker; plate messages go through the
-shelf-event detector, each closed event becomes an item guess (planogram + catalogue
-masses) attributed to the track nearest the bin during the event; camera frames update the
-tracker; departures become receipts. Nothing here reads simulator state.
+shelf-event detector; camera frames update the tracker, and the hands each frame shows in
+shelf bins become *hand evidence* (which bin, and how far each confirmed track stood from
+that hand); each closed shelf event is then attributed and billed; departures become
+receipts. Nothing here reads simulator state.
+
+Attribution of a shelf event (plate, ``[t_start - lead_s, t_end]``), first rule that applies:
+
+1. **Hands.** Hands seen in the event's bins during the window vote for the tracks that
+   stood near them: per observation a track at floor distance ``d`` from the hand has the
+   log-likelihood ``-d**2 / (2 hand_sigma_m**2)`` (tracks farther than ``hand_reach_m``
+   count as that far); summed over at most ``hand_max_obs`` observations' worth (a hand
+   seen by four cameras in one frame is not four independent facts), normalised over the
+   candidates. The posterior of the winner is the attribution confidence. Votes per bin
+   also weigh the skus of a plate that holds several (look-alikes side by side).
+2. **Reach.** No hand seen: the track that came nearest to the bins' access point, within
+   ``reach_m``; confidence from the margin to the runner-up (``margin_m`` for full
+   confidence), as before hands existed.
+3. **Blind.** Nobody visible within reach (cameras over that shelf down or blocked): the
+   track that was last seen nearest the shelf before it went unseen, when it could have
+   walked there (``reid_speed_mps`` of the tracker), gets the item with
+   ``blind_confidence`` -- below the review threshold, so the receipt goes to a human
+   instead of being silently wrong.
+
+Anything else ends in the *ledger* (:attr:`StoreCore.ledger`): a change of load that fits
+no whole number of units, or an event no track can be blamed for. Every shelf event ends
+either in a cart (:attr:`StoreCore.attributions`) or in the ledger.
+
+Put-backs are explained by the putter's cart: a load gained on a plate may be the plate's
+own sku or any sku in the cart (``misplace_prior`` relative weight when the planogram does
+not put it there; the bin's own sku weighs ``not_in_cart_prior`` when the cart has none). A unit that lands in the wrong bin leaves the cart and is noted against
+that bin (:attr:`StoreCore.misplaced`); a later pick of the same weight from that plate may
+take it out again.
 """
 
 from __future__ import annotations
 
+from collections import Counter, deque
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.spatial import cKDTree
 
-from core.billing import Carts, infer_items
+from core.billing import Carts, ItemGuess, infer_items
 from core.knowledge import StoreKnowledge
-from core.records import Receipt, SensorBatch, Tracks
+from core.records import CameraFrame, Receipt, SensorBatch, Tracks
 from core.shelf import ShelfEvent, ShelfEventConfig, ShelfEventDetector
 from core.tracking import Departure, Tracker, TrackerConfig
 
@@ -26,14 +57,33 @@ class AttributionConfig:
     margin_m: float = 0.8       # runner-up this much farther: full attribution confidence [m]
     lead_s: float = 1.5         # look this far before the event's first active sample [s]
     review_threshold: float = 0.5  # receipts below this confidence go to a human
+    # A hand in a bin belongs to someone within arm's length: ~0.7 m arm + the step from
+    # the aisle point to the shelf face + tracking error (assumption, checked on kiosk runs:
+    # reachers stand 0.45-0.6 m from the face) [m].
+    hand_reach_m: float = 1.3
+    # Spread of the reacher's floor distance to their hand: the foot-point error of the
+    # fused track (~0.1 m) and the hand's (~0.03 m) plus how people lean (assumption) [m].
+    hand_sigma_m: float = 0.2
+    hand_bin_m: float = 0.6     # a hand farther than this from every bin centre is in none [m]
+    hand_max_obs: int = 3       # observations of one event counted as independent, at most
+    # Relative weights of the explanations of a put-back, against 1 for "a unit of the bin's
+    # own sku that is in the putter's cart" (assumptions): a cart item put into a wrong bin,
+    # and the bin's own sku when the putter's cart holds none (brought in, or mis-billed).
+    misplace_prior: float = 0.3
+    not_in_cart_prior: float = 0.1
+    blind_confidence: float = 0.3  # confidence of a blind attribution (below review)
 
     def __post_init__(self) -> None:
-        for name in ("reach_m", "margin_m", "lead_s"):
+        for name in ("reach_m", "margin_m", "lead_s", "hand_reach_m", "hand_sigma_m",
+                     "hand_bin_m", "misplace_prior", "not_in_cart_prior"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"AttributionConfig.{name} must be > 0, got "
                                  f"{getattr(self, name)}")
-        if not 0 <= self.review_threshold <= 1:
-            raise ValueError("AttributionConfig.review_threshold must be in [0, 1]")
+        if not (isinstance(self.hand_max_obs, int) and self.hand_max_obs >= 1):
+            raise ValueError("AttributionConfig.hand_max_obs must be an integer >= 1")
+        for name in ("review_threshold", "blind_confidence"):
+            if not 0 <= getattr(self, name) <= 1:
+                raise ValueError(f"AttributionConfig.{name} must be in [0, 1]")
 
 
 @dataclass
@@ -43,6 +93,90 @@ class CoreStats:
     shelf_events: int = 0
     unattributed_events: int = 0
     receipts: int = 0
+    hand_observations: int = 0
+    hand_attributions: int = 0
+    reach_attributions: int = 0
+    blind_attributions: int = 0
+    misplaced_units: int = 0
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """A shelf event billed to a cart. method: "hand", "reach" or "blind"."""
+
+    event: ShelfEvent
+    track: int
+    account: int           # -1: the track was not bound to an account (yet)
+    sku_index: int
+    quantity: int          # +n taken, -n put back
+    confidence: float      # of the item guess times of the attribution
+    method: str
+    misplaced: bool = False  # a put-back of a unit the planogram does not put in that bin
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """A shelf event that reached no cart, and why."""
+
+    event: ShelfEvent
+    reason: str            # "no whole unit" or "nobody in reach"
+    sku: str | None        # best item guess, when there was one
+    quantity: int
+
+    def to_json(self) -> dict:
+        e = self.event
+        return {"plate": e.plate, "t_start": round(e.t_start, 4), "t_end": round(e.t_end, 4),
+                "delta_g": round(e.delta_g, 2), "sigma_g": round(e.sigma_g, 3),
+                "reason": self.reason, "sku": self.sku, "quantity": self.quantity}
+
+
+@dataclass(frozen=True)
+class MisplacedNote:
+    """A unit put back into a bin the planogram gives another sku."""
+
+    plate: int
+    sku: str
+    quantity: int
+    t: float
+    account: int
+
+    def to_json(self) -> dict:
+        return {"plate": self.plate, "sku": self.sku, "quantity": self.quantity,
+                "t": round(self.t, 4), "account": self.account}
+
+
+class _HandLog:
+    """Hands seen in bins, frame by frame, with the confirmed tracks that stood near each.
+
+    One row per (observation, nearby track): time [s], plate, bin, observation id, track id,
+    floor distance track -> hand [m]; an observation with no track near has one row with
+    track -1. Rows older than ``keep_s`` are dropped.
+    """
+
+    def __init__(self, keep_s: float) -> None:
+        self.keep_s = keep_s
+        self._chunks: deque[tuple[float, dict[str, np.ndarray]]] = deque()
+        self._next_obs = 0
+
+    def add(self, t: float, cols: dict[str, np.ndarray]) -> None:
+        self._chunks.append((t, cols))
+        while self._chunks and self._chunks[0][0] < t - self.keep_s:
+            self._chunks.popleft()
+
+    def new_obs_ids(self, n: int) -> np.ndarray:
+        ids = np.arange(self._next_obs, self._next_obs + n)
+        self._next_obs += n
+        return ids
+
+    def window(self, t0: float, t1: float, plate: int) -> dict[str, np.ndarray] | None:
+        parts = [c for t, c in self._chunks if t0 <= t <= t1]
+        if not parts:
+            return None
+        cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        sel = cols["plate"] == plate
+        if not sel.any():
+            return None
+        return {k: v[sel] for k, v in cols.items()}
 
 
 class StoreCore:
@@ -55,29 +189,95 @@ class StoreCore:
         self.shelf_config = shelf or ShelfEventConfig()
         self.attribution = attribution or AttributionConfig()
         self.stats = CoreStats()
-        self.events: list[tuple[ShelfEvent, int, int, float]] = []  # event, track, sku, qty
+        self.attributions: list[Attribution] = []
+        self.ledger: list[LedgerEntry] = []
+        self.misplaced: list[MisplacedNote] = []
 
     def start(self, knowledge: StoreKnowledge) -> None:
         self.k = knowledge
         self.tracker = Tracker(knowledge, self.tracker_config)
-        plates, inv = np.unique(knowledge.plates.plate, return_inverse=True)
+        pl = knowledge.plates
+        plates, inv = np.unique(pl.plate, return_inverse=True)
         self.detector = ShelfEventDetector(plates, knowledge.plate_hz,
                                            knowledge.plate_noise_g, self.shelf_config)
         self.carts = Carts()
         # where a shopper stands to reach a plate: the middle of its bins' access points
         acc = np.zeros((plates.size, 2))
-        np.add.at(acc, inv.reshape(-1), knowledge.plates.access_xy)
+        np.add.at(acc, inv.reshape(-1), pl.access_xy)
         acc /= np.bincount(inv.reshape(-1))[:, None]
         self._plate_access = {int(p): acc[i] for i, p in enumerate(plates)}
+        self._plate_skus = {int(p): set() for p in plates}
+        for p, s in zip(pl.plate.tolist(), pl.sku_index.tolist(), strict=True):
+            self._plate_skus[int(p)].add(int(s))
+        self._bin_plate = np.asarray(pl.plate, dtype=np.int64)
+        self._bin_sku = np.asarray(pl.sku_index, dtype=np.int64)
+        self._bin_tree = cKDTree(np.asarray(pl.center, dtype=np.float64))
+        self._hands = _HandLog(self.tracker_config.history_s)
+        self._on_shelf: dict[int, Counter[int]] = {}   # plate -> misplaced sku -> units
         self._pending: dict[int, list[Departure]] = {}  # account -> departed tracks
+        self._departed: set[int] = set()
+        self._closed: list[ShelfEvent] = []              # events waiting for this tick's frames
+
+    # -- hands -------------------------------------------------------------------------------
+    def _see_hands(self, frame: CameraFrame, tracks: Tracks) -> None:
+        h = frame.hand_xyz
+        if h.shape[0] == 0:
+            return
+        a = self.attribution
+        d, b = self._bin_tree.query(h, distance_upper_bound=a.hand_bin_m)
+        ok = np.isfinite(d)
+        if not ok.any():
+            return
+        h, b = h[ok], b[ok]
+        n = h.shape[0]
+        self.stats.hand_observations += n
+        obs = self._hands.new_obs_ids(n)
+        if tracks.track_id.size:
+            dist = np.linalg.norm(h[:, None, :2] - tracks.xy[None, :, :], axis=2)  # (n, m)
+            oi, tj = np.nonzero(dist <= a.hand_reach_m)
+        else:
+            dist = np.zeros((n, 0))
+            oi = tj = np.zeros(0, np.int64)
+        lonely = np.setdiff1d(np.arange(n), oi)  # no track near: keep the sighting anyway
+        rows_o = np.concatenate([oi, lonely])
+        self._hands.add(float(frame.t), {
+            "plate": self._bin_plate[b[rows_o]], "bin": b[rows_o], "obs": obs[rows_o],
+            "track": np.concatenate([tracks.track_id[tj], np.full(lonely.size, -1)]),
+            "d": np.concatenate([dist[oi, tj], np.full(lonely.size, np.inf)]),
+        })
 
     # -- attribution -------------------------------------------------------------------------
     def _cart_key(self, track: int) -> int:
         acct = self.tracker.account_of(track)
         return acct if acct >= 0 else -(track + 1)
 
-    def _attribute(self, ev: ShelfEvent) -> tuple[int, float]:
-        """Track most likely to have made ``ev`` and the confidence of that choice."""
+    def _by_hands(self, ev: ShelfEvent) -> tuple[int, float, dict[int, float]]:
+        """(track, confidence, bin -> sightings) from hands in the event's bins; track -1
+        when no hand was seen there, or none had a track near it."""
+        a = self.attribution
+        w = self._hands.window(ev.t_start - a.lead_s, ev.t_end, ev.plate)
+        if w is None:
+            return -1, 0.0, {}
+        obs_u, oi = np.unique(w["obs"], return_inverse=True)
+        bins = np.zeros(obs_u.size, np.int64)
+        bins[oi] = w["bin"]
+        votes = {int(k): float(v) for k, v in zip(*np.unique(bins, return_counts=True),
+                                                   strict=True)}
+        near = w["track"] >= 0
+        if not near.any():
+            return -1, 0.0, votes
+        cand, cj = np.unique(w["track"][near], return_inverse=True)
+        d = np.full((obs_u.size, cand.size), a.hand_reach_m)
+        d[oi[near], cj] = np.minimum(w["d"][near], a.hand_reach_m)
+        weight = min(1.0, a.hand_max_obs / obs_u.size)
+        ll = -weight * (d * d).sum(axis=0) / (2.0 * a.hand_sigma_m**2)
+        p = np.exp(ll - ll.max())
+        p /= p.sum()
+        best = int(np.argmax(p))
+        return int(cand[best]), float(p[best]), votes
+
+    def _by_reach(self, ev: ShelfEvent) -> tuple[int, float]:
+        """Track nearest the plate's access point during the event, and the confidence."""
         a = self.attribution
         tid, _t, xy = self.tracker.history(ev.t_start - a.lead_s, ev.t_end)
         if tid.size == 0:
@@ -95,23 +295,101 @@ class StoreCore:
         conf = float(np.clip((d2 - d1) / a.margin_m, 0.2, 1.0))
         return int(ids[order[0]]), conf
 
-    def _bill(self, events: list[ShelfEvent]) -> None:
-        for ev in events:
-            self.stats.shelf_events += 1
-            guess = infer_items(ev, self.k.plates, self.k.catalogue)
-            if guess is None:
-                continue
-            track, conf = self._attribute(ev)
-            if track < 0:
-                self.stats.unattributed_events += 1
-                continue
-            self.carts.add(self._cart_key(track), guess, ev.t_end, conf)
-            self.events.append((ev, track, guess.sku_index, guess.quantity))
+    def _by_absence(self, ev: ShelfEvent) -> int:
+        """A track unseen during the event that could have been at the shelf: last seen
+        (before the event) nearest it, within walking reach; -1 when none."""
+        a, cfg = self.attribution, self.tracker_config
+        t0 = ev.t_start - a.lead_s
+        seen = set(self.tracker.history(t0, ev.t_end)[0].tolist())
+        tid, t, xy = self.tracker.history(t0 - cfg.reid_window_s, t0)
+        if tid.size == 0:
+            return -1
+        order = np.lexsort((t, tid))
+        tid, t, xy = tid[order], t[order], xy[order]
+        last = np.r_[tid[1:] != tid[:-1], True]
+        tid, t, xy = tid[last], t[last], xy[last]
+        at = self._plate_access[ev.plate]
+        d = np.linalg.norm(xy - at[None, :], axis=1)
+        ok = np.array([int(i) not in seen and int(i) not in self._departed
+                       for i in tid.tolist()], dtype=bool)
+        ok &= d <= a.reach_m + cfg.reid_speed_mps * (ev.t_end - t)
+        if not ok.any():
+            return -1
+        return int(tid[ok][np.argmin(d[ok])])
+
+    # -- billing -----------------------------------------------------------------------------
+    def _prior(self, ev: ShelfEvent, key: int | None, votes: dict[int, float]
+               ) -> dict[int, float]:
+        """Candidate skus beyond the planogram, and hand votes between a plate's bins."""
+        own = self._plate_skus[ev.plate]
+        prior: dict[int, float] = {}
+        if len(own) > 1 and votes:
+            per_sku = Counter()
+            for b, v in votes.items():
+                per_sku[int(self._bin_sku[b])] += v
+            prior = {s: per_sku.get(s, 0.0) + 0.5 for s in own}
+        if ev.delta_g > 0 and key is not None:  # a put-back: maybe from the putter's cart
+            cart = self.carts.quantities(key)
+            for s in cart:
+                if s not in own:
+                    prior[s] = self.attribution.misplace_prior
+            for s in own:  # the bin's own sku, which the putter never took: unlikely
+                if s not in cart:
+                    prior[s] = prior.get(s, 1.0) * self.attribution.not_in_cart_prior
+        elif ev.delta_g < 0:                    # a pick: maybe a unit misplaced here
+            for s, n in self._on_shelf.get(ev.plate, Counter()).items():
+                if n > 0 and s not in own:
+                    prior[s] = self.attribution.misplace_prior
+        return prior
+
+    def _bill_event(self, ev: ShelfEvent) -> None:
+        a = self.attribution
+        self.stats.shelf_events += 1
+        track, conf, votes = self._by_hands(ev)
+        method = "hand"
+        if track < 0:
+            track, conf = self._by_reach(ev)
+            method = "reach"
+        if track < 0:
+            track, conf = self._by_absence(ev), a.blind_confidence
+            method = "blind"
+        key = self._cart_key(track) if track >= 0 else None
+        guess = infer_items(ev, self.k.plates, self.k.catalogue,
+                            prior=self._prior(ev, key, votes))
+        if guess is None or key is None:
+            self.stats.unattributed_events += 1
+            self.ledger.append(LedgerEntry(
+                ev, "no whole unit" if guess is None else "nobody in reach",
+                None if guess is None else str(self.k.catalogue.sku[guess.sku_index]),
+                0 if guess is None else guess.quantity))
+            return
+        setattr(self.stats, f"{method}_attributions",
+                getattr(self.stats, f"{method}_attributions") + 1)
+        misplaced = self._track_misplaced(ev, guess, key)
+        self.carts.add(key, guess, ev.t_end, conf)
+        self.attributions.append(Attribution(ev, track, self.tracker.account_of(track),
+                                             guess.sku_index, guess.quantity,
+                                             guess.confidence * conf, method, misplaced))
+
+    def _track_misplaced(self, ev: ShelfEvent, guess: ItemGuess, key: int) -> bool:
+        if guess.sku_index in self._plate_skus[ev.plate]:
+            return False
+        shelf = self._on_shelf.setdefault(ev.plate, Counter())
+        if guess.quantity < 0:  # a cart item into the wrong bin
+            shelf[guess.sku_index] += -guess.quantity
+            self.stats.misplaced_units += -guess.quantity
+            self.misplaced.append(MisplacedNote(
+                ev.plate, str(self.k.catalogue.sku[guess.sku_index]), -guess.quantity,
+                ev.t_end, key))
+            return True
+        shelf[guess.sku_index] = max(0, shelf[guess.sku_index] - guess.quantity)
+        return False
 
     # -- receipts ----------------------------------------------------------------------------
     def _depart(self, deps: list[Departure]) -> list[Receipt]:
         out = []
         for d in deps:
+            self._departed.add(d.track_id)
             key = d.account if d.account >= 0 else -(d.track_id + 1)
             self._pending.setdefault(key, []).append(d)
             if d.account >= 0 and self.tracker.active_with_account(d.account):
@@ -135,12 +413,31 @@ class StoreCore:
             self.tracker.check_in(g)
         for p in batch.plates:
             self.stats.plate_samples += int(p.grams.size)
-            self._bill(self.detector.update(p))
+            self._closed.extend(self.detector.update(p))
         tracks = []
         for f in batch.frames:
             self.stats.detections += len(f)
-            tracks.append(self.tracker.update(f))
+            tr = self.tracker.update(f)
+            self._see_hands(f, tr)
+            tracks.append(tr)
+        # events are billed after this tick's frames: the hands and tracks up to t_end are in
+        for ev in self._closed:
+            self._bill_event(ev)
+        self._closed = []
         return tracks, self._depart(self.tracker.pop_departures())
 
     def finish(self, t: float) -> list[Receipt]:
+        for ev in self._closed:
+            self._bill_event(ev)
+        self._closed = []
         return self._depart(self.tracker.flush(t))
+
+
+def ledger_json(core: object) -> dict | None:
+    """The ledger and misplacement notes of a core that keeps them, as JSON; else None."""
+    ledger = getattr(core, "ledger", None)
+    if ledger is None:
+        return None
+    return {"unattributed": [e.to_json() for e in ledger],
+            "misplaced": [m.to_json() for m in getattr(core, "misplaced", [])]}
+

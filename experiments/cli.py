@@ -130,6 +130,29 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def _core_names(text: str) -> list[str]:
+    from experiments.scenario import CORES
+
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in CORES]
+    if not names or bad or len(set(names)) != len(names):
+        raise CliError(f"--core {text!r}: give one or more of {', '.join(CORES)}, "
+                       "comma-separated, each once")
+    return names
+
+
+def _id_list(text: str | None, flag: str) -> tuple[int, ...]:
+    if not text:
+        return ()
+    try:
+        ids = tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise CliError(f"{flag} {text!r}: give comma-separated ids, e.g. 3,4,7") from None
+    if any(i < 0 for i in ids):
+        raise CliError(f"{flag} {text!r}: ids must be >= 0")
+    return ids
+
+
 def cmd_scenario(a: argparse.Namespace) -> int:
     from agents.scenario import ScenarioError, library, library_path, load_scenario
 
@@ -146,33 +169,50 @@ def cmd_scenario(a: argparse.Namespace) -> int:
             for r in rows:
                 print(f"{r['name'].ljust(w)}  {r['description']}")
         return 0
-    if not a.file:
+    cores = _core_names(a.core or ("full,naive" if a.all else "full"))
+    dead = _id_list(a.dead_cameras, "--dead-cameras")
+    if a.all and (a.file or a.out):
+        raise CliError("--all runs every shipped scenario: give no FILE and no --out")
+    if not a.file and not a.all:
         raise CliError("name a scenario FILE (a .toml, or a library name; see "
-                       "'storetwin scenario --list')")
+                       "'storetwin scenario --list'), or --all")
     try:
-        sc = load_scenario(a.file)
+        scs = [load_scenario(library_path(n)) for n in library()] if a.all \
+            else [load_scenario(a.file)]
     except ScenarioError as e:
         raise CliError("\n".join(e.lines())) from None
     if a.seed is not None:
         if a.seed < 0:
             raise CliError(f"--seed must be >= 0, got {a.seed}")
         from dataclasses import replace
-        sc = replace(sc, seed=a.seed)
+        scs = [replace(sc, seed=a.seed) for sc in scs]
     out = Path(a.out) if a.out else None
     if out is not None:
         _check_out(out)
-    from experiments.scenario import format_result, run_scenario
-    try:
-        res = run_scenario(sc, out=out, progress=sys.stdout.isatty() and not a.json)
-    except OSError as e:
-        raise CliError(f"--out {out}: cannot write ({e.strerror})") from None
+    from experiments.run import RunConfigError
+    from experiments.scenario import format_library, format_result, make_core, run_scenario
+    results = []
+    for sc in scs:
+        try:
+            results.append(run_scenario(
+                sc, out=out, core=make_core(cores[0]), core_name=cores[0],
+                others={c: make_core(c) for c in cores[1:]}, dead_cameras=dead,
+                progress=sys.stdout.isatty() and not a.json and not a.all))
+        except RunConfigError as e:
+            raise CliError(f"--dead-cameras: {e}") from None
+        except OSError as e:
+            raise CliError(f"--out {out}: cannot write ({e.strerror})") from None
     if a.json:
-        print(json.dumps(res.as_dict(), sort_keys=True, allow_nan=False))
+        doc = {"scenarios": [r.as_dict() for r in results]} if a.all else results[0].as_dict()
+        print(json.dumps(doc, sort_keys=True, allow_nan=False))
+    elif a.all:
+        print(format_library(results))
     else:
-        print(format_result(res))
+        print(format_result(results[0]))
         if out is not None:
             print(f"\nrun folder: {out}")
-    if a.strict and (not res.ran_as_written or res.billed_right < len(res.rows)):
+    if a.strict and any(not r.ran_as_written or r.billed_right < len(r.rows)
+                        for r in results):
         return 1
     return 0
 
@@ -655,11 +695,19 @@ def build_parser() -> argparse.ArgumentParser:
                     "not be carried out; 2 on bad input.",
         epilog="examples: storetwin scenario --list\n"
                "          storetwin scenario two_baguettes\n"
-               "          storetwin scenario my_case.toml --json --strict",
+               "          storetwin scenario my_case.toml --json --strict\n"
+               "          storetwin scenario --all --core full,naive",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     sn.add_argument("file", metavar="FILE", nargs="?",
                     help="a scenario .toml, or the name of a shipped one")
     sn.add_argument("--list", action="store_true", help="list the shipped scenarios")
+    sn.add_argument("--all", action="store_true",
+                    help="run every shipped scenario; one summary line each")
+    sn.add_argument("--core", help="core(s) that bill the run, comma-separated, the first "
+                    "one reported in full: full (storetwin's core), naive (the baseline: "
+                    "weight only, nearest person); default full, with --all full,naive")
+    sn.add_argument("--dead-cameras", metavar="IDS",
+                    help="camera ids that deliver nothing, e.g. 3,4 (a blind spot)")
     sn.add_argument("--seed", type=int, help="override the scenario's seed")
     sn.add_argument("--out", help="also write a run folder (streams, ground truth, receipts)")
     sn.add_argument("--strict", action="store_true",

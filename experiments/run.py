@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 from agents.crowd import Crowd, ScriptedShopper, ShopperConfig
 from core.protocol import Core
 from core.records import Receipt
-from core.store_core import StoreCore
+from core.store_core import StoreCore, ledger_json
 from experiments.knowledge import knowledge_to_json, store_knowledge
 from experiments.scoring import score_billing, score_tracking
 from scenes.presets import load_store
@@ -235,6 +235,9 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
             "receipts": len(receipts),
             "shelf_events": getattr(stats, "shelf_events", None),
             "unattributed_events": getattr(stats, "unattributed_events", None),
+            "hand_attributions": getattr(stats, "hand_attributions", None),
+            "blind_attributions": getattr(stats, "blind_attributions", None),
+            "misplaced_units": getattr(stats, "misplaced_units", None),
             "receipt_latency_s_mean": round(float(np.mean(latencies)), 4) if latencies else None,
         },
     }
@@ -253,6 +256,9 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         out = Path(out)
         (out / "ground_truth").mkdir(parents=True, exist_ok=True)
         _dump(out / "receipts.json", _receipts_json(receipts))
+        ledger = ledger_json(core)
+        if ledger is not None:   # shelf events no cart took, and units left in wrong bins
+            _dump(out / "ledger.json", ledger)
         _dump(out / "ground_truth" / "receipts.json", {"receipts": [
             {"account": a, "products": [{"sku": s, "quantity": q} for s, q in r.items()],
              "total": int(sum(store.catalogue.price_cents[store.catalogue.index()[s]] * q

@@ -8,16 +8,28 @@ stops ``TAIL_S`` after the last scripted shopper left (receipts are issued at th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.crowd import ScriptedShopper
 from agents.scenario import Scenario, expected_receipts
+from core.naive import NaiveCore
 from core.protocol import Core
+from core.records import Receipt, SensorBatch, Tracks
+from core.store_core import StoreCore
 from experiments.run import RunConfig, RunResult, run
 
 TAIL_S = 10.0
 FIRST_ACCOUNT = 1001      # scripted accounts are numbered from here, in order of appearance
+
+#: storetwin's own cores by name: the full core and the naive baseline (core/naive.py)
+CORES = {"full": StoreCore, "naive": NaiveCore}
+
+
+def make_core(name: str) -> Core:
+    if name not in CORES:
+        raise ValueError(f"unknown core {name!r}; allowed: {', '.join(CORES)}")
+    return CORES[name]()
 
 
 @dataclass(frozen=True)
@@ -38,11 +50,20 @@ class AccountRow:
     def billed_right(self) -> bool:
         return self.issued is not None and self.issued == self.expected
 
+    @property
+    def verdict(self) -> str:
+        """"ok" (right), "flagged" (not right, but sent to review) or "wrong" (not right and
+        not flagged, or no receipt at all: a silent error)."""
+        if self.billed_right:
+            return "ok"
+        return "flagged" if self.review else "wrong"
+
     def as_dict(self) -> dict:
         return {"account": self.account, "account_id": self.account_id,
                 "expected": self.expected, "truth": self.truth, "issued": self.issued,
                 "confidence": self.confidence, "review": self.review,
-                "ran_as_written": self.ran_as_written, "billed_right": self.billed_right}
+                "ran_as_written": self.ran_as_written, "billed_right": self.billed_right,
+                "verdict": self.verdict}
 
 
 @dataclass
@@ -51,6 +72,8 @@ class ScenarioResult:
     rows: list[AccountRow]
     problems: list[str]            # scripted actions the crowd could not carry out
     run: RunResult
+    core: str = "full"
+    others: dict[str, list[AccountRow]] = field(default_factory=dict)  # same run, other cores
 
     @property
     def ran_as_written(self) -> bool:
@@ -67,7 +90,50 @@ class ScenarioResult:
                 "billed_right": self.billed_right, "accounts": len(self.rows),
                 "rows": [r.as_dict() for r in self.rows], "problems": self.problems,
                 "end_s": round(self.run.end_s, 3), "metrics": self.run.metrics,
-                "timing": self.run.timing}
+                "timing": self.run.timing, "core": self.core,
+                "others": {k: [r.as_dict() for r in v] for k, v in self.others.items()}}
+
+
+def verdicts(rows: list[AccountRow]) -> dict[str, int]:
+    """Accounts per verdict: ok, flagged, wrong."""
+    out = {"ok": 0, "flagged": 0, "wrong": 0}
+    for r in rows:
+        out[r.verdict] += 1
+    return out
+
+
+class _Tee:
+    """Feeds one run's sensor batches to a main core and to others; answers with the main
+    core's tracks and receipts and keeps the others' receipts (one simulation, several
+    cores on the very same records)."""
+
+    def __init__(self, main: Core, others: dict[str, Core]) -> None:
+        self.main, self.others = main, others
+        self.receipts: dict[str, list[Receipt]] = {k: [] for k in others}
+        self.stats = getattr(main, "stats", None)
+
+    @property
+    def ledger(self):
+        return getattr(self.main, "ledger", None)
+
+    @property
+    def misplaced(self):
+        return getattr(self.main, "misplaced", [])
+
+    def start(self, knowledge) -> None:
+        self.main.start(knowledge)
+        for c in self.others.values():
+            c.start(knowledge)
+
+    def step(self, batch: SensorBatch) -> tuple[list[Tracks], list[Receipt]]:
+        for k, c in self.others.items():
+            self.receipts[k].extend(c.step(batch)[1])
+        return self.main.step(batch)
+
+    def finish(self, t: float) -> list[Receipt]:
+        for k, c in self.others.items():
+            self.receipts[k].extend(c.finish(t))
+        return self.main.finish(t)
 
 
 def scripted_shoppers(s: Scenario) -> tuple[tuple[ScriptedShopper, ...], dict[str, int]]:
@@ -78,31 +144,46 @@ def scripted_shoppers(s: Scenario) -> tuple[tuple[ScriptedShopper, ...], dict[st
 
 
 def run_scenario(s: Scenario, out: str | Path | None = None, core: Core | None = None,
-                 progress: bool = False) -> ScenarioResult:
+                 progress: bool = False, *, core_name: str = "full",
+                 others: dict[str, Core] | None = None,
+                 dead_cameras: tuple[int, ...] = ()) -> ScenarioResult:
+    """Run ``s`` with ``core`` (default: a new full core) and score it per account.
+
+    others: more cores fed the same sensor records in the same run (name -> core); their
+    rows are in ``ScenarioResult.others``. dead_cameras: camera ids (of the ceiling grid or
+    the scenario's layout) that deliver nothing, as in ``storetwin run --dead-cameras``.
+    """
     scripted, ids = scripted_shoppers(s)
     cfg = RunConfig(store=s.store_ref, minutes=s.max_duration_s / 60.0,
                     shoppers=s.crowd_shoppers, seed=s.seed, layout=s.layout,
-                    record_streams=out is not None)
-    res = run(cfg, out=out, core=core, progress=progress, scripted=scripted,
+                    record_streams=out is not None, dead_cameras=tuple(dead_cameras))
+    main = core if core is not None else StoreCore()
+    tee = _Tee(main, dict(others or {})) if others else None
+    res = run(cfg, out=out, core=tee or main, progress=progress, scripted=scripted,
               stop_after_scripted_s=TAIL_S)
     crowd = res.crowd
     expected = expected_receipts(s)
-    receipts = {r.account: r for r in res.receipts}
-    rows = []
-    for name, acct in ids.items():
-        truth = dict(sorted(crowd.carts.get(acct, {}).items())) if acct in crowd.exited \
-            else None
-        r = receipts.get(acct)
-        issued = {p.sku: p.quantity for p in r.products} if r is not None else None
-        rows.append(AccountRow(name, acct, dict(sorted(expected[name].items())), truth,
-                               dict(sorted(issued.items())) if issued is not None else None,
-                               round(float(r.confidence), 4) if r is not None else None,
-                               bool(r.review) if r is not None else None))
+
+    def rows_for(receipts: list[Receipt]) -> list[AccountRow]:
+        by_acct = {r.account: r for r in receipts}
+        rows = []
+        for name, acct in ids.items():
+            truth = dict(sorted(crowd.carts.get(acct, {}).items())) if acct in crowd.exited \
+                else None
+            r = by_acct.get(acct)
+            issued = {p.sku: p.quantity for p in r.products} if r is not None else None
+            rows.append(AccountRow(name, acct, dict(sorted(expected[name].items())), truth,
+                                   dict(sorted(issued.items())) if issued is not None else None,
+                                   round(float(r.confidence), 4) if r is not None else None,
+                                   bool(r.review) if r is not None else None))
+        return rows
+
     problems = list(crowd.problems)
     if not crowd.done:
         problems.append(f"not every scripted shopper had left by max_duration_s = "
                         f"{s.max_duration_s:g} s")
-    return ScenarioResult(s, rows, problems, res)
+    other_rows = {k: rows_for(v) for k, v in tee.receipts.items()} if tee else {}
+    return ScenarioResult(s, rows_for(res.receipts), problems, res, core_name, other_rows)
 
 
 def _cart(c: dict[str, int] | None) -> str:
@@ -117,7 +198,8 @@ def format_result(r: ScenarioResult) -> str:
             f"{r.run.end_s:.0f} s simulated)"]
     if s.description:
         head.append(f"  {s.description}")
-    cols = ["account", "expected (script)", "ground truth", "issued (core)", "conf", "verdict"]
+    cols = ["account", "expected (script)", "ground truth", f"issued ({r.core} core)", "conf",
+            "verdict"]
     body = []
     for row in r.rows:
         verdict = "ok" if row.billed_right else ("no receipt" if row.issued is None
@@ -134,6 +216,37 @@ def format_result(r: ScenarioResult) -> str:
     lines.append("")
     lines.append(f"billed right: {r.billed_right}/{len(r.rows)} accounts; ground truth "
                  f"{'matches' if r.ran_as_written else 'DOES NOT match'} the script")
+    for name, rows in r.others.items():
+        v = verdicts(rows)
+        lines.append(f"{name} core on the same sensor records: {v['ok']}/{len(rows)} right, "
+                     f"{v['flagged']} flagged, {v['wrong']} wrong")
     for p in r.problems:
         lines.append(f"  problem: {p}")
+    return "\n".join(lines)
+
+
+def format_library(results: list[ScenarioResult]) -> str:
+    """One line per scenario and core: accounts right / flagged for review / silently wrong."""
+    if not results:
+        return "(no scenarios)"
+    cores = [results[0].core, *results[0].others]
+    cols = ["scenario", "accounts"] + [f"{c}: ok/flagged/wrong" for c in cores]
+    body, tot = [], {c: {"ok": 0, "flagged": 0, "wrong": 0} for c in cores}
+    for r in results:
+        row = [r.scenario.name, str(len(r.rows))]
+        for c in cores:
+            v = verdicts(r.rows if c == r.core else r.others[c])
+            for k in v:
+                tot[c][k] += v[k]
+            row.append(f"{v['ok']}/{v['flagged']}/{v['wrong']}")
+        body.append(row)
+    n = sum(len(r.rows) for r in results)
+    body.append(["total", str(n)] + [f"{t['ok']}/{t['flagged']}/{t['wrong']}"
+                                     for t in tot.values()])
+    w = [max(len(x) for x in col) for col in zip(cols, *body, strict=True)]
+    lines = ["  ".join(c.ljust(k) for c, k in zip(cols, w, strict=True))]
+    lines += ["  ".join(c.ljust(k) for c, k in zip(b, w, strict=True)) for b in body]
+    lines.append("")
+    lines.append("ok: receipt equals the script's; flagged: not equal, sent to review; "
+                 "wrong: not equal and not flagged, or no receipt")
     return "\n".join(lines)

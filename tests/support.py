@@ -69,6 +69,7 @@ class CrowdRun:
     ids: list[np.ndarray] = field(default_factory=list)
     speed: list[np.ndarray] = field(default_factory=list)           # |velocity| [m/s]
     state: list[list[str]] = field(default_factory=list)
+    hands: list[np.ndarray] = field(default_factory=list)           # per step (s, 3) [m]
     desired: dict[int, float] = field(default_factory=dict)         # shopper -> [m/s]
 
 
@@ -98,6 +99,7 @@ def simulate(store, config, seed: int | np.random.Generator, seconds: float,
         run.xy.append(xy)
         run.speed.append(np.linalg.norm(crowd.vel, axis=1))
         run.state.append([crowd.shoppers[int(s)].state for s in ids])
+        run.hands.append(crowd.hands())
         for s in ids:
             run.desired[int(s)] = crowd.shoppers[int(s)].speed
         if until_done and crowd.done:

@@ -346,3 +346,32 @@ def test_a_script_that_cannot_be_done_is_reported_not_hidden(kiosk) -> None:
 def test_shopper_config_validation_names_the_field(kwargs, field) -> None:
     with pytest.raises(ValueError, match=f"ShopperConfig.{field}"):
         ShopperConfig(**kwargs)
+
+
+def test_a_hand_in_a_bin_is_on_its_face_on_the_side_of_the_body(kiosk) -> None:
+    """Two shoppers take from one 0.75 m wide bin, one after the other, from where they
+    stand: each hand is on the bin's front face, inside its side walls, at the point of the
+    face nearest the body (what a pose model gives a core to tell reachers apart)."""
+    bin_ = 51
+    sku = int(kiosk.bins.sku_index[bin_])
+    scripted = tuple(ScriptedShopper(n, 1001 + k, 0.5 * k, (Pick(sku, 1, bin_), Exit()))
+                     for k, n in enumerate(("alice", "bob")))
+    run = simulate(kiosk, ShopperConfig(shoppers_in_store=0.0), 0, 60.0, 0.0, scripted,
+                   until_done=True)
+    b = kiosk.bins
+    n = b.normal[bin_]
+    side = np.array([-n[1], n[0]])
+    size = np.abs(b.hi[bin_, :2] - b.lo[bin_, :2])
+    room = 0.5 * size @ np.abs(side) - 0.05
+    face = b.center[bin_, :2] + n * 0.5 * (size @ np.abs(n))
+    seen = set()
+    for ids, xy, hands in zip(run.ids, run.xy, run.hands, strict=True):
+        for k in np.flatnonzero(np.isfinite(hands[:, 0])):
+            h = hands[k]
+            assert abs((h[:2] - face) @ n) < 1e-9                       # on the front face
+            along = (h[:2] - face) @ side
+            assert along == pytest.approx(np.clip((xy[k] - face) @ side, -room, room))
+            assert b.lo[bin_, 2] < h[2] < b.hi[bin_, 2]
+            seen.add((int(ids[k]), round(float(along), 2)))
+    assert {s for s, _ in seen} == {0, 1}                  # both reached
+    assert len({a for _, a in seen}) >= 2                   # not one fixed point per bin

@@ -32,7 +32,8 @@ def test_two_baguettes_prints_expected_truth_and_issued() -> None:
     proc = storetwin("scenario", "two_baguettes")
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
-    assert "expected (script)" in text and "ground truth" in text and "issued (core)" in text
+    assert "expected (script)" in text and "ground truth" in text
+    assert "issued (full core)" in text
     row = next(ln for ln in text.splitlines() if ln.startswith("A "))
     assert row.count("SKU00001 x1") >= 2          # the script and the ground truth
     assert "ground truth matches the script" in text
@@ -68,6 +69,11 @@ def test_strict_fails_on_a_wrong_receipt(hand_to) -> None:
     (("no_such_scenario",), ["no_such_scenario"]),
     (("--seed", "-1", "pick"), ["--seed"]),
     ((), ["FILE"]),
+    (("pick", "--core", "clever"), ["--core", "clever", "full", "naive"]),
+    (("pick", "--core", "full,full"), ["--core", "each once"]),
+    (("pick", "--dead-cameras", "3,x"), ["--dead-cameras", "ids"]),
+    (("pick", "--dead-cameras", "999"), ["--dead-cameras", "999", "out of range"]),
+    (("--all", "pick"), ["--all", "FILE"]),
 ])
 def test_bad_input_is_one_line_and_exit_2(args, words) -> None:
     one_error(storetwin("scenario", *args), *words)
@@ -80,3 +86,18 @@ def test_a_bad_scenario_file_names_file_field_and_allowed(tmp_path) -> None:
                  'qty = 0}]\n')
     line = one_error(storetwin("scenario", str(f)), "bad.toml", "qty")
     assert "1" in line and "50" in line
+
+
+def test_misplace_with_both_cores_reports_each_on_the_same_records() -> None:
+    """The full core takes the misplaced cola off the cart; the naive one bills it and can
+    only flag the diet-cola put-back it cannot match."""
+    proc = storetwin("scenario", "misplace", "--core", "full,naive", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["core"] == "full"
+    full, naive = doc["rows"][0], doc["others"]["naive"][0]
+    assert full["verdict"] == "ok" and full["issued"] == {}
+    assert naive["issued"] == {"SKU00033": 1} and naive["verdict"] != "ok"
+    assert doc["metrics"]["core"]["misplaced_units"] == 1
+    text = storetwin("scenario", "misplace", "--core", "naive").stdout
+    assert "issued (naive core)" in text
