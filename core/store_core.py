@@ -184,7 +184,10 @@ class StoreCore:
 
     def __init__(self, tracker: TrackerConfig | None = None,
                  shelf: ShelfEventConfig | None = None,
-                 attribution: AttributionConfig | None = None) -> None:
+                 attribution: AttributionConfig | None = None, xp=None) -> None:
+        """xp: array backend of the tracker and the shelf detector (a module, "numpy",
+        "cupy" or "auto"; None: ``STORETWIN_BACKEND``, see :mod:`core.backend`)."""
+        self.xp = xp
         self.tracker_config = tracker or TrackerConfig()
         self.shelf_config = shelf or ShelfEventConfig()
         self.attribution = attribution or AttributionConfig()
@@ -195,11 +198,12 @@ class StoreCore:
 
     def start(self, knowledge: StoreKnowledge) -> None:
         self.k = knowledge
-        self.tracker = Tracker(knowledge, self.tracker_config)
+        self.tracker = Tracker(knowledge, self.tracker_config, xp=self.xp)
         pl = knowledge.plates
         plates, inv = np.unique(pl.plate, return_inverse=True)
         self.detector = ShelfEventDetector(plates, knowledge.plate_hz,
-                                           knowledge.plate_noise_g, self.shelf_config)
+                                           knowledge.plate_noise_g, self.shelf_config,
+                                           xp=self.xp)
         self.carts = Carts()
         # where a shopper stands to reach a plate: the middle of its bins' access points
         acc = np.zeros((plates.size, 2))

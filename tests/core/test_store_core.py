@@ -225,3 +225,11 @@ def test_core_is_deterministic_and_reads_only_records() -> None:
 def test_attribution_config_is_checked(bad) -> None:
     with pytest.raises(ValueError, match=next(iter(bad))):
         AttributionConfig(**bad)
+
+
+def test_full_core_bills_the_same_on_each_backend(xp) -> None:
+    p = walk_in_out(11, 0.0, (4.35, 4.78), (8.0, 22.0))
+    q = walk_in_out(22, 0.5, (4.4, 5.3), (9.0, 22.0), reaches=[(14.0, 15.0, 0)])
+    batches = stream([p, q], [(15.0, 0, -500.0)], until=33.0)
+    ref, got = feed(StoreCore(xp="numpy"), batches), feed(StoreCore(xp=xp), batches)
+    assert got == ref and lines(got[22]) == {"SOUP": 1}
