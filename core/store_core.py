@@ -98,6 +98,7 @@ class CoreStats:
     reach_attributions: int = 0
     blind_attributions: int = 0
     misplaced_units: int = 0
+    untracked_accounts: int = 0   # checked in, never tracked: empty receipt sent to review
 
 
 @dataclass(frozen=True)
@@ -220,6 +221,14 @@ class StoreCore:
         self._on_shelf: dict[int, Counter[int]] = {}   # plate -> misplaced sku -> units
         self._pending: dict[int, list[Departure]] = {}  # account -> departed tracks
         self._departed: set[int] = set()
+        self._unbound: dict[int, float] = {}            # account -> check-in time, no track yet
+        self._billed: set[int] = set()                  # accounts that got their receipt
+        cfg = self.tracker_config
+        # a check-in no confirmed track took within this long is an untracked shopper [s]:
+        # the binding window, confirmation (a few frames) and a margin of a second
+        self._unbound_after_s = (cfg.checkin_window_s + 1.0
+                                 + (cfg.confirm_hits * (cfg.tentative_max_misses + 1) + 1)
+                                 / knowledge.camera_hz)
         self._closed: list[ShelfEvent] = []              # events waiting for this tick's frames
 
     # -- hands -------------------------------------------------------------------------------
@@ -407,14 +416,32 @@ class StoreCore:
             r = Receipt(r.account, r.products, r.total, r.confidence, r.review, r.t_issued,
                         tuple(g.track_id for g in group))
             self.carts.remove(key)
+            self._billed.add(key)
             out.append(r)
         self.stats.receipts += len(out)
         return out
 
     # -- protocol ----------------------------------------------------------------------------
+    def _untracked(self, t: float) -> list[Receipt]:
+        """Receipts for accounts that checked in but no track ever took: nothing is known
+        of what they take, so the receipt is empty, zero confidence, and goes to review
+        (never a silent empty bill). Group members of an account that is tracked do not
+        count."""
+        out = []
+        for acct, t_in in list(self._unbound.items()):
+            if self.tracker.active_with_account(acct) or acct in self._billed:
+                del self._unbound[acct]
+            elif t - t_in > self._unbound_after_s:
+                del self._unbound[acct]
+                self.stats.untracked_accounts += 1
+                out.append(Receipt(acct, (), 0, 0.0, True, t))
+        return out
+
     def step(self, batch: SensorBatch) -> tuple[list[Tracks], list[Receipt]]:
         for g in batch.gate:
             self.tracker.check_in(g)
+            for acct, t_in in zip(g.account.tolist(), g.t.tolist(), strict=True):
+                self._unbound.setdefault(int(acct), float(t_in))
         for p in batch.plates:
             self.stats.plate_samples += int(p.grams.size)
             self._closed.extend(self.detector.update(p))
@@ -428,13 +455,15 @@ class StoreCore:
         for ev in self._closed:
             self._bill_event(ev)
         self._closed = []
-        return tracks, self._depart(self.tracker.pop_departures())
+        out = self._depart(self.tracker.pop_departures())
+        return tracks, out + self._untracked(batch.t)
 
     def finish(self, t: float) -> list[Receipt]:
         for ev in self._closed:
             self._bill_event(ev)
         self._closed = []
-        return self._depart(self.tracker.flush(t))
+        out = self._depart(self.tracker.flush(t))
+        return out + self._untracked(t)
 
 
 def ledger_json(core: object) -> dict | None:

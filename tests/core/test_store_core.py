@@ -233,3 +233,16 @@ def test_full_core_bills_the_same_on_each_backend(xp) -> None:
     batches = stream([p, q], [(15.0, 0, -500.0)], until=33.0)
     ref, got = feed(StoreCore(xp="numpy"), batches), feed(StoreCore(xp=xp), batches)
     assert got == ref and lines(got[22]) == {"SOUP": 1}
+
+
+def test_a_shopper_no_camera_ever_sees_gets_a_receipt_for_review() -> None:
+    """Checked in at the gate, then never detected (the entrance cameras are down): the
+    account still gets a receipt, empty and flagged, instead of none at all."""
+    seen = walk_in_out(11, 0.0, (4.4, 5.0), (8.0, 12.0))
+    ghost = walk_in_out(22, 3.0, (4.4, 8.0), (9.0, 12.0), hidden=[(0.0, 99.0)])
+    batches = stream([seen, ghost], [], until=25.0)
+    core = StoreCore()
+    got = feed(core, batches)
+    assert got[22].review and got[22].products == () and got[22].confidence == 0.0
+    assert not got[11].review
+    assert core.stats.untracked_accounts == 1
