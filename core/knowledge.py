@@ -31,13 +31,15 @@ class Plates:
     plate: (b,) int32 the plate under each bin (ids repeat when several bins share a plate);
     sku_index: (b,) int32 row of the catalogue the planogram puts in the bin; center: (b, 3)
     float64 bin centre [m]; access_xy: (b, 2) float64 the floor point in the aisle in front
-    of the bin where a shopper stands to reach it [m].
+    of the bin where a shopper stands to reach it [m]; size: (b, 3) float64 the bin's extent
+    along x, y, z [m] (from the planogram's shelf drawings), or None when unknown.
     """
 
     plate: np.ndarray
     sku_index: np.ndarray
     center: np.ndarray
     access_xy: np.ndarray
+    size: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,12 @@ receipts. Nothing here reads simulator state.
 Attribution of a shelf event (plate, ``[t_start - lead_s, t_end]``), first rule that applies:
 
 1. **Hands.** Hands seen in the event's bins during the window vote for the tracks that
-   stood near them: per observation a track at floor distance ``d`` from the hand has the
-   log-likelihood ``-d**2 / (2 hand_sigma_m**2)`` (tracks farther than ``hand_reach_m``
-   count as that far); summed over at most ``hand_max_obs`` observations' worth (a hand
+   stood near them: per observation a track has the log-likelihood
+   ``-d**2 / (2 hand_sigma_m**2)``, where ``d`` is how far the hand is from where that
+   person would have put it -- the point of the bin's face nearest the body, an arm's
+   length away at most -- when the planogram gives bin sizes (the floor distance to the
+   hand otherwise); tracks farther than ``hand_reach_m`` from the hand count as
+   ``hand_reach_m`` off. Summed over at most ``hand_max_obs`` observations' worth (a hand
    seen by four cameras in one frame is not four independent facts), normalised over the
    candidates. The posterior of the winner is the attribution confidence. Votes per bin
    also weigh the skus of a plate that holds several (look-alikes side by side).
@@ -49,6 +52,12 @@ from core.records import CameraFrame, Receipt, SensorBatch, Tracks
 from core.shelf import ShelfEvent, ShelfEventConfig, ShelfEventDetector
 from core.tracking import Departure, Tracker, TrackerConfig
 
+# A hand stays this far inside a bin's side walls [m] (the hand's width; assumption).
+HAND_SIDE_MARGIN_M = 0.05
+# How far from the body's floor point a reaching hand can be [m]: arm ~0.65 m (shoulder to
+# palm, ANSUR II adult mean ~0.6-0.7 m) plus the lean of a reach (assumption).
+ARM_M = 0.9
+
 
 @dataclass(frozen=True)
 class AttributionConfig:
@@ -61,9 +70,10 @@ class AttributionConfig:
     # the aisle point to the shelf face + tracking error (assumption, checked on kiosk runs:
     # reachers stand 0.45-0.6 m from the face) [m].
     hand_reach_m: float = 1.3
-    # Spread of the reacher's floor distance to their hand: the foot-point error of the
-    # fused track (~0.1 m) and the hand's (~0.03 m) plus how people lean (assumption) [m].
-    hand_sigma_m: float = 0.2
+    # Spread of a hand about where its reacher would put it (the nearest point of the bin's
+    # face; the floor distance when bin sizes are unknown): the fused track's foot-point
+    # error (~0.1 m) and the hand's (~0.03 m) plus how people lean (assumption) [m].
+    hand_sigma_m: float = 0.15
     hand_bin_m: float = 0.6     # a hand farther than this from every bin centre is in none [m]
     hand_max_obs: int = 3       # observations of one event counted as independent, at most
     # Relative weights of the explanations of a put-back, against 1 for "a unit of the bin's
@@ -217,6 +227,19 @@ class StoreCore:
         self._bin_plate = np.asarray(pl.plate, dtype=np.int64)
         self._bin_sku = np.asarray(pl.sku_index, dtype=np.int64)
         self._bin_tree = cKDTree(np.asarray(pl.center, dtype=np.float64))
+        # bin faces: where a hand enters each bin, and which way along the shelf is "side"
+        c2 = np.asarray(pl.center, dtype=np.float64)[:, :2]
+        n = np.asarray(pl.access_xy, dtype=np.float64) - c2
+        n /= np.maximum(np.linalg.norm(n, axis=1), 1e-9)[:, None]
+        self._bin_normal, self._bin_side = n, np.stack([-n[:, 1], n[:, 0]], axis=1)
+        if pl.size is not None:
+            sz = np.abs(np.asarray(pl.size, dtype=np.float64)[:, :2])
+            half_d = 0.5 * (sz * np.abs(n)).sum(axis=1)
+            half_w = 0.5 * (sz * np.abs(self._bin_side)).sum(axis=1)
+            self._bin_face = c2 + n * half_d[:, None]
+            self._bin_room = np.maximum(half_w - HAND_SIDE_MARGIN_M, 0.0)
+        else:
+            self._bin_face = self._bin_room = None
         self._hands = _HandLog(self.tracker_config.history_s)
         self._on_shelf: dict[int, Counter[int]] = {}   # plate -> misplaced sku -> units
         self._pending: dict[int, list[Departure]] = {}  # account -> departed tracks
@@ -248,6 +271,9 @@ class StoreCore:
         if tracks.track_id.size:
             dist = np.linalg.norm(h[:, None, :2] - tracks.xy[None, :, :], axis=2)  # (n, m)
             oi, tj = np.nonzero(dist <= a.hand_reach_m)
+            if self._bin_face is not None:
+                dist = dist.copy()
+                dist[oi, tj] = self._hand_misfit(b[oi], h[oi, :2], tracks.xy[tj])
         else:
             dist = np.zeros((n, 0))
             oi = tj = np.zeros(0, np.int64)
@@ -258,6 +284,23 @@ class StoreCore:
             "track": np.concatenate([tracks.track_id[tj], np.full(lonely.size, -1)]),
             "d": np.concatenate([dist[oi, tj], np.full(lonely.size, np.inf)]),
         })
+
+    def _hand_misfit(self, b: np.ndarray, hand: np.ndarray, body: np.ndarray) -> np.ndarray:
+        """How far a hand seen in bin ``b`` is from where a person standing at ``body``
+        would put it [m]: people reach into the part of a bin's face nearest them (a hand
+        at the bin's edge belongs to someone standing beside the bin, not to someone in
+        front of its middle), and an arm reaches ``ARM_M`` from the body.
+
+        b: (k,) bin; hand: (k, 2) hand floor point [m]; body: (k, 2) track [m]. Returns (k,).
+        """
+        face, side, n = self._bin_face[b], self._bin_side[b], self._bin_normal[b]
+        room = self._bin_room[b]
+        along = ((body - face) * side).sum(axis=1)
+        expect = np.clip(along, -room, room)
+        lateral = ((hand - face) * side).sum(axis=1) - expect
+        to_face = ((body - face) * n).sum(axis=1)
+        reach = np.hypot(to_face, along - expect)
+        return np.hypot(lateral, np.maximum(reach - ARM_M, 0.0))
 
     # -- attribution -------------------------------------------------------------------------
     def _cart_key(self, track: int) -> int:

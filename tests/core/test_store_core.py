@@ -246,3 +246,24 @@ def test_a_shopper_no_camera_ever_sees_gets_a_receipt_for_review() -> None:
     assert got[22].review and got[22].products == () and got[22].confidence == 0.0
     assert not got[11].review
     assert core.stats.untracked_accounts == 1
+
+
+def test_a_reach_from_beside_the_bin_is_told_from_the_one_in_front_of_it() -> None:
+    """One shopper stands right in front of the bin's middle, the other beside the bin and
+    reaches in at its near edge. Floor distance to the hand favours the one in front; with
+    the bins' sizes the core knows a hand at the edge comes from beside."""
+    sized = Plates(plate=PLATES.plate, sku_index=PLATES.sku_index, center=CENTERS,
+                   access_xy=PLATES.access_xy, size=np.tile([0.45, 0.75, 0.34], (4, 1)))
+    front = walk_in_out(11, 0.0, (4.3, 5.0), (8.0, 22.0))
+    beside = walk_in_out(22, 0.5, (4.35, 5.85), (9.0, 22.0), reaches=[(14.0, 15.0, 0)])
+    batches = stream([front, beside], [(15.0, 0, -500.0)], until=33.0, plates=sized)
+
+    class Sized(StoreCore):
+        def start(self, k):
+            super().start(StoreKnowledge(k.name, k.bounds, k.entrance, k.exit, k.catalogue,
+                                         sized, k.cameras, k.camera_hz, k.plate_hz,
+                                         k.plate_noise_g))
+
+    got, floor_only = feed(Sized(), batches), feed(StoreCore(), batches)
+    assert lines(got[22]) == {"SOUP": 1} and lines(got[11]) == {}
+    assert lines(floor_only[11]) == {"SOUP": 1}          # what the floor distance alone says
