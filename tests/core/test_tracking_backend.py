@@ -1,5 +1,7 @@
-"""The tracker on each array backend: numpy (scipy on the host) and cupy (array ops on the
-device, conflicts solved on the host) give the same tracks, clusters and assignments.
+"""The tracker's array engine on each backend: numpy (scipy on the host) and cupy (array
+ops on the device, conflicts solved on the host) give the same tracks, clusters and
+assignments. (The compiled engine, numpy's default, is held to the same tracks in
+``test_track_kernels.py``.)
 
 Every test that takes ``xp`` runs on numpy and, where a GPU answers, on cupy (the fixture in
 ``conftest.py`` skips it otherwise). The device code path also runs here on numpy: its
@@ -11,6 +13,7 @@ a walker reports a noisy foot point; misses; low-confidence false positives).
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,14 +169,14 @@ def assert_same_replay(got: dict, want: dict) -> None:
 @pytest.fixture(scope="module")
 def store():
     frames, checkins = store_stream()
-    want = replay(Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=np), frames, checkins)
+    want = replay(Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=np, engine="array"), frames, checkins)
     return frames, checkins, want
 
 
 @pytest.fixture(scope="module")
 def crowd():
     frames = crowd_stream()
-    return frames, replay(Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=np), frames)
+    return frames, replay(Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=np, engine="array"), frames)
 
 
 # --------------------------------------------------------------------------- the tracker
@@ -189,7 +192,7 @@ def test_the_store_stream_exercises_the_tracker(store):
 
 def test_tracker_gives_the_numpy_tracks_on_each_backend(xp, store):
     frames, checkins, want = store
-    tracker = Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=xp)
+    tracker = Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=xp, engine="array")
     assert tracker.xp is xp
     got = replay(tracker, frames, checkins)
     assert isinstance(tracker._rows["x"], xp.ndarray)  # the track table lives on xp
@@ -199,7 +202,8 @@ def test_tracker_gives_the_numpy_tracks_on_each_backend(xp, store):
 def test_tracker_gives_the_numpy_tracks_in_a_crowd_on_each_backend(xp, crowd):
     frames, want = crowd
     assert max(tr.track_id.size for tr in want["tracks"]) >= 30
-    assert_same_replay(replay(Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=xp), frames), want)
+    assert_same_replay(replay(Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=xp, engine="array"),
+                              frames), want)
 
 
 def test_device_code_path_runs_on_numpy_without_the_kd_tree(store, crowd, monkeypatch):
@@ -211,7 +215,7 @@ def test_device_code_path_runs_on_numpy_without_the_kd_tree(store, crowd, monkey
     for name in ("cKDTree", "connected_components", "fuse_detections", "_gated_assignment"):
         monkeypatch.setattr(tracking, name, banned)
     for frames, checkins, want in (store, (crowd[0], (), crowd[1])):
-        tracker = Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=np)
+        tracker = Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=np, engine="array")
         tracker._generic = True
         assert_same_replay(replay(tracker, frames, checkins), want)
 
@@ -229,6 +233,8 @@ def test_backend_is_chosen_by_name_or_environment(monkeypatch):
     monkeypatch.setenv("STORETWIN_BACKEND", "numpy")
     tracker = Tracker.on_floor(ENTRANCE, EXIT, HZ)
     assert tracker.xp is np and tracker._generic is False
+    assert tracker.engine == ("numba" if importlib.util.find_spec("numba") else "array")
+    assert Tracker.on_floor(ENTRANCE, EXIT, HZ, engine="array").engine == "array"
 
 
 # --------------------------------------------------------------------------- fusion
