@@ -16,7 +16,7 @@ import numpy as np
 from core.billing import infer_items
 from core.records import CameraFrame, Tracks
 from core.shelf import ShelfEvent
-from core.store_core import Attribution, LedgerEntry, StoreCore
+from core.store_core import Attribution, StoreCore
 
 
 class NaiveCore(StoreCore):
@@ -40,11 +40,7 @@ class NaiveCore(StoreCore):
             if d[i] <= self.attribution.reach_m:
                 track = int(tid[i])
         if guess is None or track < 0:
-            self.stats.unattributed_events += 1
-            self.ledger.append(LedgerEntry(
-                ev, "no whole unit" if guess is None else "nobody in reach",
-                None if guess is None else str(self.k.catalogue.sku[guess.sku_index]),
-                0 if guess is None else guess.quantity))
+            self._to_ledger(ev, guess)
             return
         self.stats.reach_attributions += 1
         self.carts.add(self._cart_key(track), guess, ev.t_end, 1.0)

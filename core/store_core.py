@@ -413,11 +413,7 @@ class StoreCore:
         guess = infer_items(ev, self.k.plates, self.k.catalogue,
                             prior=self._prior(ev, key, votes))
         if guess is None or key is None:
-            self.stats.unattributed_events += 1
-            self.ledger.append(LedgerEntry(
-                ev, "no whole unit" if guess is None else "nobody in reach",
-                None if guess is None else str(self.k.catalogue.sku[guess.sku_index]),
-                0 if guess is None else guess.quantity))
+            self._to_ledger(ev, guess)
             return
         setattr(self.stats, f"{method}_attributions",
                 getattr(self.stats, f"{method}_attributions") + 1)
@@ -426,6 +422,15 @@ class StoreCore:
         self.attributions.append(Attribution(ev, track, self.tracker.account_of(track),
                                              guess.sku_index, guess.quantity,
                                              guess.confidence * conf, method, misplaced))
+
+    def _to_ledger(self, ev: ShelfEvent, guess: ItemGuess | None) -> None:
+        """An event no cart takes: no whole unit explains it (``guess`` None), or nobody
+        can be blamed for the unit it means."""
+        self.stats.unattributed_events += 1
+        self.ledger.append(LedgerEntry(
+            ev, "no whole unit" if guess is None else "nobody in reach",
+            None if guess is None else str(self.k.catalogue.sku[guess.sku_index]),
+            0 if guess is None else guess.quantity))
 
     def _track_misplaced(self, ev: ShelfEvent, guess: ItemGuess, key: int) -> bool:
         if guess.sku_index in self._plate_skus[ev.plate]:

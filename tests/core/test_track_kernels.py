@@ -29,7 +29,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 import core.tracking as tracking
-from core.records import CameraFrame, GateCheckIns, Tracks
+from core.records import CameraFrame, Tracks
 from core.tracking import Tracker, TrackerConfig, _gated_assignment, fuse_detections
 
 K = pytest.importorskip("core._track_kernels", reason="numba is not installed")
@@ -129,16 +129,7 @@ SCRIPTED = [
 def replay(tracker: Tracker, frames: list[CameraFrame], checkins) -> dict:
     """Everything a tracker tells its users about a stream (check-ins due by a frame are
     queued before it), and its track table at the end."""
-    pending = sorted(checkins)
-    tracks: list[Tracks] = []
-    for f in frames:
-        due = [c for c in pending if c[0] <= f.t]
-        pending = pending[len(due):]
-        if due:
-            tracker.check_in(GateCheckIns(t=np.array([c[0] for c in due]),
-                                          gate=np.zeros(len(due), np.int32),
-                                          account=np.array([c[1] for c in due])))
-        tracks.append(tracker.update(f))
+    tracks: list[Tracks] = B.run(tracker, frames, checkins)
     accounts = sorted({a for _, a in checkins})
     active = [tracker.active_with_account(a) for a in accounts]
     t_end = frames[-1].t
