@@ -85,3 +85,18 @@ def test_dead_cameras_over_a_shelf_flag_the_receipt_instead_of_billing_it_wrong(
     assert full.review and full.verdict in ("ok", "flagged")
     assert full.issued == {"SKU00056": 1}
     assert naive.verdict == "wrong" and naive.issued == {}
+
+
+def test_library_table_has_a_line_per_scenario_and_the_totals(library_runs) -> None:
+    from experiments.scenario import format_library
+
+    text = format_library(library_runs)
+    lines = text.splitlines()
+    assert lines[0].split()[:2] == ["scenario", "accounts"] and "naive:" in lines[0]
+    for r in library_runs:
+        row = next(ln for ln in lines if ln.startswith(r.scenario.name + " "))
+        v, n = verdicts(r.rows), verdicts(r.others["naive"])
+        assert f"{v['ok']}/{v['flagged']}/{v['wrong']}" in row
+        assert row.split()[-1] == f"{n['ok']}/{n['flagged']}/{n['wrong']}"
+    total = next(ln for ln in lines if ln.startswith("total "))
+    assert total.split()[1] == str(sum(len(r.rows) for r in library_runs))
