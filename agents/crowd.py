@@ -138,6 +138,7 @@ class _Shopper:
     beside: bool = False  # this stop's spot was taken and a place beside it tried
     pause_at: np.ndarray | None = None   # a waypoint where one stands aside a moment
     side_steps: list = field(default_factory=list)   # waypoints added to pass people
+    handing_to: int = -1  # receiver's id while the hands meet after a hand-over (settle)
 
 
 WALKING = ("walk", "hand")
@@ -398,6 +399,7 @@ class Crowd:
         a = sh.actions.popleft()
         sh.action = a
         sh.since = t
+        sh.handing_to = -1
         if isinstance(a, (Look, Pick)):
             if isinstance(a, Pick):
                 sh.bin = a.bin if a.bin >= 0 else self._nearest_bin(a.sku, self.xy[k])
@@ -526,6 +528,7 @@ class Crowd:
                     self._event(t, rx, "hand_in", -1, a.sku, n, other=sh.sid)
                     self._hold(sh, a.sku, -n)
                     self._hold(rx, a.sku, n)
+                    sh.handing_to = rx.sid
                 sh.path = []
                 sh.state, sh.until = "settle", t + self.config.settle_s
                 continue
@@ -543,10 +546,15 @@ class Crowd:
 
     HAND_ABOVE_PLATE_M = 0.08
     HAND_SIDE_MARGIN_M = 0.05   # a hand stays this far inside the bin's side walls [m]
+    # Where two hands meet in a hand-over: halfway between the bodies, at about elbow
+    # height of an adult (~1.05 m; standing elbow height, ANSUR-type tables ~1.0-1.1 m).
+    HAND_OVER_Z_M = 1.05
 
     def hands(self) -> np.ndarray:
         """(s, 3) float64 hand position [m] of each person (order of ``positions``) whose hand
-        is in a shelf bin now (reaching for a pick or putting back); NaN rows for the others.
+        is in a shelf bin now (reaching for a pick or putting back) or held out to another
+        shopper (the moments after a hand-over: halfway between the two, at
+        ``HAND_OVER_Z_M``); NaN rows for the others.
 
         The hand is at the bin's front face, ``HAND_ABOVE_PLATE_M`` above its plate, and
         along the face where the reacher stands (the point of the face nearest the body,
@@ -556,6 +564,13 @@ class Crowd:
         out = np.full((self.ids.shape[0], 3), np.nan)
         b = self.store.bins
         for k, sh in enumerate(self._order):
+            if sh.state == "settle" and sh.handing_to >= 0:
+                rx = self.shoppers.get(sh.handing_to)
+                if rx is not None and rx.state != "gone":
+                    kr = self._order.index(rx)
+                    out[k, :2] = 0.5 * (self.xy[k] + self.xy[kr])
+                    out[k, 2] = self.HAND_OVER_Z_M
+                continue
             if sh.state in ("reach", "place"):
                 i = sh.bin
                 n = b.normal[i]

@@ -207,6 +207,26 @@ class Carts:
             cart.qty.pop(guess.sku_index, None)
         cart.log.append((float(t), guess.sku_index, guess.quantity, guess.confidence))
 
+    def doubt(self, account: int, factor: float) -> None:
+        """Something happened to ``account``'s cart that the sensors could not resolve (a
+        hand-over): multiply its confidence by ``factor`` in [0, 1] and flag it for review."""
+        if not 0.0 <= factor <= 1.0:
+            raise ValueError(f"factor must be in [0, 1], got {factor!r}")
+        cart = self._carts.setdefault(int(account), _Cart())
+        cart.confidence *= factor
+        cart.flagged = True
+
+    def last_taken(self, account: int) -> int | None:
+        """The sku of the latest unit taken into ``account``'s cart that is still in it
+        (None when the cart is empty)."""
+        cart = self._carts.get(int(account))
+        if cart is None:
+            return None
+        for _t, sku, qty, _c in reversed(cart.log):
+            if qty > 0 and cart.qty.get(sku, 0) > 0:
+                return sku
+        return None
+
     def quantities(self, account: int) -> dict[int, int]:
         """Copy of the cart: catalogue row -> units (> 0). Empty for an unknown account."""
         cart = self._carts.get(int(account))

@@ -27,7 +27,8 @@ class CameraFrame:
     camera: (n,) int32 id of the camera that made each detection.
     xy: (n, 2) float64 estimated foot point on the floor [m], store frame.
     conf: (n,) float32 detector confidence in [0, 1].
-    hand_camera: (h,) int32 camera that saw each hand in a shelf bin (default none).
+    hand_camera: (h,) int32 camera that saw each hand in a shelf bin, or held out away
+    from the shelves (passing something to someone) (default none).
     hand_xyz: (h, 3) float64 estimated 3-D position of that hand [m], store frame. Hands
     carry no identity either: which person reached is the core's inference.
     """

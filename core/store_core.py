@@ -31,6 +31,11 @@ Anything else ends in the *ledger* (:attr:`StoreCore.ledger`): a change of load 
 no whole number of units, or an event no track can be blamed for. Every shelf event ends
 either in a cart (:attr:`StoreCore.attributions`) or in the ledger.
 
+Hand-overs: a hand seen away from every bin, within an arm of two shoppers on different
+accounts, means something changed hands (:attr:`StoreCore.hand_overs`). Both carts are
+doubted (``handover_confidence``, below review); when only one holds anything, its latest
+unit moves to the other.
+
 Put-backs are explained by the putter's cart: a load gained on a plate may be the plate's
 own sku or any sku in the cart (``misplace_prior`` relative weight when the planogram does
 not put it there; the bin's own sku weighs ``not_in_cart_prior`` when the cart has none). A unit that lands in the wrong bin leaves the cart and is noted against
@@ -82,6 +87,12 @@ class AttributionConfig:
     misplace_prior: float = 0.3
     not_in_cart_prior: float = 0.1
     blind_confidence: float = 0.3  # confidence of a blind attribution (below review)
+    # A hand held out away from every bin, between two shoppers on different accounts, is a
+    # hand-over: both carts are multiplied by this (below review) and, when only one cart
+    # holds anything, its latest unit moves to the other (assumption: the usual "can you
+    # hold this" case). The same pair is one hand-over within ``handover_gap_s`` [s].
+    handover_confidence: float = 0.3
+    handover_gap_s: float = 5.0
 
     def __post_init__(self) -> None:
         for name in ("reach_m", "margin_m", "lead_s", "hand_reach_m", "hand_sigma_m",
@@ -91,7 +102,9 @@ class AttributionConfig:
                                  f"{getattr(self, name)}")
         if not (isinstance(self.hand_max_obs, int) and self.hand_max_obs >= 1):
             raise ValueError("AttributionConfig.hand_max_obs must be an integer >= 1")
-        for name in ("review_threshold", "blind_confidence"):
+        if not self.handover_gap_s > 0:
+            raise ValueError("AttributionConfig.handover_gap_s must be > 0")
+        for name in ("review_threshold", "blind_confidence", "handover_confidence"):
             if not 0 <= getattr(self, name) <= 1:
                 raise ValueError(f"AttributionConfig.{name} must be in [0, 1]")
 
@@ -109,6 +122,7 @@ class CoreStats:
     blind_attributions: int = 0
     misplaced_units: int = 0
     untracked_accounts: int = 0   # checked in, never tracked: empty receipt sent to review
+    hand_overs: int = 0           # hands seen meeting between two accounts' shoppers
 
 
 @dataclass(frozen=True)
@@ -139,6 +153,19 @@ class LedgerEntry:
         return {"plate": e.plate, "t_start": round(e.t_start, 4), "t_end": round(e.t_end, 4),
                 "delta_g": round(e.delta_g, 2), "sigma_g": round(e.sigma_g, 3),
                 "reason": self.reason, "sku": self.sku, "quantity": self.quantity}
+
+
+@dataclass(frozen=True)
+class HandOver:
+    """Two shoppers on different accounts seen passing something: their cart keys, and the
+    sku moved from ``giver`` to ``receiver`` (-1 giver: the direction was not clear, both
+    carts were only flagged)."""
+
+    t: float
+    accounts: tuple[int, int]
+    giver: int
+    receiver: int
+    sku_index: int
 
 
 @dataclass(frozen=True)
@@ -206,6 +233,7 @@ class StoreCore:
         self.attributions: list[Attribution] = []
         self.ledger: list[LedgerEntry] = []
         self.misplaced: list[MisplacedNote] = []
+        self.hand_overs: list[HandOver] = []
 
     def start(self, knowledge: StoreKnowledge) -> None:
         self.k = knowledge
@@ -244,6 +272,7 @@ class StoreCore:
         self._on_shelf: dict[int, Counter[int]] = {}   # plate -> misplaced sku -> units
         self._pending: dict[int, list[Departure]] = {}  # account -> departed tracks
         self._departed: set[int] = set()
+        self._last_handover: dict[tuple[int, int], float] = {}  # cart-key pair -> time [s]
         self._unbound: dict[int, float] = {}            # account -> check-in time, no track yet
         self._billed: set[int] = set()                  # accounts that got their receipt
         cfg = self.tracker_config
@@ -262,6 +291,8 @@ class StoreCore:
         a = self.attribution
         d, b = self._bin_tree.query(h, distance_upper_bound=a.hand_bin_m)
         ok = np.isfinite(d)
+        if not ok.all():
+            self._see_hand_overs(float(frame.t), h[~ok], tracks)
         if not ok.any():
             return
         h, b = h[ok], b[ok]
@@ -284,6 +315,41 @@ class StoreCore:
             "track": np.concatenate([tracks.track_id[tj], np.full(lonely.size, -1)]),
             "d": np.concatenate([dist[oi, tj], np.full(lonely.size, np.inf)]),
         })
+
+    def _see_hand_overs(self, t: float, hands: np.ndarray, tracks: Tracks) -> None:
+        """Hands in no bin: where one is within an arm of two shoppers on different
+        accounts, something changed hands (``AttributionConfig.handover_confidence``)."""
+        if tracks.track_id.size < 2:
+            return
+        a = self.attribution
+        d = np.linalg.norm(hands[:, None, :2] - tracks.xy[None, :, :], axis=2)  # (h, m)
+        for row in d:  # a hand-over is a few sightings a minute at most
+            near = np.argsort(row, kind="stable")
+            near = near[row[near] <= ARM_M]
+            keys = list(dict.fromkeys(self._cart_key(int(tracks.track_id[j])) for j in near))
+            if len(keys) < 2:
+                continue
+            pair = (min(keys[:2]), max(keys[:2]))
+            if t - self._last_handover.get(pair, -np.inf) < a.handover_gap_s:
+                self._last_handover[pair] = t
+                continue
+            self._last_handover[pair] = t
+            self._hand_over(t, *pair)
+
+    def _hand_over(self, t: float, ka: int, kb: int) -> None:
+        a = self.attribution
+        self.stats.hand_overs += 1
+        full = [k for k in (ka, kb) if self.carts.quantities(k)]
+        giver = receiver = sku = -1
+        if len(full) == 1:
+            giver = full[0]
+            receiver = kb if giver == ka else ka
+            sku = self.carts.last_taken(giver)
+            self.carts.add(giver, ItemGuess(sku, -1, 1.0), t)
+            self.carts.add(receiver, ItemGuess(sku, 1, 1.0), t)
+        for k in (ka, kb):
+            self.carts.doubt(k, a.handover_confidence)
+        self.hand_overs.append(HandOver(t, (ka, kb), giver, receiver, sku))
 
     def _hand_misfit(self, b: np.ndarray, hand: np.ndarray, body: np.ndarray) -> np.ndarray:
         """How far a hand seen in bin ``b`` is from where a person standing at ``body``
@@ -515,10 +581,16 @@ class StoreCore:
 
 
 def ledger_json(core: object) -> dict | None:
-    """The ledger and misplacement notes of a core that keeps them, as JSON; else None."""
+    """The ledger, misplacement notes and hand-overs of a core that keeps them, as JSON;
+    else None."""
     ledger = getattr(core, "ledger", None)
     if ledger is None:
         return None
     return {"unattributed": [e.to_json() for e in ledger],
-            "misplaced": [m.to_json() for m in getattr(core, "misplaced", [])]}
+            "misplaced": [m.to_json() for m in getattr(core, "misplaced", [])],
+            "hand_overs": [{"t": round(h.t, 4), "accounts": list(h.accounts),
+                            "giver": h.giver, "receiver": h.receiver,
+                            "sku": str(core.k.catalogue.sku[h.sku_index])
+                            if h.sku_index >= 0 else None}
+                           for h in getattr(core, "hand_overs", [])]}
 

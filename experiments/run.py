@@ -239,6 +239,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
             "blind_attributions": getattr(stats, "blind_attributions", None),
             "misplaced_units": getattr(stats, "misplaced_units", None),
             "untracked_accounts": getattr(stats, "untracked_accounts", None),
+            "hand_overs": getattr(stats, "hand_overs", None),
             "receipt_latency_s_mean": round(float(np.mean(latencies)), 4) if latencies else None,
         },
     }

@@ -62,7 +62,8 @@ class Population(Protocol):
         """(s,) int64 ids and (s, 2) float64 floor positions [m] of people in the store."""
 
     # Optional: ``hands() -> (s, 3)`` float64 hand positions [m] of people reaching into a
-    # bin (NaN rows for the others), in the order of ``positions``; cameras report them.
+    # bin or holding something out to someone (NaN rows for the others), in the order of
+    # ``positions``; cameras report them.
 
 
 @dataclass(frozen=True)

@@ -312,6 +312,17 @@ def test_a_hand_over_moves_the_units_between_accounts(kiosk) -> None:
     inn = [e for e in crowd.truth if e.action == "hand_in"]
     assert len(out) == len(inn) == 1
     assert (out[0].shopper, out[0].other, inn[0].shopper, inn[0].other) == (0, 1, 1, 0)
+    # the giver's hand is held out halfway to the taker for a moment, in no shelf bin
+    held = [(ids, xy, h) for ids, xy, h in zip(run.ids, run.xy, run.hands, strict=True)
+            if np.isfinite(h[:, 2]).any() and np.any(h[:, 2] == crowd.HAND_OVER_Z_M)]
+    assert held, "no hand held out"
+    b = kiosk.bins
+    for ids, xy, h in held:
+        k = int(np.flatnonzero(ids == 0)[0])
+        r = int(np.flatnonzero(ids == 1)[0])
+        np.testing.assert_allclose(h[k, :2], 0.5 * (xy[k] + xy[r]))
+        assert not np.any(np.all((h[k] >= b.lo) & (h[k] <= b.hi), axis=1))
+    assert len(held) <= round(crowd.config.settle_s * POLICY_HZ) + 1
 
 
 def test_a_put_back_into_another_bin_is_a_misplacement(kiosk) -> None:

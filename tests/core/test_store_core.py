@@ -49,12 +49,14 @@ def knowledge() -> StoreKnowledge:
 @dataclass
 class Person:
     """account; keys: (t, x, y) path; reaches: (t0, t1, bin) a hand in a bin; hidden: (t0,
-    t1) unseen by every camera."""
+    t1) unseen by every camera; held_out: (t0, t1, xyz) a hand away from the shelves."""
 
     account: int
     keys: list[tuple[float, float, float]]
     reaches: list[tuple[float, float, int]] = field(default_factory=list)
     hidden: list[tuple[float, float]] = field(default_factory=list)
+    held_out: list[tuple[float, float, tuple[float, float, float]]] = field(
+        default_factory=list)   # (t0, t1, hand xyz): a hand held out to someone
 
     def pos(self, t: float) -> np.ndarray | None:
         k = np.asarray(self.keys)
@@ -64,6 +66,9 @@ class Person:
 
     def hand(self, t: float) -> np.ndarray | None:
         p = self.pos(t)
+        for t0, t1, xyz in self.held_out:
+            if t0 <= t < t1:
+                return np.array(xyz)
         for t0, t1, b in self.reaches:
             if p is not None and t0 <= t < t1:
                 y = float(np.clip(p[1], CENTERS[b, 1] - 0.325, CENTERS[b, 1] + 0.325))
@@ -267,3 +272,26 @@ def test_a_reach_from_beside_the_bin_is_told_from_the_one_in_front_of_it() -> No
     got, floor_only = feed(Sized(), batches), feed(StoreCore(), batches)
     assert lines(got[22]) == {"SOUP": 1} and lines(got[11]) == {}
     assert lines(floor_only[11]) == {"SOUP": 1}          # what the floor distance alone says
+
+
+def test_a_hand_over_moves_the_item_and_sends_both_receipts_to_review() -> None:
+    """A takes a soup, walks off and holds it out to B, who stands a metre away: the hand
+    seen between them, away from every bin, moves A's latest unit to B; neither receipt
+    goes out unreviewed. Standing that close with no hand held out changes nothing."""
+    giver = Person(11, [(0.0, 2.0, 0.8), (1.0, 2.0, 2.0), (8.0, 4.4, 5.0), (16.0, 4.4, 5.0),
+                        (19.0, 6.0, 7.0), (24.0, 6.0, 7.0), (30.0, 10.0, 1.0),
+                        (30.5, 10.0, 0.2)],
+                   reaches=[(11.0, 12.0, 0)], held_out=[(21.0, 21.5, (6.5, 7.0, 1.05))])
+    taker = Person(22, [(3.0, 2.0, 0.8), (4.0, 2.0, 2.0), (9.0, 7.0, 7.0), (27.0, 7.0, 7.0),
+                        (32.0, 10.0, 1.0), (32.5, 10.0, 0.2)])
+    batches = stream([giver, taker], [(12.0, 0, -500.0)], until=40.0)
+    core = StoreCore()
+    got = feed(core, batches)
+    assert lines(got[11]) == {} and lines(got[22]) == {"SOUP": 1}
+    assert got[11].review and got[22].review
+    assert [(h.giver, h.receiver, h.sku_index) for h in core.hand_overs] == [(11, 22, 0)]
+    quiet = Person(11, giver.keys, reaches=giver.reaches)
+    calm = StoreCore()
+    got = feed(calm, stream([quiet, taker], [(12.0, 0, -500.0)], until=40.0))
+    assert lines(got[11]) == {"SOUP": 1} and not got[11].review and not got[22].review
+    assert calm.stats.hand_overs == 0
