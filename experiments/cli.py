@@ -57,6 +57,7 @@ def _table(m: dict, timing: dict) -> str:
         ("  missing / spurious", f"{b['receipts_missing']} / {b['receipts_spurious']}"),
         ("  sent to review", f"{_fmt(b['review_rate_per_1000'])} per 1,000"),
         ("TRACKING", ""),
+        ("  HOTA (DetA x AssA)", _fmt(t.get("hota"), pct=True)),
         ("  IDF1", _fmt(t["idf1"], pct=True)),
         ("  MOTA", _fmt(t["mota"], pct=True)),
         ("  ID switches", _fmt(t["id_switches"])),

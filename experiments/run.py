@@ -22,7 +22,7 @@ from core.protocol import Core
 from core.records import Receipt
 from core.store_core import StoreCore, ledger_json
 from experiments.knowledge import knowledge_to_json, store_knowledge
-from experiments.scoring import score_billing, score_tracking
+from experiments.scoring import score_billing, score_hota, score_tracking
 from scenes.presets import load_store
 from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
 from twin.sensors import EntryGate, LoadCellModel, PlateSensors
@@ -229,7 +229,9 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
                                    if gt_rows else 0.0, 3),
         },
         "billing": billing.as_dict(),
-        "tracking": tracking.as_dict(),
+        "tracking": {**tracking.as_dict(), **score_hota(
+            gt[0].astype(np.int64), gt[2].astype(np.int64), gt_xy, hy[0].astype(np.int64),
+            hy[2].astype(np.int64), hy_xy, threshold_m=1.0).as_dict()},
         "core": {
             "detections": detections, "plate_samples": plate_samples,
             "receipts": len(receipts),
