@@ -131,6 +131,70 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_study(a: argparse.Namespace) -> int:
+    from experiments.study import ResultsError, StudyError, expand, load_study, run_study
+
+    try:
+        study = load_study(a.file)
+    except StudyError as e:
+        raise CliError("\n".join(e.lines())) from None
+    if a.workers is not None and a.workers < 1:
+        raise CliError(f"--workers must be >= 1, got {a.workers}")
+    if a.address and a.executor != "ray":
+        raise CliError("--address names a Ray cluster: give it with --executor ray")
+    out = Path(a.out) if a.out else Path("results") / study.name
+    if a.dry_run:
+        specs = expand(study)
+        rows = [{"run_id": s.run_id, **{k: v for k, v in s.params.items()
+                                        if not k.startswith("_")}} for s in specs]
+        if a.json:
+            print(json.dumps({"study": study.name, "runs": rows}, sort_keys=True))
+        else:
+            print(f"study {study.name}: {len(rows)} runs -> {out}")
+            for r in rows:
+                what = r["scenario"] or (f"{r['store']} bpp={r['bins_per_plate']} "
+                                         f"{r['layout']} shoppers={r['shoppers']:g} "
+                                         f"seed={r['seed']}")
+                print(f"  {r['run_id']}  {what}  core={r['core']}")
+        return 0
+    _check_out(out)
+    progress = sys.stderr.isatty() and not a.json
+    try:
+        o = run_study(a.file, out, executor=a.executor, workers=a.workers, address=a.address,
+                      retry_failed=a.retry_failed, progress=progress,
+                      log=(lambda m: print(f"storetwin study: {m}", file=sys.stderr))
+                      if not a.json else (lambda m: None))
+    except (StudyError, ResultsError) as e:
+        raise CliError(str(e)) from None
+    summary = {"study": study.name, "runs": o.total, "skipped": o.skipped, "done": o.done,
+               "failed": o.failed, "results": str(o.results / "results.parquet"),
+               "wall_s": o.wall_s, "executor": a.executor}
+    if a.json:
+        print(json.dumps(summary, sort_keys=True))
+    else:
+        print(f"study {study.name}: {o.total} runs; {o.skipped} already in {o.results}, "
+              f"{o.done} ran, {o.failed} failed ({o.wall_s:.1f} s)")
+        print(f"results: {o.results / 'results.parquet'}  (one row per run; "
+              f"'storetwin report {o.results}' draws them)")
+    return 0
+
+
+def cmd_report(a: argparse.Namespace) -> int:
+    from experiments.report import ReportError, write_report
+    from experiments.study import ResultsError
+
+    if a.target is not None and not 0 < a.target <= 1:
+        raise CliError(f"--target must be in (0, 1], got {a.target:g}")
+    try:
+        path = write_report(a.results, a.out, target=a.target)
+    except (ReportError, ResultsError) as e:
+        raise CliError(str(e)) from None
+    except OSError as e:
+        raise CliError(f"--out {a.out}: cannot write ({e.strerror})") from None
+    print(f"report: {path}")
+    return 0
+
+
 def _core_names(text: str) -> list[str]:
     from experiments.scenario import CORES
 
@@ -744,6 +808,44 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--out", required=True, help="output folder")
     rd.add_argument("--json", action="store_true", help="print the summary as JSON")
     rd.set_defaults(func=cmd_render)
+    st = sub.add_parser(
+        "study", help="run a capacity-planning study (a sweep) into a results store",
+        description="Expand a study file (docs/studies.md: stores, layouts, crowd levels, "
+                    "faults, seeds, cores, scenarios) into runs and execute the ones the "
+                    "results folder lacks, on a local process pool or on Ray. One Parquet row "
+                    "per run (parameters, metrics, timings, versions) in RESULTS/runs/, "
+                    "gathered into RESULTS/results.parquet. Killed and restarted, it skips "
+                    "finished runs; a run that crashes is recorded as failed.",
+        epilog="examples: storetwin study experiments/studies/kiosk_layouts.toml\n"
+               "          storetwin study my.toml --out results/my --executor ray\n"
+               "          storetwin study my.toml --dry-run",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    st.add_argument("file", metavar="FILE", help="a study .toml")
+    st.add_argument("--out", help="results folder (default results/<study name>)")
+    st.add_argument("--executor", choices=("local", "ray"), default="local",
+                    help="local process pool (default) or Ray")
+    st.add_argument("--address", help="a Ray cluster to join (with --executor ray; default: "
+                    "start Ray on this machine)")
+    st.add_argument("--workers", type=int, help="parallel runs (default: all cores)")
+    st.add_argument("--retry-failed", action="store_true",
+                    help="run again the runs recorded as failed")
+    st.add_argument("--dry-run", action="store_true", help="list the runs; run nothing")
+    st.add_argument("--json", action="store_true", help="print the summary as JSON")
+    st.set_defaults(func=cmd_study)
+    rep = sub.add_parser(
+        "report", help="an HTML report of a study's results",
+        description="Write a self-contained HTML page (plots embedded, opens offline) from a "
+                    "results folder: accuracy vs cost Pareto frontier per store with the "
+                    "cheapest layout meeting the target, accuracy vs shoppers, real-time "
+                    "factor and core time per tick vs store size with a fitted growth law, "
+                    "where the time goes, coverage heatmaps, and every run.",
+        epilog="example: storetwin report results/kiosk_layouts --out kiosk.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    rep.add_argument("results", metavar="RESULTS", help="a folder 'storetwin study' wrote")
+    rep.add_argument("--out", help="HTML file to write (default RESULTS/report.html)")
+    rep.add_argument("--target", type=float, help="receipt exact-match target, 0-1 (default: "
+                     "the study's target_exact, else 0.995)")
+    rep.set_defaults(func=cmd_report)
     tk = sub.add_parser(
         "track", help="run the tracker alone on a floor-detection file",
         description="Run storetwin's multi-camera tracker alone on a floor-detection file "
@@ -783,7 +885,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "verb", None):
-        print("storetwin: error: name a verb (run, scenario, scene, layout, render, replay, track); see 'storetwin --help'",
+        print("storetwin: error: name a verb (run, scenario, study, report, scene, layout, render, replay, track); see 'storetwin --help'",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     if a.verb == "layout" and not getattr(a, "layout_verb", None):

@@ -100,6 +100,13 @@ def shoppers_table(crowd: Crowd) -> pa.Table:
     return pa.table(cols)
 
 
+def _stages(setup_s: float, twin: dict[str, float], core_s: float, sim_wall: float
+            ) -> dict[str, float]:
+    out = {"setup": setup_s, **twin, "core": core_s}
+    out["other"] = max(0.0, sim_wall - sum(out.values()))
+    return {k: round(v, 3) for k, v in out.items()}
+
+
 def run(config: RunConfig, out: str | Path | None = None, core: Core | None = None,
         progress: bool = False, scripted: tuple[ScriptedShopper, ...] = (),
         stop_after_scripted_s: float | None = None) -> RunResult:
@@ -141,11 +148,12 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     t0 = time.perf_counter()
     core.start(knowledge)
     core_s = time.perf_counter() - t0
+    setup_s = time.perf_counter() - t_wall0 - core_s
     recorder = StreamRecorder(clock.plate_hz) if config.record_streams else None
     receipts: list[Receipt] = []
     gt_rows: list[tuple[np.ndarray, ...]] = []
     hy_rows: list[tuple[np.ndarray, ...]] = []
-    detections = plate_samples = 0
+    detections = plate_samples = frames = 0
     bar = None
     if progress:
         from tqdm import tqdm
@@ -173,6 +181,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         core_s += time.perf_counter() - t1
         receipts.extend(issued)
         if tick.frame >= 0:
+            frames += 1
             gt_rows.append((np.full(tick.people_id.size, tick.frame), np.full(tick.people_id.size, b.t),
                             tick.people_id, tick.people_xy))
         for tr in tracks:
@@ -243,6 +252,8 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
             "untracked_accounts": getattr(stats, "untracked_accounts", None),
             "hand_overs": getattr(stats, "hand_overs", None),
             "receipt_latency_s_mean": round(float(np.mean(latencies)), 4) if latencies else None,
+            "receipt_latency_s_p95": round(float(np.percentile(latencies, 95)), 4)
+            if latencies else None,
         },
     }
     wall = time.perf_counter() - t_wall0
@@ -254,6 +265,12 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         "core_detections_per_s": round(detections / core_s) if core_s > 0 else None,
         "core_plate_samples_per_s": round(plate_samples / core_s) if core_s > 0 else None,
         "core_real_time_factor": round(end / core_s, 1) if core_s > 0 else None,
+        "frames": frames,
+        "core_ms_per_tick": round(1000.0 * core_s / frames, 4) if frames else None,
+        # wall seconds per stage: building the world, then each stage of the loop (the
+        # twin's, from Simulation.stage_s, and the core's); "other" is the loop's remainder
+        # (recording, ground truth, the progress bar)
+        "stage_s": _stages(setup_s, getattr(sim, "stage_s", {}), core_s, sim_wall),
     }
     result = RunResult(metrics, timing, receipts, scored, crowd, end)
     if out is not None:

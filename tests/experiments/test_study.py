@@ -1,0 +1,263 @@
+"""Studies: the file, its expansion, the results store, resuming after SIGKILL, Ray."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from experiments.cli import main
+from experiments.study import (
+    STATUS_FAILED,
+    STATUS_OK,
+    StudyError,
+    execute,
+    expand,
+    finished,
+    load_results,
+    load_study,
+    run_id,
+    run_study,
+    write_row,
+)
+
+# two layouts on the kiosk, enough minutes for a few shoppers to leave; ~15 s a run
+SMALL = """
+format = "storetwin-study/1"
+name = "small"
+minutes = 6
+seeds = [4]
+shoppers = [6]
+cores = ["full"]
+target_exact = 0.9
+
+[[stores]]
+store = "kiosk"
+
+[[layouts]]
+generator = "grid"
+spacing_m = [2.5, 4.0]
+"""
+
+METRICS = ("exact_match", "f1", "precision", "recall", "hota", "idf1", "mota", "id_switches",
+           "receipts", "money_over_usd", "cameras", "plates", "floor_k2", "cost_total_usd",
+           "mean_in_store")
+
+
+# the same two layouts for a minute, two seeds: four short runs to kill and resume
+SHORT = SMALL.replace("seeds = [4]", "seeds = [4, 5]").replace("minutes = 6", "minutes = 1")
+
+
+def _write(tmp: Path, text: str, name: str = "study.toml") -> Path:
+    p = tmp / name
+    p.write_text(text)
+    return p
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    d = tmp_path_factory.mktemp("study")
+    f = _write(d, SMALL)
+    out = run_study(f, d / "results", workers=2)
+    return f, d / "results", out
+
+
+def test_expand_crosses_every_axis_and_ids_are_stable(tmp_path):
+    f = _write(tmp_path, """
+format = "storetwin-study/1"
+name = "axes"
+seeds = 3
+shoppers = [5, 10]
+cores = ["full", "naive"]
+[[stores]]
+store = "kiosk"
+bins_per_plate = [1, 3]
+[[stores]]
+store = "grocery"
+shoppers = [40]
+[[layouts]]
+generator = "grid"
+spacing_m = [2.0, 3.0]
+[[layouts]]
+generator = "shelf_facing"
+stores = ["kiosk"]
+[faults]
+dead_camera_fraction = [0.0, 0.1]
+[[scenarios]]
+names = ["pick", "swap"]
+shoppers_per_shelf = 2
+""")
+    study = load_study(f)
+    specs = expand(study)
+    # kiosk: 2 plates x 3 layouts x 2 crowds x 2 faults x 2 cores x 3 seeds
+    # grocery: 1 x 2 grid layouts (shelf_facing is kiosk-only) x 1 crowd x 2 x 2 x 3
+    # scenarios: 2 x 2 cores
+    assert len(specs) == 2 * 3 * 2 * 2 * 2 * 3 + 2 * 1 * 2 * 2 * 3 + 2 * 2
+    ids = [s.run_id for s in specs]
+    assert len(set(ids)) == len(ids)
+    assert ids == [s.run_id for s in expand(load_study(f))]     # same file, same ids
+    assert {s.params["store"] for s in specs if s.params["scenario"] is None} == {
+        "kiosk", "grocery"}
+    assert all(s.params["shoppers"] == 40.0 for s in specs if s.params["store"] == "grocery")
+    # ids hash the parameters, not where the study lives
+    p = dict(specs[0].params)
+    p["_store_path"] = "/elsewhere"
+    assert run_id(p) == specs[0].run_id
+    p["seed"] += 1
+    assert run_id(p) != specs[0].run_id
+
+
+def test_bad_study_names_every_problem(tmp_path, capsys):
+    f = _write(tmp_path, """
+format = "storetwin-study/2"
+name = "bad"
+seeds = -1
+shoppers = [5, "many"]
+colour = "red"
+[[stores]]
+store = "hypermarket"
+bins_per_plate = [0]
+[[layouts]]
+generator = "hexagons"
+[[layouts]]
+generator = "grid"
+target = 0.9
+[faults]
+dead_camera_fraction = [1.5]
+""")
+    with pytest.raises(StudyError) as e:
+        load_study(f)
+    text = "\n".join(e.value.lines())
+    for needle in ("format", "seeds", "shoppers[1]", "colour: unknown key",
+                   "stores[0].store", "stores[0].bins_per_plate[0]",
+                   "layouts[0].generator", "layouts[1].target",
+                   "faults.dead_camera_fraction[0]"):
+        assert needle in text, needle
+    assert all(line.startswith(str(f)) for line in e.value.lines())
+    assert main(["study", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "hypermarket" in err
+    assert main(["study", str(tmp_path / "missing.toml")]) == 2
+    assert "cannot be read" in capsys.readouterr().err
+
+
+def test_study_rows_hold_parameters_metrics_cost_and_versions(small):
+    _, res, out = small
+    assert (out.total, out.skipped, out.done, out.failed) == (2, 0, 2, 0)
+    rows = load_results(res).to_pylist()
+    assert [r["layout"] for r in rows] == ["grid 2.5 m", "grid 4 m"]
+    for r in rows:
+        assert r["status"] == STATUS_OK and r["error"] is None
+        assert r["receipts"] > 0 and 0 <= r["exact_match"] <= 1
+        assert 0 < r["f1"] <= 1 and 0 < r["hota"] <= 1 and r["idf1"] > 0
+        assert r["real_time_factor"] > 0 and r["core_ms_per_tick"] > 0
+        assert r["sim_s"] == 360.0 and r["storetwin_version"] and r["python"]
+        stages = [r[k] for k in r if k.startswith("stage_")]
+        assert all(v >= 0 for v in stages) and sum(stages) <= r["wall_s"] + 0.01
+        assert r["cost_total_usd"] == pytest.approx(
+            r["cost_cameras_usd"] + r["cost_plates_usd"] + r["cost_install_usd"])
+        assert (res / r["layout_file"]).is_file()
+    dense, sparse = rows
+    # a 4 m grid has fewer cameras, costs less and sees less of the floor twice
+    assert sparse["cameras"] < dense["cameras"]
+    assert sparse["cost_total_usd"] < dense["cost_total_usd"]
+    assert sparse["floor_k2"] < dense["floor_k2"]
+    assert dense["plates"] == sparse["plates"] == 495
+
+
+def test_results_are_queryable_with_duckdb(small):
+    duckdb = pytest.importorskip("duckdb")
+    _, res, _ = small
+    got = duckdb.sql(
+        f"SELECT layout, cameras, exact_match FROM '{res / 'results.parquet'}' "
+        "WHERE status = 'ok' ORDER BY cost_total_usd").fetchall()
+    rows = sorted(load_results(res).to_pylist(), key=lambda r: r["cost_total_usd"])
+    assert got == [(r["layout"], r["cameras"], r["exact_match"]) for r in rows]
+
+
+def test_restart_skips_finished_runs(small):
+    f, res, _ = small
+    before = {p.name: p.read_bytes() for p in (res / "runs").glob("*.parquet")}
+    again = run_study(f, res, workers=2)
+    assert (again.skipped, again.done, again.failed) == (2, 0, 0)
+    assert {p.name: p.read_bytes() for p in (res / "runs").glob("*.parquet")} == before
+
+
+def test_a_failed_run_is_a_row_and_does_not_stop_the_study(tmp_path):
+    f = _write(tmp_path, SHORT.replace("seeds = [4, 5]", "seeds = [5]").replace(
+        "spacing_m = [2.5, 4.0]", "spacing_m = [4.0]"))
+    (spec,) = expand(load_study(f))
+    row = execute(spec.params, {"store_file": str(tmp_path / "nowhere.toml"),
+                                "layout_path": str(tmp_path / "none.toml"), "cameras": 1,
+                                "plates": 1})
+    assert row["status"] == STATUS_FAILED
+    assert "nowhere.toml" in row["error"] and row["storetwin_version"]
+    # a failed row in the store is skipped on restart, and rerun with retry_failed
+    res = tmp_path / "results"
+    write_row(res, {**spec.params, **row, "run_id": spec.run_id, "study": "small"})
+    assert finished(res) == {spec.run_id: STATUS_FAILED}
+    o = run_study(f, res, workers=2)
+    assert (o.total, o.skipped, o.done, o.failed) == (1, 1, 0, 0)
+    assert load_results(res).to_pylist()[0]["status"] == STATUS_FAILED
+    o = run_study(f, res, workers=2, retry_failed=True)
+    assert (o.skipped, o.done, o.failed) == (0, 1, 0)
+    (r,) = load_results(res).to_pylist()
+    assert r["run_id"] == spec.run_id and r["status"] == STATUS_OK and r["error"] is None
+
+
+def test_sigkill_mid_study_then_restart_loses_and_repeats_nothing(tmp_path):
+    f = _write(tmp_path, SHORT)
+    res = tmp_path / "results"
+    cmd = [sys.executable, "-m", "experiments.cli", "study", str(f), "--out", str(res),
+           "--workers", "1", "--json"]
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if len(list((res / "runs").glob("*.parquet"))) >= 1:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the study ended before it could be killed"
+    os.killpg(proc.pid, signal.SIGKILL)      # the driver and its workers, no clean-up
+    proc.wait()
+    first = {p.name: p.read_bytes() for p in (res / "runs").glob("*.parquet")}
+    assert 1 <= len(first) < 4
+    assert not (res / "results.parquet").exists()
+    # what the store holds after a kill is readable, partial as it is
+    assert load_results(res).num_rows == len(first)
+    o = run_study(f, res, workers=2)
+    assert o.skipped == len(first) and o.done == 4 - len(first) and o.failed == 0
+    after = {p.name: p.read_bytes() for p in (res / "runs").glob("*.parquet")}
+    assert all(after[k] == v for k, v in first.items())       # nothing finished was rerun
+    rows = pq.read_table(res / "results.parquet").to_pylist()
+    assert sorted(r["run_id"] for r in rows) == sorted(s.run_id for s in expand(load_study(f)))
+    assert all(r["status"] == STATUS_OK for r in rows)
+
+
+def test_ray_executor_gives_the_same_metrics(small, tmp_path):
+    pytest.importorskip("ray")
+    f, res, _ = small
+    o = run_study(f, tmp_path / "ray", executor="ray", workers=2)
+    assert (o.done, o.failed) == (2, 0)
+    local = {r["run_id"]: r for r in load_results(res).to_pylist()}
+    ray = {r["run_id"]: r for r in load_results(tmp_path / "ray").to_pylist()}
+    assert local.keys() == ray.keys()
+    for k, r in ray.items():
+        assert {m: r[m] for m in METRICS} == {m: local[k][m] for m in METRICS}
+
+
+def test_cli_study_dry_run_and_summary(tmp_path, capsys):
+    f = _write(tmp_path, SMALL)
+    assert main(["study", str(f), "--dry-run", "--json"]) == 0
+    import json
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["study"] == "small" and len(doc["runs"]) == 2
+    assert not any(k.startswith("_") for r in doc["runs"] for k in r)
+    assert main(["study", str(f), "--address", "ray://x:10001"]) == 2
+    assert "--executor ray" in capsys.readouterr().err
