@@ -84,12 +84,14 @@ class StoreSpec:
     bins_per_plate: tuple[int | None, ...]
     shoppers: tuple[float, ...] | None
     minutes: float | None
+    warm_start: bool
 
 
 @dataclass(frozen=True)
 class ScenarioGroup:
     names: tuple[str, ...]
     shoppers_per_shelf: int | None
+    seeds: tuple[int, ...] | None      # None: each scenario's own seed
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,8 @@ class Study:
     text: str = field(default="", repr=False)
 
 
-_TOP = ("format", "name", "description", "minutes", "seeds", "cores", "shoppers", "stores",
+_TOP = ("format", "name", "description", "minutes", "warm_start", "seeds", "cores", "shoppers",
+        "stores",
         "layouts", "faults", "scenarios", "prices", "target_exact", "coverage_cell_m",
         "metrics")
 
@@ -201,6 +204,7 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
     cell = r.number(doc, "coverage_cell_m", "", gt=0, le=5, default=0.0) or None
     metrics = _list(r, doc, "metrics", "", _str(r, tuple(METRIC_COLUMNS)), [])
 
+    warm_all = r.boolean(doc, "warm_start", "", False)
     stores: list[StoreSpec] = []
     sv = doc.get("stores", [{"store": "kiosk"}] if "scenarios" not in doc else [])
     if not isinstance(sv, list):
@@ -208,15 +212,18 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
         sv = []
     for i, t in enumerate(sv):
         p = f"stores[{i}]"
-        if r.table(t, p, ("store", "bins_per_plate", "shoppers", "minutes"), ("store",)) is None:
+        if r.table(t, p, ("store", "bins_per_plate", "shoppers", "minutes", "warm_start"),
+                   ("store",)) is None:
             continue
         written = r.string(t, "store", p)
         ref = _store_ref(r, written, base, f"{p}.store") if written else None
         bpp = _list(r, t, "bins_per_plate", p, _num(r, 1, 64, "bins", True), [None])
         sh = _list(r, t, "shoppers", p, _num(r, 0, 10_000, "shoppers"), []) or None
         mn = r.number(t, "minutes", p, gt=0, le=24 * 60, default=0.0, unit="min") or None
+        warm = r.boolean(t, "warm_start", p, warm_all)
         if ref and bpp is not None:
-            stores.append(StoreSpec(ref, written, tuple(bpp), tuple(sh) if sh else None, mn))
+            stores.append(StoreSpec(ref, written, tuple(bpp), tuple(sh) if sh else None, mn,
+                                    warm))
 
     layouts: list[LayoutSpec] = []
     lv = doc.get("layouts", [{"generator": "grid", "spacing_m": 2.5}])
@@ -274,12 +281,13 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
     lib = tuple(library())
     for i, t in enumerate(gv):
         p = f"scenarios[{i}]"
-        if r.table(t, p, ("names", "shoppers_per_shelf"), ("names",)) is None:
+        if r.table(t, p, ("names", "shoppers_per_shelf", "seeds"), ("names",)) is None:
             continue
         names = _list(r, t, "names", p, _str(r, lib), None)
         sps = r.integer(t, "shoppers_per_shelf", p, ge=1, le=100, default=0) or None
+        sds = _list(r, t, "seeds", p, _num(r, 0, 2**63 - 1, "-", True), [])
         if names:
-            groups.append(ScenarioGroup(tuple(names), sps))
+            groups.append(ScenarioGroup(tuple(names), sps, tuple(sds) if sds else None))
 
     prices = Prices()
     pv = doc.get("prices", {})
@@ -332,6 +340,7 @@ PARAM_COLUMNS: dict[str, pa.DataType] = {
     "layout": pa.string(), "layout_generator": pa.string(), "layout_param": pa.float64(),
     "layout_model": pa.string(),
     "layout_file": pa.string(), "shoppers": pa.float64(), "minutes": pa.float64(),
+    "warm_start": pa.bool_(),
     "seed": pa.int64(), "core": pa.string(), "dead_camera_fraction": pa.float64(),
     "dead_plate_fraction": pa.float64(), "scenario": pa.string(),
     "shoppers_per_shelf": pa.int64(),
@@ -410,16 +419,17 @@ def expand(study: Study) -> list[RunSpec]:
                  "_layout_path": lay.path,
                  "layout_file": f"layouts/{_variant(name, bpp)}-{lay.slug}.toml",
                  "shoppers": float(sh), "minutes": float(st.minutes or study.minutes),
+                 "warm_start": st.warm_start,
                  "seed": int(seed), "core": core, "dead_camera_fraction": float(dcf),
                  "dead_plate_fraction": float(dpf), "scenario": None,
                  "shoppers_per_shelf": None}
             specs.append(RunSpec(run_id(p), p))
     for g in study.scenarios:
-        for sc, core in product(g.names, study.cores):
+        for sc, core, seed in product(g.names, study.cores, g.seeds or (None,)):
             p = {"store": None, "store_ref": None, "bins_per_plate": None, "layout": None,
                  "layout_generator": None, "layout_param": None, "layout_model": None,
-                 "layout_file": None, "shoppers": None, "minutes": None,
-                 "seed": None, "core": core, "dead_camera_fraction": 0.0,
+                 "layout_file": None, "shoppers": None, "minutes": None, "warm_start": False,
+                 "seed": seed, "core": core, "dead_camera_fraction": 0.0,
                  "dead_plate_fraction": 0.0, "scenario": sc,
                  "shoppers_per_shelf": g.shoppers_per_shelf}
             specs.append(RunSpec(run_id(p), p))
@@ -586,10 +596,14 @@ def execute(params: dict, prepared: dict | None) -> dict:
 def _execute(p: dict, prep: dict) -> dict:
     from experiments.scenario import make_core
     if p["scenario"] is not None:
+        from dataclasses import replace
+
         from agents.scenario import load_scenario
         from experiments.scenario import run_scenario
-        res = run_scenario(load_scenario(p["scenario"]), core=make_core(p["core"]),
-                           core_name=p["core"])
+        sc = load_scenario(p["scenario"])
+        if p["seed"] is not None:
+            sc = replace(sc, seed=p["seed"])
+        res = run_scenario(sc, core=make_core(p["core"]), core_name=p["core"])
         m = _metrics_of(res.run.metrics, res.run.timing)
         m["ran_as_written"] = bool(res.ran_as_written)
         m["store"] = res.run.metrics["run"]["store"]
@@ -599,6 +613,7 @@ def _execute(p: dict, prep: dict) -> dict:
     cams, plates = prep["cameras"], prep["plates"]
     cfg = RunConfig(store=prep["store_file"], minutes=p["minutes"], shoppers=p["shoppers"],
                     seed=seed, layout=prep["layout_path"], record_streams=False,
+                    warm_start=p["warm_start"],
                     dead_cameras=_pick((seed, 1), cams, p["dead_camera_fraction"]),
                     dead_plates=_pick((seed, 2), plates, p["dead_plate_fraction"]))
     res = run(cfg, core=make_core(p["core"]))

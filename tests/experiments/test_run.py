@@ -374,3 +374,20 @@ def test_run_folder_has_the_interchange_formats(ablation):
     assert json.loads((out / "metrics.json").read_text()) == res.metrics
     timing = json.loads((out / "timing.json").read_text())
     assert {"wall_s", "real_time_factor", "core_detections_per_s"} <= set(timing)
+
+
+def test_warm_start_fills_the_store_and_scores_only_door_shoppers():
+    res = run(RunConfig(minutes=1.0, shoppers=12, seed=2, record_streams=False,
+                        warm_start=True))
+    crowd = res.crowd
+    warm = {r.account for r in crowd.roster.values() if r.enter_t == 0.0}
+    door = {r.sid for r in crowd.roster.values() if r.enter_t > 0.0}
+    assert res.metrics["crowd"]["warm_start"] == 12 and len(warm) >= 6   # groups share one
+    assert res.metrics["crowd"]["mean_in_store"] >= 10          # full from the first frame
+    assert not warm & set(res.truth)                           # never scored
+    # tracking is scored on the shoppers who came in through the door only
+    assert res.metrics["tracking"]["num_gt_ids"] <= len(door) < 12
+    # the core is still fed the warm shoppers: it sees every person on the floor
+    assert res.metrics["core"]["detections"] > 10 * res.timing["frames"]
+    cold = run(RunConfig(minutes=1.0, shoppers=12, seed=2, record_streams=False))
+    assert cold.metrics["crowd"]["mean_in_store"] < 5

@@ -261,3 +261,18 @@ def test_cli_study_dry_run_and_summary(tmp_path, capsys):
     assert not any(k.startswith("_") for r in doc["runs"] for k in r)
     assert main(["study", str(f), "--address", "ray://x:10001"]) == 2
     assert "--executor ray" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name,runs", [("kiosk_layouts", 24), ("scale", 4), ("fidelity", 36)])
+def test_shipped_studies_load_and_expand(name, runs):
+    f = Path(__file__).resolve().parents[2] / "experiments" / "studies" / f"{name}.toml"
+    study = load_study(f)
+    specs = expand(study)
+    assert study.name == name and len(specs) == runs
+    if name == "scale":
+        assert [s.params["store"] for s in specs] == ["kiosk", "grocery", "large", "supercenter"]
+        assert [s.params["shoppers"] for s in specs] == [20, 80, 250, 600]
+        assert all(s.params["warm_start"] for s in specs)
+    if name == "fidelity":
+        assert {s.params["shoppers_per_shelf"] for s in specs} == {1, 2, 3}
+        assert {s.params["core"] for s in specs} == {"full", "naive"}
