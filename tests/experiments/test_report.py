@@ -1,0 +1,399 @@
+"""The study report: its math on small hand-made sets, its sections on a real study and on a
+synthetic one that has every kind of run, and the page as headless Chromium draws it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from experiments.cli import main
+from experiments.report import (
+    ReportError,
+    StudyInfo,
+    cheapest_meeting,
+    configurations,
+    fit_power_law,
+    pareto_frontier,
+    render_html,
+    write_report,
+)
+from experiments.study import (
+    STATUS_FAILED,
+    execute,
+    expand,
+    load_study,
+    run_id,
+    run_study,
+    write_row,
+)
+from scenes.presets import load_store
+from twin.layout import dumps_layout, grid_layout
+
+# two camera grids on the kiosk with a small crowd (a receipt or two each) and one scripted
+# scenario for the fidelity section: ~13 s a crowd run, ~3 s the scenario, on two workers
+TINY = """
+format = "storetwin-study/1"
+name = "tiny"
+description = "Two grids on the kiosk."
+minutes = 3
+seeds = [0]
+shoppers = [10]
+cores = ["full"]
+target_exact = 0.9
+metrics = ["hota", "floor_k2"]
+
+[[stores]]
+store = "kiosk"
+
+[[layouts]]
+generator = "grid"
+spacing_m = [2.5, 4.0]
+
+[[scenarios]]
+names = ["pick"]
+shoppers_per_shelf = 1
+"""
+
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))
+                 if p), None)
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="headless Chromium is not installed (bash .ci/setup installs the "
+                             "Debian package chromium)")
+
+# Appended to a copy of the report (the report itself has no script): once the page has
+# loaded, write each figure's name and drawn size (or "broken") into <body data-figures>.
+PROBE = """<script>
+addEventListener("load", () => {
+  document.body.dataset.figures = [...document.querySelectorAll("img[data-figure]")].map(
+    i => i.dataset.figure + ":" + (i.complete && i.naturalWidth > 0
+                                   ? i.naturalWidth + "x" + i.naturalHeight : "broken")
+  ).join(" ");
+});
+</script>"""
+
+
+def _chromium(page: Path, tmp: Path, *args: str) -> str:
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+           "--no-first-run", f"--user-data-dir={tmp / 'chromium-profile'}", *args,
+           page.resolve().as_uri()]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def figures_in_chromium(html_file: Path, tmp: Path) -> dict[str, tuple[int, int] | None]:
+    """figure name -> (width, height) [px] as Chromium decoded it, None where it broke."""
+    probe = tmp / f"probe-{html_file.stem}.html"
+    probe.write_text(html_file.read_text().replace("</body>", PROBE + "</body>"))
+    dom = _chromium(probe, tmp, "--virtual-time-budget=10000", "--dump-dom")
+    m = re.search(r'data-figures="([^"]*)"', dom)
+    assert m, "the probe did not run: " + dom[:300]
+    out: dict[str, tuple[int, int] | None] = {}
+    for item in m.group(1).split():
+        name, size = item.rsplit(":", 1)
+        out[name] = None if size == "broken" else tuple(int(v) for v in size.split("x"))
+    return out
+
+
+def screenshot_is_drawn(html_file: Path, tmp: Path) -> None:
+    from PIL import Image
+
+    shot = tmp / f"{html_file.stem}.png"
+    _chromium(html_file, tmp, "--window-size=1280,2400", f"--screenshot={shot}")
+    img = np.asarray(Image.open(shot).convert("RGB"))
+    assert img.shape[:2] == (2400, 1280)
+    inked = (img.min(axis=2) < 200).mean()
+    q = (img // 16).astype(np.int64)                 # 16 levels a channel
+    colours = np.count_nonzero(np.bincount((q[..., 0] * 256 + q[..., 1] * 16 + q[..., 2])
+                                           .ravel(), minlength=4096))
+    assert inked > 0.03 and colours > 30, (inked, colours)
+
+
+def assert_self_contained(text: str) -> None:
+    """Nothing the page would fetch: every src and href is a data: URI or an anchor, and no
+    scripts, stylesheets, imports or CSS urls."""
+    links = re.findall(r"""(?:src|href)\s*=\s*["']?([^"' >]{0,12})""", text)
+    assert links and all(v.startswith(("data:", "#")) for v in links), set(links)
+    for bad in ("<script", "<link", "@import", "url(", "<iframe", "<object"):
+        assert bad not in text.lower(), bad
+
+
+# ---------------------------------------------------------------------------------------------
+# the math
+
+
+def test_pareto_frontier_keeps_the_best_accuracy_for_the_money():
+    cost = [10, 20, 20, 30, 40, 50, np.nan, 60]
+    acc = [0.5, 0.4, 0.7, 0.7, 0.9, 0.85, 1.0, np.nan]
+    # 20/0.4 loses to 20/0.7 at equal cost; 30/0.7 adds nothing; 50/0.85 is dominated;
+    # points with a nan stand nowhere
+    assert pareto_frontier(cost, acc).tolist() == [0, 2, 4]
+    assert pareto_frontier([], []).tolist() == []
+    assert pareto_frontier([5, 5], [0.3, 0.3]).tolist() == [0]
+    with pytest.raises(ValueError):
+        pareto_frontier([1, 2], [0.5])
+
+
+def test_cheapest_meeting_the_target():
+    cost = [10, 20, 20, 30, 40]
+    acc = [0.5, 0.9, 0.95, 0.99, 0.999]
+    assert cheapest_meeting(cost, acc, 0.9) == 2         # equal cost: the more accurate
+    assert cheapest_meeting(cost, acc, 0.99) == 3
+    assert cheapest_meeting(cost, acc, 0.995) == 4
+    assert cheapest_meeting(cost, acc, 0.9995) is None
+    assert cheapest_meeting(cost, [np.nan] * 5, 0.5) is None
+
+
+def test_power_law_fit_recovers_the_exponent():
+    rng = np.random.default_rng(3)
+    x = np.repeat(np.geomspace(1_800, 180_000, 4), 3)           # store areas [sq ft]
+    y = 0.02 * x ** 0.85 * np.exp(rng.normal(0, 0.03, x.size))  # core ms per frame
+    f = fit_power_law(x, y)
+    assert f.b == pytest.approx(0.85, abs=0.03)
+    assert f.a == pytest.approx(0.02, rel=0.3)
+    assert f.r2 > 0.99 and f.n == 12
+    assert f(10_000) == pytest.approx(0.02 * 10_000 ** 0.85, rel=0.1)
+    exact = fit_power_law([1, 10, 100], [5, 50, 500])
+    assert (exact.b, exact.a) == (pytest.approx(1.0), pytest.approx(5.0))
+    # one store size, or values that cannot be logged: no law
+    assert fit_power_law([1800, 1800], [3.0, 4.0]) is None
+    assert fit_power_law([1, 10, 100], [0.0, -1.0, np.nan]) is None
+
+
+def test_configurations_group_every_parameter_but_the_seed():
+    rows = [_row(layout="grid 2.5 m", seed=s, exact_match=e) for s, e in ((0, 0.9), (1, 1.0))]
+    rows += [_row(layout="grid 4 m", seed=0, exact_match=0.8),
+             _row(layout="grid 2.5 m", seed=0, exact_match=0.5, core="naive")]
+    groups = configurations(rows, set(rows[0]))
+    assert sorted(len(g.rows) for g in groups) == [1, 1, 2]
+    g = next(g for g in groups if len(g.rows) == 2)
+    st = g.stat("exact_match")
+    assert (st.mean, st.lo, st.hi, st.n) == (pytest.approx(0.95), 0.9, 1.0, 2)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+
+
+def test_bad_results_raise_report_error_naming_the_file(tmp_path):
+    with pytest.raises(ReportError, match="missing"):
+        write_report(tmp_path / "missing")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ReportError, match="file.*not a folder"):
+        write_report(tmp_path / "file")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ReportError, match="no results.parquet and no runs"):
+        write_report(empty)
+    bad = tmp_path / "bad"
+    (bad / "runs").mkdir(parents=True)
+    (bad / "runs" / "r1.parquet").write_text("not parquet")
+    with pytest.raises(ReportError, match=r"r1\.parquet.*Parquet"):
+        write_report(bad)
+    nostatus = tmp_path / "nostatus"
+    nostatus.mkdir()
+    import pyarrow.parquet as pq
+    pq.write_table(pa.table({"x": [1]}), nostatus / "results.parquet")
+    with pytest.raises(ReportError, match="results.parquet.*'run_id', 'status'"):
+        write_report(nostatus)
+    ok = tmp_path / "ok"
+    write_row(ok, _row(run_id="r1", exact_match=1.0))
+    (ok / "study.toml").write_text("target_exact = 1.5\n")
+    with pytest.raises(ReportError, match=r"study.toml: target_exact = 1.5"):
+        write_report(ok)
+    (ok / "study.toml").write_text("target_exact = [\n")
+    with pytest.raises(ReportError, match="study.toml: cannot read"):
+        write_report(ok)
+    (ok / "study.toml").write_text("target_exact = 0.9\n")
+    with pytest.raises(ReportError, match="target = 0 is not allowed"):
+        write_report(ok, target=0)
+    assert write_report(ok, tmp_path / "out" / "r.html").is_file()
+    assert main(["report", str(tmp_path / "missing")]) == 2
+
+
+def test_sections_without_data_say_so():
+    only_failed = pa.Table.from_pylist([
+        _row(run_id="a", status=STATUS_FAILED, error="ValueError: no store"),
+        _row(run_id="b", status=STATUS_FAILED, error=None)])
+    page = render_html(only_failed)
+    assert page.count('class="nodata"') == 5
+    assert "ValueError: no store" in page and "<img" not in page
+    bare = pa.table({"run_id": ["a"], "status": ["ok"]})
+    assert "1: 1 ok, 0 failed" in render_html(bare)
+
+
+# ---------------------------------------------------------------------------------------------
+# synthetic results: three stores, layouts x cores x crowds x seeds, scale runs, scenarios
+
+
+def _row(**kw) -> dict:
+    row = dict(run_id="r", study="synthetic", status="ok", error=None, store="kiosk",
+               area_sqft=1808.3, bins_per_plate=None, layout="grid 2.5 m",
+               layout_generator="grid", layout_param=2.5, layout_file=None, shoppers=10.0,
+               minutes=10.0, seed=0, core="full", dead_camera_fraction=0.0,
+               dead_plate_fraction=0.0, scenario=None, shoppers_per_shelf=None,
+               storetwin_version="0.1.0", python="3.11.2", numpy="2.1.0", host_cpus=2,
+               started_at="2026-11-26T10:00:00+00:00")
+    row.update(kw)
+    return row
+
+
+CORE_MS_EXPONENT = 0.9      # the synthetic core's time per frame grows as area^0.9
+
+
+def synthetic_rows() -> list[dict]:
+    rng = np.random.default_rng(7)
+    rows = []
+    for spacing, cams, q in ((2.5, 30, 0.997), (3.0, 20, 0.993), (4.0, 12, 0.95)):
+        for core in ("full", "naive"):
+            for shoppers in (10.0, 20.0):
+                for seed in range(2):
+                    ex = q - (0.3 if core == "naive" else 0) - 2e-4 * (shoppers - 10)
+                    ex = float(np.clip(ex + rng.normal(0, 1e-3), 0, 1))
+                    wall = 600 / 230 * rng.uniform(0.97, 1.03)
+                    rows.append(_row(
+                        layout=f"grid {spacing:g} m", layout_param=spacing,
+                        layout_file=f"layouts/kiosk-grid-{spacing:g}.toml", shoppers=shoppers,
+                        seed=seed, core=core, exact_match=ex, f1=min(1.0, ex + 0.01),
+                        receipts=40, hota=0.95, idf1=0.99, wall_s=wall, sim_s=600.0,
+                        real_time_factor=600 / wall, mean_in_store=0.8 * shoppers,
+                        core_ms_per_tick=0.1 * 1.8083 ** CORE_MS_EXPONENT,
+                        stage_agents_s=0.2 * wall, stage_physics_s=0.1 * wall,
+                        stage_cameras_s=0.5 * wall, stage_core_s=0.15 * wall,
+                        stage_other_s=0.05 * wall, cameras=cams, plates=495,
+                        floor_k1=1.0, floor_k2=0.3, bins_k1=0.9,
+                        cost_total_usd=550.0 * cams + 60.0 * 495))
+    for store, area, shoppers in (("grocery", 10_399.9, 100.0), ("supercenter", 180_000.6, 600.0)):
+        for seed in range(2):
+            wall = 120 / (230 * (1808.3 / area) ** 1.05)
+            rows.append(_row(
+                store=store, area_sqft=area, layout_file=f"layouts/{store}-grid-2.5.toml",
+                shoppers=shoppers, seed=seed, minutes=2.0, exact_match=0.97 + 0.01 * seed,
+                f1=0.99, wall_s=wall, sim_s=120.0, real_time_factor=120 / wall,
+                core_ms_per_tick=0.1 * (area / 1000) ** CORE_MS_EXPONENT,
+                stage_agents_s=0.6 * wall, stage_cameras_s=0.3 * wall, stage_core_s=0.1 * wall,
+                cameras=int(30 * area / 1808), plates=int(495 * area / 1808),
+                cost_total_usd=300.0 * area))
+    for scenario, per_shelf in (("pick", 1), ("swap", 2), ("three_at_one_shelf", 3)):
+        for core, q in (("full", 1.0), ("naive", 0.6)):
+            rows.append(_row(layout=None, layout_generator=None, layout_param=None,
+                             shoppers=None, seed=None, minutes=None, core=core,
+                             scenario=scenario, shoppers_per_shelf=per_shelf,
+                             exact_match=q / per_shelf, f1=q / per_shelf ** 0.5,
+                             ran_as_written=True, real_time_factor=10.0, sim_s=40.0))
+    rows.append(_row(layout="grid 2 m", shoppers=20.0, status=STATUS_FAILED,
+                     error="RunConfigError: dead_cameras: ids [40] out of range <b>[0, 29]</b>"))
+    for i, r in enumerate(rows):
+        r["run_id"] = f"s{i:03d}"
+    return rows
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory) -> Path:
+    """A results folder of :func:`synthetic_rows` written through the study's own row writer,
+    with the kiosk's layout files (the larger stores' are missing on purpose)."""
+    d = tmp_path_factory.mktemp("synthetic")
+    for r in synthetic_rows():
+        write_row(d, r)
+    (d / "layouts").mkdir()
+    kiosk = load_store("kiosk")
+    for s in (2.5, 3.0, 4.0):
+        (d / "layouts" / f"kiosk-grid-{s:g}.toml").write_text(
+            dumps_layout(grid_layout(kiosk, spacing=s)))
+    (d / "study.toml").write_text('name = "synthetic"\ntarget_exact = 0.99\n')
+    return d
+
+
+def test_synthetic_report_finds_the_plan_the_law_and_the_slow_stage(synthetic):
+    page = write_report(synthetic).read_text()
+    assert_self_contained(page)
+    kiosk = page[page.index("<h3>kiosk</h3>"):page.index("<h3>grocery</h3>")]
+    # at the design crowd (20 shoppers) only the 2.5 m grid with the full core meets 99 %
+    assert re.search(r"Cheapest configuration meeting 99&nbsp;%: <b>grid 2.5 m, full "
+                     r"core</b>, \$46,200", kiosk)
+    assert "Cheapest configuration meeting the target at each crowd level" in kiosk
+    assert "No configuration of grocery meets 99&nbsp;%" in page
+    b = float(re.search(r"core time per camera frame scales as area<sup>([0-9.]+)</sup>",
+                        page).group(1))
+    assert b == pytest.approx(CORE_MS_EXPONENT, abs=0.01)
+    assert "kiosk \u00b7 20 shoppers \u00b7 full core: <b>cameras</b> dominates" in page
+    assert "supercenter \u00b7 600 shoppers \u00b7 full core: <b>agents</b> dominates" in page
+    assert re.search(r"kiosk at 20 shoppers: real-time factor 2\d\dx mean.*<b>met</b>", page)
+    assert re.search(r"supercenter at 600 shoppers: .*<b>met</b>", page)
+    assert "layouts/grocery-grid-2.5.toml is not in the results folder" in page
+    # the failed run is in the run table, its error escaped
+    failed = re.findall(r'<tr class="failed">(.*?)</tr>', page)
+    assert len(failed) == 1
+    assert "out of range &lt;b&gt;[0, 29]&lt;/b&gt;" in failed[0]
+    # a stricter target: none meets it, and the most accurate is named
+    kiosk_rows = [r for r in synthetic_rows() if r["store"] == "kiosk" and not r["scenario"]]
+    strict = render_html(pa.Table.from_pylist(kiosk_rows), None, StudyInfo(target=0.9999))
+    assert ("No configuration of kiosk meets 99.99&nbsp;% at 20 shoppers, no dead sensors; "
+            "the most accurate is <b>grid 2.5 m, full core</b>") in strict
+
+
+@needs_chromium
+def test_synthetic_report_draws_every_figure_in_chromium(synthetic, tmp_path):
+    page = synthetic / "report.html"
+    if not page.exists():
+        write_report(synthetic)
+    figs = figures_in_chromium(page, tmp_path)
+    want = {"pareto-kiosk", "pareto-grocery", "pareto-supercenter", "crowd-kiosk", "scale",
+            "stages", "fidelity", "heatmap-kiosk"}
+    assert set(figs) == want
+    for name, size in figs.items():
+        assert size is not None and size[0] > 300 and size[1] > 200, (name, size)
+
+
+# ---------------------------------------------------------------------------------------------
+# a real study
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    """The tiny study run for real, plus one failed run written the way the runner writes
+    one; results.parquet removed, as after a study killed mid-way (the report then reads
+    runs/*.parquet)."""
+    d = tmp_path_factory.mktemp("study")
+    f = d / "study.toml"
+    f.write_text(TINY)
+    res = d / "results"
+    out = run_study(f, res, workers=2)
+    assert (out.done, out.failed) == (3, 0)
+    params = {**expand(load_study(f))[0].params, "seed": 99}
+    row = execute(params, {"store_file": str(d / "nowhere.toml"),
+                           "layout_path": str(d / "none.toml"), "cameras": 1, "plates": 1})
+    assert row["status"] == STATUS_FAILED
+    write_row(res, {**params, **row, "run_id": run_id(params), "study": "tiny"})
+    (res / "results.parquet").unlink()
+    return res
+
+
+@needs_chromium
+def test_real_study_report_opens_offline_in_chromium(study, tmp_path):
+    assert main(["report", str(study), "--out", str(tmp_path / "tiny.html")]) == 0
+    path = tmp_path / "tiny.html"
+    page = path.read_text()
+    assert_self_contained(page)
+    assert "<h1>tiny: capacity-planning report</h1>" in page
+    assert "Two grids on the kiosk." in page
+    assert "installation per camera</td><td>150.00" in page      # the study's price table
+    assert "4: 3 ok, 1 failed" in page
+    assert re.search(r"target</dt><dd>90&nbsp;%", page)
+    assert page.count('<tr class="failed">') == 1 and "nowhere.toml" in page
+    # the study's metrics lead the run table's metric columns
+    head = re.search(r'<table class="runs num"><thead><tr>(.*?)</tr>', page).group(1)
+    cols = re.findall(r"<th>(.*?)</th>", head)
+    assert cols[cols.index("scenario") + 1:][:2] == ["HOTA", "floor_k2"]
+    figs = figures_in_chromium(path, tmp_path)
+    assert {"pareto-kiosk", "scale", "stages", "fidelity", "heatmap-kiosk"} <= set(figs)
+    assert all(size is not None and size[0] > 300 for size in figs.values()), figs
+    screenshot_is_drawn(path, tmp_path)
+    # the same results, the same bytes (the heatmap recomputed, nothing dated but the data)
+    assert write_report(study, tmp_path / "again.html").read_text() == page
