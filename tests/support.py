@@ -106,3 +106,31 @@ def simulate(store, config, seed: int | np.random.Generator, seconds: float,
             break
     world.close()
     return run
+
+
+# A small real study shared by tests/experiments/test_study.py and test_report.py (run once
+# per session by the ``small_study`` fixture of tests/experiments/conftest.py): two ceiling
+# grids on the kiosk for six minutes (enough for a few shoppers to leave and be billed) and
+# one scripted scenario; about 15 s a run on 2 cores.
+SMALL_STUDY = """
+format = "storetwin-study/1"
+name = "small"
+description = "Two grids on the kiosk."
+minutes = 6
+seeds = [4]
+shoppers = [6]
+cores = ["full"]
+target_exact = 0.9
+metrics = ["hota", "floor_k2"]
+
+[[stores]]
+store = "kiosk"
+
+[[layouts]]
+generator = "grid"
+spacing_m = [2.5, 4.0]
+
+[[scenarios]]
+names = ["pick"]
+shoppers_per_shelf = 1
+"""

@@ -51,6 +51,27 @@ from core.records import CameraFrame
 from scenes.meshes import occluder_mesh, wall_quads
 from scenes.store import Store
 
+# The visible-fraction computation culls camera-person pairs in plan (see
+# ``CameraSystem._culling``) once cameras x people^2 exceeds this; below it the dense
+# (camera, person, person) arrays are cheaper. Both paths give identical results.
+_CULL_ABOVE = 200_000
+_CULL_CELL_M = 2.0     # grid cell of the plan-view culling [m]
+_CULL_PAD_M = 1.0      # people up to this far outside the store bounds use the culled path
+
+
+def _clip_half_plane(poly: list[np.ndarray], a: np.ndarray, beta: float) -> list[np.ndarray]:
+    """The part of the convex polygon ``poly`` (list of (2,) vertices) where a . p >= beta."""
+    out: list[np.ndarray] = []
+    n = len(poly)
+    for i in range(n):
+        p, q = poly[i], poly[(i + 1) % n]
+        fp, fq = float(a @ p) - beta, float(a @ q) - beta
+        if fp >= 0:
+            out.append(p)
+        if (fp >= 0) != (fq >= 0):
+            out.append(p + (fp / (fp - fq)) * (q - p))
+    return out
+
 
 @dataclass(frozen=True)
 class DetectionModel:
@@ -250,6 +271,219 @@ class CameraSystem:
         self._outline = np.concatenate([np.column_stack([ring, np.zeros(8)]),
                                         np.column_stack([ring, np.full(8, m.body_height)])])
         self._outline_cam = np.matmul(self._outline[None], cams.rotation)     # (c, 16, 3)
+        self._cull: dict | None = None        # plan-view culling tables, built on first use
+
+    # -- plan-view culling (large stores) ---------------------------------------------
+
+    def _culling(self) -> dict | None:
+        """Tables for culling camera-person pairs in plan, built once.
+
+        For each camera a plan box ``core`` (xlo, ylo, xhi, yhi) [m] holding the camera and
+        every body position whose image box can overlap the image (a necessary condition:
+        the body's bounding sphere meets each image side's half-space and the half-space in
+        front of the near plane, or straddles the near plane; 1 cm of slack), and ``ext``,
+        ``core`` grown by two body radii: every body that can stand across a sight line from
+        the camera to a body in ``core``. A grid over the store lists the cameras whose
+        ``ext`` touches each cell; ``boxes`` lists per camera the occluder boxes (grown by a
+        body radius) that touch ``core``. Pairs outside these are exactly the pairs the
+        dense computation rejects, so culling changes no result."""
+        if self._cull is not None:
+            return self._cull or None
+        cams, m = self.cams, self.model
+        c = cams.camera.shape[0]
+        x0, y0, x1, y1 = self.store.bounds
+        pad = _CULL_PAD_M
+        rect = [np.array(v, dtype=np.float64) for v in
+                ((x0 - pad, y0 - pad), (x1 + pad, y0 - pad), (x1 + pad, y1 + pad),
+                 (x0 - pad, y1 + pad))]
+        rr = m.body_radius / np.cos(np.pi / 8)
+        rb = float(np.hypot(rr, m.body_height / 2)) + 0.01     # bounding sphere + slack
+        core = np.empty((c, 4))
+        for i in range(c):
+            rot = cams.rotation[i]
+            cpos = cams.position[i]
+            fx, fy, cx, cy = cams.intrinsics[i]
+            w, h = cams.resolution[i]
+            mid = np.array([0.0, 0.0, m.body_height / 2])
+
+            def half(n_cam, delta, sign=1.0, rot=rot, cpos=cpos, mid=mid):
+                # sphere centre (x, y, h/2) with sign * n . (X - C) > delta - rb, as a . p >= b
+                n = rot @ np.asarray(n_cam, dtype=np.float64)
+                n = sign * n / np.linalg.norm(n)
+                return n[:2], float(delta - rb + n @ cpos - n @ mid)
+
+            sides = [half((-fx, 0.0, w - cx), 0.0), half((fx, 0.0, cx), 0.0),
+                     half((0.0, -fy, h - cy), 0.0), half((0.0, fy, cy), 0.0),
+                     half((0.0, 0.0, 1.0), m.near_m)]
+            strip = [half((0.0, 0.0, 1.0), m.near_m),
+                     half((0.0, 0.0, 1.0), -m.near_m, sign=-1.0)]
+            pts = [cpos[:2]]
+            for planes in (sides, strip):
+                poly = list(rect)
+                for a, beta in planes:
+                    if np.hypot(*a) < 1e-9:      # a horizontal plane: all or nothing
+                        poly = poly if 0.0 >= beta else []
+                    else:
+                        poly = _clip_half_plane(poly, a, beta)
+                    if not poly:
+                        break
+                pts.extend(poly)
+            pts = np.array(pts)
+            core[i] = [*(pts.min(axis=0) - 0.01), *(pts.max(axis=0) + 0.01)]
+        ext = core + np.array([-1.0, -1.0, 1.0, 1.0]) * (2 * m.body_radius + 0.01)
+        # grid: cell -> cameras whose ext touches it
+        cs = _CULL_CELL_M
+        gx0, gy0 = x0 - pad, y0 - pad
+        nx = int(np.ceil((x1 + pad - gx0) / cs)) + 1
+        ny = int(np.ceil((y1 + pad - gy0) / cs)) + 1
+        # (one cell of slack each side: a body on a cell edge may round into either cell)
+        ix0 = np.clip(np.floor((ext[:, 0] - gx0) / cs) - 1, 0, nx - 1).astype(np.int64)
+        ix1 = np.clip(np.floor((ext[:, 2] - gx0) / cs) + 1, 0, nx - 1).astype(np.int64)
+        iy0 = np.clip(np.floor((ext[:, 1] - gy0) / cs) - 1, 0, ny - 1).astype(np.int64)
+        iy1 = np.clip(np.floor((ext[:, 3] - gy0) / cs) + 1, 0, ny - 1).astype(np.int64)
+        cell_l, cam_l = [], []
+        for i in range(c):
+            gx, gy = np.meshgrid(np.arange(ix0[i], ix1[i] + 1), np.arange(iy0[i], iy1[i] + 1))
+            cell_l.append((gx * ny + gy).ravel())
+            cam_l.append(np.full(gx.size, i, dtype=np.int64))
+        cells = np.concatenate(cell_l) if cell_l else np.zeros(0, np.int64)
+        camof = np.concatenate(cam_l) if cam_l else np.zeros(0, np.int64)
+        order = np.lexsort((camof, cells))
+        cell_start = np.searchsorted(cells[order], np.arange(nx * ny + 1))
+        # camera -> occluder boxes (grown by a body radius) that touch its core box
+        r = m.body_radius
+        blo = self._box_lo[:, :2] - r - 0.01
+        bhi = self._box_hi[:, :2] + r + 0.01
+        touch = ((blo[None, :, 0] <= core[:, None, 2]) & (bhi[None, :, 0] >= core[:, None, 0])
+                 & (blo[None, :, 1] <= core[:, None, 3]) & (bhi[None, :, 1] >= core[:, None, 1]))
+        bc, bb = np.nonzero(touch)
+        rot = cams.rotation
+        aligned = (np.isin(rot, (-1.0, 0.0, 1.0)).all(axis=(1, 2))
+                   & (np.abs(rot).sum(axis=1) == 1).all(axis=1)
+                   & (np.abs(rot).sum(axis=2) == 1).all(axis=1))
+        general = np.flatnonzero(~aligned)
+        gen_pos = np.full(c, -1, dtype=np.int64)
+        gen_pos[general] = np.arange(general.size)
+        self._cull = {
+            "core": core, "ext": ext, "origin": (gx0, gy0), "cell": cs, "nx": nx, "ny": ny,
+            "cell_start": cell_start, "cell_cams": camof[order],
+            "box_start": np.searchsorted(bc, np.arange(c + 1)), "boxes": bb,
+            "general": general, "gen_pos": gen_pos,
+            "bounds": (x0 - pad, y0 - pad, x1 + pad, y1 + pad),
+        }
+        return self._cull
+
+    def _pair_image_boxes(self, cc: np.ndarray, pp: np.ndarray, xy: np.ndarray):
+        """:meth:`_image_boxes` for the pairs (camera ``cc``, body ``pp``) only, element
+        for element the same values: box (n, 4), anyf (n,), over (n,)."""
+        m = self.model
+        cams = self.cams
+        cu = self._cull
+        feet = np.column_stack([xy, np.zeros(xy.shape[0])])
+        base = np.empty((cc.size, 3))
+        gp = cu["gen_pos"][cc]
+        g = gp >= 0
+        if g.any():    # general rotations: the dense product, camera by camera, as there
+            gen = cu["general"]
+            full = np.matmul(feet[None] - cams.position[gen, None, :], cams.rotation[gen])
+            base[g] = full[gp[g], pp[g]]
+        a = ~g
+        if a.any():    # signed permutations: every product and sum is exact
+            d = feet[pp[a]] - cams.position[cc[a]]
+            rot = cams.rotation[cc[a]]
+            base[a] = (d[:, 0, None] * rot[:, 0, :] + d[:, 1, None] * rot[:, 1, :]
+                       + d[:, 2, None] * rot[:, 2, :])
+        pc = base[:, None, :] + self._outline_cam[cc]                       # (n, 16, 3)
+        z = pc[..., 2]
+        front = z > m.near_m
+        zs = np.where(front, z, np.inf)
+        fx, fy, cx, cy = (cams.intrinsics[cc, k, None] for k in range(4))
+        u = fx * pc[..., 0] / zs
+        v = fy * pc[..., 1] / zs
+        allf = front.all(axis=1)
+        box = np.stack([np.where(front, u, np.inf).min(axis=1),
+                        np.where(front, v, np.inf).min(axis=1),
+                        np.where(front, u, -np.inf).max(axis=1),
+                        np.where(front, v, -np.inf).max(axis=1)], axis=1)
+        box += np.concatenate([cx, cy, cx, cy], axis=1)
+        box[~allf] = [-np.inf, -np.inf, np.inf, np.inf]
+        anyf = front.any(axis=1)
+        w = cams.resolution[cc, 0]
+        h = cams.resolution[cc, 1]
+        over = anyf & (box[:, 0] < w) & (box[:, 2] >= 0) & (box[:, 1] < h) & (box[:, 3] >= 0)
+        return box, anyf, over
+
+    def _pairs_culled(self, xy: np.ndarray, live: np.ndarray):
+        """The candidate pairs (ci, pi) and the occlusion triples (tc, tj, tk) of
+        :meth:`_visibility`, in the same order, from the plan-view culling tables; None
+        when a body stands outside the culling grid (the dense path handles it)."""
+        cu = self._cull
+        bx0, by0, bx1, by1 = cu["bounds"]
+        if not ((xy[:, 0] >= bx0).all() and (xy[:, 0] <= bx1).all()
+                and (xy[:, 1] >= by0).all() and (xy[:, 1] <= by1).all()):
+            return None
+        gx0, gy0 = cu["origin"]
+        ix = np.minimum(((xy[:, 0] - gx0) // cu["cell"]).astype(np.int64), cu["nx"] - 1)
+        iy = np.minimum(((xy[:, 1] - gy0) // cu["cell"]).astype(np.int64), cu["ny"] - 1)
+        cell = ix * cu["ny"] + iy
+        st = cu["cell_start"]
+        cnt = st[cell + 1] - st[cell]
+        tot = int(cnt.sum())
+        pp = np.repeat(np.arange(xy.shape[0]), cnt)
+        off = np.repeat(st[cell] - (np.cumsum(cnt) - cnt), cnt) + np.arange(tot)
+        cc = cu["cell_cams"][off]
+        ext = cu["ext"][cc]
+        inside = ((xy[pp, 0] >= ext[:, 0]) & (xy[pp, 0] <= ext[:, 2])
+                  & (xy[pp, 1] >= ext[:, 1]) & (xy[pp, 1] <= ext[:, 3]))
+        cc, pp = cc[inside], pp[inside]
+        order = np.lexsort((pp, cc))
+        cc, pp = cc[order], pp[order]
+        box, anyf, over = self._pair_image_boxes(cc, pp, xy)
+        cand = over & live[cc]
+        a = np.flatnonzero(cand)
+        # every candidate pair against every pair of the same camera, in (c, j, k) order
+        gs = np.searchsorted(cc, np.arange(self.cams.camera.shape[0] + 1))
+        ca = cc[a]
+        n = gs[ca + 1] - gs[ca]
+        ta = np.repeat(a, n)
+        tb = np.repeat(gs[ca] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))
+        bj, bk = box[ta], box[tb]
+        ok = ((pp[ta] != pp[tb]) & anyf[tb]
+              & (bj[:, 0] <= bk[:, 2]) & (bk[:, 0] <= bj[:, 2])
+              & (bj[:, 1] <= bk[:, 3]) & (bk[:, 1] <= bj[:, 3]))
+        ta, tb = ta[ok], tb[ok]
+        return cc[a], pp[a], cc[ta], pp[ta], pp[tb]
+
+    def _corridor_culled(self, ci: np.ndarray, pxy: np.ndarray) -> np.ndarray:
+        """:meth:`_corridor_may_hit_box` for camera indices ``ci`` (p,) and bodies at
+        ``pxy`` (p, 2) [m] in the cameras' core boxes, testing only the occluder boxes the
+        culling tables list for each camera (the others cannot be reached): (p,) bool."""
+        cu = self._cull
+        out = np.zeros(ci.size, dtype=bool)
+        bs = cu["box_start"]
+        n = bs[ci + 1] - bs[ci]
+        if not n.any():
+            return out
+        pa = np.repeat(np.arange(ci.size), n)
+        bx = cu["boxes"][np.repeat(bs[ci] - (np.cumsum(n) - n), n) + np.arange(int(n.sum()))]
+        cpos = self.cams.position[ci[pa]]
+        r = self.model.body_radius
+        o = cpos[:, :2]
+        d = pxy[pa] - cpos[:, :2]
+        lo = self._box_lo[bx, :2] - r
+        hi = self._box_hi[bx, :2] + r
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t1 = (lo - o) / d
+            t2 = (hi - o) / d
+        flat = np.abs(d) < 1e-12
+        inside = (o >= lo) & (o <= hi)
+        tmin = np.where(flat, np.where(inside, -np.inf, np.inf), np.minimum(t1, t2))
+        tmax = np.where(flat, np.where(inside, np.inf, -np.inf), np.maximum(t1, t2))
+        t_in = np.maximum(tmin.max(axis=1), 0.0)
+        t_out = np.minimum(tmax.min(axis=1), 1.0)
+        low = cpos[:, 2] * (1.0 - t_out)
+        out[pa[(t_in <= t_out) & (low <= self._box_hi[bx, 2])]] = True
+        return out
 
     # -- ray tests ----------------------------------------------------------------------
 
@@ -448,25 +682,40 @@ class CameraSystem:
         visible = np.zeros((c, s))
         if s == 0:
             return visible
-        box, anyf, over = self._image_boxes(xy)
-        cand = over & live[:, None]
-        ci, pi = np.nonzero(cand)
-        if ci.size == 0:
-            return visible
+        culled = c * s * s > _CULL_ABOVE and self._culling() is not None
+        if culled:
+            got = self._pairs_culled(xy, live)
+            if got is None:
+                culled = False
+        if culled:
+            ci, pi, tc, tj, tk = got
+            if ci.size == 0:
+                return visible
+        else:
+            box, anyf, over = self._image_boxes(xy)
+            cand = over & live[:, None]
+            ci, pi = np.nonzero(cand)
+            if ci.size == 0:
+                return visible
+            # other people: only those whose image boxes overlap in the same camera ...
+            ov = ((box[:, :, None, 0] <= box[:, None, :, 2])
+                  & (box[:, None, :, 0] <= box[:, :, None, 2])
+                  & (box[:, :, None, 1] <= box[:, None, :, 3])
+                  & (box[:, None, :, 1] <= box[:, :, None, 3]))
+            ov &= cand[:, :, None] & anyf[:, None, :]
+            ov[:, np.arange(s), np.arange(s)] = False
+            tc, tj, tk = np.nonzero(ov)
         area, inimg, world = self._samples(ci, xy[pi])
         hidden = ~inimg
         cpos = self.cams.position[ci]
-        # other people: only those whose image boxes overlap in the same camera ...
-        ov = ((box[:, :, None, 0] <= box[:, None, :, 2]) & (box[:, None, :, 0] <= box[:, :, None, 2])
-              & (box[:, :, None, 1] <= box[:, None, :, 3]) & (box[:, None, :, 1] <= box[:, :, None, 3]))
-        ov &= cand[:, :, None] & anyf[:, None, :]
-        ov[:, np.arange(s), np.arange(s)] = False
-        tc, tj, tk = np.nonzero(ov)
         if tc.size:   # ... and in plan within reach of the sight lines, below them
             keep = self._may_block(tc, tj, tk, xy)
             tc, tj, tk = tc[keep], tj[keep], tk[keep]
         # fixtures: only where a box may lie across the corridor
-        need = self._corridor_may_hit_box(cpos, xy[pi])
+        if culled:
+            need = self._corridor_culled(ci, xy[pi])
+        else:
+            need = self._corridor_may_hit_box(cpos, xy[pi])
         pid = np.full((c, s), -1, dtype=np.int64)
         pid[ci, pi] = np.arange(ci.size)
         tp = pid[tc, tj]

@@ -88,11 +88,26 @@ class PlateSensors:
         w = 2 * np.pi * m.settle_hz
         sub = 4                  # semi-implicit Euler, stable and accurate at w*h < 0.3
         h = 1.0 / (m.plate_hz * sub)
-        y, v = self._y, self._v
-        for _ in range(sub):
-            v += (w * w * (x - y) - 2 * m.damping * w * v) * h
-            y += v * h
-        return y.copy()
+        # A cell at rest (reading bit-equal to a finite load that is not -0, rate +0) stays
+        # exactly as it is through the update, so only the others are stepped.
+        yb, vb = self._y.view(np.int64), self._v.view(np.int64)
+        moving = ((yb != x.view(np.int64)) | (vb != 0) | (yb == np.iinfo(np.int64).min)
+                  | ~np.isfinite(self._y))
+        if moving.all():
+            y, v = self._y, self._v
+            for _ in range(sub):
+                v += (w * w * (x - y) - 2 * m.damping * w * v) * h
+                y += v * h
+            return y.copy()
+        idx = np.flatnonzero(moving)
+        if idx.size:
+            y, v, xi = self._y[idx], self._v[idx], x[idx]
+            for _ in range(sub):
+                v += (w * w * (xi - y) - 2 * m.damping * w * v) * h
+                y += v * h
+            self._y[idx] = y
+            self._v[idx] = v
+        return self._y.copy()
 
     def sample(self, t: float, loads_g: np.ndarray) -> PlateSamples | None:
         self._buf[:, self._i] = self._respond(loads_g)

@@ -8,6 +8,7 @@ the core may see) and, separately, the people's true positions (ground truth, fo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -74,6 +75,9 @@ class Tick:
     people_xy: np.ndarray | None
 
 
+STAGES = ("agents", "physics", "plates", "cameras", "gate")
+
+
 class Simulation:
     def __init__(self, world: World, population: Population, cameras: CameraSystem,
                  plates: PlateSensors, gate: EntryGate, clock: Clock | None = None) -> None:
@@ -83,18 +87,29 @@ class Simulation:
         self.plates = plates
         self.gate = gate
         self.clock = clock or Clock()
+        # Wall-clock seconds spent in each stage of :meth:`run`, accumulated over runs:
+        # "agents" (population.step), "physics" (world.step and plate sums), "plates"
+        # (plates.sample), "cameras" (positions, hands, cameras.detect), "gate" (flush).
+        self.stage_s: dict[str, float] = dict.fromkeys(STAGES, 0.0)
 
     def run(self, duration_s: float) -> Iterator[Tick]:
         c = self.clock
         n = int(round(duration_s * c.plate_hz))
         dt = 1.0 / c.plate_hz
         frame = 0
+        st = self.stage_s
+        clk = time.perf_counter
         for i in range(n):
             t = (i + 1) * dt
+            t0 = clk()
             if i % c.policy_every == 0:
                 self.population.step(t, c.policy_every * dt, self.world, self.gate)
+            t1 = clk()
             self.world.step(dt)
-            msg = self.plates.sample(t, self.world.plate_sums_g())
+            sums = self.world.plate_sums_g()
+            t2 = clk()
+            msg = self.plates.sample(t, sums)
+            t3 = clk()
             frames = ()
             pid = pxy = None
             fi = -1
@@ -105,7 +120,14 @@ class Simulation:
                                               hands() if hands is not None else None),)
                 fi = frame
                 frame += 1
+            t4 = clk()
             g = self.gate.flush()
+            t5 = clk()
+            st["agents"] += t1 - t0
+            st["physics"] += t2 - t1
+            st["plates"] += t3 - t2
+            st["cameras"] += t4 - t3
+            st["gate"] += t5 - t4
             yield Tick(
                 SensorBatch(t, frames, (msg,) if msg is not None else (), (g,) if g else ()),
                 fi, pid, pxy,

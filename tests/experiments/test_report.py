@@ -29,7 +29,6 @@ from experiments.study import (
     expand,
     load_study,
     run_id,
-    run_study,
     write_row,
 )
 from scenes.presets import load_store
@@ -37,29 +36,6 @@ from twin.layout import dumps_layout, grid_layout
 
 # two camera grids on the kiosk with a small crowd (a receipt or two each) and one scripted
 # scenario for the fidelity section: ~13 s a crowd run, ~3 s the scenario, on two workers
-TINY = """
-format = "storetwin-study/1"
-name = "tiny"
-description = "Two grids on the kiosk."
-minutes = 3
-seeds = [0]
-shoppers = [10]
-cores = ["full"]
-target_exact = 0.9
-metrics = ["hota", "floor_k2"]
-
-[[stores]]
-store = "kiosk"
-
-[[layouts]]
-generator = "grid"
-spacing_m = [2.5, 4.0]
-
-[[scenarios]]
-names = ["pick"]
-shoppers_per_shelf = 1
-"""
-
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))
                  if p), None)
 needs_chromium = pytest.mark.skipif(
@@ -356,21 +332,20 @@ def test_synthetic_report_draws_every_figure_in_chromium(synthetic, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def study(tmp_path_factory) -> Path:
-    """The tiny study run for real, plus one failed run written the way the runner writes
-    one; results.parquet removed, as after a study killed mid-way (the report then reads
-    runs/*.parquet)."""
-    d = tmp_path_factory.mktemp("study")
-    f = d / "study.toml"
-    f.write_text(TINY)
-    res = d / "results"
-    out = run_study(f, res, workers=2)
+def study(small_study, tmp_path_factory) -> Path:
+    """A copy of the small study run for real (tests/support.py), plus one failed run written
+    the way the runner writes one; results.parquet removed, as after a study killed mid-way
+    (the report then reads runs/*.parquet)."""
+    f, results, out = small_study
     assert (out.done, out.failed) == (3, 0)
+    res = tmp_path_factory.mktemp("report") / "results"
+    shutil.copytree(results, res)
+    d = res.parent
     params = {**expand(load_study(f))[0].params, "seed": 99}
     row = execute(params, {"store_file": str(d / "nowhere.toml"),
                            "layout_path": str(d / "none.toml"), "cameras": 1, "plates": 1})
     assert row["status"] == STATUS_FAILED
-    write_row(res, {**params, **row, "run_id": run_id(params), "study": "tiny"})
+    write_row(res, {**params, **row, "run_id": run_id(params), "study": "small"})
     (res / "results.parquet").unlink()
     return res
 
@@ -381,7 +356,7 @@ def test_real_study_report_opens_offline_in_chromium(study, tmp_path):
     path = tmp_path / "tiny.html"
     page = path.read_text()
     assert_self_contained(page)
-    assert "<h1>tiny: capacity-planning report</h1>" in page
+    assert "<h1>small: capacity-planning report</h1>" in page
     assert "Two grids on the kiosk." in page
     assert "installation per camera</td><td>150.00" in page      # the study's price table
     assert "4: 3 ok, 1 failed" in page

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from support import SMALL_STUDY
 
 from experiments.cli import main
 from experiments.study import (
@@ -27,31 +28,12 @@ from experiments.study import (
     write_row,
 )
 
-# two layouts on the kiosk, enough minutes for a few shoppers to leave; ~15 s a run
-SMALL = """
-format = "storetwin-study/1"
-name = "small"
-minutes = 6
-seeds = [4]
-shoppers = [6]
-cores = ["full"]
-target_exact = 0.9
-
-[[stores]]
-store = "kiosk"
-
-[[layouts]]
-generator = "grid"
-spacing_m = [2.5, 4.0]
-"""
-
+# the same two layouts for a minute, two seeds: four short runs to kill and resume
+SHORT = (SMALL_STUDY.replace("seeds = [4]", "seeds = [4, 5]").replace("minutes = 6", "minutes = 1")
+         .split("[[scenarios]]")[0])
 METRICS = ("exact_match", "f1", "precision", "recall", "hota", "idf1", "mota", "id_switches",
            "receipts", "money_over_usd", "cameras", "plates", "floor_k2", "cost_total_usd",
-           "mean_in_store")
-
-
-# the same two layouts for a minute, two seeds: four short runs to kill and resume
-SHORT = SMALL.replace("seeds = [4]", "seeds = [4, 5]").replace("minutes = 6", "minutes = 1")
+           "mean_in_store", "ran_as_written")
 
 
 def _write(tmp: Path, text: str, name: str = "study.toml") -> Path:
@@ -61,11 +43,8 @@ def _write(tmp: Path, text: str, name: str = "study.toml") -> Path:
 
 
 @pytest.fixture(scope="module")
-def small(tmp_path_factory):
-    d = tmp_path_factory.mktemp("study")
-    f = _write(d, SMALL)
-    out = run_study(f, d / "results", workers=2)
-    return f, d / "results", out
+def small(small_study):
+    return small_study
 
 
 def test_expand_crosses_every_axis_and_ids_are_stable(tmp_path):
@@ -149,9 +128,12 @@ dead_camera_fraction = [1.5]
 
 def test_study_rows_hold_parameters_metrics_cost_and_versions(small):
     _, res, out = small
-    assert (out.total, out.skipped, out.done, out.failed) == (2, 0, 2, 0)
+    assert (out.total, out.skipped, out.done, out.failed) == (3, 0, 3, 0)
     rows = load_results(res).to_pylist()
-    assert [r["layout"] for r in rows] == ["grid 2.5 m", "grid 4 m"]
+    assert [r["layout"] for r in rows] == ["grid 2.5 m", "grid 4 m", None]
+    scenario = rows.pop()
+    assert scenario["scenario"] == "pick" and scenario["shoppers_per_shelf"] == 1
+    assert scenario["ran_as_written"] and scenario["receipts"] == 1 and scenario["f1"] == 1.0
     for r in rows:
         assert r["status"] == STATUS_OK and r["error"] is None
         assert r["receipts"] > 0 and 0 <= r["exact_match"] <= 1
@@ -176,8 +158,9 @@ def test_results_are_queryable_with_duckdb(small):
     _, res, _ = small
     got = duckdb.sql(
         f"SELECT layout, cameras, exact_match FROM '{res / 'results.parquet'}' "
-        "WHERE status = 'ok' ORDER BY cost_total_usd").fetchall()
-    rows = sorted(load_results(res).to_pylist(), key=lambda r: r["cost_total_usd"])
+        "WHERE status = 'ok' AND scenario IS NULL ORDER BY cost_total_usd").fetchall()
+    rows = sorted((r for r in load_results(res).to_pylist() if r["scenario"] is None),
+                  key=lambda r: r["cost_total_usd"])
     assert got == [(r["layout"], r["cameras"], r["exact_match"]) for r in rows]
 
 
@@ -185,7 +168,7 @@ def test_restart_skips_finished_runs(small):
     f, res, _ = small
     before = {p.name: p.read_bytes() for p in (res / "runs").glob("*.parquet")}
     again = run_study(f, res, workers=2)
-    assert (again.skipped, again.done, again.failed) == (2, 0, 0)
+    assert (again.skipped, again.done, again.failed) == (3, 0, 0)
     assert {p.name: p.read_bytes() for p in (res / "runs").glob("*.parquet")} == before
 
 
@@ -243,21 +226,23 @@ def test_sigkill_mid_study_then_restart_loses_and_repeats_nothing(tmp_path):
 def test_ray_executor_gives_the_same_metrics(small, tmp_path):
     pytest.importorskip("ray")
     f, res, _ = small
-    o = run_study(f, tmp_path / "ray", executor="ray", workers=2)
-    assert (o.done, o.failed) == (2, 0)
+    # the shared study's 2.5 m grid run alone (same parameters, same run id), on Ray
+    one = _write(tmp_path, SMALL_STUDY.replace("spacing_m = [2.5, 4.0]", "spacing_m = [2.5]")
+                 .split("[[scenarios]]")[0])
+    o = run_study(one, tmp_path / "ray", executor="ray", workers=1)
+    assert (o.done, o.failed) == (1, 0)
     local = {r["run_id"]: r for r in load_results(res).to_pylist()}
-    ray = {r["run_id"]: r for r in load_results(tmp_path / "ray").to_pylist()}
-    assert local.keys() == ray.keys()
-    for k, r in ray.items():
-        assert {m: r[m] for m in METRICS} == {m: local[k][m] for m in METRICS}
+    (ray,) = load_results(tmp_path / "ray").to_pylist()
+    assert ray["run_id"] in local and ray["receipts"] > 0
+    assert {m: ray[m] for m in METRICS} == {m: local[ray["run_id"]][m] for m in METRICS}
 
 
 def test_cli_study_dry_run_and_summary(tmp_path, capsys):
-    f = _write(tmp_path, SMALL)
+    f = _write(tmp_path, SMALL_STUDY)
     assert main(["study", str(f), "--dry-run", "--json"]) == 0
     import json
     doc = json.loads(capsys.readouterr().out)
-    assert doc["study"] == "small" and len(doc["runs"]) == 2
+    assert doc["study"] == "small" and len(doc["runs"]) == 3
     assert not any(k.startswith("_") for r in doc["runs"] for k in r)
     assert main(["study", str(f), "--address", "ray://x:10001"]) == 2
     assert "--executor ray" in capsys.readouterr().err
