@@ -25,7 +25,6 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from agents import behaviour as bh
 from agents.actions import (
@@ -39,7 +38,7 @@ from agents.actions import (
     PutBack,
     Wait,
 )
-from agents.motion import MotionParams, step_motion
+from agents.motion import MotionParams
 from agents.navigation import NavGrid
 from scenes.store import Store
 from twin.sensors import EntryGate
@@ -211,6 +210,10 @@ class Crowd:
         self._stocked = np.array(sorted(sku_bins), dtype=np.int64)
         self._groups = bh.substitute_groups(cat)
         self._stock = bh.stock_index(self._groups, self._stocked)
+        from agents import _motion_kernels
+
+        self._mk = _motion_kernels
+        _motion_kernels.warm_up()
 
     # -- arrivals --------------------------------------------------------------------------
     def _new_account(self) -> int:
@@ -604,71 +607,71 @@ class Crowd:
         self._move(t, dt)
         self._leave(t)
 
+    def _flags(self) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) bool each: walking with a route, and on its route's last leg."""
+        o = self._order
+        n = len(o)
+        walking = np.fromiter((sh.state in WALKING and bool(sh.path) for sh in o), bool, n)
+        last = np.fromiter((len(sh.path) <= 1 for sh in o), bool, n)
+        return walking, last
+
     def _move(self, t: float, dt: float) -> None:
+        """Waypoints reached, stalls and blockages handled, then one motion step for everyone
+        (the array work compiled: ``agents/_motion_kernels.py``)."""
         n = self.ids.shape[0]
         if n == 0:
             return
+        mk = self._mk
         m = self.config.motion
-        walking = np.array([sh.state in WALKING and bool(sh.path) for sh in self._order])
-        d = self._target - self.xy
-        dist = np.hypot(d[:, 0], d[:, 1])
-        last = np.array([len(sh.path) <= 1 for sh in self._order])
+        walking, last = self._flags()
         # progress towards the current waypoint; the stalled re-plan from where they stand
-        better = dist < self._best - 0.02
-        self._best = np.where(better, dist, self._best)
-        self._stalled = np.where(better | ~walking, 0.0, self._stalled + dt)
-        reached = walking & ((dist < 0.1) | (~last & (dist < 0.3))
-                             | (last & (self._stalled > 0.8) & (dist < 0.9)))
-        for k in np.flatnonzero(reached).tolist():
-            sh = self._order[k]
-            if (last[k] and dist[k] >= 0.1 and sh.state == "walk" and not sh.beside
-                    and isinstance(sh.action, (Pick, PutBack, Look)) and self._beside(sh, k)):
-                continue        # the spot is taken: step up beside the person there
-            self._waypoint(sh, k, t)
+        dist, reached = mk.progress(self._target, self.xy, self._best, self._stalled,
+                                    walking, last, dt)
+        if reached.any():
+            for k in np.flatnonzero(reached).tolist():
+                sh = self._order[k]
+                if (last[k] and dist[k] >= 0.1 and sh.state == "walk" and not sh.beside
+                        and isinstance(sh.action, (Pick, PutBack, Look))
+                        and self._beside(sh, k)):
+                    continue        # the spot is taken: step up beside the person there
+                self._waypoint(sh, k, t)
         stuck = walking & ~reached & (self._stalled > 1.5)
-        for k in np.flatnonzero(stuck).tolist():
-            sh = self._order[k]
-            if sh.path and sh.goal is not None:
-                # a side step that did not work out (someone stepped there) is dropped
-                while len(sh.path) > 1 and any(sh.path[0] is q for q in sh.side_steps):
-                    sh.path.pop(0)
-                sh.side_steps = []
-                # and a corner someone now stands on is cut when the next point is in sight
-                while len(sh.path) > 1 and self.nav.line_of_sight(self.xy[k], sh.path[1]):
-                    sh.path.pop(0)
-                if not self._detour(sh, k):
-                    self._reroute(sh, k)
-                self._target[k] = sh.path[0]
-                self._stalled[k] = 0.0
-                self._best[k] = np.inf
+        if stuck.any():
+            for k in np.flatnonzero(stuck).tolist():
+                sh = self._order[k]
+                if sh.path and sh.goal is not None:
+                    # a side step that did not work out (someone stepped there) is dropped
+                    while len(sh.path) > 1 and any(sh.path[0] is q for q in sh.side_steps):
+                        sh.path.pop(0)
+                    sh.side_steps = []
+                    # and a corner someone now stands on is cut when the next point is in
+                    # sight
+                    while len(sh.path) > 1 and self.nav.line_of_sight(self.xy[k], sh.path[1]):
+                        sh.path.pop(0)
+                    if not self._detour(sh, k):
+                        self._reroute(sh, k)
+                    self._target[k] = sh.path[0]
+                    self._stalled[k] = 0.0
+                    self._best[k] = np.inf
         # blocked: walking 6 s without getting 0.5 m from where they were (a crowd at a
         # shelf filling an aisle): come back later, or wait and try again
-        moved = np.hypot(*(self.xy - self._anchor).T) > 0.5
-        walking = np.array([sh.state in WALKING and bool(sh.path) for sh in self._order])
-        self._anchor[moved | ~walking] = self.xy[moved | ~walking]
-        self._anchor_t[moved | ~walking] = t
-        for k in np.flatnonzero(walking & (t - self._anchor_t > self.BLOCKED_S)).tolist():
-            self._anchor_t[k] = t
-            self._blocked(self._order[k], k, t)
-        walking = np.array([sh.state in WALKING and bool(sh.path) for sh in self._order])
-        d = self._target - self.xy
-        dist = np.maximum(np.hypot(d[:, 0], d[:, 1]), 1e-9)
-        speed = self._speed
-        last = np.array([len(sh.path) <= 1 for sh in self._order])
-        v = np.where(last, np.minimum(speed, dist / max(dt, 1e-9)), speed)
-        desired = np.where(walking[:, None], d / dist[:, None] * v[:, None], 0.0)
-        radius = self._radius
+        walking, _ = self._flags()
+        blocked = mk.anchors(self.xy, self._anchor, self._anchor_t, walking, t, self.BLOCKED_S)
+        if blocked.any():
+            for k in np.flatnonzero(blocked).tolist():
+                self._anchor_t[k] = t
+                self._blocked(self._order[k], k, t)
+        walking, last = self._flags()
         # in a crush, people on foot turn their shoulders and squeeze past (a body's depth
         # is about 60% of its breadth, ANSUR II); a cart cannot
         # and keep squeezed until there is room again (no jump back to full width)
-        squeeze = walking & (t - self._anchor_t > self.SQUEEZE_S) & (radius <= 0.3)
-        if n > 1 and self._squeezed.any():
-            gap = cKDTree(self.xy).query(self.xy, k=2)[0][:, 1]
-            self._squeezed &= gap < radius + 0.3
-        self._squeezed |= squeeze
-        radius = np.where(self._squeezed, self.SQUEEZE_RADIUS, radius)
-        self.xy, self.vel = step_motion(self.xy, self.vel, desired, 1.3 * speed, radius,
-                                        ~walking, dt, m, self.nav)
+        self.xy, self.vel = mk.move(self.xy, self.vel, self._target, self._anchor_t,
+                                    self._speed, self._radius, self._squeezed, walking, last,
+                                    float(t), float(dt), self.SQUEEZE_S, self.SQUEEZE_RADIUS,
+                                    float(m.social_a), float(m.social_b), float(m.anisotropy),
+                                    float(m.evasion), float(m.relax_s), float(m.wall_a),
+                                    float(m.wall_b), float(m.cutoff_m),
+                                    int(m.separation_passes), *self.nav.kernel_grid)
 
     def _beside(self, sh: _Shopper, k: int) -> bool:
         """The spot in front of the bin is taken: aim for one beside it along the shelf

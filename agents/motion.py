@@ -98,7 +98,25 @@ def step_motion(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.n
                 nav: NavGrid) -> tuple[np.ndarray, np.ndarray]:
     """One step of ``dt`` [s] for n people: positions (n, 2) [m], velocities (n, 2) [m/s],
     desired velocities (n, 2), speed caps (n,), body radii (n,), ``still`` (n,) bool for people
-    standing at a shelf (they do not walk, and hold their ground). Returns new (xy, vel)."""
+    standing at a shelf (they do not walk, and hold their ground). Returns new (xy, vel).
+
+    Runs the compiled kernel (``agents/_motion_kernels.py``), which gives the same bytes as
+    :func:`step_motion_numpy`, the array reference, in one call."""
+    from agents import _motion_kernels as mk
+
+    f64 = np.float64
+    return mk.step(np.ascontiguousarray(xy, f64), np.ascontiguousarray(vel, f64),
+                   np.ascontiguousarray(desired, f64), np.ascontiguousarray(vmax, f64),
+                   np.ascontiguousarray(radius, f64), np.ascontiguousarray(still, bool),
+                   float(dt), float(p.social_a), float(p.social_b), float(p.anisotropy),
+                   float(p.evasion), float(p.relax_s), float(p.wall_a), float(p.wall_b),
+                   float(p.cutoff_m), int(p.separation_passes), *nav.kernel_grid)
+
+
+def step_motion_numpy(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.ndarray,
+                      radius: np.ndarray, still: np.ndarray, dt: float, p: MotionParams,
+                      nav: NavGrid) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`step_motion` in numpy and scipy (the reference of the compiled kernel)."""
     n = xy.shape[0]
     if n == 0:
         return xy, vel

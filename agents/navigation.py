@@ -440,6 +440,14 @@ class NavGrid:
 
     # -------------------------------------------------------------------------- queries
 
+    @cached_property
+    def kernel_grid(self) -> tuple:
+        """The grid as the compiled motion kernel takes it (``agents/_motion_kernels.py``):
+        free (ny, nx) bool, near_blocked (2, ny, nx) int32, any_blocked, origin x, y [m],
+        cell [m]."""
+        return (np.ascontiguousarray(self.free), np.ascontiguousarray(self._near_blocked),
+                self._any_blocked, self._ox, self._oy, float(self.cell))
+
     def to_cell(self, xy: np.ndarray) -> tuple[int, int]:
         j, i = np.floor((np.asarray(xy) - self.origin) / self.cell).astype(int)
         return int(np.clip(i, 0, self.ny - 1)), int(np.clip(j, 0, self.nx - 1))

@@ -89,6 +89,10 @@ class World:
         # at rest the summed normal force equals the weight: the load of a never-woken bin
         self._settled_g = self.count * mass_g
         self._mass_g = mass_g
+        # plate_sums_g of the settled loads, kept until a bin's settled load changes
+        self._sums_settled: np.ndarray | None = None
+        self._plate_per_bin = bool(b.n_plates == len(b)
+                                   and np.array_equal(b.plate, np.arange(len(b))))
         self.foreign: dict[int, dict[int, int]] = {}
         # misplaced units of a bin that went back to sleep: their load, aggregated [g]
         self._foreign_g = np.zeros(len(b))
@@ -296,6 +300,7 @@ class World:
             if i in busy or self.t - aw.last_touch < self.config.idle_s:
                 continue
             self._settled_g[i] = self._contact_load_g(i)
+            self._sums_settled = None
             if aw.foreign:   # misplaced units leave the physics; their weight stays
                 cat, units = self.store.catalogue, self.foreign.get(i, {})
                 self._foreign_g[i] = sum(cat.mass_g[s] * u for s, u in units.items())
@@ -318,7 +323,18 @@ class World:
         """(plates,) float64 load on every load-cell plate [g]: the bins' loads summed over
         the bins that share a plate (one bin per plate by default)."""
         b = self.store.bins
-        return np.bincount(b.plate, self.plate_loads_g(), minlength=b.n_plates)
+        if self._sums_settled is None:
+            self._sums_settled = np.bincount(b.plate, self._settled_g, minlength=b.n_plates)
+        live = [i for i, aw in self._awake.items() if self.t - aw.since >= self.config.settle_s]
+        if not live:
+            return self._sums_settled.copy()
+        if not self._plate_per_bin:
+            return np.bincount(b.plate, self.plate_loads_g(), minlength=b.n_plates)
+        # one bin per plate: the sum over a plate's one bin (as np.bincount: 0.0 + load)
+        out = self._sums_settled.copy()
+        for i in live:
+            out[i] = 0.0 + self._contact_load_g(i)
+        return out
 
     def close(self) -> None:
         if getattr(self, "client", None) is not None and pb.isConnected(self.client):
