@@ -565,3 +565,75 @@ def test_plan_culling_gives_the_dense_results_bit_for_bit(layout, monkeypatch) -
             out.append((cs.visible_fraction(xy), cs.rays_cast))
         assert (out[0][0] > 0).any()
         assert np.array_equal(out[0][0], out[1][0]) and out[0][1] == out[1][1]
+
+
+# -- the compiled engine (twin._camera_kernels) ------------------------------------------
+
+def test_exact_occluder_test_agrees_with_a_mesh_ray_cast(kiosk) -> None:
+    """Sight lines against the fixture prisms, intersected exactly, say what a ray cast on
+    the occluder mesh (nearest hit more than 1 mm before the target) says, but for lines
+    that graze an edge within the ray tracer's float32 precision."""
+    from trimesh.ray.ray_triangle import RayMeshIntersector
+
+    from scenes.meshes import occluder_mesh
+    cs = CameraSystem(kiosk, ceiling_grid(kiosk))
+    rng = np.random.default_rng(7)
+    n = 3000
+    x0, y0, x1, y1 = kiosk.bounds
+    o = np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n), np.full(n, 3.4)])
+    t = np.column_stack([rng.uniform(x0, x1, n), rng.uniform(y0, y1, n),
+                         rng.uniform(0.0, 1.7, n)])
+    got = cs._fixture_blocked(o, t)
+    mesh = occluder_mesh(kiosk)
+    d = t - o
+    length = np.linalg.norm(d, axis=1)
+    loc, ray, _ = RayMeshIntersector(mesh).intersects_location(o, d / length[:, None])
+    first = np.full(n, np.inf)
+    np.minimum.at(first, ray, np.linalg.norm(loc - o[ray], axis=1))
+    ref = first < length - 1e-3
+    assert 0.2 < ref.mean() < 0.8
+    assert (got != ref).sum() <= 3
+    assert cs.rays_cast == n
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_a_diagonal_partition_blocks_what_crosses_it_whichever_way_its_corners_run(
+        reverse) -> None:
+    """Interior walls are prisms over rotated quadrilaterals: a sight line through a
+    diagonal wall is blocked, one past its end or short of it is not, for corners given
+    clockwise or counter-clockwise."""
+    import dataclasses
+
+    from scenes.store import Wall
+    store = hand_store(())
+    a, b = (3.0, 1.0), (7.0, 5.0)
+    wall = Wall("diagonal", b if reverse else a, a if reverse else b, 0.2, False)
+    cs = CameraSystem(dataclasses.replace(store, walls=store.walls + (wall,)),
+                      down_cameras([[2.0, 4.0, 3.4]]))
+    o = np.array([[2.0, 4.0, 3.4]] * 3)
+    t = np.array([[8.0, 2.0, 1.0],     # through the middle of the wall
+                  [9.0, 7.5, 1.0],     # past its far end
+                  [4.0, 3.5, 1.0]])    # short of it
+    assert cs._fixture_blocked(o, t).tolist() == [True, False, False]
+
+
+def test_visible_fraction_is_the_same_in_a_fresh_process(kiosk) -> None:
+    """The compiled engine gives the same bytes in another process (numba's cached machine
+    code, or a fresh compile) as in this one."""
+    import pickle
+    import subprocess
+    import sys
+
+    cams = ceiling_grid(kiosk)
+    xy = np.array([[0.8, 1.0], [1.3, 5.0], [6.2, 1.4], [6.5, 1.7], [11.5, 6.0], [14.2, 9.9]])
+    here = CameraSystem(kiosk, cams).visible_fraction(xy)
+    code = ("import pickle, sys, numpy as np\n"
+            "from scenes import load_preset\n"
+            "from twin.cameras import CameraSystem, ceiling_grid\n"
+            "k = load_preset('kiosk')\n"
+            f"xy = np.array({xy.tolist()!r})\n"
+            "sys.stdout.buffer.write(pickle.dumps(CameraSystem(k, ceiling_grid(k))"
+            ".visible_fraction(xy)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
+    assert np.array_equal(pickle.loads(out.stdout), here)
+    assert (here > 0).any()

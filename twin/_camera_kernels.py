@@ -1,0 +1,723 @@
+"""Compiled CPU engine of the camera detection model (numba, ``@njit(cache=True)``).
+
+:func:`visibility` computes one camera frame's visible fractions (:mod:`twin.cameras`,
+"How the visible fraction is computed") in one call: per camera, the image boxes of the
+bodies it may see, the surface samples of every body whose box overlaps the image, the
+other bodies that may stand across its lines of sight (analytic cylinders), and the fixture
+and wall prisms its corridor may cross. The steps and tests are those of the array
+formulation it replaced (same samples, same candidate pairs, same occluder tests), pair by
+pair; results differ from it by float64 rounding only (~1e-15 on the visible fraction).
+A body wholly inside the picture with nothing in its corridor gets exactly 1, which is
+what sampling it gives. :func:`hands_visible` and :func:`detection_hits` /
+:func:`detection_points` do the rest of a frame; the random draws stay in numpy, in the
+order the array formulation drew them.
+
+Occluders are convex vertical prisms (fixture boxes, interior wall pieces): a plan polygon
+of 4 corners given as 4 half-planes ``n . p <= off`` and a z range. A sight line is blocked
+when its first surface hit lies more than 1 mm before the target, as a ray cast against the
+prisms' triangle mesh (nearest hit) would say, in exact float64 instead of a ray tracer's
+float32 (``tests/twin/test_cameras.py`` checks the two agree).
+
+Determinism: every loop runs in a fixed order on one thread, sums included, so the same
+inputs give the same bytes in every process. Importing this module compiles nothing; the
+first call compiles (~15 s once) or loads numba's cache next to this file (~0.5 s).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+HIT_SLACK_M = 1e-3   # a surface hit this close before the target does not block it [m]
+
+# error_model="numpy": a float division by zero gives inf/nan instead of raising, so the
+# per-sample loops carry no branches and compile to SIMD
+_jit = njit(cache=True, error_model="numpy")
+_inline = njit(cache=True, error_model="numpy", inline="always")
+
+
+@_inline
+def _clip(t0, t1, num, den):
+    """The ray interval (t0, t1) cut by the half-space den t <= num (t1 < t0: empty)."""
+    if den == 0.0:
+        return (t0, t1) if num >= 0.0 else (1.0, 0.0)
+    t = num / den
+    if den < 0.0:
+        return max(t0, t), t1
+    return t0, min(t1, t)
+
+
+@_jit
+def _first_hit(ox, oy, oz, dx, dy, dz, prisms, b):
+    """Ray parameter t >= 0 (in units of (dx, dy, dz)) of the ray's first hit on the
+    closed prism ``prisms[b]`` (see :func:`prism_table`); inf when it misses."""
+    t0, t1 = _clip(-np.inf, np.inf, oz - prisms[b, 12], -dz)
+    t0, t1 = _clip(t0, t1, prisms[b, 13] - oz, dz)
+    if t0 > t1:
+        return np.inf
+    for i in range(4):
+        nx = prisms[b, 3 * i]
+        ny = prisms[b, 3 * i + 1]
+        t0, t1 = _clip(t0, t1, prisms[b, 3 * i + 2] - (nx * ox + ny * oy), nx * dx + ny * dy)
+        if t0 > t1:
+            return np.inf
+    if t1 < 0.0:
+        return np.inf
+    return t0 if t0 >= 0.0 else t1     # from inside a prism: its far face
+
+
+@_jit
+def _segment_blocked(ox, oy, oz, tx, ty, tz, prisms, lo, hi, idx, nidx):
+    """Whether one of the prisms ``idx[:nidx]`` hides (tx, ty, tz) from (ox, oy, oz) [m]."""
+    dx, dy, dz = tx - ox, ty - oy, tz - oz
+    length = math.sqrt(dx * dx + dy * dy + dz * dz)
+    if length == 0.0:
+        return False
+    lim = (length - HIT_SLACK_M) / length
+    bx0, bx1 = min(ox, tx), max(ox, tx)
+    by0, by1 = min(oy, ty), max(oy, ty)
+    bz0, bz1 = min(oz, tz), max(oz, tz)
+    for q in range(nidx):
+        b = idx[q]
+        if (lo[b, 0] > bx1 or hi[b, 0] < bx0 or lo[b, 1] > by1 or hi[b, 1] < by0
+                or lo[b, 2] > bz1 or hi[b, 2] < bz0):
+            continue
+        if _first_hit(ox, oy, oz, dx, dy, dz, prisms, b) < lim:
+            return True
+    return False
+
+
+@_jit
+def segments_blocked(origins, targets, prisms, lo, hi):
+    """(r,) bool: some prism lies between origin and target (r, 3) [m] (first surface hit
+    more than 1 mm before the target). prisms (b, 14) (``CameraSystem._prisms``), lo/hi (b, 3):
+    the prisms' bounding boxes [m]."""
+    n = origins.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    nb = prisms.shape[0]
+    idx = np.arange(nb)
+    for i in range(n):
+        out[i] = _segment_blocked(origins[i, 0], origins[i, 1], origins[i, 2],
+                                  targets[i, 0], targets[i, 1], targets[i, 2],
+                                  prisms, lo, hi, idx, nb)
+    return out
+
+
+@_jit
+def _cylinder_hit(ox, oy, oz, dx, dy, dz, qx, qy, radius, height):
+    """Whether the segment o + s d, s in [0, 1], crosses the closed vertical cylinder
+    (floor to ``height``) of ``radius`` around (qx, qy) (as ``twin.cameras._cylinder_hits``)."""
+    fx = ox - qx
+    fy = oy - qy
+    a = dx * dx + dy * dy
+    b = 2.0 * (fx * dx + fy * dy)
+    c = fx * fx + fy * fy - radius * radius
+    disc = b * b - 4.0 * a * c
+    if not (disc > 0.0 and a > 1e-12):
+        return False
+    sq = math.sqrt(disc)
+    a2 = 2.0 * a
+    s1 = min(max((-b - sq) / a2, 0.0), 1.0)
+    s2 = min(max((-b + sq) / a2, 0.0), 1.0)
+    if not s2 > s1:
+        return False
+    z1 = oz + s1 * dz
+    z2 = oz + s2 * dz
+    return min(z1, z2) < height and max(z1, z2) > 0.0
+
+
+@_jit
+def _may_block(cx, cy, cz, jx, jy, kx, ky, radius, height):
+    """Whether body k (a disc of ``radius``, grown by ``radius``) may lie across a sight
+    line from the camera (cx, cy, cz) to body j (as ``CameraSystem._may_block``)."""
+    dx = jx - cx
+    dy = jy - cy
+    fx = cx - kx
+    fy = cy - ky
+    a = dx * dx + dy * dy
+    b = 2.0 * (fx * dx + fy * dy)
+    c = fx * fx + fy * fy - (2.0 * radius) ** 2
+    disc = b * b - 4.0 * a * c
+    ok = disc > 0.0
+    sq = math.sqrt(disc) if ok else 0.0
+    a2 = 2.0 * a if a > 1e-12 else 1.0
+    t_in = max((-b - sq) / a2, 0.0)
+    t_out = min((-b + sq) / a2, 1.0)
+    inside = c <= 0.0
+    if inside:
+        t_in = 0.0
+        t_out = max(t_out, 0.0)
+    return (ok or inside) and t_in <= t_out and cz * (1.0 - t_out) <= height
+
+
+@_jit
+def _near_boxes(cx, cy, cz, px, py, grown, ids, b0, b1, out):
+    """The occluder boxes ``ids[b0:b1]`` that some sight line from the camera (cx, cy, cz)
+    to the body standing at (px, py) [m] may cross, into ``out``; returns their number.
+
+    grown (n, 5) [m]: each box's plan footprint grown by the body radius (xlo, ylo, xhi,
+    yhi) and its top. The sight line to a body point at fraction t of its length lies within
+    t * radius of the line to the body axis in plan, and no lower than cz * (1 - t); a box
+    is out of reach when the axis line never meets its grown footprint, or only where every
+    sight line is still above its top (as ``CameraSystem._corridor_may_hit_box``)."""
+    dx = px - cx
+    dy = py - cy
+    flat_x = abs(dx) < 1e-12
+    flat_y = abs(dy) < 1e-12
+    ix = 0.0 if flat_x else 1.0 / dx
+    iy = 0.0 if flat_y else 1.0 / dy
+    m = 0
+    for q in range(b0, b1):
+        x0, y0, x1, y1, top = grown[q, 0], grown[q, 1], grown[q, 2], grown[q, 3], grown[q, 4]
+        ax = (x0 - cx) * ix
+        bx = (x1 - cx) * ix
+        ay = (y0 - cy) * iy
+        by = (y1 - cy) * iy
+        in_x = (cx >= x0) & (cx <= x1)
+        in_y = (cy >= y0) & (cy <= y1)
+        lo_x = (-np.inf if in_x else np.inf) if flat_x else min(ax, bx)
+        hi_x = (np.inf if in_x else -np.inf) if flat_x else max(ax, bx)
+        lo_y = (-np.inf if in_y else np.inf) if flat_y else min(ay, by)
+        hi_y = (np.inf if in_y else -np.inf) if flat_y else max(ay, by)
+        t_in = max(max(lo_x, lo_y), 0.0)
+        t_out = min(min(hi_x, hi_y), 1.0)
+        out[m] = ids[q]
+        m += (t_in <= t_out) & (cz * (1.0 - t_out) <= top)
+    return m
+
+
+@_jit
+def _image_box(c, px, py, cam_pos, cam_rot, intr, res, outline_cam, near, box):
+    """Image bounding box of the body at (px, py) in camera c into box (4,) umin, vmin,
+    umax, vmax [px] (infinite when it crosses the near plane). Returns (any point in
+    front of the near plane, the box overlaps the image)."""
+    dx = px - cam_pos[c, 0]
+    dy = py - cam_pos[c, 1]
+    dz = -cam_pos[c, 2]
+    bx = dx * cam_rot[c, 0, 0] + dy * cam_rot[c, 1, 0] + dz * cam_rot[c, 2, 0]
+    by = dx * cam_rot[c, 0, 1] + dy * cam_rot[c, 1, 1] + dz * cam_rot[c, 2, 1]
+    bz = dx * cam_rot[c, 0, 2] + dy * cam_rot[c, 1, 2] + dz * cam_rot[c, 2, 2]
+    fx, fy = intr[c, 0], intr[c, 1]
+    u0 = v0 = np.inf
+    u1 = v1 = -np.inf
+    nfront = 0
+    npt = outline_cam.shape[1]
+    for i in range(npt):
+        z = bz + outline_cam[c, i, 2]
+        f = z > near
+        nfront += f
+        iz = 1.0 / z
+        u = fx * (bx + outline_cam[c, i, 0]) * iz
+        v = fy * (by + outline_cam[c, i, 1]) * iz
+        u0 = u if f and u < u0 else u0
+        u1 = u if f and u > u1 else u1
+        v0 = v if f and v < v0 else v0
+        v1 = v if f and v > v1 else v1
+    if nfront < npt:
+        box[0] = -np.inf
+        box[1] = -np.inf
+        box[2] = np.inf
+        box[3] = np.inf
+    else:
+        box[0] = u0 + intr[c, 2]
+        box[1] = v0 + intr[c, 3]
+        box[2] = u1 + intr[c, 2]
+        box[3] = v1 + intr[c, 3]
+    anyf = nfront > 0
+    over = (anyf and box[0] < res[c, 0] and box[2] >= 0.0 and box[1] < res[c, 1]
+            and box[3] >= 0.0)
+    return anyf, over
+
+
+@_inline
+def _pair_frame(c, px, py, cam_pos, radius):
+    """The body at (px, py) [m] as camera c sees it: rho its plan distance [m], (e0, e1)
+    the unit plan direction towards the camera, sinmax the sine of the half-angle of the
+    camera-facing half of its side."""
+    ddx = cam_pos[c, 0] - px
+    ddy = cam_pos[c, 1] - py
+    rho = math.hypot(ddx, ddy)
+    if rho > 1e-12:
+        e0, e1 = ddx / rho, ddy / rho
+    else:
+        e0, e1 = 1.0, 0.0
+    q = min(max(radius / max(rho, 1e-12), 0.0), 1.0)
+    return rho, e0, e1, math.sqrt(1.0 - q * q)
+
+
+@_jit
+def _pair_samples(c, px, py, cam_pos, cam_rot, intr, res, s_side, z_side, top_off,
+                  radius, height, near, area, inimg, rcs, rss):
+    """Camera-facing surface samples of the body at (px, py) [m] seen by camera c: the
+    image area of each sample's patch into area (k,) [px^2] and whether it projects into
+    the image into inimg (k,) (k = side + top); the side samples' offsets along and across
+    the direction to the camera into rcs, rss (side,) [m] (for :func:`_sample_sight`)."""
+    cx, cy, cz = cam_pos[c, 0], cam_pos[c, 1], cam_pos[c, 2]
+    rho, e0, e1, sinmax = _pair_frame(c, px, py, cam_pos, radius)
+    ep0, ep1 = -e1, e0
+    n = s_side.shape[0]
+    nt = top_off.shape[0]
+    fx, fy, ox, oy = intr[c, 0], intr[c, 1], intr[c, 2], intr[c, 3]
+    ffxy = fx * fy
+    w, h = res[c, 0], res[c, 1]
+    dx, dy, dz = px - cx, py - cy, -cz
+    r00, r01, r02 = cam_rot[c, 0, 0], cam_rot[c, 0, 1], cam_rot[c, 0, 2]
+    r10, r11, r12 = cam_rot[c, 1, 0], cam_rot[c, 1, 1], cam_rot[c, 1, 2]
+    r20, r21, r22 = cam_rot[c, 2, 0], cam_rot[c, 2, 1], cam_rot[c, 2, 2]
+    b0 = dx * r00 + dy * r10 + dz * r20
+    b1 = dx * r01 + dy * r11 + dz * r21
+    b2 = dx * r02 + dy * r12 + dz * r22
+    ue0, ue1, ue2 = e0 * r00 + e1 * r10, e0 * r01 + e1 * r11, e0 * r02 + e1 * r12
+    up0, up1, up2 = ep0 * r00 + ep1 * r10, ep0 * r01 + ep1 * r11, ep0 * r02 + ep1 * r12
+    # patch area r dphi dz, dphi = 2 sinmax / cos(phi) / n per unit of dz / height, times
+    # n . (C - X) = rho cos(phi) - r, over depth^3
+    side_k = ffxy * (2.0 * radius * height / n) * sinmax
+    for i in range(n):
+        sphi = s_side[i] * sinmax
+        cphi = math.sqrt(1.0 - sphi * sphi)
+        rc = radius * cphi
+        rs = radius * sphi
+        rcs[i] = rc
+        rss[i] = rs
+        zz = z_side[i]
+        x = b0 + rc * ue0 + rs * up0 + zz * r20
+        y = b1 + rc * ue1 + rs * up1 + zz * r21
+        z = b2 + rc * ue2 + rs * up2 + zz * r22
+        zs = max(z, near)
+        area[i] = side_k * max(rho * cphi - radius, 0.0) / (cphi * (zs * zs * zs))
+        fxx = fx * x
+        fyy = fy * y
+        inimg[i] = ((z > near) & (fxx >= -ox * zs) & (fxx < (w - ox) * zs)
+                    & (fyy >= -oy * zs) & (fyy < (h - oy) * zs))
+    top_num = ffxy * (math.pi * radius * radius / nt * max(cz - height, 0.0))
+    hb0, hb1, hb2 = b0 + height * r20, b1 + height * r21, b2 + height * r22
+    for t in range(nt):
+        i = n + t
+        tx, ty = top_off[t, 0], top_off[t, 1]
+        x = hb0 + tx * r00 + ty * r10
+        y = hb1 + tx * r01 + ty * r11
+        z = hb2 + tx * r02 + ty * r12
+        zs = max(z, near)
+        area[i] = top_num / (zs * zs * zs)
+        fxx = fx * x
+        fyy = fy * y
+        inimg[i] = ((z > near) & (fxx >= -ox * zs) & (fxx < (w - ox) * zs)
+                    & (fyy >= -oy * zs) & (fyy < (h - oy) * zs))
+
+
+@_jit
+def _sample_sight(c, px, py, cam_pos, z_side, top_off, radius, height, rcs, rss, ddx, ddy,
+                  ddz):
+    """The sight lines from camera c to the samples of :func:`_pair_samples` (given its
+    rcs, rss) of the body at (px, py): sample minus camera position into ddx, ddy, ddz (k,)
+    [m]."""
+    cx, cy, cz = cam_pos[c, 0], cam_pos[c, 1], cam_pos[c, 2]
+    _rho, e0, e1, _sinmax = _pair_frame(c, px, py, cam_pos, radius)
+    ep0, ep1 = -e1, e0
+    n = z_side.shape[0]
+    for i in range(n):
+        ddx[i] = (px + rcs[i] * e0 + rss[i] * ep0) - cx
+        ddy[i] = (py + rcs[i] * e1 + rss[i] * ep1) - cy
+        ddz[i] = z_side[i] - cz
+    for t in range(top_off.shape[0]):
+        ddx[n + t] = (px + top_off[t, 0]) - cx
+        ddy[n + t] = (py + top_off[t, 1]) - cy
+        ddz[n + t] = height - cz
+
+
+@_jit
+def samples(ci, pxy, cam_pos, cam_rot, intr, res, s_side, z_side, top_off, radius, height,
+            near):
+    """:func:`_pair_samples` of the pairs (camera ci (p,), body at pxy (p, 2) [m]): area
+    (p, k) [px^2], in_image (p, k) bool, world positions (p, k, 3) [m]."""
+    p = ci.shape[0]
+    n = s_side.shape[0]
+    k = n + top_off.shape[0]
+    area = np.empty((p, k))
+    inimg = np.empty((p, k), dtype=np.bool_)
+    wpt = np.empty((p, k, 3))
+    rcs = np.empty(n)
+    rss = np.empty(n)
+    dd = np.empty((3, k))
+    for i in range(p):
+        c = ci[i]
+        _pair_samples(c, pxy[i, 0], pxy[i, 1], cam_pos, cam_rot, intr, res, s_side, z_side,
+                      top_off, radius, height, near, area[i], inimg[i], rcs, rss)
+        _sample_sight(c, pxy[i, 0], pxy[i, 1], cam_pos, z_side, top_off, radius, height, rcs,
+                      rss, dd[0], dd[1], dd[2])
+        for q in range(k):
+            for a in range(3):
+                wpt[i, q, a] = dd[a, q] + cam_pos[c, a]
+    return area, inimg, wpt
+
+
+@_jit
+def cull_lists(xy, origin, cell, nx, ny, cell_start, cell_cams, ext, n_cams):
+    """Per camera, the bodies standing in its ``ext`` box, from the plan grid (see
+    ``CameraSystem._culling``): start (c + 1,) int64 and body (n,) int64, bodies ascending
+    within each camera."""
+    s = xy.shape[0]
+    cnt = np.zeros(n_cams + 1, dtype=np.int64)
+    total = 0
+    for p in range(s):
+        ix = min(int(math.floor((xy[p, 0] - origin[0]) / cell)), nx - 1)
+        iy = min(int(math.floor((xy[p, 1] - origin[1]) / cell)), ny - 1)
+        g = ix * ny + iy
+        for q in range(cell_start[g], cell_start[g + 1]):
+            c = cell_cams[q]
+            if (xy[p, 0] >= ext[c, 0] and xy[p, 0] <= ext[c, 2] and xy[p, 1] >= ext[c, 1]
+                    and xy[p, 1] <= ext[c, 3]):
+                cnt[c + 1] += 1
+                total += 1
+    start = np.cumsum(cnt)
+    fill = start[:-1].copy()
+    body = np.empty(total, dtype=np.int64)
+    for p in range(s):
+        ix = min(int(math.floor((xy[p, 0] - origin[0]) / cell)), nx - 1)
+        iy = min(int(math.floor((xy[p, 1] - origin[1]) / cell)), ny - 1)
+        g = ix * ny + iy
+        for q in range(cell_start[g], cell_start[g + 1]):
+            c = cell_cams[q]
+            if (xy[p, 0] >= ext[c, 0] and xy[p, 0] <= ext[c, 2] and xy[p, 1] >= ext[c, 1]
+                    and xy[p, 1] <= ext[c, 3]):
+                body[fill[c]] = p
+                fill[c] += 1
+    return start, body
+
+
+@_inline
+def _cut(t0, t1, ok, num, den):
+    """One constraint den t <= num on the ray interval (t0, t1) (``ok``: not cut away
+    entirely yet), branch-free."""
+    t = num / den
+    t0 = t if den < 0.0 and t > t0 else t0
+    t1 = t if den > 0.0 and t < t1 else t1
+    return t0, t1, ok & ((den != 0.0) | (num >= 0.0))
+
+
+@_jit
+def _hide_by_body(ddx, ddy, ddz, aa, cx, cy, cz, kx, ky, radius, height, hidden):
+    """Mark hidden the samples whose sight line from the camera (cx, cy, cz), (ddx, ddy,
+    ddz) (k,) long with squared plan length aa (k,), crosses the body cylinder at (kx, ky)
+    (as :func:`_cylinder_hit`, sample by sample without branches)."""
+    fx = cx - kx
+    fy = cy - ky
+    c = fx * fx + fy * fy - radius * radius
+    for i in range(hidden.shape[0]):
+        a = aa[i]
+        b = 2.0 * (fx * ddx[i] + fy * ddy[i])
+        disc = b * b - 4.0 * a * c
+        ok = (disc > 0.0) & (a > 1e-12)
+        sq = math.sqrt(disc if ok else 0.0)
+        a2 = 2.0 * a if a > 1e-12 else 1.0
+        s1 = (-b - sq) / a2
+        s1 = min(max(s1, 0.0), 1.0)
+        s2 = (-b + sq) / a2
+        s2 = min(max(s2, 0.0), 1.0)
+        z1 = cz + s1 * ddz[i]
+        z2 = cz + s2 * ddz[i]
+        hidden[i] |= ok & (s2 > s1) & (min(z1, z2) < height) & (max(z1, z2) > 0.0)
+
+
+@_jit
+def _hide_by_prism(ddx, ddy, ddz, lim, cx, cy, cz, prisms, b, hidden):
+    """Mark hidden the samples whose sight line from the camera (cx, cy, cz), (ddx, ddy,
+    ddz) (k,) long, first hits prism b before parameter lim (k,) (as :func:`_first_hit`,
+    sample by sample without branches)."""
+    zn0 = cz - prisms[b, 12]
+    zn1 = prisms[b, 13] - cz
+    ax, ay, am = prisms[b, 0], prisms[b, 1], prisms[b, 2] - (prisms[b, 0] * cx + prisms[b, 1] * cy)
+    bx, by, bm = prisms[b, 3], prisms[b, 4], prisms[b, 5] - (prisms[b, 3] * cx + prisms[b, 4] * cy)
+    qx, qy, qm = prisms[b, 6], prisms[b, 7], prisms[b, 8] - (prisms[b, 6] * cx + prisms[b, 7] * cy)
+    ex, ey, em = prisms[b, 9], prisms[b, 10], prisms[b, 11] - (prisms[b, 9] * cx + prisms[b, 10] * cy)
+    for i in range(hidden.shape[0]):
+        dx, dy, dz = ddx[i], ddy[i], ddz[i]
+        t0, t1, ok = _cut(-np.inf, np.inf, True, zn0, -dz)
+        t0, t1, ok = _cut(t0, t1, ok, zn1, dz)
+        t0, t1, ok = _cut(t0, t1, ok, am, ax * dx + ay * dy)
+        t0, t1, ok = _cut(t0, t1, ok, bm, bx * dx + by * dy)
+        t0, t1, ok = _cut(t0, t1, ok, qm, qx * dx + qy * dy)
+        t0, t1, ok = _cut(t0, t1, ok, em, ex * dx + ey * dy)
+        first = t0 if t0 >= 0.0 else t1
+        hidden[i] |= ok & (t0 <= t1) & (t1 >= 0.0) & (first < lim[i])
+
+
+@_inline
+def _sums(area, hidden):
+    """(sum of area, sum of area where not hidden), in four interleaved partial sums (a
+    fixed order, so the same bits every time; four chains run in parallel)."""
+    t0 = t1 = t2 = t3 = 0.0
+    v0 = v1 = v2 = v3 = 0.0
+    n = area.shape[0]
+    n4 = n - n % 4
+    for i in range(0, n4, 4):
+        t0 += area[i]
+        t1 += area[i + 1]
+        t2 += area[i + 2]
+        t3 += area[i + 3]
+        v0 += 0.0 if hidden[i] else area[i]
+        v1 += 0.0 if hidden[i + 1] else area[i + 1]
+        v2 += 0.0 if hidden[i + 2] else area[i + 2]
+        v3 += 0.0 if hidden[i + 3] else area[i + 3]
+    for i in range(n4, n):
+        t0 += area[i]
+        v0 += 0.0 if hidden[i] else area[i]
+    return (t0 + t1) + (t2 + t3), (v0 + v1) + (v2 + v3)
+
+
+@_jit
+def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_side, top_off,
+               radius, height, near, ext, bounds, list_start, list_body, box_start, box_list,
+               box_grown, all_grown, prisms, visible):
+    """Visible fraction of every body in every live camera into visible (c, s) (left as
+    is elsewhere; the caller zeroes it). Returns the number of sight lines tested against
+    the occluders.
+
+    xy (s, 2) [m] bodies; live (c,) bool; camera tables as ``core.knowledge.Cameras``
+    (float64); outline_cam (c, 16, 3) the body outline in each camera's frame [m]; s_side,
+    z_side (n,), top_off (t, 2): the unit sample layout. list_start (c + 1,), list_body: the
+    bodies each camera considers, from :func:`cull_lists` (empty list_start: every body
+    inside the camera's plan box ``ext`` (c, 4) xlo, ylo, xhi, yhi [m], or every body at all
+    when one stands outside ``bounds`` (4,) xlo, ylo, xhi, yhi [m]). box_start (c + 1,),
+    box_list: the occluders each camera's corridors may cross from a body in its plan box
+    (used with list_start or ext; empty box_start: all), box_grown (len(box_list), 5) and
+    all_grown (b, 5) their and every occluder's footprint grown by the body radius and top
+    (:func:`_near_boxes`) [m]. prisms (b, 14) (``CameraSystem._prisms``): the occluders."""
+    c_n = cam_pos.shape[0]
+    s = xy.shape[0]
+    nb = prisms.shape[0]
+    k_n = s_side.shape[0] + top_off.shape[0]
+    dense = list_start.shape[0] == 0
+    use_ext = dense and ext.shape[0] == c_n
+    for p in range(s):
+        if not (xy[p, 0] >= bounds[0] and xy[p, 0] <= bounds[2] and xy[p, 1] >= bounds[1]
+                and xy[p, 1] <= bounds[3]):
+            use_ext = False
+    all_boxes = box_start.shape[0] == 0
+    all_idx = np.arange(nb)
+    lst = np.empty(s, dtype=np.int64)
+    boxes = np.empty((s, 4))
+    anyf = np.empty(s, dtype=np.bool_)
+    over = np.empty(s, dtype=np.bool_)
+    area = np.empty(k_n)
+    inimg = np.empty(k_n, dtype=np.bool_)
+    hidden = np.empty(k_n, dtype=np.bool_)
+    rcs = np.empty(s_side.shape[0])
+    rss = np.empty(s_side.shape[0])
+    blockers = np.empty(s, dtype=np.int64)
+    ddx = np.empty(k_n)
+    ddy = np.empty(k_n)
+    ddz = np.empty(k_n)
+    aa = np.empty(k_n)
+    lim = np.empty(k_n)
+    near_boxes = np.empty(nb, dtype=np.int64)
+    rays = 0
+    for c in range(c_n):
+        if not live[c]:
+            continue
+        n_l = 0
+        if dense:
+            for p in range(s):
+                if use_ext and not (xy[p, 0] >= ext[c, 0] and xy[p, 0] <= ext[c, 2]
+                                    and xy[p, 1] >= ext[c, 1] and xy[p, 1] <= ext[c, 3]):
+                    continue
+                lst[n_l] = p
+                n_l += 1
+        else:
+            for li in range(list_start[c], list_start[c + 1]):
+                lst[n_l] = list_body[li]
+                n_l += 1
+        if n_l == 0:
+            continue
+        cx, cy, cz = cam_pos[c, 0], cam_pos[c, 1], cam_pos[c, 2]
+        for li in range(n_l):
+            p = lst[li]
+            anyf[li], over[li] = _image_box(c, xy[p, 0], xy[p, 1], cam_pos, cam_rot, intr, res,
+                                            outline_cam, near, boxes[li])
+        if all_boxes or (dense and not use_ext):
+            b0, b1, bsrc, grown = 0, nb, all_idx, all_grown
+        else:
+            b0, b1, bsrc, grown = box_start[c], box_start[c + 1], box_list, box_grown
+        for lj in range(n_l):
+            if not over[lj]:
+                continue
+            j = lst[lj]
+            jx, jy = xy[j, 0], xy[j, 1]
+            # who and what may stand across its sight lines
+            n_bk = 0
+            bj0, bj1, bj2, bj3 = boxes[lj, 0], boxes[lj, 1], boxes[lj, 2], boxes[lj, 3]
+            for lk in range(n_l):
+                if lk == lj or not anyf[lk]:
+                    continue
+                if not (bj0 <= boxes[lk, 2] and boxes[lk, 0] <= bj2 and bj1 <= boxes[lk, 3]
+                        and boxes[lk, 1] <= bj3):
+                    continue
+                k = lst[lk]
+                if _may_block(cx, cy, cz, jx, jy, xy[k, 0], xy[k, 1], radius, height):
+                    blockers[n_bk] = k
+                    n_bk += 1
+            m = _near_boxes(cx, cy, cz, jx, jy, grown, bsrc, b0, b1, near_boxes)
+            if (n_bk == 0 and m == 0 and bj0 >= 1.0 and bj1 >= 1.0 and bj2 <= res[c, 0] - 1.0
+                    and bj3 <= res[c, 1] - 1.0 and (cz > height or math.hypot(
+                        cx - jx, cy - jy) > radius * (1.0 + 1e-6))):
+                # wholly inside the picture (1 px margin), nothing in the way: every sample
+                # is seen, and the same sum over and under the line gives exactly 1
+                visible[c, j] = 1.0
+                continue
+            _pair_samples(c, jx, jy, cam_pos, cam_rot, intr, res, s_side, z_side, top_off,
+                          radius, height, near, area, inimg, rcs, rss)
+            for i in range(k_n):
+                hidden[i] = not inimg[i]
+            if n_bk or m:
+                _sample_sight(c, jx, jy, cam_pos, z_side, top_off, radius, height, rcs, rss,
+                              ddx, ddy, ddz)
+                for i in range(k_n):
+                    aa[i] = ddx[i] * ddx[i] + ddy[i] * ddy[i]
+            for q in range(n_bk):
+                k = blockers[q]
+                _hide_by_body(ddx, ddy, ddz, aa, cx, cy, cz, xy[k, 0], xy[k, 1], radius, height,
+                              hidden)
+            if m:
+                for i in range(k_n):
+                    rays += (not hidden[i]) & (area[i] > 0.0)
+                    length = math.sqrt(aa[i] + ddz[i] * ddz[i])
+                    lim[i] = (length - HIT_SLACK_M) / length
+                for q in range(m):
+                    _hide_by_prism(ddx, ddy, ddz, lim, cx, cy, cz, prisms, near_boxes[q], hidden)
+            total, seen = _sums(area, hidden)
+            visible[c, j] = seen / total if total > 0.0 else 0.0
+    return rays
+
+
+@_jit
+def hands_visible(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bin_hi,
+                  bin_normal, margin, radius, height, prisms, lo, hi, seen):
+    """Which live cameras see each hand into seen (c, h) bool (as
+    ``CameraSystem.hands_visible``, which documents the rules); returns the number of sight
+    lines tested against the occluders.
+
+    hands (h, 3) [m] (rows with a NaN: no hand); xy (s, 2) [m] the people; bin_lo, bin_hi
+    (n, 3) [m], bin_normal (n, 2): the shelf bins; margin: a hand this close to a bin's box
+    is in it [m]; prisms, lo, hi: the occluders as in :func:`visibility` (no rows: none)."""
+    c_n = cam_pos.shape[0]
+    n_h = hands.shape[0]
+    s = xy.shape[0]
+    nb = prisms.shape[0]
+    idx = np.arange(nb)
+    rays = 0
+    for hi_ in range(n_h):
+        hx, hy, hz = hands[hi_, 0], hands[hi_, 1], hands[hi_, 2]
+        if not (np.isfinite(hx) and np.isfinite(hy) and np.isfinite(hz)):
+            continue
+        # the bin holding the hand (the first one), and the person it is inside (the nearest)
+        b = -1
+        for k in range(bin_lo.shape[0]):
+            if (hx >= bin_lo[k, 0] - margin and hx <= bin_hi[k, 0] + margin
+                    and hy >= bin_lo[k, 1] - margin and hy <= bin_hi[k, 1] + margin
+                    and hz >= bin_lo[k, 2] - margin and hz <= bin_hi[k, 2] + margin):
+                b = k
+                break
+        owner = -1
+        best = np.inf
+        for p in range(s):
+            g = math.hypot(hx - xy[p, 0], hy - xy[p, 1])
+            if g < best:
+                best = g
+                owner = p
+        if not best < radius:
+            owner = -1
+        for c in range(c_n):
+            if not live[c]:
+                continue
+            cx, cy, cz = cam_pos[c, 0], cam_pos[c, 1], cam_pos[c, 2]
+            rx, ry, rz = hx - cx, hy - cy, hz - cz
+            x = rx * cam_rot[c, 0, 0] + ry * cam_rot[c, 1, 0] + rz * cam_rot[c, 2, 0]
+            y = rx * cam_rot[c, 0, 1] + ry * cam_rot[c, 1, 1] + rz * cam_rot[c, 2, 1]
+            z = rx * cam_rot[c, 0, 2] + ry * cam_rot[c, 1, 2] + rz * cam_rot[c, 2, 2]
+            if not z > near:
+                continue
+            u = intr[c, 0] * x / z + intr[c, 2]
+            v = intr[c, 1] * y / z + intr[c, 3]
+            if not (u >= 0.0 and u < res[c, 0] and v >= 0.0 and v < res[c, 1]):
+                continue
+            tx, ty, tz = hx, hy, hz
+            if b >= 0:   # seen only through the bin's open front, from the aisle side
+                n0, n1 = bin_normal[b, 0], bin_normal[b, 1]
+                l0, l1, l2 = bin_lo[b, 0], bin_lo[b, 1], bin_lo[b, 2]
+                u0, u1, u2 = bin_hi[b, 0], bin_hi[b, 1], bin_hi[b, 2]
+                off = (n0 * (0.5 * (l0 + u0)) + n1 * (0.5 * (l1 + u1))
+                       + 0.5 * (abs(n0) * (u0 - l0) + abs(n1) * (u1 - l1)))
+                den = n0 * rx + n1 * ry
+                oc = n0 * cx + n1 * cy
+                tf = (off - oc) / (den if abs(den) > 1e-12 else 1e-12)
+                tx, ty, tz = cx + tf * rx, cy + tf * ry, cz + tf * rz
+                tol = margin + 1e-9
+                if not (oc > off and den < 0.0 and tf > 0.0 and tf <= 1.0 + 1e-9
+                        and tx >= l0 - tol and tx <= u0 + tol and ty >= l1 - tol
+                        and ty <= u1 + tol and tz >= l2 - tol and tz <= u2 + tol):
+                    continue
+            if nb:
+                rays += 1
+                if _segment_blocked(cx, cy, cz, tx, ty, tz, prisms, lo, hi, idx, nb):
+                    continue
+            hidden = False
+            for p in range(s):
+                if p != owner and _cylinder_hit(cx, cy, cz, rx, ry, rz, xy[p, 0], xy[p, 1],
+                                                radius, height):
+                    hidden = True
+                    break
+            if not hidden:
+                seen[c, hi_] = True
+    return rays
+
+
+@_jit
+def detection_hits(visible, u, xy, cam_pos, p_max, min_visible, full_range_m, range_scale_m):
+    """Which camera-body pairs fire: pair (c, j) when u[c, j] < p, p = p_max scaled by the
+    visible fraction above ``min_visible`` and by the horizontal distance beyond
+    ``full_range_m`` (e-folding ``range_scale_m``) [m]. visible, u (c, s); xy (s, 2) [m].
+    Returns, in (camera, body) order, camera (n,) int32, body (n,) int64, distance (n,) [m]
+    and visible fraction (n,) of each hit."""
+    c_n, s = visible.shape
+    cam = np.empty(c_n * s, dtype=np.int32)
+    body = np.empty(c_n * s, dtype=np.int64)
+    hd = np.empty(c_n * s)
+    hv = np.empty(c_n * s)
+    n = 0
+    for c in range(c_n):
+        for j in range(s):
+            vis = visible[c, j]
+            if not vis > min_visible:       # p = 0: never fires
+                continue
+            dx = cam_pos[c, 0] - xy[j, 0]
+            dy = cam_pos[c, 1] - xy[j, 1]
+            d = math.sqrt(dx * dx + dy * dy)
+            p = p_max * min(max((vis - min_visible) / (1.0 - min_visible), 0.0), 1.0)
+            if d > full_range_m:
+                p *= math.exp(-(d - full_range_m) / range_scale_m)
+            if u[c, j] < p:
+                cam[n] = c
+                body[n] = j
+                hd[n] = d
+                hv[n] = vis
+                n += 1
+    return cam[:n], body[:n], hd[:n], hv[:n]
+
+
+@_jit
+def detection_points(xy, body, dist, vis, noise, zc, sigma0_m, sigma_per_m):
+    """Noisy foot points (n, 2) [m] and confidences (n,) of the hits of
+    :func:`detection_hits`, from standard normal draws noise (n, 2) and zc (n,): sigma
+    (sigma0_m + sigma_per_m * dist) * (2 - vis) per axis; confidence 0.45 + 0.5 vis
+    - 0.03 dist + 0.05 zc, clipped to [0.05, 1]."""
+    n = body.shape[0]
+    out = np.empty((n, 2))
+    conf = np.empty(n)
+    for k in range(n):
+        sig = (sigma0_m + sigma_per_m * dist[k]) * (2.0 - vis[k])
+        out[k, 0] = xy[body[k], 0] + noise[k, 0] * sig
+        out[k, 1] = xy[body[k], 1] + noise[k, 1] * sig
+        conf[k] = min(max(0.45 + 0.5 * vis[k] - 0.03 * dist[k] + 0.05 * zc[k], 0.05), 1.0)
+    return out, conf
