@@ -48,8 +48,8 @@ class RunConfig:
     record_streams: bool = True
     # warm start: ``shoppers`` sampled shoppers already inside at t = 0, mid-trip (a store at
     # its steady crowd without simulating the hours of arrivals that fill it; the scale
-    # study's speed runs). The core never saw them enter: they are not scored (billing or
-    # tracking), only the shoppers who come in through the door are.
+    # study's speed runs). The core never saw them enter: tracking is scored on the shoppers
+    # who come in through the door only, and billing not at all (see the scoring below).
     warm_start: bool = False
     unscored_tail_s: float = 10.0   # shoppers leaving in the last seconds are not scored
     clock: Clock = field(default_factory=Clock)
@@ -216,9 +216,13 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     # -- scoring (ground truth only from here on) -------------------------------------------
     truth_all = crowd.truth_receipts()
     scripted_accounts = {s.account for s in scripted}
-    scored = {a: r for a, r in truth_all.items()
-              if (crowd.exited[a] <= end - config.unscored_tail_s or a in scripted_accounts)
-              and a not in warm_accounts}
+    # A warm start bills nothing: the core, started with people already inside whom it never
+    # saw enter, gives their picks to the shoppers it does track, so no receipt of such a
+    # run says anything about the core (a core that picks up people already inside, as after
+    # a restart at opening hours, would be needed). Tracking is scored on door shoppers.
+    scored = {} if warm_accounts else {
+        a: r for a, r in truth_all.items()
+        if crowd.exited[a] <= end - config.unscored_tail_s or a in scripted_accounts}
     unscored = set(crowd.carts) - set(scored)
     issued = {r.account: {p.sku: p.quantity for p in r.products} for r in receipts
               if r.account not in unscored}
