@@ -133,6 +133,7 @@ def cmd_run(a: argparse.Namespace) -> int:
 
 def cmd_study(a: argparse.Namespace) -> int:
     from experiments.study import ResultsError, StudyError, expand, load_study, run_study
+    from scenes.checks import ProblemsError
 
     try:
         study = load_study(a.file)
@@ -164,7 +165,9 @@ def cmd_study(a: argparse.Namespace) -> int:
                       retry_failed=a.retry_failed, progress=progress,
                       log=(lambda m: print(f"storetwin study: {m}", file=sys.stderr))
                       if not a.json else (lambda m: None))
-    except (StudyError, ResultsError) as e:
+    except ProblemsError as e:   # the study file, or a store spec or layout file it names
+        raise CliError("\n".join(e.lines())) from None
+    except ResultsError as e:
         raise CliError(str(e)) from None
     summary = {"study": study.name, "runs": o.total, "skipped": o.skipped, "done": o.done,
                "failed": o.failed, "results": str(o.results / "results.parquet"),

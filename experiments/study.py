@@ -804,6 +804,9 @@ def run_study(study_file: str | Path, results: str | Path, *, executor: str = "l
     _atomic_write_text(res / "study.toml", study.text or Path(study_file).read_text())
     _atomic_write_text(res / "prices.json", json.dumps(study.prices.as_dict(), indent=2) + "\n")
     specs = expand(study)
+    # results.parquet is the gathered rows of a finished study: gone while this one runs, so
+    # a reader of a study killed mid-way gets runs/*.parquet, never an older gathering
+    (res / "results.parquet").unlink(missing_ok=True)
     have = finished(res)
     skip = {rid for rid, st in have.items() if st == STATUS_OK or not retry_failed}
     todo = [s for s in specs if s.run_id not in skip]

@@ -261,3 +261,13 @@ def test_shipped_studies_load_and_expand(name, runs):
     if name == "fidelity":
         assert {s.params["shoppers_per_shelf"] for s in specs} == {1, 2, 3}
         assert {s.params["core"] for s in specs} == {"full", "naive"}
+
+
+def test_a_bad_store_spec_named_by_a_study_is_one_clear_error(tmp_path, capsys):
+    (tmp_path / "mine.toml").write_text('format = "storetwin-store/1"\nname = "mine"\n')
+    f = _write(tmp_path, SMALL_STUDY.replace('store = "kiosk"', 'store = "mine.toml"'))
+    assert main(["study", str(f), "--out", str(tmp_path / "res")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "mine.toml" in err
+    assert all(line.startswith("storetwin: error:") for line in err.splitlines()
+               if not line.startswith("pybullet"))
