@@ -152,6 +152,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         crowd.populate(int(round(config.shoppers)))
         warm_ids = {int(i) for i in crowd.ids}
         warm_accounts = set(crowd.carts)
+    warm_arr = np.array(sorted(warm_ids), dtype=np.int64)
     sim = Simulation(world, crowd, CameraSystem(store, cams, DetectionModel(), rng_cam, dead_c),
                      PlateSensors(n_plates, loadcell, rng_plate, dead_p), EntryGate(), clock)
     core = core if core is not None else StoreCore()
@@ -196,7 +197,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
             people += tick.people_id.size
             pid, pxy = tick.people_id, tick.people_xy
             if warm_ids:
-                keep = ~np.isin(pid, np.fromiter(warm_ids, np.int64, len(warm_ids)))
+                keep = ~np.isin(pid, warm_arr)
                 pid, pxy = pid[keep], pxy[keep]
             gt_rows.append((np.full(pid.size, tick.frame), np.full(pid.size, b.t), pid, pxy))
         for tr in tracks:

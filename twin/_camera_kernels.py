@@ -353,35 +353,39 @@ def samples(ci, pxy, cam_pos, cam_rot, intr, res, s_side, z_side, top_off, radiu
     return area, inimg, wpt
 
 
+@_inline
+def _plan_cell(x, y, origin, cell, nx, ny):
+    """The plan-grid cell of floor point (x, y), clipped to the grid's high edges."""
+    ix = min(int(math.floor((x - origin[0]) / cell)), nx - 1)
+    iy = min(int(math.floor((y - origin[1]) / cell)), ny - 1)
+    return ix * ny + iy
+
+
+@_inline
+def _in_box(x, y, box):
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
 @_jit
 def cull_lists(xy, origin, cell, nx, ny, cell_start, cell_cams, ext, n_cams):
     """Per camera, the bodies standing in its ``ext`` box, from the plan grid (see
     ``CameraSystem._culling``): start (c + 1,) int64 and body (n,) int64, bodies ascending
-    within each camera."""
+    within each camera. Two passes over the bodies: count per camera, then fill."""
     s = xy.shape[0]
     cnt = np.zeros(n_cams + 1, dtype=np.int64)
-    total = 0
     for p in range(s):
-        ix = min(int(math.floor((xy[p, 0] - origin[0]) / cell)), nx - 1)
-        iy = min(int(math.floor((xy[p, 1] - origin[1]) / cell)), ny - 1)
-        g = ix * ny + iy
+        g = _plan_cell(xy[p, 0], xy[p, 1], origin, cell, nx, ny)
         for q in range(cell_start[g], cell_start[g + 1]):
-            c = cell_cams[q]
-            if (xy[p, 0] >= ext[c, 0] and xy[p, 0] <= ext[c, 2] and xy[p, 1] >= ext[c, 1]
-                    and xy[p, 1] <= ext[c, 3]):
-                cnt[c + 1] += 1
-                total += 1
+            if _in_box(xy[p, 0], xy[p, 1], ext[cell_cams[q]]):
+                cnt[cell_cams[q] + 1] += 1
     start = np.cumsum(cnt)
     fill = start[:-1].copy()
-    body = np.empty(total, dtype=np.int64)
+    body = np.empty(start[-1], dtype=np.int64)
     for p in range(s):
-        ix = min(int(math.floor((xy[p, 0] - origin[0]) / cell)), nx - 1)
-        iy = min(int(math.floor((xy[p, 1] - origin[1]) / cell)), ny - 1)
-        g = ix * ny + iy
+        g = _plan_cell(xy[p, 0], xy[p, 1], origin, cell, nx, ny)
         for q in range(cell_start[g], cell_start[g + 1]):
             c = cell_cams[q]
-            if (xy[p, 0] >= ext[c, 0] and xy[p, 0] <= ext[c, 2] and xy[p, 1] >= ext[c, 1]
-                    and xy[p, 1] <= ext[c, 3]):
+            if _in_box(xy[p, 0], xy[p, 1], ext[c]):
                 body[fill[c]] = p
                 fill[c] += 1
     return start, body
