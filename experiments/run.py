@@ -22,6 +22,7 @@ from core.protocol import Core
 from core.records import Receipt
 from core.store_core import StoreCore, ledger_json
 from experiments.knowledge import knowledge_to_json, store_knowledge
+from experiments.pipeline import CoreProcess
 from experiments.scoring import score_billing, score_hota, score_tracking
 from scenes.presets import load_store
 from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
@@ -52,6 +53,10 @@ class RunConfig:
     # who come in through the door only, and billing not at all (see the scoring below).
     warm_start: bool = False
     unscored_tail_s: float = 10.0   # shoppers leaving in the last seconds are not scored
+    # run the core in its own process, fed while the twin simulates on (experiments.pipeline):
+    # on two or more CPU cores the wall time is about the slower of twin and core, not their
+    # sum; tracks and receipts are the same either way. The core must be picklable.
+    core_process: bool = False
     clock: Clock = field(default_factory=Clock)
 
     def __post_init__(self) -> None:
@@ -105,10 +110,16 @@ def shoppers_table(crowd: Crowd) -> pa.Table:
     return pa.table(cols)
 
 
-def _stages(setup_s: float, twin: dict[str, float], core_s: float, sim_wall: float
-            ) -> dict[str, float]:
+def _stages(setup_s: float, twin: dict[str, float], core_s: float, sim_wall: float,
+            core_wait_s: float | None = None) -> dict[str, float]:
+    """Wall seconds per stage. In process the stages take turns and "other" is the loop's
+    remainder; with the core in its own process ("core" overlaps the twin's stages) "other"
+    is the remainder after set-up, the twin's stages and ``core_wait_s``, the time the twin
+    waited for the core at the end."""
     out = {"setup": setup_s, **twin, "core": core_s}
-    out["other"] = max(0.0, sim_wall - sum(out.values()))
+    spent = sum(out.values()) if core_wait_s is None else (
+        setup_s + sum(twin.values()) + core_wait_s)
+    out["other"] = max(0.0, sim_wall - spent)
     return {k: round(v, 3) for k, v in out.items()}
 
 
@@ -142,24 +153,36 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     dead_c[list(config.dead_cameras)] = True
     dead_p = np.zeros(n_plates, dtype=bool)
     dead_p[list(config.dead_plates)] = True
-    world = World(store, PhysicsConfig(physics_hz=clock.physics_hz))
-    duration = config.minutes * 60.0
-    crowd = Crowd(store, ShopperConfig(shoppers_in_store=config.shoppers), rng_crowd,
-                  arrivals_until_s=duration, scripted=scripted)
-    warm_ids: set[int] = set()
-    warm_accounts: set[int] = set()
-    if config.warm_start and config.shoppers >= 1:
-        crowd.populate(int(round(config.shoppers)))
-        warm_ids = {int(i) for i in crowd.ids}
-        warm_accounts = set(crowd.carts)
-    warm_arr = np.array(sorted(warm_ids), dtype=np.int64)
-    sim = Simulation(world, crowd, CameraSystem(store, cams, DetectionModel(), rng_cam, dead_c),
-                     PlateSensors(n_plates, loadcell, rng_plate, dead_p), EntryGate(), clock)
     core = core if core is not None else StoreCore()
     knowledge = store_knowledge(store, cams, clock, loadcell)
-    t0 = time.perf_counter()
-    core.start(knowledge)
-    core_s = time.perf_counter() - t0
+    piped: CoreProcess | None = None
+    core_s = 0.0
+    if config.core_process:   # started first: its imports overlap building the world
+        piped = CoreProcess(core, knowledge)
+    try:
+        world = World(store, PhysicsConfig(physics_hz=clock.physics_hz))
+        duration = config.minutes * 60.0
+        crowd = Crowd(store, ShopperConfig(shoppers_in_store=config.shoppers), rng_crowd,
+                      arrivals_until_s=duration, scripted=scripted)
+        warm_ids: set[int] = set()
+        warm_accounts: set[int] = set()
+        if config.warm_start and config.shoppers >= 1:
+            crowd.populate(int(round(config.shoppers)))
+            warm_ids = {int(i) for i in crowd.ids}
+            warm_accounts = set(crowd.carts)
+        warm_arr = np.array(sorted(warm_ids), dtype=np.int64)
+        sim = Simulation(world, crowd,
+                         CameraSystem(store, cams, DetectionModel(), rng_cam, dead_c),
+                         PlateSensors(n_plates, loadcell, rng_plate, dead_p), EntryGate(),
+                         clock)
+        if piped is None:
+            t0 = time.perf_counter()
+            core.start(knowledge)
+            core_s = time.perf_counter() - t0
+    except BaseException:
+        if piped is not None:
+            piped.close()
+        raise
     setup_s = time.perf_counter() - t_wall0 - core_s
     recorder = StreamRecorder(clock.plate_hz) if config.record_streams else None
     receipts: list[Receipt] = []
@@ -174,41 +197,62 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     last = 0
     end = duration
     done_at: float | None = None
-    for tick in sim.run(duration):
-        b = tick.batch
-        if stop_after_scripted_s is not None:
-            if done_at is None and crowd.done:
-                done_at = b.t
-            if done_at is not None and b.t >= done_at + stop_after_scripted_s:
-                end = b.t
-                break
-        for f in b.frames:
-            detections += len(f)
-        for p in b.plates:
-            plate_samples += p.grams.size
-        if recorder is not None:
-            recorder.add(b)
-        t1 = time.perf_counter()
-        tracks, issued = core.step(b)
-        core_s += time.perf_counter() - t1
+
+    def collect(tracks, issued) -> None:
         receipts.extend(issued)
-        if tick.frame >= 0:
-            frames += 1
-            people += tick.people_id.size
-            pid, pxy = tick.people_id, tick.people_xy
-            if warm_ids:
-                keep = ~np.isin(pid, warm_arr)
-                pid, pxy = pid[keep], pxy[keep]
-            gt_rows.append((np.full(pid.size, tick.frame), np.full(pid.size, b.t), pid, pxy))
         for tr in tracks:
             hy_rows.append((np.full(tr.track_id.size, tr.frame), np.full(tr.track_id.size, tr.t),
                             tr.track_id, tr.xy))
-        if bar is not None and int(b.t) > last:
-            bar.update(int(b.t) - last)
-            last = int(b.t)
-    t1 = time.perf_counter()
-    receipts.extend(core.finish(end))
-    core_s += time.perf_counter() - t1
+
+    try:
+        for tick in sim.run(duration):
+            b = tick.batch
+            if stop_after_scripted_s is not None:
+                if done_at is None and crowd.done:
+                    done_at = b.t
+                if done_at is not None and b.t >= done_at + stop_after_scripted_s:
+                    end = b.t
+                    break
+            for f in b.frames:
+                detections += len(f)
+            for p in b.plates:
+                plate_samples += p.grams.size
+            if recorder is not None:
+                recorder.add(b)
+            if piped is None:
+                t1 = time.perf_counter()
+                tracks, issued = core.step(b)
+                core_s += time.perf_counter() - t1
+                collect(tracks, issued)
+            else:
+                piped.submit(b)
+            if tick.frame >= 0:
+                frames += 1
+                people += tick.people_id.size
+                pid, pxy = tick.people_id, tick.people_xy
+                if warm_ids:
+                    keep = ~np.isin(pid, warm_arr)
+                    pid, pxy = pid[keep], pxy[keep]
+                gt_rows.append((np.full(pid.size, tick.frame), np.full(pid.size, b.t), pid,
+                                pxy))
+            if bar is not None and int(b.t) > last:
+                bar.update(int(b.t) - last)
+                last = int(b.t)
+        stats = getattr(core, "stats", None)
+        if piped is None:
+            t1 = time.perf_counter()
+            receipts.extend(core.finish(end))
+            core_s += time.perf_counter() - t1
+        else:
+            steps, final, core_s, summary = piped.finish(end)
+            for tracks, issued in steps:
+                collect(tracks, issued)
+            receipts.extend(final)
+            stats = summary.stats
+    except BaseException:
+        if piped is not None:
+            piped.close()
+        raise
     if bar is not None:
         bar.close()
     world.close()
@@ -243,7 +287,6 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     n_enter = sum(1 for e in crowd.truth if e.action == "enter")
     exits = {e.account: e.t for e in crowd.truth if e.action == "exit"}
     latencies = [r.t_issued - exits[r.account] for r in receipts if r.account in exits]
-    stats = getattr(core, "stats", None)
     metrics = {
         "run": {
             "store": store.name, "minutes": config.minutes, "shoppers": config.shoppers,
@@ -291,14 +334,16 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         # wall seconds per stage: building the world, then each stage of the loop (the
         # twin's, from Simulation.stage_s, and the core's); "other" is the loop's remainder
         # (recording, ground truth, the progress bar)
-        "stage_s": _stages(setup_s, getattr(sim, "stage_s", {}), core_s, sim_wall),
+        "stage_s": _stages(setup_s, getattr(sim, "stage_s", {}), core_s, sim_wall,
+                           None if piped is None else piped.finish_wait_s),
+        "core_process": piped is not None,
     }
     result = RunResult(metrics, timing, receipts, scored, crowd, end)
     if out is not None:
         out = Path(out)
         (out / "ground_truth").mkdir(parents=True, exist_ok=True)
         _dump(out / "receipts.json", _receipts_json(receipts))
-        ledger = ledger_json(core)
+        ledger = ledger_json(core) if piped is None else summary.ledger
         if ledger is not None:   # shelf events no cart took, and units left in wrong bins
             _dump(out / "ledger.json", ledger)
         _dump(out / "ground_truth" / "receipts.json", {"receipts": [

@@ -113,10 +113,14 @@ class Study:
     coverage_cell_m: float | None      # None: 0.25 m up to grocery size, 0.5 m above
     metrics: tuple[str, ...]           # the columns the report's run table shows first
     text: str = field(default="", repr=False)
+    # each run's core in its own process beside its twin (experiments.pipeline): the same
+    # results in less wall time where a run has 2 cores (e.g. --workers 1 on a 2-core box);
+    # not a parameter of the runs (not hashed into run ids)
+    core_process: bool = False
 
 
-_TOP = ("format", "name", "description", "minutes", "warm_start", "seeds", "cores", "shoppers",
-        "stores",
+_TOP = ("format", "name", "description", "minutes", "warm_start", "core_process", "seeds",
+        "cores", "shoppers", "stores",
         "layouts", "faults", "scenarios", "prices", "target_exact", "coverage_cell_m",
         "metrics")
 
@@ -205,6 +209,7 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
     metrics = _list(r, doc, "metrics", "", _str(r, tuple(METRIC_COLUMNS)), [])
 
     warm_all = r.boolean(doc, "warm_start", "", False)
+    core_process = r.boolean(doc, "core_process", "", False)
     stores: list[StoreSpec] = []
     sv = doc.get("stores", [{"store": "kiosk"}] if "scenarios" not in doc else [])
     if not isinstance(sv, list):
@@ -313,7 +318,7 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
         raise StudyError(source, r.problems)
     return Study(name, desc, source, minutes, tuple(seeds), tuple(cores), tuple(shoppers),
                  tuple(stores), tuple(layouts), tuple(dcf), tuple(dpf), tuple(groups), prices,
-                 target, cell, tuple(metrics or ()), text)
+                 target, cell, tuple(metrics or ()), text, core_process)
 
 
 def load_study(path: str | Path) -> Study:
@@ -359,7 +364,7 @@ METRIC_COLUMNS: dict[str, pa.DataType] = {
     "mota": pa.float64(), "id_switches": pa.int64(),
     # throughput and latency
     "wall_s": pa.float64(), "sim_s": pa.float64(), "real_time_factor": pa.float64(),
-    "core_s": pa.float64(), "core_ms_per_tick": pa.float64(),
+    "core_process": pa.bool_(), "core_s": pa.float64(), "core_ms_per_tick": pa.float64(),
     "core_real_time_factor": pa.float64(), "detections_per_s": pa.float64(),
     "plate_samples_per_s": pa.float64(), "receipt_latency_s_mean": pa.float64(),
     "receipt_latency_s_p95": pa.float64(), "mean_in_store": pa.float64(),
@@ -422,7 +427,7 @@ def expand(study: Study) -> list[RunSpec]:
                  "warm_start": st.warm_start,
                  "seed": int(seed), "core": core, "dead_camera_fraction": float(dcf),
                  "dead_plate_fraction": float(dpf), "scenario": None,
-                 "shoppers_per_shelf": None}
+                 "shoppers_per_shelf": None, "_core_process": study.core_process}
             specs.append(RunSpec(run_id(p), p))
     for g in study.scenarios:
         for sc, core, seed in product(g.names, study.cores, g.seeds or (None,)):
@@ -566,7 +571,8 @@ def _metrics_of(metrics: dict, timing: dict) -> dict:
         "hota": t["hota"], "deta": t["deta"], "assa": t["assa"], "idf1": t["idf1"],
         "mota": t["mota"], "id_switches": t["id_switches"],
         "wall_s": timing["wall_s"], "sim_s": timing["sim_s"],
-        "real_time_factor": timing["real_time_factor"], "core_s": timing["core_s"],
+        "real_time_factor": timing["real_time_factor"],
+        "core_process": bool(timing.get("core_process", False)), "core_s": timing["core_s"],
         "core_ms_per_tick": timing.get("core_ms_per_tick"),
         "core_real_time_factor": timing["core_real_time_factor"],
         "detections_per_s": timing["core_detections_per_s"],
@@ -613,7 +619,7 @@ def _execute(p: dict, prep: dict) -> dict:
     cams, plates = prep["cameras"], prep["plates"]
     cfg = RunConfig(store=prep["store_file"], minutes=p["minutes"], shoppers=p["shoppers"],
                     seed=seed, layout=prep["layout_path"], record_streams=False,
-                    warm_start=p["warm_start"],
+                    warm_start=p["warm_start"], core_process=bool(p.get("_core_process")),
                     dead_cameras=_pick((seed, 1), cams, p["dead_camera_fraction"]),
                     dead_plates=_pick((seed, 2), plates, p["dead_plate_fraction"]))
     res = run(cfg, core=make_core(p["core"]))

@@ -474,10 +474,12 @@ def _sums(area, hidden):
 @_jit
 def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_side, top_off,
                radius, height, near, ext, bounds, list_start, list_body, box_start, box_list,
-               box_grown, all_grown, prisms, visible):
+               box_grown, all_grown, prisms, visible, pair_c, pair_j, pair_v):
     """Visible fraction of every body in every live camera into visible (c, s) (left as
-    is elsewhere; the caller zeroes it). Returns the number of sight lines tested against
-    the occluders.
+    is elsewhere; the caller zeroes it; a (0, 0) array: not written) and, for the pairs
+    seen at all (fraction > 0), into pair_c, pair_j (int64), pair_v (float64) in (camera,
+    body) order (capacity: every pair considered, ``len(list_body)`` or c * s). Returns the
+    number of sight lines tested against the occluders and the number of pairs written.
 
     xy (s, 2) [m] bodies; live (c,) bool; camera tables as ``core.knowledge.Cameras``
     (float64); outline_cam (c, 16, 3) the body outline in each camera's frame [m]; s_side,
@@ -518,9 +520,12 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
     lim = np.empty(k_n)
     near_boxes = np.empty(nb, dtype=np.int64)
     rays = 0
+    n_pairs = 0
+    dense_out = visible.shape[0] > 0
     for c in range(c_n):
         if not live[c]:
             continue
+        seg = n_pairs
         n_l = 0
         if dense:
             for p in range(s):
@@ -568,7 +573,12 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
                         cx - jx, cy - jy) > radius * (1.0 + 1e-6))):
                 # wholly inside the picture (1 px margin), nothing in the way: every sample
                 # is seen, and the same sum over and under the line gives exactly 1
-                visible[c, j] = 1.0
+                if dense_out:
+                    visible[c, j] = 1.0
+                pair_c[n_pairs] = c
+                pair_j[n_pairs] = j
+                pair_v[n_pairs] = 1.0
+                n_pairs += 1
                 continue
             _pair_samples(c, jx, jy, cam_pos, cam_rot, intr, res, s_side, z_side, top_off,
                           radius, height, near, area, inimg, rcs, rss)
@@ -591,8 +601,19 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
                 for q in range(m):
                     _hide_by_prism(ddx, ddy, ddz, lim, cx, cy, cz, prisms, near_boxes[q], hidden)
             total, seen = _sums(area, hidden)
-            visible[c, j] = seen / total if total > 0.0 else 0.0
-    return rays
+            v = seen / total if total > 0.0 else 0.0
+            if dense_out:
+                visible[c, j] = v
+            if v > 0.0:
+                pair_c[n_pairs] = c
+                pair_j[n_pairs] = j
+                pair_v[n_pairs] = v
+                n_pairs += 1
+        if n_pairs - seg > 1:     # this camera's pairs by body
+            order = np.argsort(pair_j[seg:n_pairs], kind="mergesort")
+            pair_j[seg:n_pairs] = pair_j[seg:n_pairs][order]
+            pair_v[seg:n_pairs] = pair_v[seg:n_pairs][order]
+    return rays, n_pairs
 
 
 @_jit
@@ -678,36 +699,40 @@ def hands_visible(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bi
 
 
 @_jit
-def detection_hits(visible, u, xy, cam_pos, p_max, min_visible, full_range_m, range_scale_m):
-    """Which camera-body pairs fire: pair (c, j) when u[c, j] < p, p = p_max scaled by the
-    visible fraction above ``min_visible`` and by the horizontal distance beyond
-    ``full_range_m`` (e-folding ``range_scale_m``) [m]. visible, u (c, s); xy (s, 2) [m].
-    Returns, in (camera, body) order, camera (n,) int32, body (n,) int64, distance (n,) [m]
-    and visible fraction (n,) of each hit."""
-    c_n, s = visible.shape
-    cam = np.empty(c_n * s, dtype=np.int32)
-    body = np.empty(c_n * s, dtype=np.int64)
-    hd = np.empty(c_n * s)
-    hv = np.empty(c_n * s)
+def detection_hits(pair_c, pair_j, pair_v, xy, cam_pos, p_max, min_visible, full_range_m,
+                   range_scale_m):
+    """The chance each seen camera-body pair (from :func:`visibility`) fires: p = p_max
+    scaled by the visible fraction above ``min_visible`` and by the horizontal distance
+    beyond ``full_range_m`` (e-folding ``range_scale_m``) [m]. Returns, for the pairs with
+    p > 0 in their order, camera (n,) int32, body (n,) int64, distance (n,) [m], visible
+    fraction (n,) and p (n,); the caller draws one uniform per pair and keeps u < p."""
+    m = pair_c.shape[0]
+    cam = np.empty(m, dtype=np.int32)
+    body = np.empty(m, dtype=np.int64)
+    hd = np.empty(m)
+    hv = np.empty(m)
+    hp = np.empty(m)
     n = 0
-    for c in range(c_n):
-        for j in range(s):
-            vis = visible[c, j]
-            if not vis > min_visible:       # p = 0: never fires
-                continue
-            dx = cam_pos[c, 0] - xy[j, 0]
-            dy = cam_pos[c, 1] - xy[j, 1]
-            d = math.sqrt(dx * dx + dy * dy)
-            p = p_max * min(max((vis - min_visible) / (1.0 - min_visible), 0.0), 1.0)
-            if d > full_range_m:
-                p *= math.exp(-(d - full_range_m) / range_scale_m)
-            if u[c, j] < p:
-                cam[n] = c
-                body[n] = j
-                hd[n] = d
-                hv[n] = vis
-                n += 1
-    return cam[:n], body[:n], hd[:n], hv[:n]
+    for k in range(m):
+        vis = pair_v[k]
+        if not vis > min_visible:       # p = 0: never fires
+            continue
+        c = pair_c[k]
+        j = pair_j[k]
+        dx = cam_pos[c, 0] - xy[j, 0]
+        dy = cam_pos[c, 1] - xy[j, 1]
+        d = math.sqrt(dx * dx + dy * dy)
+        p = p_max * min(max((vis - min_visible) / (1.0 - min_visible), 0.0), 1.0)
+        if d > full_range_m:
+            p *= math.exp(-(d - full_range_m) / range_scale_m)
+        if p > 0.0:
+            cam[n] = c
+            body[n] = j
+            hd[n] = d
+            hv[n] = vis
+            hp[n] = p
+            n += 1
+    return cam[:n], body[:n], hd[:n], hv[:n], hp[:n]
 
 
 @_jit

@@ -455,16 +455,18 @@ class CameraSystem:
             m.body_radius, m.body_height, m.near_m)
         return area, inimg, lambda q: pts[q]
 
-    def _visibility(self, xy: np.ndarray, live: np.ndarray) -> np.ndarray:
-        """(c, s) float64 visible fraction of every body in every live camera (0 in dead
-        ones): one call of :func:`twin._camera_kernels.visibility`, over every camera-body
-        pair or over the pairs the plan-view culling lists."""
+    def _visibility(self, xy: np.ndarray, live: np.ndarray, dense: bool = True):
+        """The visible fraction of every body in every live camera (0 in dead ones): one
+        call of :func:`twin._camera_kernels.visibility`, over every camera-body pair or over
+        the pairs the plan-view culling lists. dense: a (c, s) float64 matrix; else the
+        seen pairs only, (camera, body, fraction) arrays in (camera, body) order."""
         m = self.model
         c = self.cams.camera.shape[0]
         s = xy.shape[0]
-        visible = np.zeros((c, s))
+        visible = np.zeros((c, s) if dense else (0, 0))
         if s == 0 or not live.any():
-            return visible
+            return visible if dense else (np.zeros(0, np.int64), np.zeros(0, np.int64),
+                                          np.zeros(0))
         xy = np.ascontiguousarray(xy)
         cu = self._culling()
         start = body = _NONE
@@ -476,13 +478,18 @@ class CameraSystem:
                 start, body = _kernels().cull_lists(
                     xy, cu["origin"], cu["cell"], cu["nx"], cu["ny"], cu["cell_start"],
                     cu["cell_cams"], cu["ext"], c)
-        self.rays_cast += _kernels().visibility(
+        cap = body.shape[0] if start.shape[0] else c * s
+        pc = np.empty(cap, np.int64)
+        pj = np.empty(cap, np.int64)
+        pv = np.empty(cap)
+        rays, n = _kernels().visibility(
             xy, np.ascontiguousarray(live, dtype=bool), self._cam_pos, self._cam_rot,
             self._intr, self._res, self._outline_cam, self._s_side, self._z_side,
             self._top_off, m.body_radius, m.body_height, m.near_m, cu["ext"],
             cu["bounds_arr"], start, body, box_start, box_list, cu["boxes_grown"], self._grown,
-            self._prisms, visible)
-        return visible
+            self._prisms, visible, pc, pj, pv)
+        self.rays_cast += rays
+        return visible if dense else (pc[:n], pj[:n], pv[:n])
 
     def visible_fraction(self, xy: np.ndarray) -> np.ndarray:
         """(c, s) float64 share of each person's projected silhouette that each camera sees.
@@ -540,9 +547,12 @@ class CameraSystem:
         det_conf: list[np.ndarray] = []
         if s:
             kern = _kernels()
-            cc, ss, dist, vis = kern.detection_hits(
-                self._visibility(xy, live), rng.random((c, s)), xy, self._cam_pos, m.p_max,
+            cc, ss, dist, vis, p = kern.detection_hits(
+                *self._visibility(xy, live, dense=False), xy, self._cam_pos, m.p_max,
                 m.min_visible, m.full_range_m, m.range_scale_m)
+            # one uniform per pair that may fire, in (camera, body) order; then the noise
+            hit = rng.random(cc.size) < p
+            cc, ss, dist, vis = cc[hit], ss[hit], dist[hit], vis[hit]
             # (arguments evaluate left to right: the (n, 2) noise is drawn first)
             dxy, conf = kern.detection_points(xy, ss, dist, vis, rng.normal(size=(cc.size, 2)),
                                               rng.normal(size=cc.size), m.sigma0_m,
@@ -567,7 +577,10 @@ class CameraSystem:
             hands = np.ascontiguousarray(hands, dtype=np.float64).reshape(-1, 3)
             if hands.shape[0] != s:
                 raise ValueError(f"detect: hands has {hands.shape[0]} rows for {s} people")
-            hc, hh = np.nonzero(self.hands_visible(hands, xy))
+            # only the rows with a hand go to the kernel (most people hold none)
+            rows = np.flatnonzero(np.isfinite(hands).all(axis=1))
+            hc, hh = np.nonzero(self.hands_visible(hands[rows], xy))
+            hh = rows[hh]
             hand_cam, hand_xyz = np.zeros(0, np.int32), np.zeros((0, 3))
             if hc.size:     # (no draws for no hands: the stream is the same either way)
                 keep = rng.random(hc.size) < m.p_hand

@@ -53,7 +53,7 @@ def test_doubling_the_stock_leaves_the_step_time_alone(benchmark) -> None:
     assert double.units_total() >= 1.9 * base.units_total()
     times: dict[str, list[float]] = {"base": [], "double": []}
     bodies = {}
-    for _ in range(3):             # interleaved rounds: the machine's load hits both alike
+    for _ in range(7):             # interleaved rounds: the machine's load hits both alike
         for name, store in (("base", base), ("double", double)):
             w, s = _session(store)
             bodies[name] = sum(len(a.bodies) for a in w._awake.values())

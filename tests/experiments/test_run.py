@@ -37,6 +37,7 @@ SAME_BYTES = (
     "metrics.json",
     "config.json",
     "tracks.parquet",
+    "ledger.json",
     "ground_truth/receipts.json",
     "ground_truth/tracks.parquet",
     "ground_truth/events.parquet",
@@ -80,10 +81,14 @@ def _kiosk_sizes() -> tuple[int, int]:
 
 @pytest.fixture(scope="module")
 def seeded_runs(tmp_path_factory) -> Path:
-    """Folders a, b (same seed) and c (another seed) of a 2-minute run."""
+    """Folders a, b (same seed) and c (another seed) of a 2-minute run. b runs its core in
+    its own process (experiments.pipeline): the same bytes prove the pipeline changes
+    nothing the core sees or returns."""
     root = tmp_path_factory.mktemp("seeded")
-    for name, seed in (("a", SEED), ("b", SEED), ("c", SEED + 1)):
-        run(RunConfig(seed=seed, record_streams=True, **SHORT), out=root / name)
+    for name, seed, piped in (("a", SEED, False), ("b", SEED, True), ("c", SEED + 1, False)):
+        res = run(RunConfig(seed=seed, record_streams=True, core_process=piped, **SHORT),
+                  out=root / name)
+        assert res.timing["core_process"] is piped
     return root
 
 
@@ -152,6 +157,10 @@ def _nan0(v) -> float:
 @pytest.mark.parametrize("name", SAME_BYTES)
 def test_same_seed_same_bytes(seeded_runs, name):
     a, b = (seeded_runs / "a" / name).read_bytes(), (seeded_runs / "b" / name).read_bytes()
+    if name == "config.json":   # says how it ran: in process (a) or piped (b)
+        ca, cb = json.loads(a), json.loads(b)
+        assert (ca.pop("core_process"), cb.pop("core_process")) == (False, True)
+        a, b = ca, cb
     assert a == b, f"{name} differs between two runs with seed {SEED}"
 
 

@@ -258,9 +258,21 @@ def test_shipped_studies_load_and_expand(name, runs):
         assert [s.params["store"] for s in specs] == ["kiosk", "grocery", "large", "supercenter"]
         assert [s.params["shoppers"] for s in specs] == [20, 80, 250, 600]
         assert all(s.params["warm_start"] for s in specs)
+        assert study.core_process and all(s.params["_core_process"] for s in specs)
     if name == "fidelity":
         assert {s.params["shoppers_per_shelf"] for s in specs} == {1, 2, 3}
         assert {s.params["core"] for s in specs} == {"full", "naive"}
+
+
+def test_core_process_changes_no_run_id_and_must_be_a_boolean(tmp_path):
+    plain = expand(load_study(_write(tmp_path, SMALL_STUDY, "a.toml")))
+    piped = expand(load_study(_write(tmp_path, "core_process = true\n" + SMALL_STUDY, "b.toml")))
+    assert [s.run_id for s in plain] == [s.run_id for s in piped]
+    stores = [s for s in piped if s.params["scenario"] is None]
+    assert stores and all(s.params["_core_process"] for s in stores)
+    assert not any(s.params["_core_process"] for s in plain if s.params["scenario"] is None)
+    with pytest.raises(StudyError, match="core_process"):
+        load_study(_write(tmp_path, 'core_process = "yes"\n' + SMALL_STUDY, "c.toml"))
 
 
 def test_a_bad_store_spec_named_by_a_study_is_one_clear_error(tmp_path, capsys):

@@ -1,0 +1,181 @@
+"""A core in its own process, fed while the twin simulates the next ticks.
+
+On a machine with two or more cores the twin (physics, shoppers, sensors) and the core
+(tracking, shelf events, billing) need not take turns: a real store runs its core on its own
+compute too. :class:`CoreProcess` starts the core in a spawned process, sends it the sensor
+batches in chunks of ``chunk`` ticks as the twin produces them, and collects what the core
+returns on a reader thread, so a run's wall time is about the slower of the two instead of
+their sum. The core sees exactly the batches, in exactly the order, it would see in process,
+so tracks and receipts are the same (``tests/experiments/test_run.py`` checks it).
+
+Errors in the core come back as :class:`CoreProcessError` naming the tick's time; a core
+process that dies is reported the same way, never as a hang.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from core.records import Receipt, SensorBatch, Tracks
+
+
+class CoreProcessError(RuntimeError):
+    pass
+
+
+@dataclass
+class CoreSummary:
+    """What a run reads off a core after its last tick, brought back from the core process."""
+
+    stats: Any
+    ledger: dict | None
+
+
+def _serve(conn, core, knowledge) -> None:  # pragma: no cover - runs in the child process
+    from core.store_core import ledger_json
+
+    busy = 0.0
+    t = float("nan")
+    try:
+        t0 = time.perf_counter()
+        core.start(knowledge)
+        busy += time.perf_counter() - t0
+        while True:
+            kind, payload = conn.recv()
+            if kind == "batches":
+                out = []
+                t0 = time.perf_counter()
+                for b in payload:
+                    t = b.t
+                    out.append(core.step(b))
+                busy += time.perf_counter() - t0
+                conn.send(("results", out))
+            elif kind == "finish":
+                t = payload
+                t0 = time.perf_counter()
+                receipts = core.finish(payload)
+                busy += time.perf_counter() - t0
+                conn.send(("finished", (receipts, busy, CoreSummary(
+                    getattr(core, "stats", None), ledger_json(core)))))
+                return
+    except BaseException as e:  # noqa: BLE001 - reported to the parent, with the tick
+        conn.send(("error", (t, f"{type(e).__name__}: {e}", traceback.format_exc())))
+
+
+def _context():
+    """fork where it is safe (POSIX, this process runs one thread: the child starts in
+    milliseconds with every module already imported), else spawn (a fresh interpreter)."""
+    if "fork" in mp.get_all_start_methods() and threading.active_count() == 1:
+        return mp.get_context("fork")
+    return mp.get_context("spawn")
+
+
+class CoreProcess:
+    """Drive ``core`` (a :class:`core.protocol.Core`, picklable) in a child process.
+
+    ``submit(batch)`` for every tick in order, then ``finish(t)`` returns every tick's
+    ``(tracks, receipts)`` (in order), the final receipts, the core's busy seconds and a
+    :class:`CoreSummary`. Batches go out ``chunk`` ticks at a time from the caller's thread
+    (a full pipe makes the twin wait for the core: back-pressure); what the core returns is
+    read by one thread, so neither side can block the other for good.
+    ``finish_wait_s``: how long the caller waited for the core at the end.
+    """
+
+    def __init__(self, core, knowledge, chunk: int = 60) -> None:
+        if chunk < 1:
+            raise ValueError(f"chunk must be >= 1, got {chunk}")
+        self.chunk = chunk
+        ctx = _context()
+        self._conn, child = ctx.Pipe()
+        for c in (self._conn, child):   # room for a few seconds of batches in flight
+            sock = socket.socket(fileno=os.dup(c.fileno()))
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 << 20)
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+            except OSError:  # pragma: no cover - a platform without the options
+                pass
+            finally:
+                sock.close()
+        self._proc = ctx.Process(target=_serve, args=(child, core, knowledge), daemon=True,
+                                 name="storetwin-core")
+        self._proc.start()
+        child.close()
+        self._pending: list[SensorBatch] = []
+        self._results: list[tuple[list[Tracks], list[Receipt]]] = []
+        self._final: tuple | None = None
+        self._error: tuple | None = None
+        self._done = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.finish_wait_s = 0.0
+
+    def _read(self) -> None:
+        try:
+            while True:
+                kind, payload = self._conn.recv()
+                if kind == "results":
+                    self._results.extend(payload)
+                elif kind == "finished":
+                    self._final = payload
+                    break
+                elif kind == "error":
+                    self._error = payload
+                    break
+        except (EOFError, OSError):
+            if self._error is None:
+                self._error = (float("nan"), "the core process died "
+                               f"(exit code {self._proc.exitcode})", "")
+        finally:
+            self._done.set()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            t, msg, tb = self._error
+            where = f"at t={t:.4f} s" if t == t else "while starting"
+            raise CoreProcessError(f"core failed {where}: {msg}" + (f"\n{tb}" if tb else ""))
+
+    def submit(self, batch: SensorBatch) -> None:
+        self._pending.append(batch)
+        if len(self._pending) >= self.chunk:
+            self._send(("batches", self._pending))
+            self._pending = []
+
+    def _send(self, msg) -> None:
+        self._check()
+        try:
+            self._conn.send(msg)
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            self._done.wait(10.0)
+            self._check()
+            raise CoreProcessError("the core process is gone") from None
+
+    def finish(self, t: float):
+        t0 = time.perf_counter()
+        if self._pending:
+            self._send(("batches", self._pending))
+            self._pending = []
+        self._send(("finish", t))
+        self._done.wait()
+        self.finish_wait_s += time.perf_counter() - t0
+        self._reader.join()
+        self._proc.join(timeout=10)
+        if self._proc.is_alive():  # pragma: no cover - a core that will not exit
+            self._proc.kill()
+        self._conn.close()
+        self._check()
+        receipts, busy, summary = self._final
+        return self._results, receipts, busy, summary
+
+    def close(self) -> None:
+        """Stop the core process (after an error in the twin)."""
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()
+        self._conn.close()
