@@ -83,11 +83,16 @@ class ShopperConfig:
 
 @dataclass(frozen=True)
 class ScriptedShopper:
-    """A shopper whose actions are given (a scenario): crowd id = its index in the list."""
+    """A shopper whose actions are given (a scenario): crowd id = its index in the list.
+
+    controlled: driven step by step from outside (an RL agent, :meth:`Crowd.command`): when
+    its queue runs dry it stands and waits (state ``await``) for the next command instead
+    of walking out."""
     name: str
     account: int
     enter_s: float
     actions: tuple[Action, ...]
+    controlled: bool = False
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,7 @@ class Crowd:
                               if config.shoppers_in_store > 0 else np.inf)
         self._door_queue: deque = deque()       # (shopper, record) waiting for the door
         self._scripted = sorted(enumerate(scripted), key=lambda p: (p[1].enter_s, p[0]))
+        self.controlled: set[int] = {i for i, s in enumerate(scripted) if s.controlled}
         self.shoppers: dict[int, _Shopper] = {}
         self.roster: dict[int, ShopperRecord] = {}
         self._order: list[_Shopper] = []         # aligned with the arrays below
@@ -398,6 +404,10 @@ class Crowd:
     def _next(self, sh: _Shopper, k: int, t: float) -> None:
         """Start the shopper's next action (or the first phase of it)."""
         if not sh.actions:
+            if sh.sid in self.controlled:
+                sh.action, sh.state, sh.since = None, "await", t
+                self.vel[k] = 0.0
+                return
             sh.actions.append(Exit())
         a = sh.actions.popleft()
         sh.action = a
@@ -595,7 +605,8 @@ class Crowd:
                 self._next_arrival = self.arrivals.next_after(self._next_arrival, self.rng)
         self._admit(t, gate)
         state = [sh.state for sh in self._order]
-        timed = np.array([s not in WALKING and s != "gone" for s in state], dtype=bool)
+        timed = np.array([s not in WALKING and s not in ("gone", "await") for s in state],
+                         dtype=bool)
         if timed.size:
             until = np.array([sh.until for sh in self._order])
             for k in np.flatnonzero(timed & (until <= t)).tolist():
@@ -825,6 +836,30 @@ class Crowd:
         self._anchor, self._anchor_t = self._anchor[keep], self._anchor_t[keep]
         self._squeezed = self._squeezed[keep]
         self._speed, self._radius = self._speed[keep], self._radius[keep]
+
+    def awaiting(self, sid: int) -> bool:
+        """A controlled shopper inside the store, done with its last command."""
+        sh = self.shoppers.get(sid)
+        return sh is not None and sh.state == "await"
+
+    def command(self, sid: int, action: Action, t: float) -> None:
+        """Give a controlled shopper that is :meth:`awaiting` its next action, at ``t`` [s]."""
+        if sid not in self.controlled:
+            raise ValueError(f"shopper {sid} is not controlled")
+        sh = self.shoppers.get(sid)
+        if sh is None or sh.state != "await":
+            raise ValueError(f"shopper {sid} is not waiting for a command")
+        sh.actions.append(action)
+        self._next(sh, self._order.index(sh), t)
+
+    def held(self, sid: int) -> dict[int, int]:
+        """What a shopper inside holds now: catalogue row -> units (ground truth)."""
+        sh = self.shoppers.get(sid)
+        return {} if sh is None else {r: n for r, n in sh.held.items() if n > 0}
+
+    def took_from(self, sid: int) -> dict[int, int]:
+        sh = self.shoppers.get(sid)
+        return {} if sh is None else dict(sh.took_from)
 
     @property
     def done(self) -> bool:

@@ -903,6 +903,18 @@ def _stage_block(crowd: list[dict], columns: set[str], stores: list[str]) -> str
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     items = []
     for i, g in enumerate(groups):
+        if overlap[i] and "core" in stages:
+            # the core ran beside the twin: the wall time is the twin's (the slower side)
+            c = stages.index("core")
+            twin = per[i].copy()
+            twin[c] = -1.0
+            j = int(np.argmax(twin))
+            rest = float(per[i].sum() - per[i, c])
+            items.append(f"<li>{_esc(labels[i])}: <b>{_esc(stages[j])}</b> dominates the twin "
+                         f"({100 * per[i, j] / rest:.0f} % of its {rest:.3g} s per simulated "
+                         f"second); the core, in its own process, took {per[i, c]:.3g} s per "
+                         f"simulated second beside it.</li>")
+            continue
         j = int(np.argmax(per[i]))
         items.append(f"<li>{_esc(labels[i])}: <b>{_esc(stages[j])}</b> dominates "
                      f"({100 * share[i, j]:.0f} % of the wall time, {per[i, j]:.3g} s per "

@@ -167,6 +167,7 @@ def test_only_the_backend_module_imports_cupy():
 
 _PROBE = r"""
 import importlib, json, os, sys
+import gymnasium  # sets PYGAME_HIDE_SUPPORT_PROMPT when imported: its write, not ours
 before = dict(os.environ)
 for name in sys.argv[2:]:
     importlib.import_module(name)

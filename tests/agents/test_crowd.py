@@ -386,3 +386,40 @@ def test_a_hand_in_a_bin_is_on_its_face_on_the_side_of_the_body(kiosk) -> None:
             seen.add((int(ids[k]), round(float(along), 2)))
     assert {s for s, _ in seen} == {0, 1}                  # both reached
     assert len({a for _, a in seen}) >= 2                   # not one fixed point per bin
+
+
+def test_a_controlled_shopper_waits_for_commands_instead_of_leaving(kiosk) -> None:
+    """The hook the Adversary env drives: an empty queue means 'await', not 'exit'."""
+    from agents.crowd import Crowd
+    from twin.sensors import EntryGate
+    from twin.world import World
+
+    idx = kiosk.catalogue.index()
+    bread = idx["SKU00001"]
+    world, gate = World(kiosk), EntryGate()
+    crowd = Crowd(kiosk, ShopperConfig(shoppers_in_store=0.0), np.random.default_rng(0),
+                  scripted=[ScriptedShopper("me", 7, 0.0, (), controlled=True)])
+    dt = 1.0 / POLICY_HZ
+    t = 0.0
+
+    def run(seconds: float) -> None:
+        nonlocal t
+        for _ in range(int(round(seconds * POLICY_HZ))):
+            t += dt
+            crowd.step(t, dt, world, gate)
+            world.step(dt)
+
+    run(30.0)                                   # in, and standing by the door, not gone
+    assert crowd.awaiting(0) and 0 in crowd.shoppers and not crowd.exited
+    with pytest.raises(ValueError, match="not controlled"):
+        crowd.command(1, Exit(), t)
+    crowd.command(0, Pick(bread, 2), t)
+    assert not crowd.awaiting(0)
+    with pytest.raises(ValueError, match="not waiting"):
+        crowd.command(0, Exit(), t)
+    run(60.0)
+    assert crowd.awaiting(0) and crowd.held(0) == {bread: 2}
+    crowd.command(0, Exit(), t)
+    run(60.0)
+    world.close()
+    assert 0 not in crowd.shoppers and crowd.truth_receipts() == {7: {"SKU00001": 2}}

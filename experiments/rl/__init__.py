@@ -1,0 +1,1 @@
+"""Reinforcement-learning examples on storetwin's Gymnasium environments (experiments.envs)."""
