@@ -15,7 +15,9 @@ is ready for the next one (at most ``max_action_s`` of simulated time):
 - ``4`` conceal one held unit (pocket or bag; cameras never see what is held anyway, and
   billing goes by what leaves the shelf, so the twin predicts this does not help);
 - ``5 + j`` pick one unit from target bin ``j`` (the ``targets`` bins of the most expensive
-  SKUs, in price order).
+  SKUs, in price order);
+- ``5 + targets + j`` move: walk to the front of target bin ``j`` and look at the shelf for
+  a second without touching it (to loiter by a blind spot, or by other people).
 
 An action that cannot be done (nothing held, nobody to hand to) waits 0.5 s and sets
 ``info["invalid"]``. A macro action still under way after ``max_action_s`` (a hand-over
@@ -43,7 +45,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from agents.actions import Conceal, Exit, HandTo, Pick, PutBack, Wait
+from agents.actions import Conceal, Exit, HandTo, Look, Pick, PutBack, Wait
 
 N_FIXED = 5           # exit, wait, put back, hand off, conceal
 CONTROLLED_ACCOUNT = 999   # the adversary's app account (below the sampled ones' 1,000,000+)
@@ -125,7 +127,7 @@ class AdversaryEnv(gym.Env):
         faces = visibility(self.store, self.cams, cell=1.0).faces
         self.target_cams = faces[:, self.target_bins].sum(axis=0).astype(np.float64)
         self.n_targets = len(self.target_bins)
-        self.action_space = spaces.Discrete(N_FIXED + self.n_targets)
+        self.action_space = spaces.Discrete(N_FIXED + 2 * self.n_targets)
         self.observation_space = spaces.Box(0.0, 1.0, (8 + 3 * self.n_targets,), np.float32)
         self._nav = None
         self._plan = None
@@ -305,11 +307,14 @@ class AdversaryEnv(gym.Env):
                 return False
             c.command(self.sid, Conceal(int(last), 1), self.t)
             self.concealed += 1
-        else:
+        elif action < N_FIXED + self.n_targets:
             j = action - N_FIXED
             sku = int(self.target_sku[j])
             c.command(self.sid, Pick(sku, 1, int(self.target_bins[j]), 0.0, 0.5), self.t)
             self.last_sku = sku
+        else:
+            j = action - N_FIXED - self.n_targets
+            c.command(self.sid, Look(int(self.target_bins[j]), 1.0), self.t)
         return True
 
     def step(self, action):

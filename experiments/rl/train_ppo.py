@@ -3,7 +3,7 @@ policy (and, for sensor placement, with the greedy placer of ``storetwin layout`
 
     pip install -e '.[rl]'          # CPU torch, Stable-Baselines3 and sb3-contrib
     OMP_NUM_THREADS=1 python -m experiments.rl.train_ppo --env placement
-    OMP_NUM_THREADS=1 python -m experiments.rl.train_ppo --env adversary --timesteps 3000
+    OMP_NUM_THREADS=1 python -m experiments.rl.train_ppo --env adversary
 
 Evaluation: ``--eval-episodes`` episodes on seeds 10_000, 10_001, ... (never seen in
 training), the learned policy deterministic (its most likely action), the random one
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--env", choices=("placement", "adversary", "both"), default="both")
     p.add_argument("--timesteps", type=int, default=None,
-                   help="training steps (default: 30,000 placement, 3,000 adversary)")
+                   help="training steps (default: 30,000 placement, 2,000 adversary)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--eval-episodes", type=int, default=10)
     p.add_argument("--out", help="folder for the models and results")
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     names = ("placement", "adversary") if a.env == "both" else (a.env,)
     results = []
     for name in names:
-        steps = a.timesteps or (30_000 if name == "placement" else 3_000)
+        steps = a.timesteps or (30_000 if name == "placement" else 2_000)
         results.append(train(name, steps, a.seed, a.eval_episodes,
                              Path(a.out) if a.out else None, mask=not a.no_mask))
     if a.json:

@@ -229,6 +229,10 @@ def test_adversary_picks_put_back_and_leaves_with_a_receipt(adversary):
     adversary.step(6)                                  # and from target bin 1
     _, _, _, _, info = adversary.step(2)               # put the last one back
     assert info["held"] == {sku0: 1}
+    x0 = info["t"]
+    obs, _, _, _, info = adversary.step(5 + env.n_targets + 3)   # walk to target bin 3
+    assert info["held"] == {sku0: 1} and info["t"] > x0
+    assert obs[8 + 3] < 0.05                           # and stands at its front now
     _, r, term, _, info = adversary.step(0)            # exit
     out = info["outcome"]
     assert term and out["receipt"] and out["owed"] == {sku0: 1}
