@@ -42,7 +42,7 @@ def test_sensor_placement_steps_per_second(benchmark):
     rates = [_round(env, actions) for _ in range(3)]
     rate = max(rates)
     benchmark.extra_info.update({"steps_per_s": round(rate), "rounds": [round(r) for r in rates],
-                                 "candidates": n - 1, "target": TARGET_STEPS_PER_S})
+                                 "candidates": int(n - 1), "target": TARGET_STEPS_PER_S})
     benchmark.pedantic(lambda: _round(env, actions[:1000]), rounds=1, iterations=1)
     env.close()
     assert rate >= TARGET_STEPS_PER_S, rates
