@@ -127,11 +127,13 @@ def cmd_run(a: argparse.Namespace) -> int:
         cfg = RunConfig(store=a.store, minutes=a.minutes, shoppers=a.shoppers, seed=a.seed,
                         camera_spacing_m=a.camera_spacing, layout=a.layout,
                         core_process=_core_process(a.core_process))
+        (core_name,) = _core_names(a.core)
     except RunConfigError as e:
         raise CliError(str(e)) from None
     progress = sys.stdout.isatty() and not a.json
     try:
-        res = run(cfg, out=out, progress=progress)
+        from experiments.cores import make_core
+        res = run(cfg, out=out, progress=progress, core=make_core(core_name))
     except OSError as e:
         raise CliError(f"--out {out}: cannot write ({e.strerror})") from None
     if a.json:
@@ -211,13 +213,16 @@ def cmd_report(a: argparse.Namespace) -> int:
 
 
 def _core_names(text: str) -> list[str]:
-    from experiments.scenario import CORES
+    from experiments.cores import BUILTIN, check_spec
 
     names = [n.strip() for n in text.split(",") if n.strip()]
-    bad = [n for n in names if n not in CORES]
-    if not names or bad or len(set(names)) != len(names):
-        raise CliError(f"--core {text!r}: give one or more of {', '.join(CORES)}, "
-                       "comma-separated, each once")
+    if not names or len(set(names)) != len(names):
+        raise CliError(f"--core {text!r}: give one or more of {', '.join(BUILTIN)} or "
+                       "package.module:Name, comma-separated, each once")
+    for n in names:
+        why = check_spec(n)
+        if why is not None:
+            raise CliError(f"--core: {why}")
     return names
 
 
@@ -763,6 +768,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--layout", help="camera layout .toml (from 'storetwin layout'); default: "
                    "a ceiling grid at --camera-spacing")
     r.add_argument("--out", help="run folder (default runs/STORE-seedSEED)")
+    r.add_argument("--core", default="full",
+                   help="the core that bills the run: full (storetwin's), naive (the "
+                        "baseline) or package.module:Name, any importable class or factory of "
+                        "a core (docs/core-protocol.md); default full")
     r.add_argument("--core-process", choices=("auto", "on", "off"), default="auto",
                    help="run the core in its own process beside the twin (same receipts, "
                         "less wall time on 2+ CPU cores); auto: on where there are 2+ cores")

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from agents.crowd import ScriptedShopper
 from agents.scenario import Scenario, expected_receipts
-from core.naive import NaiveCore
 from core.protocol import Core
 from core.records import Receipt, SensorBatch, Tracks
 from core.store_core import StoreCore
@@ -22,14 +21,12 @@ from experiments.run import RunConfig, RunResult, run
 TAIL_S = 10.0
 FIRST_ACCOUNT = 1001      # scripted accounts are numbered from here, in order of appearance
 
-#: storetwin's own cores by name: the full core and the naive baseline (core/naive.py)
-CORES = {"full": StoreCore, "naive": NaiveCore}
-
-
 def make_core(name: str) -> Core:
-    if name not in CORES:
-        raise ValueError(f"unknown core {name!r}; allowed: {', '.join(CORES)}")
-    return CORES[name]()
+    """A fresh core by name: ``full``, ``naive`` or ``package.module:Name``
+    (:mod:`experiments.cores`)."""
+    from experiments.cores import make_core as make
+
+    return make(name)
 
 
 @dataclass(frozen=True)

@@ -163,6 +163,23 @@ def _str(r: Reader, choices: tuple[str, ...] | None = None):
     return check
 
 
+def _core_spec(r: Reader):
+    """A core: full, naive or package.module:Name that imports (experiments.cores)."""
+    from experiments.cores import check_spec
+
+    def check(x, p):
+        if not isinstance(x, str) or not x.strip():
+            r.bad(p, f"= {show(x)} is not allowed; expected full, naive or "
+                     "package.module:Name")
+            return None
+        why = check_spec(x)
+        if why is not None:
+            r.bad(p, f"= {show(x)} is not allowed: {why}")
+            return None
+        return x
+    return check
+
+
 def _store_ref(r: Reader, ref: str, base: Path, p: str) -> str | None:
     from scenes.presets import PRESETS
     if ref in PRESETS:
@@ -179,7 +196,6 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
                 text: str = "") -> Study:
     """Check a parsed study document; every problem is reported (:class:`StudyError`)."""
     from agents.scenario import library
-    from experiments.scenario import CORES
     from twin.layout import DEFAULT_MODELS
     base = Path(base_dir) if base_dir is not None else Path.cwd()
     r = Reader()
@@ -202,7 +218,7 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
     else:
         seeds = _list(r, {"seeds": seeds_v}, "seeds", "", _num(r, 0, 2**63 - 1, "-", True),
                       [0])
-    cores = _list(r, doc, "cores", "", _str(r, tuple(CORES)), ["full"])
+    cores = _list(r, doc, "cores", "", _core_spec(r), ["full"])
     shoppers = _list(r, doc, "shoppers", "", _num(r, 0, 10_000, "shoppers"), [15.0])
     target = r.number(doc, "target_exact", "", gt=0, le=1, default=TARGET_EXACT, unit="-")
     cell = r.number(doc, "coverage_cell_m", "", gt=0, le=5, default=0.0) or None

@@ -57,7 +57,8 @@ class AdversaryEnv(gym.Env):
     store: preset or spec file; crowd: target background shoppers in the store (Little's
     law sets their arrival rate, as in ``storetwin run``); warmup_s: simulated seconds before
     the adversary enters (the background crowd starts to fill the store); camera_spacing_m:
-    the ceiling grid; layout: a camera layout .toml instead; core: ``full`` or ``naive``;
+    the ceiling grid; layout: a camera layout .toml instead; core: ``full``, ``naive`` or
+    ``package.module:Name`` (experiments.cores);
     targets: how many bins the pick actions offer; camera_view: a camera index whose frame
     (pyrender, pixels) ``render`` returns instead of the top-down view; dead_plates: plate
     ids that report nothing (True: all), to study a store with failed sensors.
@@ -73,15 +74,16 @@ class AdversaryEnv(gym.Env):
                  receipt_wait_s: float = 30.0, camera_view: int | None = None,
                  dead_plates: bool | tuple[int, ...] = (),
                  render_mode: str | None = None) -> None:
-        from experiments.scenario import CORES
+        from experiments.cores import check_spec
         from scenes.presets import load_store
         from twin.cameras import ceiling_grid
         from twin.coverage import visibility
 
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
-        if core not in CORES:
-            raise ValueError(f"core must be one of {sorted(CORES)}, got {core!r}")
+        why = check_spec(core)
+        if why is not None:
+            raise ValueError(why)
         if not (crowd >= 0 and warmup_s >= 0 and max_s > 0 and max_action_s > 0):
             raise ValueError("crowd and warmup_s must be >= 0, max_s and max_action_s > 0")
         if targets < 1:

@@ -1,0 +1,1 @@
+"""Examples of what other teams plug into storetwin (a third-party core)."""
