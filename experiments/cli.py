@@ -94,6 +94,18 @@ def _load_store(ref: str, flag: str = "STORE"):
         raise CliError("\n".join(e.lines())) from None
 
 
+def _core_failed(e, out: Path, core_name: str) -> int:
+    """A core that raised, hung or broke the protocol: the run failed (exit 1), with the
+    reason on one line and in ``OUT/failure.json``; not a crash."""
+    first = str(e).splitlines()[0]
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "failure.json").write_text(json.dumps(
+        {"status": "failed", "core": core_name, "t": e.t, "error": e.what}, indent=2) + "\n")
+    print(f"storetwin: run failed: {first}  (core {core_name}; {out / 'failure.json'})",
+          file=sys.stderr)
+    return 1
+
+
 def _core_process(choice: str) -> bool:
     """--core-process: on, off, or auto (on where this process may use 2+ CPU cores)."""
     if choice != "auto":
@@ -126,16 +138,20 @@ def cmd_run(a: argparse.Namespace) -> int:
     try:
         cfg = RunConfig(store=a.store, minutes=a.minutes, shoppers=a.shoppers, seed=a.seed,
                         camera_spacing_m=a.camera_spacing, layout=a.layout,
-                        core_process=_core_process(a.core_process))
+                        core_process=_core_process(a.core_process),
+                        core_deadline_s=a.core_deadline)
         (core_name,) = _core_names(a.core)
     except RunConfigError as e:
         raise CliError(str(e)) from None
     progress = sys.stdout.isatty() and not a.json
+    from experiments.cores import make_core
+    from experiments.guard import CoreFault
     try:
-        from experiments.cores import make_core
         res = run(cfg, out=out, progress=progress, core=make_core(core_name))
     except OSError as e:
         raise CliError(f"--out {out}: cannot write ({e.strerror})") from None
+    except CoreFault as e:
+        return _core_failed(e, out, core_name)
     if a.json:
         print(json.dumps({**res.metrics, "timing": res.timing, "out": str(out)},
                          sort_keys=True, allow_nan=False))
@@ -274,6 +290,7 @@ def cmd_scenario(a: argparse.Namespace) -> int:
     out = Path(a.out) if a.out else None
     if out is not None:
         _check_out(out)
+    from experiments.guard import CoreFault
     from experiments.run import RunConfigError
     from experiments.scenario import format_library, format_result, make_core, run_scenario
     results = []
@@ -287,6 +304,10 @@ def cmd_scenario(a: argparse.Namespace) -> int:
             raise CliError(f"--dead-cameras: {e}") from None
         except OSError as e:
             raise CliError(f"--out {out}: cannot write ({e.strerror})") from None
+        except CoreFault as e:
+            print(f"storetwin: scenario {sc.name} failed: {str(e).splitlines()[0]}",
+                  file=sys.stderr)
+            return 1
     if a.json:
         doc = {"scenarios": [r.as_dict() for r in results]} if a.all else results[0].as_dict()
         print(json.dumps(doc, sort_keys=True, allow_nan=False))
@@ -772,6 +793,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the core that bills the run: full (storetwin's), naive (the "
                         "baseline) or package.module:Name, any importable class or factory of "
                         "a core (docs/core-protocol.md); default full")
+    r.add_argument("--core-deadline", type=float, metavar="S",
+                   help="fail the run when the core leaves a second of ticks unanswered for S "
+                        "seconds (runs it in its own process); default: no deadline")
     r.add_argument("--core-process", choices=("auto", "on", "off"), default="auto",
                    help="run the core in its own process beside the twin (same receipts, "
                         "less wall time on 2+ CPU cores); auto: on where there are 2+ cores")

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.records import Receipt, SensorBatch, Tracks
+from experiments.guard import CoreFault
 
 
-class CoreProcessError(RuntimeError):
-    pass
+class CoreProcessError(CoreFault):
+    """The core in its process raised, died or gave no answer within the deadline."""
 
 
 @dataclass
@@ -88,10 +89,18 @@ class CoreProcess:
     ``finish_wait_s``: how long the caller waited for the core at the end.
     """
 
-    def __init__(self, core, knowledge, chunk: int = 60) -> None:
+    def __init__(self, core, knowledge, chunk: int = 60,
+                 deadline_s: float | None = None) -> None:
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
+        if deadline_s is not None and not deadline_s > 0:
+            raise ValueError(f"deadline_s must be > 0, got {deadline_s}")
         self.chunk = chunk
+        self.deadline_s = deadline_s
+        self._last_t: float | None = None      # the last tick sent
+        self._sent = 0                         # chunks sent, and answered
+        self._answered = 0
+        self._waiting_since: float | None = None   # monotonic time of the oldest unanswered
         ctx = _context()
         self._conn, child = ctx.Pipe()
         for c in (self._conn, child):   # room for a few seconds of batches in flight
@@ -115,6 +124,21 @@ class CoreProcess:
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self.finish_wait_s = 0.0
+        if deadline_s is not None:
+            threading.Thread(target=self._watch, daemon=True).start()
+
+    def _watch(self) -> None:
+        """Kill a core that leaves a chunk (or its start, or its finish) unanswered for
+        ``deadline_s``: a hang becomes a clear error, not a run that never ends."""
+        while not self._done.wait(min(1.0, self.deadline_s / 4)):
+            since = self._waiting_since
+            if since is not None and time.monotonic() - since > self.deadline_s:
+                t = self._last_t
+                self._error = (t, f"no answer within the {self.deadline_s:g} s deadline "
+                                  f"(ticks up to t={t:.4f} s sent)" if t is not None else
+                               f"no answer within the {self.deadline_s:g} s deadline", "")
+                self._proc.kill()
+                return
 
     def _read(self) -> None:
         try:
@@ -122,6 +146,9 @@ class CoreProcess:
                 kind, payload = self._conn.recv()
                 if kind == "results":
                     self._results.extend(payload)
+                    self._answered += 1
+                    self._waiting_since = (time.monotonic() if self._answered < self._sent
+                                           else None)
                 elif kind == "finished":
                     self._final = payload
                     break
@@ -130,7 +157,8 @@ class CoreProcess:
                     break
         except (EOFError, OSError):
             if self._error is None:
-                self._error = (float("nan"), "the core process died "
+                self._proc.join(timeout=5)
+                self._error = (self._last_t, "the core process died "
                                f"(exit code {self._proc.exitcode})", "")
         finally:
             self._done.set()
@@ -138,17 +166,22 @@ class CoreProcess:
     def _check(self) -> None:
         if self._error is not None:
             t, msg, tb = self._error
-            where = f"at t={t:.4f} s" if t == t else "while starting"
-            raise CoreProcessError(f"core failed {where}: {msg}" + (f"\n{tb}" if tb else ""))
+            raise CoreProcessError(None if t is None or t != t else t,
+                                   msg + (f"\n{tb}" if tb else ""))
 
     def submit(self, batch: SensorBatch) -> None:
         self._pending.append(batch)
+        self._last_t = batch.t
         if len(self._pending) >= self.chunk:
             self._send(("batches", self._pending))
             self._pending = []
 
     def _send(self, msg) -> None:
         self._check()
+        if msg[0] in ("batches", "finish"):
+            self._sent += 1
+            if self._waiting_since is None:
+                self._waiting_since = time.monotonic()
         try:
             self._conn.send(msg)
         except (BrokenPipeError, ConnectionResetError, OSError):

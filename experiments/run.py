@@ -21,6 +21,7 @@ from agents.crowd import Crowd, ScriptedShopper, ShopperConfig
 from core.protocol import Core
 from core.records import Receipt
 from core.store_core import StoreCore, ledger_json
+from experiments.guard import CoreFault, check_receipts, check_step
 from experiments.knowledge import knowledge_to_json, store_knowledge
 from experiments.pipeline import CoreProcess
 from experiments.scoring import score_billing, score_hota, score_tracking
@@ -57,6 +58,10 @@ class RunConfig:
     # on two or more CPU cores the wall time is about the slower of twin and core, not their
     # sum; tracks and receipts are the same either way. The core must be picklable.
     core_process: bool = False
+    # a core that leaves a second of ticks unanswered this long [s] is stopped and the run
+    # fails with that reason (runs the core in its own process: a hang cannot be cut short
+    # in ours); None: no deadline
+    core_deadline_s: float | None = None
     clock: Clock = field(default_factory=Clock)
 
     def __post_init__(self) -> None:
@@ -68,6 +73,8 @@ class RunConfig:
             raise RunConfigError(f"camera_spacing_m must be > 0, got {self.camera_spacing_m}")
         if not 0 <= self.seed < 2**63:
             raise RunConfigError(f"seed must be in [0, 2^63), got {self.seed}")
+        if self.core_deadline_s is not None and not self.core_deadline_s > 0:
+            raise RunConfigError(f"core_deadline_s must be > 0, got {self.core_deadline_s}")
 
 
 @dataclass
@@ -157,8 +164,11 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     knowledge = store_knowledge(store, cams, clock, loadcell)
     piped: CoreProcess | None = None
     core_s = 0.0
-    if config.core_process:   # started first: its imports overlap building the world
-        piped = CoreProcess(core, knowledge)
+    skus = {str(x) for x in store.catalogue.sku}
+    if config.core_process or config.core_deadline_s is not None:
+        # started first: its imports overlap building the world
+        piped = CoreProcess(core, knowledge, deadline_s=config.core_deadline_s)
+    world: World | None = None
     try:
         world = World(store, PhysicsConfig(physics_hz=clock.physics_hz))
         duration = config.minutes * 60.0
@@ -177,11 +187,16 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
                          clock)
         if piped is None:
             t0 = time.perf_counter()
-            core.start(knowledge)
+            try:
+                core.start(knowledge)
+            except Exception as e:  # noqa: BLE001 - the core's failure, reported as such
+                raise CoreFault(None, f"{type(e).__name__}: {e}") from e
             core_s = time.perf_counter() - t0
     except BaseException:
         if piped is not None:
             piped.close()
+        if world is not None:
+            world.close()
         raise
     setup_s = time.perf_counter() - t_wall0 - core_s
     recorder = StreamRecorder(clock.plate_hz) if config.record_streams else None
@@ -197,6 +212,8 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     last = 0
     end = duration
     done_at: float | None = None
+
+    tick_t: list[float] = []     # piped: each submitted tick's time, to name a bad answer
 
     def collect(tracks, issued) -> None:
         receipts.extend(issued)
@@ -221,11 +238,15 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
                 recorder.add(b)
             if piped is None:
                 t1 = time.perf_counter()
-                tracks, issued = core.step(b)
+                try:
+                    out_b = core.step(b)
+                except Exception as e:  # noqa: BLE001 - the core's failure, with its tick
+                    raise CoreFault(b.t, f"{type(e).__name__}: {e}") from e
                 core_s += time.perf_counter() - t1
-                collect(tracks, issued)
+                collect(*check_step(out_b, b.t, skus))
             else:
                 piped.submit(b)
+                tick_t.append(b.t)
             if tick.frame >= 0:
                 frames += 1
                 people += tick.people_id.size
@@ -241,17 +262,22 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         stats = getattr(core, "stats", None)
         if piped is None:
             t1 = time.perf_counter()
-            receipts.extend(core.finish(end))
+            try:
+                final = core.finish(end)
+            except Exception as e:  # noqa: BLE001
+                raise CoreFault(end, f"finish: {type(e).__name__}: {e}") from e
+            receipts.extend(check_receipts(final, end, skus))
             core_s += time.perf_counter() - t1
         else:
             steps, final, core_s, summary = piped.finish(end)
-            for tracks, issued in steps:
-                collect(tracks, issued)
-            receipts.extend(final)
+            for t_b, out_b in zip(tick_t, steps, strict=True):
+                collect(*check_step(out_b, t_b, skus))
+            receipts.extend(check_receipts(final, end, skus))
             stats = summary.stats
     except BaseException:
         if piped is not None:
             piped.close()
+        world.close()
         raise
     if bar is not None:
         bar.close()

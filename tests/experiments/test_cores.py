@@ -80,3 +80,17 @@ def test_the_example_core_runs_from_another_teams_folder(tmp_path):
     # the receipts scored are its own (it signs every one with confidence 0.5)
     issued = json.loads((tmp_path / "run" / "receipts.json").read_text())["receipts"]
     assert issued and {r["confidence"] for r in issued} == {0.5}
+
+
+def test_cli_scenario_reports_a_broken_core_as_failed(tmp_path):
+    (tmp_path / "raiser.py").write_text(
+        "from core.store_core import StoreCore\n"
+        "class Raiser(StoreCore):\n"
+        "    def step(self, batch):\n"
+        "        raise KeyError('boom')\n")
+    exe = Path(sys.executable).parent / "storetwin"
+    proc = subprocess.run([str(exe), "scenario", "pick", "--core", "raiser:Raiser"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "scenario pick failed: core failed at t=" in proc.stderr
+    assert "KeyError: 'boom'" in proc.stderr

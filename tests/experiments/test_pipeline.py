@@ -12,6 +12,7 @@ import threading
 import pytest
 
 from core.store_core import StoreCore
+from experiments.guard import CoreFault
 from experiments.pipeline import CoreProcess, CoreProcessError, _context
 from experiments.run import RunConfig, run
 
@@ -75,3 +76,71 @@ def test_spawn_is_used_when_this_process_runs_threads():
 def test_chunk_must_be_positive():
     with pytest.raises(ValueError, match="chunk"):
         CoreProcess(StoreCore(), None, chunk=0)
+
+
+# --------------------------------------------------------------------------- broken cores
+
+
+class BadReceiptCore(StoreCore):
+    """Bills a SKU the store does not sell on the first receipt it issues."""
+
+    def step(self, batch):
+        tracks, receipts = super().step(batch)
+        if batch.t >= 3.0:
+            from core.records import ProductLine, Receipt
+            receipts = [*receipts, Receipt(1, (ProductLine("NOPE", 1),), 100, 0.9, False)]
+        return tracks, receipts
+
+
+class HangingCore(StoreCore):
+    def step(self, batch):
+        if batch.t >= 2.0:
+            import time
+            time.sleep(3600)
+        return super().step(batch)
+
+
+@pytest.mark.parametrize("piped", [False, True])
+def test_a_malformed_receipt_fails_the_run_naming_the_tick(piped):
+    with pytest.raises(CoreFault) as e:
+        run(RunConfig(**{**TINY, "core_process": piped}), core=BadReceiptCore())
+    assert e.value.t == pytest.approx(3.0, abs=1 / 60 + 1e-9)
+    assert "sku 'NOPE' is not in the catalogue" in str(e.value)
+
+
+def test_a_core_raising_in_process_is_reported_with_the_tick_time():
+    with pytest.raises(CoreFault, match=r"at t=5\.0000 s: ValueError: planted failure"):
+        run(RunConfig(**{**TINY, "core_process": False}), core=FailingCore(at=5.0))
+
+
+def test_a_hanging_core_is_stopped_at_its_deadline():
+    import time
+    t0 = time.monotonic()
+    with pytest.raises(CoreFault, match=r"no answer within the 2 s deadline"):
+        run(RunConfig(**{**TINY, "core_deadline_s": 2.0}), core=HangingCore())
+    assert time.monotonic() - t0 < 60
+
+
+def test_cli_reports_a_broken_core_as_a_failed_run(tmp_path):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    (tmp_path / "broken.py").write_text(
+        "from core.store_core import StoreCore\n"
+        "class Broken(StoreCore):\n"
+        "    def step(self, batch):\n"
+        "        if batch.t > 1.0:\n"
+        "            return 'oops'\n"
+        "        return super().step(batch)\n")
+    exe = Path(sys.executable).parent / "storetwin"
+    proc = subprocess.run([str(exe), "run", "--minutes", "0.1", "--core", "broken:Broken",
+                           "--out", str(tmp_path / "run")], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    line = [ln for ln in proc.stderr.splitlines() if ln.startswith("storetwin:")]
+    assert len(line) == 1 and "run failed: core failed at t=1.0" in line[0]
+    assert "expected (tracks, receipts)" in line[0]
+    fail = json.loads((tmp_path / "run" / "failure.json").read_text())
+    assert fail["status"] == "failed" and fail["core"] == "broken:Broken"
