@@ -326,14 +326,11 @@ class AdversaryEnv(gym.Env):
         if not self._inside() or self._ended:
             raise RuntimeError("step after the episode ended: call reset()")
         late = self.t - self.warmup_s >= self.max_s
+        # busy: the last action is still going on; this one is ignored and it goes on
         busy = not self.crowd.awaiting(self.sid)
         ok = True
-        if busy:
-            pass                    # the last action is still going on: let it finish
-        else:
-            if late:
-                a = 0               # time is up: walk out
-            ok = self._command(a)
+        if not busy:
+            ok = self._command(0 if late else a)      # time is up: walk out
             if not ok:
                 self.crowd.command(self.sid, Wait(0.5), self.t)
         self._run_until_ready(self.max_action_s)

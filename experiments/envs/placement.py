@@ -77,7 +77,6 @@ class _Candidates:
     plate_bins: np.ndarray    # (n_fixtures_with_bins, n_bins) bool: the bins of each fixture
     plate_cost: np.ndarray    # (n_fixtures_with_bins,) [USD]
     plate_xy: np.ndarray      # (n_fixtures_with_bins, 2) fixture centres [m]
-    plates_per_fixture: np.ndarray
 
 
 @functools.lru_cache(maxsize=8)
@@ -104,7 +103,7 @@ def _candidates(store_ref: str, spacing: float, cell: float, prices: str) -> _Ca
         store.name, cand, np.ascontiguousarray(vis.floor), np.ascontiguousarray(vis.faces),
         np.flatnonzero(walk.ravel()), walk.shape, walk, np.asarray(vis.samples.origin),
         float(vis.samples.cell), cam_cost, np.asarray(cand.position)[:, :2], plate_bins,
-        plates * (p.plate_usd + p.install_per_plate_usd), centres, plates)
+        plates * (p.plate_usd + p.install_per_plate_usd), centres)
 
 
 def _csr(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

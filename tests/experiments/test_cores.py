@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from support import one_error, storetwin  # noqa: F401
+from support import one_error, storetwin
 
 from experiments.cores import BUILTIN, CoreSpecError, check_spec, make_core, resolve
 
