@@ -337,6 +337,15 @@ class ShopperPopulationConfig:
     inspect_mean_s: float = 2.5       # [s] holding an item before putting it back
     # misplacement: of swapped items, the share carried on and dropped at a later shelf
     misplace_p: float = 0.15          # assumption: a few per thousand lines
+    # look-only stops: how much the shopper's tastes pick the shelf it stops at. 0: a bin at
+    # random (the v1 crowd, kept as the default so benchmark suite v1 stays reproducible);
+    # 1: the bin of a logit choice over every stocked SKU with the same utility as a list
+    # line (attention follows preference: eye-tracked shoppers look longest at the brands
+    # they use, Chandon, Hutchinson, Bradlow & Young 2009, J. Marketing 73(6); unplanned
+    # considerations at the shelf, Hui, Huang, Suher & Inman 2013, JMR 50(4)). Utilities are
+    # multiplied by it, so values between scale the attention down. The insights study
+    # varies it (experiments/studies/insights.toml).
+    look_taste: float = 0.0
     # walking speed (Weidmann 1993), clipped to [speed_min, speed_max] x speed_factor
     speed_mean: float = 1.34
     speed_sd: float = 0.26
@@ -350,6 +359,7 @@ class ShopperPopulationConfig:
                 "p_take_extra", "p_change_mind", "misplace_p")
         for f in unit:
             _check(o, f, getattr(self, f), 0.0, 1.0)
+        _check(o, "look_taste", self.look_taste, 0.0, 10.0)
         for f in ("gf_strict_weight", "gf_avoid_weight", "organic_avoid_weight",
                   "vegan_weight"):
             _check(o, f, getattr(self, f), -50.0, 50.0)

@@ -56,6 +56,12 @@ class ShopperConfig:
     handoff_m: float = 1.0            # [m] distance at which an item changes hands
     handoff_wait_s: float = 60.0      # [s] a giver gives up on a receiver not found by then
     p_group: float = 0.08             # share of arrivals that are two people on one account
+    # returning customers: > 0 makes every sampled arrival one of this many accounts, each
+    # with tastes drawn once, chosen uniformly among those not in the store (an arrival
+    # finding all of them inside is not made). 0: every arrival a new account (the default).
+    # A loyalty panel for preference studies (experiments/insights.py): over a run each
+    # account visits about arrivals / panel times.
+    panel: int = 0
     profile: bh.BehaviourProfile | None = None   # None: by the store's floor area
     population: bh.ShopperPopulationConfig = bh.DEFAULT_CONFIG   # tastes, choices, put-backs
     motion: MotionParams = field(default_factory=MotionParams)
@@ -69,6 +75,9 @@ class ShopperConfig:
         if not 0 <= self.start_hour < 24:
             raise ValueError(f"ShopperConfig.start_hour must be in [0, 24), got "
                              f"{self.start_hour}")
+        if not (isinstance(self.panel, int) and 0 <= self.panel <= 1_000_000):
+            raise ValueError(f"ShopperConfig.panel must be an integer in [0, 1000000], got "
+                             f"{self.panel!r}")
         for name in ("p_group",):
             v = getattr(self, name)
             if not 0 <= v <= 1:
@@ -204,6 +213,10 @@ class Crowd:
         self.truth: list[TruthEvent] = []
         self.carts: dict[int, dict[str, int]] = {}   # account -> sku -> units owed
         self.exited: dict[int, float] = {}           # account -> time its last member left
+        self.entered: dict[int, float] = {}          # account -> time its visit began
+        # earlier visits of returning accounts (ShopperConfig.panel): (account, enter time,
+        # exit time, sku -> units owed), archived when the account comes in again
+        self.past_visits: list[tuple[int, float, float, dict[str, int]]] = []
         self.problems: list[str] = []                # scripted actions that could not be done
         self.spawn_xy = self.nav.nearest_free(store.entrance.inside(0.35))
         self.exit_inside = self.nav.nearest_free(store.exit.inside(0.9))
@@ -216,6 +229,11 @@ class Crowd:
         self._stocked = np.array(sorted(sku_bins), dtype=np.int64)
         self._groups = bh.substitute_groups(cat)
         self._stock = bh.stock_index(self._groups, self._stocked)
+        self._panel: list[int] = []
+        self._panel_prefs: bh.Preferences | None = None
+        if config.panel:
+            self._panel = [self._new_account() for _ in range(config.panel)]
+            self._panel_prefs = bh.sample_preferences(rng, config.panel, cat, config.population)
         from agents import _motion_kernels
 
         self._mk = _motion_kernels
@@ -233,31 +251,46 @@ class Crowd:
         """One sampled arrival: a shopper, or a group of two on one account."""
         rng = self.rng
         pop = self.config.population
-        prefs = bh.sample_preferences(rng, 1, self.store.catalogue, pop).row(0)
+        if self._panel_prefs is not None:
+            free = [i for i, a in enumerate(self._panel) if not self._members.get(a, 0)]
+            if not free:
+                return      # every panel account is inside: this arrival is not made
+            i = free[int(rng.integers(len(free)))]
+            acct, prefs = self._panel[i], self._panel_prefs.row(i)
+        else:
+            prefs = bh.sample_preferences(rng, 1, self.store.catalogue, pop).row(0)
+            acct = -1
         trip = bh.sample_trip(rng, self.profile, prefs, self.store.catalogue,
                               self._groups, self._stock, pop)
         group = 2 if rng.random() < self.config.p_group and len(trip.lines) >= 2 else 1
-        acct = self._new_account()
+        if acct < 0:
+            acct = self._new_account()
         self._members[acct] = group
         for m in range(group):
             lines = list(trip.lines[m::group])
             looks = list(trip.look_s[m::group])
             speed = trip.speed_mps if m == 0 else bh.sample_speed(rng, trip.visit, pop)
-            actions = self._trip_actions(lines, looks, rng, start)
+            actions = self._trip_actions(lines, looks, rng, start, prefs)
             sh = _Shopper(self._next_id, acct, speed, trip.radius_m, deque(actions))
             rec = ShopperRecord(sh.sid, acct, "", trip.visit.name, speed, trip.radius_m,
                                 preferences=_pref_weights(prefs))
             self._next_id += 1
             self._door_queue.append((sh, rec))
 
-    def _trip_actions(self, lines, look_s, rng, start: np.ndarray | None = None
-                      ) -> list[Action]:
-        """Order a list's lines and look-only stops (at random bins) by walking distance from
-        the door to the exit, and turn them into actions."""
+    def _trip_actions(self, lines, look_s, rng, start: np.ndarray | None = None,
+                      prefs: bh.ShopperPrefs | None = None) -> list[Action]:
+        """Order a list's lines and look-only stops by walking distance from the door to the
+        exit, and turn them into actions. Look stops are at random bins, or, with the
+        population's ``look_taste`` > 0, at the bins of taste-driven choices
+        (:meth:`_look_bins`)."""
         bins = [self._bin_for(ln.sku, rng) for ln in lines]
         firsts = [self._nearest_bin(ln.first_sku, self.store.bins.access_xy[b])
                   if ln.first_sku >= 0 else -1 for ln, b in zip(lines, bins, strict=True)]
-        look_bins = rng.integers(len(self.store.bins), size=len(look_s)).tolist()
+        taste = self.config.population.look_taste
+        if taste > 0 and prefs is not None and len(look_s):
+            look_bins = self._look_bins(prefs, len(look_s), taste, rng)
+        else:
+            look_bins = rng.integers(len(self.store.bins), size=len(look_s)).tolist()
         stops = [*bins, *look_bins]
         order = self._visit_order(stops, start)
         steps: list = []
@@ -273,6 +306,16 @@ class Crowd:
         pop = self.config.population
         return bh.trip_actions(steps, line_bins, pop.misplace_p, rng, pop.inspect_mean_s,
                                first_bins=first_bins)
+
+    def _look_bins(self, prefs: bh.ShopperPrefs, k: int, taste: float, rng) -> list[int]:
+        """Bins of ``k`` look stops: each the bin (one at random when several hold it) of a
+        logit choice among the stocked SKUs, utility x ``taste`` plus a Gumbel shock of the
+        population's ``choice_scale``; distinct SKUs while there are enough."""
+        skus = self._stocked
+        u = taste * bh.utility(prefs, skus, self.store.catalogue) + rng.gumbel(
+            0.0, self.config.population.choice_scale, skus.size)
+        top = np.resize(np.argsort(-u, kind="stable"), k)   # repeats only past every SKU
+        return [self._bin_for(int(skus[j]), rng) for j in top.tolist()]
 
     def _bin_for(self, sku: int, rng) -> int:
         bins = self._sku_bins[int(sku)]
@@ -339,7 +382,13 @@ class Crowd:
         self._squeezed = np.append(self._squeezed, False)
         self._speed = np.append(self._speed, sh.speed)
         self._radius = np.append(self._radius, sh.radius)
-        self.carts.setdefault(sh.account, {})
+        a = sh.account
+        if a in self.exited:     # a returning account: its last visit is over
+            self.past_visits.append((a, self.entered[a], self.exited.pop(a),
+                                     self.carts.pop(a, {})))
+        if a not in self.carts:
+            self.entered[a] = t
+        self.carts.setdefault(a, {})
         self.truth.append(TruthEvent(t, sh.sid, sh.account, "enter", -1, "", 0))
         self._next(sh, len(self._order) - 1, t)
 
@@ -868,6 +917,14 @@ class Crowd:
         return (not self._scripted
                 and not any(r.visit == "scripted" for _, r in self._door_queue)
                 and all(np.isfinite(s.exit_t) for s in scripted))
+
+    def truth_visits(self) -> list[tuple[int, float, float, dict[str, int]]]:
+        """Every finished visit: (account, enter time, exit time, {sku: units} owed), by exit
+        time. A returning account (``ShopperConfig.panel``) has one per visit."""
+        done = [(a, self.entered[a], x, dict(sorted(self.carts[a].items())))
+                for a, x in self.exited.items()]
+        past = [(a, e, x, dict(sorted(c.items()))) for a, e, x, c in self.past_visits]
+        return sorted(past + done, key=lambda v: (v[2], v[0]))
 
     def truth_receipts(self) -> dict[int, dict[str, int]]:
         """account -> {sku: units} owed by every account whose shoppers have all left."""

@@ -13,12 +13,15 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Catalogue:
-    """sku: (s,) str; name: (s,) str; price_cents: (s,) int64; mass_g: (s,) float64 [g]."""
+    """sku: (s,) str; name: (s,) str; price_cents: (s,) int64; mass_g: (s,) float64 [g];
+    category: (s,) str the planogram's department of each sku ("bakery", "dairy"), or None
+    when the store did not say (the journeys' zones, :mod:`core.journeys`)."""
 
     sku: np.ndarray
     name: np.ndarray
     price_cents: np.ndarray
     mass_g: np.ndarray
+    category: np.ndarray | None = None
 
     def index(self) -> dict[str, int]:
         return {str(s): i for i, s in enumerate(self.sku)}

@@ -52,6 +52,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from core.billing import Carts, ItemGuess, infer_items
+from core.journeys import JourneyConfig, JourneyLog
 from core.knowledge import StoreKnowledge
 from core.records import CameraFrame, Receipt, SensorBatch, Tracks
 from core.shelf import ShelfEvent, ShelfEventConfig, ShelfEventDetector
@@ -222,10 +223,12 @@ class StoreCore:
 
     def __init__(self, tracker: TrackerConfig | None = None,
                  shelf: ShelfEventConfig | None = None,
-                 attribution: AttributionConfig | None = None, xp=None) -> None:
+                 attribution: AttributionConfig | None = None, xp=None,
+                 journey: JourneyConfig | None = None) -> None:
         """xp: array backend of the tracker and the shelf detector (a module, "numpy",
         "cupy" or "auto"; None: ``STORETWIN_BACKEND``, see :mod:`core.backend`)."""
         self.xp = xp
+        self.journey_config = journey or JourneyConfig()
         self.tracker_config = tracker or TrackerConfig()
         self.shelf_config = shelf or ShelfEventConfig()
         self.attribution = attribution or AttributionConfig()
@@ -282,6 +285,7 @@ class StoreCore:
                                  + (cfg.confirm_hits * (cfg.tentative_max_misses + 1) + 1)
                                  / knowledge.camera_hz)
         self._closed: list[ShelfEvent] = []              # events waiting for this tick's frames
+        self._journeys = JourneyLog(knowledge, self.journey_config)
 
     # -- hands -------------------------------------------------------------------------------
     def _see_hands(self, frame: CameraFrame, tracks: Tracks) -> None:
@@ -488,6 +492,8 @@ class StoreCore:
         self.attributions.append(Attribution(ev, track, self.tracker.account_of(track),
                                              guess.sku_index, guess.quantity,
                                              guess.confidence * conf, method, misplaced))
+        self._journeys.shelf(track, ev.t_start, ev.t_end, ev.plate, guess.sku_index,
+                             guess.quantity, guess.confidence * conf)
 
     def _to_ledger(self, ev: ShelfEvent, guess: ItemGuess | None) -> None:
         """An event no cart takes: no whole unit explains it (``guess`` None), or nobody
@@ -517,6 +523,7 @@ class StoreCore:
         out = []
         for d in deps:
             self._departed.add(d.track_id)
+            self._journeys.depart(d.track_id, d.t)
             key = d.account if d.account >= 0 else -(d.track_id + 1)
             self._pending.setdefault(key, []).append(d)
             if d.account >= 0 and self.tracker.active_with_account(d.account):
@@ -532,6 +539,7 @@ class StoreCore:
             self.carts.remove(key)
             self._billed.add(key)
             out.append(r)
+            self._journeys.receipt(r)
         self.stats.receipts += len(out)
         return out
 
@@ -549,6 +557,7 @@ class StoreCore:
                 del self._unbound[acct]
                 self.stats.untracked_accounts += 1
                 out.append(Receipt(acct, (), 0, 0.0, True, t))
+                self._journeys.receipt(out[-1])
         return out
 
     def step(self, batch: SensorBatch) -> tuple[list[Tracks], list[Receipt]]:
@@ -556,6 +565,7 @@ class StoreCore:
             self.tracker.check_in(g)
             for acct, t_in in zip(g.account.tolist(), g.t.tolist(), strict=True):
                 self._unbound.setdefault(int(acct), float(t_in))
+                self._journeys.check_in(t_in, acct)
         for p in batch.plates:
             self.stats.plate_samples += int(p.grams.size)
             self._closed.extend(self.detector.update(p))
@@ -564,6 +574,7 @@ class StoreCore:
             self.stats.detections += len(f)
             tr = self.tracker.update(f)
             self._see_hands(f, tr)
+            self._journeys.observe(tr)
             tracks.append(tr)
         # events are billed after this tick's frames: the hands and tracks up to t_end are in
         for ev in self._closed:
@@ -577,7 +588,14 @@ class StoreCore:
             self._bill_event(ev)
         self._closed = []
         out = self._depart(self.tracker.flush(t))
-        return out + self._untracked(t)
+        out += self._untracked(t)
+        self._journeys.finish(t)
+        return out
+
+    def journeys(self, key: bytes) -> dict[str, list]:
+        """Every visit seen so far as journey rows (:mod:`core.journeys`), accounts as
+        pseudonyms under ``key``."""
+        return self._journeys.table(self.tracker.account_of, key)
 
 
 def ledger_json(core: object) -> dict | None:

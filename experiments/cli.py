@@ -67,6 +67,23 @@ def _table(m: dict, timing: dict) -> str:
         ("  core", f"{_fmt(timing['core_detections_per_s'])} detections/s, "
                    f"{_fmt(timing['core_plate_samples_per_s'])} plate samples/s"),
     ]
+    ins = m.get("insights")
+    if ins:
+        j, t_ = ins["journeys"], ins["receipts"]
+
+        def rho(x):
+            return "n/a" if x is None else f"{x:+.2f}"
+        rows += [
+            ("INSIGHTS", f"{ins['accounts']} returning accounts, "
+                         f"{ins['visits_per_account']:.1f} visits each"),
+            ("  taste recovery (rho)", f"journeys {rho(j['rho']['mean'])}, "
+                                       f"till {rho(t_['rho']['mean'])}"),
+            ("  next-visit choice", f"journeys {_fmt(j['next_visit_accuracy'], True)}, "
+                                    f"till {_fmt(t_['next_visit_accuracy'], True)}, "
+                                    f"population "
+                                    f"{_fmt(ins['population']['next_visit_accuracy'], True)}"),
+            ("  substitutions seen", _fmt(ins["substitutions"])),
+        ]
     w = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{w}}  {v}" if k else "" for k, v in rows)
 
@@ -135,11 +152,29 @@ def cmd_run(a: argparse.Namespace) -> int:
             raise CliError("\n".join(e.lines())) from None
     out = Path(a.out) if a.out else Path("runs") / f"{Path(a.store).stem}-seed{a.seed}"
     _check_out(out)
+    if not 0 <= a.panel <= 1_000_000:
+        raise CliError(f"--panel must be in [0, 1000000], got {a.panel}")
+    if not 0 <= a.look_taste <= 10:
+        raise CliError(f"--look-taste must be in [0, 10], got {a.look_taste:g}")
+    key = ""
+    if a.pseudonym_key_file is not None:
+        try:
+            key = Path(a.pseudonym_key_file).read_text().strip()
+        except OSError as e:
+            raise CliError(f"--pseudonym-key-file {a.pseudonym_key_file}: cannot read "
+                           f"({e.strerror})") from None
+        except UnicodeDecodeError:
+            raise CliError(f"--pseudonym-key-file {a.pseudonym_key_file}: not a text "
+                           "file; expected the secret on one line") from None
+        if not key:
+            raise CliError(f"--pseudonym-key-file {a.pseudonym_key_file}: is empty; "
+                           "expected the secret on one line")
     try:
         cfg = RunConfig(store=a.store, minutes=a.minutes, shoppers=a.shoppers, seed=a.seed,
                         camera_spacing_m=a.camera_spacing, layout=a.layout,
                         core_process=_core_process(a.core_process),
-                        core_deadline_s=a.core_deadline)
+                        core_deadline_s=a.core_deadline, panel=a.panel,
+                        look_taste=a.look_taste, pseudonym_key=key)
         (core_name,) = _core_names(a.core)
     except RunConfigError as e:
         raise CliError(str(e)) from None
@@ -157,7 +192,8 @@ def cmd_run(a: argparse.Namespace) -> int:
                          sort_keys=True, allow_nan=False))
     else:
         print(_table(res.metrics, res.timing))
-        print(f"\nrun folder: {out}  (receipts.json, ground_truth/, metrics.json, streams/)")
+        print(f"\nrun folder: {out}  (receipts.json, journeys.parquet, ground_truth/, "
+              "metrics.json, streams/)")
     return 0
 
 
@@ -186,6 +222,8 @@ def cmd_study(a: argparse.Namespace) -> int:
                 what = r["scenario"] or (f"{r['store']} bpp={r['bins_per_plate']} "
                                          f"{r['layout']} shoppers={r['shoppers']:g} "
                                          f"seed={r['seed']}")
+                if r.get("panel"):
+                    what += f" panel={r['panel']} look_taste={r['look_taste']:g}"
                 print(f"  {r['run_id']}  {what}  core={r['core']}")
         return 0
     _check_out(out)
@@ -824,7 +862,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Simulate a store with a steady crowd: physics shelves, cameras and "
                     "plates feed the tracking and billing core; receipts are scored against "
                     "ground truth. Writes a run folder.",
-        epilog="example: storetwin run --minutes 5 --seed 1 --json",
+        epilog="examples: storetwin run --minutes 5 --seed 1 --json\n"
+               "          storetwin run --minutes 60 --panel 40 --look-taste 1",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--store", default="kiosk",
                    help="preset (kiosk, grocery, large, supercenter) or a store spec .toml "
@@ -848,6 +887,16 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--core-process", choices=("auto", "on", "off"), default="auto",
                    help="run the core in its own process beside the twin (same receipts, "
                         "less wall time on 2+ CPU cores); auto: on where there are 2+ cores")
+    r.add_argument("--panel", type=int, default=0, metavar="N",
+                   help="returning customers: every arrival is one of N accounts, and the "
+                        "tastes the core's journeys reveal are scored against the agents' "
+                        "(docs/insights.md); default 0: every arrival a new account")
+    r.add_argument("--look-taste", type=float, default=0.0, metavar="X",
+                   help="how much shoppers' tastes choose where they stop to look, 0-10 "
+                        "(default 0: at random; 1: as much as what they buy)")
+    r.add_argument("--pseudonym-key-file", metavar="FILE",
+                   help="a text file holding the secret behind the journeys' pseudonymous "
+                        "account ids (default: derived from --seed, so not secret)")
     r.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout")
     r.set_defaults(func=cmd_run)
     sn = sub.add_parser(

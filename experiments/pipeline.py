@@ -37,9 +37,10 @@ class CoreSummary:
 
     stats: Any
     ledger: dict | None
+    journeys: dict | None = None    # the core's journey table (core.journeys), if it keeps one
 
 
-def _serve(conn, core, knowledge) -> None:  # pragma: no cover - runs in the child process
+def _serve(conn, core, knowledge, journey_key: bytes | None = None) -> None:  # pragma: no cover - runs in the child process
     from core.store_core import ledger_json
 
     busy = 0.0
@@ -63,8 +64,10 @@ def _serve(conn, core, knowledge) -> None:  # pragma: no cover - runs in the chi
                 t0 = time.perf_counter()
                 receipts = core.finish(payload)
                 busy += time.perf_counter() - t0
+                jt = getattr(core, "journeys", None)
                 conn.send(("finished", (receipts, busy, CoreSummary(
-                    getattr(core, "stats", None), ledger_json(core)))))
+                    getattr(core, "stats", None), ledger_json(core),
+                    jt(journey_key) if callable(jt) and journey_key else None))))
                 return
     except BaseException as e:  # noqa: BLE001 - reported to the parent, with the tick
         conn.send(("error", (t, f"{type(e).__name__}: {e}", traceback.format_exc())))
@@ -86,11 +89,12 @@ class CoreProcess:
     :class:`CoreSummary`. Batches go out ``chunk`` ticks at a time from the caller's thread
     (a full pipe makes the twin wait for the core: back-pressure); what the core returns is
     read by one thread, so neither side can block the other for good.
-    ``finish_wait_s``: how long the caller waited for the core at the end.
+    ``finish_wait_s``: how long the caller waited for the core at the end. ``journey_key``:
+    the summary holds the core's journeys under this pseudonym key, when it keeps them.
     """
 
     def __init__(self, core, knowledge, chunk: int = 60,
-                 deadline_s: float | None = None) -> None:
+                 deadline_s: float | None = None, journey_key: bytes | None = None) -> None:
         if chunk < 1:
             raise ValueError(f"chunk must be >= 1, got {chunk}")
         if deadline_s is not None and not deadline_s > 0:
@@ -112,7 +116,8 @@ class CoreProcess:
                 pass
             finally:
                 sock.close()
-        self._proc = ctx.Process(target=_serve, args=(child, core, knowledge), daemon=True,
+        self._proc = ctx.Process(target=_serve, args=(child, core, knowledge, journey_key),
+                                 daemon=True,
                                  name="storetwin-core")
         self._proc.start()
         child.close()

@@ -38,7 +38,8 @@ from experiments.study import TARGET_EXACT as DEFAULT_TARGET  # mean exact-match
 PARAMS: tuple[str, ...] = (
     "store", "store_ref", "layout", "layout_generator", "layout_param", "layout_model",
     "layout_file", "bins_per_plate", "core", "shoppers", "minutes", "warm_start",
-    "dead_camera_fraction", "dead_plate_fraction", "scenario", "shoppers_per_shelf")
+    "dead_camera_fraction", "dead_plate_fraction", "scenario", "shoppers_per_shelf", "panel",
+    "look_taste")
 # Known stage columns (``stage_<name>_s``) in pipeline order; others follow alphabetically.
 STAGE_ORDER: tuple[str, ...] = ("setup", "agents", "physics", "plates", "cameras", "gate",
                                 "core", "other")
@@ -231,6 +232,10 @@ def _fmt_param(name: str, v) -> str:
         return f"{int(v)} per shelf"
     if name == "layout_param":
         return f"{_f(v):g}"
+    if name == "panel":
+        return f"panel of {int(v)}"
+    if name == "look_taste":
+        return f"look taste {_f(v):g}"
     return str(v)
 
 
@@ -994,6 +999,102 @@ def _fidelity_section(rows: list[dict], columns: set[str]) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# behaviour insights
+
+INSIGHT_VISITS = (1, 2, 4, 8)
+
+
+def _insights_section(rows: list[dict], columns: set[str]) -> str:
+    out = ["<h2>What the store learns about its shoppers</h2>"]
+    ins = [r for r in rows if math.isfinite(_f(r.get("pref_rho_journeys")))]
+    if not ins:
+        return "".join(out) + _nodata("no data: no runs with a panel of returning shoppers "
+                                      "([insights] in the study file)")
+    params = tuple(p for p in ("store", "layout", "bins_per_plate", "shoppers",
+                               "dead_camera_fraction", "dead_plate_fraction", "core",
+                               "look_taste") if p in columns)
+    groups = group_rows(ins, params)
+    varying = _varying(groups, params)
+    out.append("<p>Each run has a panel of returning accounts whose latent tastes only the "
+               "twin knows. The core's journeys (picks, put-backs, substitutions, looks) and, "
+               "beside them, the till's exact baskets alone are fitted with the same logit "
+               "(docs/insights.md); the score is the Spearman rank correlation across "
+               "accounts of recovered and latent weights, averaged over organic, price and "
+               "brand (1: the order of the shoppers' tastes recovered exactly, 0: none of "
+               "it).</p>")
+    # recovery against visits, one panel per look_taste
+    tastes = sorted({_f(r.get("look_taste")) for r in ins}, key=lambda v: (v != v, v))
+    fig, axes = _figure(4.6 * len(tastes), 3.8, ncols=len(tastes))
+    cols = _colors(len(groups) + 1)
+    for ax, taste in zip(axes, tastes, strict=True):
+        for k, g in enumerate(groups):
+            gt = _f(g.get("look_taste"))
+            if not (gt == taste or (gt != gt and taste != taste)):
+                continue
+            for src, style in (("journeys", "-o"), ("receipts", "--s")):
+                stats = [g.stat(f"pref_rho_{src}_v{v}") for v in INSIGHT_VISITS]
+                keep = [i for i, st in enumerate(stats) if st.n]
+                if keep:
+                    lab = _label(g, tuple(p for p in varying if p != "look_taste"))
+                    _errorbar(ax, np.array(INSIGHT_VISITS, dtype=float)[keep],
+                              [stats[i] for i in keep], scale=1.0, fmt=style, ms=4, lw=1.2,
+                              color=cols[k], label=f"{src}, {lab}")
+        ax.axhline(0.0, color="#999999", lw=0.8)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(INSIGHT_VISITS, [str(v) for v in INSIGHT_VISITS])
+        ax.set_xlabel("visits per account used")
+        ax.set_ylabel("taste recovery (Spearman rho)")
+        ax.set_title(f"look taste {taste:g}" if taste == taste else "", fontsize=10)
+        ax.set_ylim(-0.5, 1.0)
+        ax.legend(fontsize=7, loc="upper left")
+    out.append(_img(_svg_uri(fig), "insights-visits",
+                    "Taste recovery against the number of visits per account (mean, min-max "
+                    "over seeds): from the journeys (solid) and from the till's baskets "
+                    "alone (dashed). Look taste: how much shoppers' tastes choose where "
+                    "they stop to look (0: at random).", "taste recovery against visits"))
+    body, best_bill, best_pref = [], None, None
+    for g in groups:
+        j, r = g.stat("pref_rho_journeys"), g.stat("pref_rho_receipts")
+        line = [_esc(_label(g, varying)), str(len(g.rows)), _pct(g.mean("exact_match")),
+                f"{j.mean:.2f}" if j.n else "&ndash;", f"{r.mean:.2f}" if r.n else "&ndash;"]
+        for a in ("organic", "price", "brand"):
+            line.append(f"{g.mean(f'pref_rho_{a}_journeys'):.2f} / "
+                        f"{g.mean(f'pref_rho_{a}_receipts'):.2f}")
+        line += [_pct(g.mean(f"next_visit_acc_{s}"))
+                 for s in ("journeys", "receipts", "population")]
+        line += [_num(g.mean("visits_per_account")), _num(g.mean("substitutions")),
+                 _usd(g.mean("cost_total_usd")) if "cost_total_usd" in columns else "&ndash;"]
+        body.append(line)
+        if math.isfinite(g.mean("exact_match")) and (
+                best_bill is None or g.mean("exact_match") > best_bill.mean("exact_match")):
+            best_bill = g
+        if j.n and (best_pref is None or j.mean > best_pref.mean("pref_rho_journeys")):
+            best_pref = g
+    out.append(_table(["configuration", "runs", "exact receipts", "recovery, journeys",
+                       "recovery, till", "organic j / t", "price j / t", "brand j / t",
+                       "next visit, journeys", "next visit, till", "next visit, population",
+                       "visits per account", "substitutions", "hardware"], body, "num"))
+    lines = []
+    for g in groups:
+        j, r = g.mean("pref_rho_journeys"), g.mean("pref_rho_receipts")
+        if math.isfinite(j) and math.isfinite(r):
+            lines.append(f"<li>{_esc(_label(g, varying))}: journeys {j:.2f}, till {r:.2f} "
+                         f"({j - r:+.2f})</li>")
+    out.append("<p>Recovery from journeys against the till (mean over seeds):</p><ul>"
+               + "".join(lines) + "</ul>")
+    if best_bill is not None and best_pref is not None and len(groups) > 1:
+        same = best_bill is best_pref
+        out.append(f'<p class="note">Best billing: {_esc(_label(best_bill, varying))} '
+                   f"({_pct(best_bill.mean('exact_match'))} exact). Best taste recovery: "
+                   f"{_esc(_label(best_pref, varying))} "
+                   f"(rho {best_pref.mean('pref_rho_journeys'):.2f}). "
+                   + ("The same configuration." if same else
+                      "Not the same configuration: the layout that bills correctly is not "
+                      "necessarily the one that learns preferences.") + "</p>")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
 # coverage heatmaps
 
 
@@ -1208,7 +1309,8 @@ def render_html(table: pa.Table, results_dir: str | Path | None = None,
     parts = [_header(rows, title, info.description, target, stores),
              _cost_section(plans, ok, columns, target, info.prices),
              _crowd_section(ok, columns, stores), _scale_section(ok, columns, stores),
-             _fidelity_section(ok, columns), _heatmap_section(plans, d, info.coverage_cell_m),
+             _fidelity_section(ok, columns), _insights_section(ok, columns),
+             _heatmap_section(plans, d, info.coverage_cell_m),
              _run_table(rows, columns, stores, info.metrics)]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{_esc(title)}: capacity-planning report</title>"

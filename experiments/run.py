@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from agents.behaviour import DEFAULT_CONFIG as POPULATION
 from agents.crowd import Crowd, ScriptedShopper, ShopperConfig
 from core.protocol import Core
 from core.records import Receipt
@@ -62,6 +63,17 @@ class RunConfig:
     # fails with that reason (runs the core in its own process: a hang cannot be cut short
     # in ours); None: no deadline
     core_deadline_s: float | None = None
+    # returning customers (agents.crowd.ShopperConfig.panel): every arrival one of this many
+    # accounts; > 0 also scores the tastes recovered from the core's journeys against the
+    # agents' latent ones (experiments.insights, metrics "insights")
+    panel: int = 0
+    # how much shoppers' tastes choose where they stop to look (agents.behaviour
+    # ShopperPopulationConfig.look_taste; 0: at random, as the v1 crowd)
+    look_taste: float = 0.0
+    # the secret behind the journeys' pseudonymous account ids (experiments.insights
+    # pseudonym_key); "": derived from the seed (reproducible, so not secret: give one to
+    # share a dataset). Never written to the run folder.
+    pseudonym_key: str = ""
     clock: Clock = field(default_factory=Clock)
 
     def __post_init__(self) -> None:
@@ -75,6 +87,11 @@ class RunConfig:
             raise RunConfigError(f"seed must be in [0, 2^63), got {self.seed}")
         if self.core_deadline_s is not None and not self.core_deadline_s > 0:
             raise RunConfigError(f"core_deadline_s must be > 0, got {self.core_deadline_s}")
+        if not (isinstance(self.panel, int) and not isinstance(self.panel, bool)
+                and 0 <= self.panel <= 1_000_000):
+            raise RunConfigError(f"panel must be an integer in [0, 1000000], got {self.panel!r}")
+        if not (isinstance(self.look_taste, (int, float)) and 0 <= self.look_taste <= 10):
+            raise RunConfigError(f"look_taste must be in [0, 10], got {self.look_taste!r}")
 
 
 @dataclass
@@ -85,6 +102,7 @@ class RunResult:
     truth: dict[int, dict[str, int]]
     crowd: Crowd | None = None      # the ground truth's holder (events, roster, carts)
     end_s: float = 0.0              # simulated time when the run stopped [s]
+    journeys: dict | None = None    # the core's journey rows (core.journeys), if it keeps them
 
 
 def _receipts_json(receipts: list[Receipt]) -> dict:
@@ -115,6 +133,61 @@ def shoppers_table(crowd: Crowd) -> pa.Table:
         cols[f"pref_{k}"] = pa.array([float(r.preferences.get(k, np.nan)) for r in recs],
                                      pa.float64())
     return pa.table(cols)
+
+
+JOURNEY_SCHEMA = pa.schema([
+    ("account", pa.string()), ("visit", pa.string()), ("t", pa.float64()),
+    ("event", pa.string()), ("zone", pa.string()), ("sku", pa.string()),
+    ("other_sku", pa.string()), ("quantity", pa.int32()), ("duration_s", pa.float64()),
+    ("x", pa.float64()), ("y", pa.float64()), ("confidence", pa.float64())])
+
+
+def write_journeys(journeys: dict, path: Path) -> None:
+    """The core's journey rows (core.journeys.COLUMNS) as Parquet, schema
+    :data:`JOURNEY_SCHEMA` (docs/insights.md)."""
+    pq.write_table(pa.table({f.name: pa.array(journeys[f.name], f.type)
+                             for f in JOURNEY_SCHEMA}, schema=JOURNEY_SCHEMA), path,
+                   compression="zstd")
+
+
+def _per_visit(visits, receipts: list[Receipt], scored_until: float):
+    """Billing truth, issued receipts, review flags (keyed by (account, exit time)) and
+    receipt latencies when accounts come back (a panel): each receipt belongs to its
+    account's visit that began last before it was issued; a second receipt for one visit
+    adds to the first (its errors count), one for no visit is spurious, one for an unscored
+    visit is left out."""
+    scored = {(a, x): cart for a, _, x, cart in visits if x <= scored_until}
+    per: dict[int, list[tuple[float, float]]] = {}
+    for a, e, x, _ in visits:
+        per.setdefault(a, []).append((e, x))
+    issued: dict = {}
+    review: dict = {}
+    latencies = []
+    for r in sorted(receipts, key=lambda r: (r.t_issued, r.account)):
+        began = [(e, x) for e, x in per.get(r.account, []) if e <= r.t_issued]
+        k = (r.account, max(began)[1]) if began else (r.account, -r.t_issued)
+        if began:
+            latencies.append(r.t_issued - k[1])
+            if k not in scored:
+                continue
+        line = issued.setdefault(k, {})
+        for p in r.products:
+            line[p.sku] = line.get(p.sku, 0) + p.quantity
+        review[k] = review.get(k, False) or r.review
+    return scored, issued, review, latencies
+
+
+def visits_table(visits) -> pa.Table:
+    """Every finished visit's basket (ground truth), one row per SKU kept (an empty
+    basket: one row with sku "" and quantity 0): account, enter_t, exit_t, sku, quantity."""
+    rows = [(a, e, x, s, q) for a, e, x, cart in visits
+            for s, q in (sorted(cart.items()) or [("", 0)])]
+    return pa.table({
+        "account": pa.array([r[0] for r in rows], pa.int64()),
+        "enter_t": pa.array([r[1] for r in rows], pa.float64()),
+        "exit_t": pa.array([r[2] for r in rows], pa.float64()),
+        "sku": pa.array([r[3] for r in rows], pa.string()),
+        "quantity": pa.array([r[4] for r in rows], pa.int32())})
 
 
 def _stages(setup_s: float, twin: dict[str, float], core_s: float, sim_wall: float,
@@ -165,15 +238,20 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     piped: CoreProcess | None = None
     core_s = 0.0
     skus = {str(x) for x in store.catalogue.sku}
+    from experiments.insights import pseudonym_key
+    key = pseudonym_key(config.pseudonym_key or f"seed:{config.seed}")
     if config.core_process or config.core_deadline_s is not None:
         # started first: its imports overlap building the world
-        piped = CoreProcess(core, knowledge, deadline_s=config.core_deadline_s)
+        piped = CoreProcess(core, knowledge, deadline_s=config.core_deadline_s,
+                            journey_key=key)
     world: World | None = None
     try:
         world = World(store, PhysicsConfig(physics_hz=clock.physics_hz))
         duration = config.minutes * 60.0
-        crowd = Crowd(store, ShopperConfig(shoppers_in_store=config.shoppers), rng_crowd,
-                      arrivals_until_s=duration, scripted=scripted)
+        crowd = Crowd(store, ShopperConfig(
+            shoppers_in_store=config.shoppers, panel=config.panel,
+            population=replace(POPULATION, look_taste=float(config.look_taste))),
+            rng_crowd, arrivals_until_s=duration, scripted=scripted)
         warm_ids: set[int] = set()
         warm_accounts: set[int] = set()
         if config.warm_start and config.shoppers >= 1:
@@ -268,12 +346,15 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
                 raise CoreFault(end, f"finish: {type(e).__name__}: {e}") from e
             receipts.extend(check_receipts(final, end, skus))
             core_s += time.perf_counter() - t1
+            jt = getattr(core, "journeys", None)
+            journeys = jt(key) if callable(jt) else None
         else:
             steps, final, core_s, summary = piped.finish(end)
             for t_b, out_b in zip(tick_t, steps, strict=True):
                 collect(*check_step(out_b, t_b, skus))
             receipts.extend(check_receipts(final, end, skus))
             stats = summary.stats
+            journeys = summary.journeys
     except BaseException:
         if piped is not None:
             piped.close()
@@ -298,6 +379,11 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     issued = {r.account: {p.sku: p.quantity for p in r.products} for r in receipts
               if r.account not in unscored}
     review = {r.account: r.review for r in receipts if r.account not in unscored}
+    visits = crowd.truth_visits()
+    latencies = None
+    if not warm_accounts and len({v[0] for v in visits}) < len(visits):
+        scored, issued, review, latencies = _per_visit(visits, receipts,
+                                                       end - config.unscored_tail_s)
     billing = score_billing(scored, issued, store.catalogue.prices(), review)
 
     def cat(rows, k):
@@ -312,7 +398,8 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
                               threshold_m=1.0)
     n_enter = sum(1 for e in crowd.truth if e.action == "enter")
     exits = {e.account: e.t for e in crowd.truth if e.action == "exit"}
-    latencies = [r.t_issued - exits[r.account] for r in receipts if r.account in exits]
+    if latencies is None:
+        latencies = [r.t_issued - exits[r.account] for r in receipts if r.account in exits]
     metrics = {
         "run": {
             "store": store.name, "minutes": config.minutes, "shoppers": config.shoppers,
@@ -364,7 +451,13 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
                            None if piped is None else piped.finish_wait_s),
         "core_process": piped is not None,
     }
-    result = RunResult(metrics, timing, receipts, scored, crowd, end)
+    insights = None
+    if config.panel > 0 and journeys is not None:
+        from experiments.insights import analyse
+        latent = {r.account: r.preferences for r in crowd.roster.values() if r.preferences}
+        insights = analyse(store, journeys, [v for v in visits if v[2] <= end], latent, key)
+        metrics["insights"] = insights.metrics
+    result = RunResult(metrics, timing, receipts, scored, crowd, end, journeys)
     if out is not None:
         out = Path(out)
         (out / "ground_truth").mkdir(parents=True, exist_ok=True)
@@ -373,13 +466,29 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         if ledger is not None:   # shelf events no cart took, and units left in wrong bins
             _dump(out / "ledger.json", ledger)
         _dump(out / "ground_truth" / "receipts.json", {"receipts": [
-            {"account": a, "products": [{"sku": s, "quantity": q} for s, q in r.items()],
+            {**({"account": a[0], "exit_t": round(a[1], 4)} if isinstance(a, tuple)
+                else {"account": a}),
+             "products": [{"sku": s, "quantity": q} for s, q in r.items()],
              "total": int(sum(store.catalogue.price_cents[store.catalogue.index()[s]] * q
                               for s, q in r.items()))}
             for a, r in scored.items()]})
         _dump(out / "metrics.json", metrics)
         _dump(out / "timing.json", timing)
-        _dump(out / "config.json", {k: v for k, v in asdict(config).items()})
+        _dump(out / "config.json", {k: (("(given)" if v else "") if k == "pseudonym_key" else v)
+                                    for k, v in asdict(config).items()})
+        if journeys is not None:
+            write_journeys(journeys, out / "journeys.parquet")
+        if insights is not None:
+            (out / "insights").mkdir(exist_ok=True)
+            pq.write_table(pa.table(insights.accounts), out / "insights" / "accounts.parquet",
+                           compression="zstd")
+            pq.write_table(pa.table({
+                "from_sku": pa.array(insights.substitutions["from_sku"], pa.string()),
+                "to_sku": pa.array(insights.substitutions["to_sku"], pa.string()),
+                "count": pa.array(insights.substitutions["count"], pa.int64()),
+                "share_of_put_backs": pa.array(insights.substitutions["share_of_put_backs"],
+                                               pa.float64())}),
+                out / "insights" / "substitutions.parquet", compression="zstd")
         (out / "knowledge.json").write_text(json.dumps(knowledge_to_json(knowledge),
                                                        allow_nan=False) + "\n")
         pq.write_table(pa.table({"frame": gt[0].astype(np.int64), "t": gt[1].astype(np.float64),
@@ -398,6 +507,8 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
             "other": pa.array([e.other for e in ev], pa.int64()),
         }), out / "ground_truth" / "events.parquet", compression="zstd")
         pq.write_table(shoppers_table(crowd), out / "ground_truth" / "shoppers.parquet",
+                       compression="zstd")
+        pq.write_table(visits_table(visits), out / "ground_truth" / "visits.parquet",
                        compression="zstd")
         pq.write_table(pa.table({"frame": hy[0].astype(np.int64), "t": hy[1].astype(np.float64),
                                  "track_id": hy[2].astype(np.int64),

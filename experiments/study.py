@@ -117,12 +117,24 @@ class Study:
     # results in less wall time where a run has 2 cores (e.g. --workers 1 on a 2-core box);
     # not a parameter of the runs (not hashed into run ids)
     core_process: bool = False
+    insights: InsightsSpec | None = None
+
+
+@dataclass(frozen=True)
+class InsightsSpec:
+    """A preference study (``[insights]``, docs/insights.md): every store run has a panel of
+    ``panel`` returning accounts and scores the tastes recovered from its journeys and from
+    its till (experiments.insights); ``look_taste`` is an axis (agents' attention to taste
+    when they stop to look). ``key``: the study's pseudonym secret (never in the results)."""
+    panel: int
+    look_taste: tuple[float, ...]
+    key: str = field(default="", repr=False)
 
 
 _TOP = ("format", "name", "description", "minutes", "warm_start", "core_process", "seeds",
         "cores", "shoppers", "stores",
         "layouts", "faults", "scenarios", "prices", "target_exact", "coverage_cell_m",
-        "metrics")
+        "metrics", "insights")
 
 
 def _list(r: Reader, d: dict, key: str, path: str, check: Callable, default: list | None
@@ -327,6 +339,27 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
                                          default=getattr(prices, k))
                                 for k in ("plate_usd", "install_per_camera_usd",
                                           "install_per_plate_usd")))
+    insights = None
+    iv = doc.get("insights")
+    if iv is not None and r.table(iv, "insights", ("panel", "look_taste", "key_file"),
+                                  ("panel",)) is not None:
+        panel = r.integer(iv, "panel", "insights", ge=1, le=1_000_000, default=0)
+        taste = _list(r, iv, "look_taste", "insights", _num(r, 0, 10, "-"), [0.0])
+        key = ""
+        kf = r.string(iv, "key_file", "insights", default="") if "key_file" in iv else ""
+        if kf:   # a file, so the secret is not in the study file (copied to the results)
+            try:
+                key = (base / kf).read_text().strip()
+            except (OSError, UnicodeDecodeError) as e:
+                r.bad("insights.key_file", f"= {show(kf)}: cannot be read "
+                                           f"({getattr(e, 'strerror', None) or e}); expected "
+                                           "a text file holding the secret, next to the study")
+            else:
+                if not key:
+                    r.bad("insights.key_file", f"= {show(kf)} is empty; expected the secret")
+        if panel and taste is not None:
+            insights = InsightsSpec(panel, tuple(float(x) for x in taste),
+                                    key or f"study:{name}")
     if not stores and not groups:
         r.bad("stores", "the study has no stores and no scenarios; expected at least one "
                         "[[stores]] or [[scenarios]] table")
@@ -334,7 +367,7 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
         raise StudyError(source, r.problems)
     return Study(name, desc, source, minutes, tuple(seeds), tuple(cores), tuple(shoppers),
                  tuple(stores), tuple(layouts), tuple(dcf), tuple(dpf), tuple(groups), prices,
-                 target, cell, tuple(metrics or ()), text, core_process)
+                 target, cell, tuple(metrics or ()), text, core_process, insights)
 
 
 def load_study(path: str | Path) -> Study:
@@ -364,7 +397,7 @@ PARAM_COLUMNS: dict[str, pa.DataType] = {
     "warm_start": pa.bool_(),
     "seed": pa.int64(), "core": pa.string(), "dead_camera_fraction": pa.float64(),
     "dead_plate_fraction": pa.float64(), "scenario": pa.string(),
-    "shoppers_per_shelf": pa.int64(),
+    "shoppers_per_shelf": pa.int64(), "panel": pa.int64(), "look_taste": pa.float64(),
 }
 
 #: metric columns of a run's row (fractions 0-1 unless the name says a unit)
@@ -395,6 +428,16 @@ METRIC_COLUMNS: dict[str, pa.DataType] = {
     "floor_k2": pa.float64(), "bins_k1": pa.float64(), "cost_cameras_usd": pa.float64(),
     "cost_plates_usd": pa.float64(), "cost_install_usd": pa.float64(),
     "cost_total_usd": pa.float64(),
+    # behaviour insights (experiments.insights): Spearman rho of recovered vs latent tastes
+    # (mean over organic, price, brand, and each), after 1, 2, 4, 8 visits, and next-visit
+    # choice accuracy, from the journeys and from the till's baskets alone
+    **{f"pref_rho_{s}": pa.float64() for s in ("journeys", "receipts")},
+    **{f"pref_rho_{a}_{s}": pa.float64() for a in ("organic", "price", "brand")
+       for s in ("journeys", "receipts")},
+    **{f"pref_rho_{s}_v{k}": pa.float64() for s in ("journeys", "receipts")
+       for k in (1, 2, 4, 8)},
+    **{f"next_visit_acc_{s}": pa.float64() for s in ("journeys", "receipts", "population")},
+    "visits_per_account": pa.float64(), "substitutions": pa.int64(), "looks": pa.int64(),
 }
 
 OTHER_COLUMNS: dict[str, pa.DataType] = {
@@ -426,10 +469,11 @@ def expand(study: Study) -> list[RunSpec]:
     cores, seeds; then scenario groups, scenarios, cores)."""
     specs: list[RunSpec] = []
     for st in study.stores:
-        for bpp, lay, sh, dcf, dpf, core, seed in product(
+        ins = study.insights
+        for bpp, lay, sh, dcf, dpf, core, seed, taste in product(
                 st.bins_per_plate, study.layouts, st.shoppers or study.shoppers,
                 study.dead_camera_fraction, study.dead_plate_fraction, study.cores,
-                study.seeds):
+                study.seeds, ins.look_taste if ins else (None,)):
             if lay.stores and st.ref not in lay.stores:
                 continue
             name = _store_name(st.ref)
@@ -444,6 +488,8 @@ def expand(study: Study) -> list[RunSpec]:
                  "seed": int(seed), "core": core, "dead_camera_fraction": float(dcf),
                  "dead_plate_fraction": float(dpf), "scenario": None,
                  "shoppers_per_shelf": None, "_core_process": study.core_process}
+            if ins is not None:   # only then: other studies keep their run ids
+                p.update({"panel": ins.panel, "look_taste": taste, "_key": ins.key})
             specs.append(RunSpec(run_id(p), p))
     for g in study.scenarios:
         for sc, core, seed in product(g.names, study.cores, g.seeds or (None,)):
@@ -599,7 +645,26 @@ def _metrics_of(metrics: dict, timing: dict) -> dict:
         "area_sqft": float(metrics["run"]["area_sqft"]),
         "cameras": metrics["run"]["cameras"], "plates": metrics["run"]["plates"],
         **{f"stage_{k}_s": v for k, v in st.items() if f"stage_{k}_s" in METRIC_COLUMNS},
+        **_insight_columns(metrics.get("insights")),
     }
+
+
+def _insight_columns(m: dict | None) -> dict:
+    if not m:
+        return {}
+    out = {}
+    for s in ("journeys", "receipts"):
+        out[f"pref_rho_{s}"] = m[s]["rho"]["mean"]
+        for a in ("organic", "price", "brand"):
+            out[f"pref_rho_{a}_{s}"] = m[s]["rho"][a]
+        for k, v in m["by_visits"].items():
+            out[f"pref_rho_{s}_v{k}"] = v[s]
+        out[f"next_visit_acc_{s}"] = m[s]["next_visit_accuracy"]
+    out["next_visit_acc_population"] = m["population"]["next_visit_accuracy"]
+    out["visits_per_account"] = m["visits_per_account"]
+    out["substitutions"] = m["substitutions"]
+    out["looks"] = m["observations"]["journeys"].get("look", 0)
+    return out
 
 
 def execute(params: dict, prepared: dict | None) -> dict:
@@ -635,6 +700,8 @@ def _execute(p: dict, prep: dict) -> dict:
     cams, plates = prep["cameras"], prep["plates"]
     cfg = RunConfig(store=prep["store_file"], minutes=p["minutes"], shoppers=p["shoppers"],
                     seed=seed, layout=prep["layout_path"], record_streams=False,
+                    panel=int(p.get("panel") or 0), look_taste=float(p.get("look_taste") or 0),
+                    pseudonym_key=p.get("_key") or "",
                     warm_start=p["warm_start"], core_process=bool(p.get("_core_process")),
                     dead_cameras=_pick((seed, 1), cams, p["dead_camera_fraction"]),
                     dead_plates=_pick((seed, 2), plates, p["dead_plate_fraction"]))

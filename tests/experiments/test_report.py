@@ -201,7 +201,7 @@ def test_sections_without_data_say_so():
         _row(run_id="a", status=STATUS_FAILED, error="ValueError: no store"),
         _row(run_id="b", status=STATUS_FAILED, error=None)])
     page = render_html(only_failed)
-    assert page.count('class="nodata"') == 5
+    assert page.count('class="nodata"') == 6
     assert "ValueError: no store" in page and "<img" not in page
     bare = pa.table({"run_id": ["a"], "status": ["ok"]})
     assert "1: 1 ok, 0 failed" in render_html(bare)
@@ -375,3 +375,35 @@ def test_real_study_report_opens_offline_in_chromium(study, tmp_path):
     screenshot_is_drawn(path, tmp_path)
     # the same results, the same bytes (the heatmap recomputed, nothing dated but the data)
     assert write_report(study, tmp_path / "again.html").read_text() == page
+
+
+def test_insights_section_compares_journeys_with_the_till_and_billing_with_learning():
+    rows = []
+    # 2.5 m bills best; 4 m learns tastes best (looks follow taste); no looks: no gain
+    for layout, spacing, ex, gain in (("grid 2.5 m", 2.5, 0.95, 0.15), ("grid 4 m", 4.0, 0.80,
+                                                                          0.25)):
+        for taste in (0.0, 1.0):
+            for seed in range(2):
+                till = 0.2 + (0.02 if seed else -0.02)
+                j = till + (gain if taste else 0.0)
+                rows.append(_row(
+                    layout=layout, layout_param=spacing, panel=40, look_taste=taste, seed=seed,
+                    exact_match=ex, pref_rho_journeys=j, pref_rho_receipts=till,
+                    **{f"pref_rho_{a}_{s}": (j if s == "journeys" else till)
+                       for a in ("organic", "price", "brand") for s in ("journeys",
+                                                                       "receipts")},
+                    **{f"pref_rho_{s}_v{k}": (j if s == "journeys" else till) * k / 8
+                       for s in ("journeys", "receipts") for k in (1, 2, 4, 8)},
+                    next_visit_acc_journeys=0.65, next_visit_acc_receipts=0.6,
+                    next_visit_acc_population=0.55, visits_per_account=7.0,
+                    substitutions=20))
+    for i, r in enumerate(rows):
+        r["run_id"] = f"i{i}"
+    page = render_html(pa.Table.from_pylist(rows))
+    sec = page[page.index("What the store learns"):]
+    sec = sec[:sec.index("<h2>", 10)]
+    assert "taste recovery against visits" in sec and "<img" in sec
+    assert "grid 4 m, look taste 1: journeys 0.45, till 0.20 (+0.25)" in sec
+    assert "grid 2.5 m, look taste 0: journeys 0.20, till 0.20 (+0.00)" in sec
+    assert "Best billing: grid 2.5 m" in sec and "Best taste recovery: grid 4 m, look taste 1" in sec
+    assert "Not the same configuration" in sec

@@ -38,6 +38,8 @@ SAME_BYTES = (
     "config.json",
     "tracks.parquet",
     "ledger.json",
+    "journeys.parquet",          # through the core process in run "b"
+    "ground_truth/visits.parquet",
     "ground_truth/receipts.json",
     "ground_truth/tracks.parquet",
     "ground_truth/events.parquet",

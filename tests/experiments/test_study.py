@@ -248,7 +248,8 @@ def test_cli_study_dry_run_and_summary(tmp_path, capsys):
     assert "--executor ray" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name,runs", [("kiosk_layouts", 24), ("scale", 4), ("fidelity", 44)])
+@pytest.mark.parametrize("name,runs", [("kiosk_layouts", 24), ("scale", 4), ("fidelity", 44),
+                                       ("insights", 16)])
 def test_shipped_studies_load_and_expand(name, runs):
     f = Path(__file__).resolve().parents[2] / "experiments" / "studies" / f"{name}.toml"
     study = load_study(f)
@@ -259,6 +260,10 @@ def test_shipped_studies_load_and_expand(name, runs):
         assert [s.params["shoppers"] for s in specs] == [20, 80, 250, 600]
         assert all(s.params["warm_start"] for s in specs)
         assert study.core_process and all(s.params["_core_process"] for s in specs)
+    if name == "insights":
+        assert {(s.params["panel"], s.params["look_taste"]) for s in specs} == {
+            (40, 0.0), (40, 1.0)}
+        assert {s.params["_key"] for s in specs} == {"study:insights"}
     if name == "fidelity":
         assert {s.params["shoppers_per_shelf"] for s in specs} == {1, 2, 3}
         assert {s.params["core"] for s in specs} == {"full", "naive"}
@@ -283,3 +288,59 @@ def test_a_bad_store_spec_named_by_a_study_is_one_clear_error(tmp_path, capsys):
     assert "Traceback" not in err and "mine.toml" in err
     assert all(line.startswith("storetwin: error:") for line in err.splitlines()
                if not line.startswith("pybullet"))
+
+
+INSIGHTS_STUDY = """
+format = "storetwin-study/1"
+name = "tiny_insights"
+minutes = 3
+seeds = [2]
+shoppers = [8]
+[[stores]]
+store = "kiosk"
+[[layouts]]
+generator = "grid"
+spacing_m = [2.5]
+[insights]
+panel = 4
+look_taste = [1.0]
+key_file = "secret.txt"
+"""
+
+
+def test_an_insights_study_keeps_its_key_out_of_ids_and_rows(tmp_path):
+    (tmp_path / "secret.txt").write_text("a study secret\n")
+    (tmp_path / "other.txt").write_text("another\n")
+    f = _write(tmp_path, INSIGHTS_STUDY)
+    specs = expand(load_study(f))
+    assert specs[0].params["_key"] == "a study secret"
+    other = expand(load_study(_write(tmp_path, INSIGHTS_STUDY.replace("secret.txt",
+                                                                      "other.txt"),
+                                     "other.toml")))
+    assert [s.run_id for s in specs] == [s.run_id for s in other]   # the key is no parameter
+    plain = expand(load_study(_write(tmp_path, INSIGHTS_STUDY.split("[insights]")[0],
+                                     "plain.toml")))
+    assert "panel" not in plain[0].params             # other studies keep their run ids
+    out = run_study(f, tmp_path / "res", workers=1)
+    assert out.done == 1 and out.failed == 0
+    row = load_results(tmp_path / "res").to_pylist()[0]
+    assert row["panel"] == 4 and row["look_taste"] == 1.0
+    assert row["visits_per_account"] >= 1 and row["looks"] > 0
+    for p in (tmp_path / "res").rglob("*"):
+        if p.is_file():
+            assert b"a study secret" not in p.read_bytes(), p
+
+
+@pytest.mark.parametrize("bad,field", [("panel = 0", "insights.panel"),
+                                       ("look_taste = [-1.0]", "insights.look_taste"),
+                                       ("colour = 1", "insights"),
+                                       ("key_file", "insights.key_file")])
+def test_bad_insights_tables_are_named(tmp_path, bad, field):
+    text = INSIGHTS_STUDY.replace("panel = 4", bad) if "panel" in bad or "colour" in bad \
+        else INSIGHTS_STUDY.replace("look_taste = [1.0]", bad)
+    if "colour" in bad:
+        text = INSIGHTS_STUDY + bad + "\n"
+    if bad == "key_file":       # names a file that is not there
+        text = INSIGHTS_STUDY
+    with pytest.raises(StudyError, match=field.replace(".", r"\.")):
+        load_study(_write(tmp_path, text))
