@@ -408,7 +408,8 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
             "skus": len(store.catalogue), "area_sqft": round(store.area_sqft),
         },
         "crowd": {
-            "entered": n_enter, "exited": len(crowd.exited), "scored_receipts": len(scored),
+            "entered": n_enter, "exited": len(crowd.exited) + len(crowd.past_visits),
+            "scored_receipts": len(scored),
             "picks": sum(e.quantity for e in crowd.truth if e.action == "pick"),
             "put_backs": sum(e.quantity for e in crowd.truth if e.action == "put_back"),
             "mean_in_store": round(people / frames if frames else 0.0, 3),

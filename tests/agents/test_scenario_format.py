@@ -101,6 +101,7 @@ HAND = {
     "conceal": {"A": {"SKU00122": 1}},           # hidden, still owed
     "exit_empty": {"A": {}},
     "two_baguettes": {"A": {"SKU00001": 1}},     # 2 picked - 1 put back
+    "two_baguettes_gf": {"A": {"SKU00002": 1}},  # both picked, the plain one put back
     "swap": {"A": {"SKU00038": 1}, "B": {"SKU00036": 1}},
     "group_one_account": {"family": {"SKU00015": 1, "SKU00027": 1, "SKU00082": 1}},
     "bulk_qty": {"A": {"SKU00030": 6}},

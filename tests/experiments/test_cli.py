@@ -154,9 +154,10 @@ def test_help_exits_0():
 def test_run_help_shows_an_example():
     proc = storetwin("run", "--help", timeout=60)
     assert proc.returncode == 0
-    assert "example:" in proc.stdout
-    assert "storetwin run" in proc.stdout.split("example:", 1)[1]
-    for flag in ("--minutes", "--seed", "--json", "--out", "--store"):
+    assert "examples:" in proc.stdout
+    assert "storetwin run --minutes 60 --panel 40" in proc.stdout.split("examples:", 1)[1]
+    for flag in ("--minutes", "--seed", "--json", "--out", "--store", "--panel",
+                 "--look-taste", "--pseudonym-key-file"):
         assert flag in proc.stdout
 
 
@@ -167,7 +168,7 @@ def test_console_script_is_installed_next_to_the_interpreter():
     proc = subprocess.run([str(script), "run", "--help"], cwd=REPO, capture_output=True,
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert "example:" in proc.stdout
+    assert "examples:" in proc.stdout
 
 
 def test_no_verb_is_one_error_line_and_exit_2():
