@@ -57,11 +57,15 @@ class ShopperConfig:
     handoff_wait_s: float = 60.0      # [s] a giver gives up on a receiver not found by then
     p_group: float = 0.08             # share of arrivals that are two people on one account
     # returning customers: > 0 makes every sampled arrival one of this many accounts, each
-    # with tastes drawn once, chosen uniformly among those not in the store (an arrival
-    # finding all of them inside is not made). 0: every arrival a new account (the default).
+    # with tastes drawn once, chosen uniformly among those not in the store nor just gone
+    # (an arrival finding none is not made). 0: every arrival a new account (the default).
     # A loyalty panel for preference studies (experiments/insights.py): over a run each
     # account visits about arrivals / panel times.
     panel: int = 0
+    # a panel account comes back no sooner than this after it left [s] (assumption: a
+    # loyalty panel's visits are days apart; the run compresses them, but not into one
+    # doorway, where the store would see a shopper walk out and straight back in)
+    panel_away_s: float = 120.0
     profile: bh.BehaviourProfile | None = None   # None: by the store's floor area
     population: bh.ShopperPopulationConfig = bh.DEFAULT_CONFIG   # tastes, choices, put-backs
     motion: MotionParams = field(default_factory=MotionParams)
@@ -82,7 +86,7 @@ class ShopperConfig:
             v = getattr(self, name)
             if not 0 <= v <= 1:
                 raise ValueError(f"ShopperConfig.{name} must be in [0, 1], got {v}")
-        for name in ("reach_s", "settle_s", "handoff_wait_s"):
+        for name in ("reach_s", "settle_s", "handoff_wait_s", "panel_away_s"):
             v = getattr(self, name)
             if not v >= 0:
                 raise ValueError(f"ShopperConfig.{name} must be >= 0, got {v}")
@@ -252,7 +256,9 @@ class Crowd:
         rng = self.rng
         pop = self.config.population
         if self._panel_prefs is not None:
-            free = [i for i, a in enumerate(self._panel) if not self._members.get(a, 0)]
+            away = self.config.panel_away_s
+            free = [i for i, a in enumerate(self._panel) if not self._members.get(a, 0)
+                    and t - self.exited.get(a, -np.inf) >= away]
             if not free:
                 return      # every panel account is inside: this arrival is not made
             i = free[int(rng.integers(len(free)))]

@@ -564,6 +564,7 @@ class StoreCore:
         for g in batch.gate:
             self.tracker.check_in(g)
             for acct, t_in in zip(g.account.tolist(), g.t.tolist(), strict=True):
+                self._billed.discard(int(acct))    # a returning account: a new visit
                 self._unbound.setdefault(int(acct), float(t_in))
                 self._journeys.check_in(t_in, acct)
         for p in batch.plates:

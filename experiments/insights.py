@@ -420,6 +420,8 @@ def analyse(store: Store, journeys: dict[str, list],
     m["next_visit_lines"] = len(tests)
     subs = substitution_table(journeys)
     m["substitutions"] = int(sum(subs["count"]))
+    m["substitution_pairs"] = {f"{a}>{b}": n for a, b, n in zip(
+        subs["from_sku"], subs["to_sku"], subs["count"], strict=True)}
     m["observations"] = {s: dict(sorted(c.items())) for s, c in m["observations"].items()}
     acc_table: dict[str, list] = {"account": accounts,
                                   "visits": [n_visits[a] for a in accounts]}

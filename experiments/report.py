@@ -1082,6 +1082,7 @@ def _insights_section(rows: list[dict], columns: set[str]) -> str:
                          f"({j - r:+.2f})</li>")
     out.append("<p>Recovery from journeys against the till (mean over seeds):</p><ul>"
                + "".join(lines) + "</ul>")
+    out.append(_substitution_table(ins))
     if best_bill is not None and best_pref is not None and len(groups) > 1:
         same = best_bill is best_pref
         out.append(f'<p class="note">Best billing: {_esc(_label(best_bill, varying))} '
@@ -1092,6 +1093,43 @@ def _insights_section(rows: list[dict], columns: set[str]) -> str:
                       "Not the same configuration: the layout that bills correctly is not "
                       "necessarily the one that learns preferences.") + "</p>")
     return "".join(out)
+
+
+def _substitution_table(rows: list[dict]) -> str:
+    """The store's item-to-item substitutions summed over the runs: what was put back for
+    what (``substitution_pairs`` of each row)."""
+    total: dict[tuple[str, str], int] = {}
+    runs: dict[tuple[str, str], int] = {}
+    for r in rows:
+        try:
+            pairs = json.loads(r.get("substitution_pairs") or "{}")
+        except ValueError:
+            continue
+        for k, n in pairs.items():
+            a, _, b = k.partition(">")
+            total[(a, b)] = total.get((a, b), 0) + int(n)
+            runs[(a, b)] = runs.get((a, b), 0) + 1
+    if not total:
+        return _nodata("no substitutions in the journeys")
+    names: dict[str, str] = {}
+    for store in {r.get("store") for r in rows if _present(r.get("store"))}:
+        try:
+            from scenes.presets import PRESETS, load_store
+            if store in PRESETS:
+                cat = load_store(store).catalogue
+                names.update({str(s): str(n) for s, n in zip(cat.sku, cat.name, strict=True)})
+        except Exception:   # noqa: BLE001 - names are a courtesy; SKUs say the same
+            pass
+    top = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
+
+    def sku(s: str) -> str:
+        return _esc(f"{s} {names[s]}" if s in names else s)
+    body = [[sku(a), sku(b), str(n), str(runs[(a, b)])] for (a, b), n in top]
+    return ("<h3>Item-to-item substitutions</h3><p>Put back one item and taken another of "
+            f"its department within a minute, summed over {len(rows)} runs (the "
+            f"{len(top)} most frequent of {len(total)} pairs; per run in "
+            "<code>insights/substitutions.parquet</code> of a run folder).</p>"
+            + _table(["put back", "taken instead", "times", "runs"], body, "num"))
 
 
 # ---------------------------------------------------------------------------------------------

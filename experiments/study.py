@@ -438,6 +438,8 @@ METRIC_COLUMNS: dict[str, pa.DataType] = {
        for k in (1, 2, 4, 8)},
     **{f"next_visit_acc_{s}": pa.float64() for s in ("journeys", "receipts", "population")},
     "visits_per_account": pa.float64(), "substitutions": pa.int64(), "looks": pa.int64(),
+    # {"put back SKU>taken SKU": count} of the run's journeys, as JSON text
+    "substitution_pairs": pa.string(),
 }
 
 OTHER_COLUMNS: dict[str, pa.DataType] = {
@@ -663,6 +665,7 @@ def _insight_columns(m: dict | None) -> dict:
     out["next_visit_acc_population"] = m["population"]["next_visit_accuracy"]
     out["visits_per_account"] = m["visits_per_account"]
     out["substitutions"] = m["substitutions"]
+    out["substitution_pairs"] = json.dumps(m.get("substitution_pairs", {}), sort_keys=True)
     out["looks"] = m["observations"]["journeys"].get("look", 0)
     return out
 

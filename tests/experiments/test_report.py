@@ -3,6 +3,7 @@ synthetic one that has every kind of run, and the page as headless Chromium draw
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -396,7 +397,8 @@ def test_insights_section_compares_journeys_with_the_till_and_billing_with_learn
                        for s in ("journeys", "receipts") for k in (1, 2, 4, 8)},
                     next_visit_acc_journeys=0.65, next_visit_acc_receipts=0.6,
                     next_visit_acc_population=0.55, visits_per_account=7.0,
-                    substitutions=20))
+                    substitutions=3, substitution_pairs=json.dumps(
+                        {"SKU00001>SKU00002": 2, "SKU00013>SKU00014": 1})))
     for i, r in enumerate(rows):
         r["run_id"] = f"i{i}"
     page = render_html(pa.Table.from_pylist(rows))
@@ -407,3 +409,6 @@ def test_insights_section_compares_journeys_with_the_till_and_billing_with_learn
     assert "grid 2.5 m, look taste 0: journeys 0.20, till 0.20 (+0.00)" in sec
     assert "Best billing: grid 2.5 m" in sec and "Best taste recovery: grid 4 m, look taste 1" in sec
     assert "Not the same configuration" in sec
+    subs = sec[sec.index("Item-to-item substitutions"):]
+    assert re.search(r"SKU00001 Baguette</td><td>SKU00002 Gluten-Free Baguette</td>"
+                     r"<td>16</td><td>8</td>", subs)
