@@ -33,9 +33,10 @@ half a unit per dollar either side of the median -- the spread of docs/shoppers.
 **Scores**: Spearman rank correlation across accounts between recovered and latent weights,
 per attribute (NaN where the latent weights do not vary, e.g. no vegan in a small panel) and
 their mean over organic, price and brand (the tastes most shoppers have); and next-visit
-prediction: fitted on all but each account's last visit, the share of that visit's basket
-lines (groups of two or more) whose kept SKU is the one the fit rates highest, beside the
-pooled fit with no personal weights ("population").
+prediction, prequential: every visit after an account's first is predicted by a fit on the
+visits before it; the share of its basket lines (groups of two or more) whose kept SKU is
+the one the fit rates highest, beside the pooled fit with no personal weights
+("population").
 """
 
 from __future__ import annotations
@@ -331,8 +332,14 @@ def predict_accuracy(data: ChoiceData, fitted: Fit, tests: list[Obs],
                      personal: bool = True) -> tuple[float | None, float | None]:
     """(share of test basket lines whose kept SKU the fit rates highest, mean log-probability
     of the kept SKU); ``personal=False``: the pooled fit for everyone."""
-    if not tests:
+    hits, lls = _predict(data, fitted, tests, personal)
+    if not hits:
         return None, None
+    return round(float(np.mean(hits)), 4), round(float(np.mean(lls)), 4)
+
+
+def _predict(data: ChoiceData, fitted: Fit, tests: list[Obs], personal: bool = True
+             ) -> tuple[list[float], list[float]]:
     index = {a: i for i, a in enumerate(fitted.accounts)}
     brand_of = _favourites(data, fitted.brand_counts)
     hits, lls = [], []
@@ -344,7 +351,7 @@ def predict_accuracy(data: ChoiceData, fitted: Fit, tests: list[Obs],
         hits.append(float(o.cands[int(np.argmax(u))] == o.chosen[0]))
         m = u.max()
         lls.append(float(u[d.chosen][0] - m - math.log(np.exp(u - m).sum())))
-    return round(float(np.mean(hits)), 4), round(float(np.mean(lls)), 4)
+    return hits, lls
 
 
 # ------------------------------------------------------------------------------ a run
@@ -401,23 +408,33 @@ def analyse(store: Store, journeys: dict[str, list],
         m["by_visits"][str(k)] = {
             s: recovery(fit(data, [o for o in obs[s] if o.visit < k], accounts), truth)["mean"]
             for s in SOURCES}
-    # next visit: fit on all visits before each account's last, test on its last basket
-    last = {a: n_visits[a] - 1 for a in accounts}
-    tests = [o for o in till if o.account in last and o.visit == last[o.account]
-             and last[o.account] >= 1]
-    for s in SOURCES:
-        before = [o for o in obs[s] if o.account in last and o.visit < last[o.account]]
-        # journeys number visits by what the core saw; a visit it never saw shifts them,
-        # so the cut is by time as well
+    # next visit, prequentially: every visit after an account's first is predicted from a
+    # fit on what came before it (all accounts' earlier visits: the k-th visits are
+    # predicted by one fit on everyone's visits before their k-th)
+    preds: dict[str, tuple[list, list]] = {s: ([], []) for s in (*SOURCES, "population")}
+    for k in range(1, max(n_visits.values(), default=0)):
+        tests = [o for o in till if o.visit == k and o.account in truth]
+        if not tests:
+            continue
+        # journeys number visits by what the core saw (a visit it never saw shifts them):
+        # the cut is each tested visit's start time
         cut = {o.account: o.t for o in tests}
-        before = [o for o in before if o.t < cut.get(o.account, math.inf)]
-        f = fit(data, before, accounts)
-        acc, ll = predict_accuracy(data, f, tests)
-        m[s]["next_visit_accuracy"], m[s]["next_visit_log_prob"] = acc, ll
-        if s == "receipts":
-            pa_, pl = predict_accuracy(data, f, tests, personal=False)
-            m["population"] = {"next_visit_accuracy": pa_, "next_visit_log_prob": pl}
-    m["next_visit_lines"] = len(tests)
+        for s in SOURCES:
+            before = [o for o in obs[s] if o.t < cut.get(o.account, -math.inf)]
+            f = fit(data, before, accounts)
+            h, ll = _predict(data, f, tests)
+            preds[s][0].extend(h)
+            preds[s][1].extend(ll)
+            if s == "receipts":
+                h, ll = _predict(data, f, tests, personal=False)
+                preds["population"][0].extend(h)
+                preds["population"][1].extend(ll)
+    m["population"] = {}
+    for s, (h, ll) in preds.items():
+        acc = round(float(np.mean(h)), 4) if h else None
+        lp = round(float(np.mean(ll)), 4) if ll else None
+        m[s]["next_visit_accuracy"], m[s]["next_visit_log_prob"] = acc, lp
+    m["next_visit_lines"] = len(preds["receipts"][0])
     subs = substitution_table(journeys)
     m["substitutions"] = int(sum(subs["count"]))
     m["substitution_pairs"] = {f"{a}>{b}": n for a, b, n in zip(

@@ -430,13 +430,15 @@ METRIC_COLUMNS: dict[str, pa.DataType] = {
     "cost_total_usd": pa.float64(),
     # behaviour insights (experiments.insights): Spearman rho of recovered vs latent tastes
     # (mean over organic, price, brand, and each), after 1, 2, 4, 8 visits, and next-visit
-    # choice accuracy, from the journeys and from the till's baskets alone
+    # choice accuracy and mean log-probability, from the journeys and from the till's
+    # baskets alone
     **{f"pref_rho_{s}": pa.float64() for s in ("journeys", "receipts")},
     **{f"pref_rho_{a}_{s}": pa.float64() for a in ("organic", "price", "brand")
        for s in ("journeys", "receipts")},
     **{f"pref_rho_{s}_v{k}": pa.float64() for s in ("journeys", "receipts")
        for k in (1, 2, 4, 8)},
     **{f"next_visit_acc_{s}": pa.float64() for s in ("journeys", "receipts", "population")},
+    **{f"next_visit_logp_{s}": pa.float64() for s in ("journeys", "receipts", "population")},
     "visits_per_account": pa.float64(), "substitutions": pa.int64(), "looks": pa.int64(),
     # {"put back SKU>taken SKU": count} of the run's journeys, as JSON text
     "substitution_pairs": pa.string(),
@@ -661,8 +663,9 @@ def _insight_columns(m: dict | None) -> dict:
             out[f"pref_rho_{a}_{s}"] = m[s]["rho"][a]
         for k, v in m["by_visits"].items():
             out[f"pref_rho_{s}_v{k}"] = v[s]
+    for s in (*("journeys", "receipts"), "population"):
         out[f"next_visit_acc_{s}"] = m[s]["next_visit_accuracy"]
-    out["next_visit_acc_population"] = m["population"]["next_visit_accuracy"]
+        out[f"next_visit_logp_{s}"] = m[s]["next_visit_log_prob"]
     out["visits_per_account"] = m["visits_per_account"]
     out["substitutions"] = m["substitutions"]
     out["substitution_pairs"] = json.dumps(m.get("substitution_pairs", {}), sort_keys=True)

@@ -249,7 +249,7 @@ def test_cli_study_dry_run_and_summary(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name,runs", [("kiosk_layouts", 24), ("scale", 4), ("fidelity", 44),
-                                       ("insights", 16)])
+                                       ("insights", 24)])
 def test_shipped_studies_load_and_expand(name, runs):
     f = Path(__file__).resolve().parents[2] / "experiments" / "studies" / f"{name}.toml"
     study = load_study(f)
