@@ -328,6 +328,15 @@ def recovery(fitted: Fit, latent: dict[str, dict[str, float]]) -> dict[str, floa
     return out
 
 
+def history(obs: list[Obs], tests: list[Obs]) -> list[Obs]:
+    """The observations each tested account made before its tested visit. Journeys number
+    visits by what the core saw (a visit it never saw shifts them), so the cut is the tested
+    visit's start time, less a second: journey times are rounded to 0.1 ms and an account's
+    visits are minutes apart, so the tested visit itself is never in the fit."""
+    cut = {o.account: o.t - 1.0 for o in tests}
+    return [o for o in obs if o.t < cut.get(o.account, -math.inf)]
+
+
 def predict_accuracy(data: ChoiceData, fitted: Fit, tests: list[Obs],
                      personal: bool = True) -> tuple[float | None, float | None]:
     """(share of test basket lines whose kept SKU the fit rates highest, mean log-probability
@@ -416,12 +425,8 @@ def analyse(store: Store, journeys: dict[str, list],
         tests = [o for o in till if o.visit == k and o.account in truth]
         if not tests:
             continue
-        # journeys number visits by what the core saw (a visit it never saw shifts them):
-        # the cut is each tested visit's start time
-        cut = {o.account: o.t for o in tests}
         for s in SOURCES:
-            before = [o for o in obs[s] if o.t < cut.get(o.account, -math.inf)]
-            f = fit(data, before, accounts)
+            f = fit(data, history(obs[s], tests), accounts)
             h, ll = _predict(data, f, tests)
             preds[s][0].extend(h)
             preds[s][1].extend(ll)

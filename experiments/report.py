@@ -1111,15 +1111,11 @@ def _substitution_table(rows: list[dict]) -> str:
             runs[(a, b)] = runs.get((a, b), 0) + 1
     if not total:
         return _nodata("no substitutions in the journeys")
-    names: dict[str, str] = {}
-    for store in {r.get("store") for r in rows if _present(r.get("store"))}:
-        try:
-            from scenes.presets import PRESETS, load_store
-            if store in PRESETS:
-                cat = load_store(store).catalogue
-                names.update({str(s): str(n) for s, n in zip(cat.sku, cat.name, strict=True)})
-        except Exception:   # noqa: BLE001 - names are a courtesy; SKUs say the same
-            pass
+    from scenes.presets import PRESETS, load_store
+    names: dict[str, str] = {}     # product names of the preset stores (a spec file's: SKUs)
+    for store in sorted({r.get("store") for r in rows if r.get("store") in PRESETS}):
+        cat = load_store(store).catalogue
+        names.update({str(s): str(n) for s, n in zip(cat.sku, cat.name, strict=True)})
     top = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:12]
 
     def sku(s: str) -> str:

@@ -89,6 +89,15 @@ def test_next_visit_prediction_beats_the_population_with_enough_visits(data):
     assert personal > pooled
 
 
+def test_the_visit_predicted_is_never_in_its_own_fit(data):
+    c = data.stocked[:3]
+    tested = ins.Obs("a", 1, 400.00004, "basket", (int(c[0]),), c)   # the till's visit start
+    same_visit = ins.Obs("a", 1, 400.0, "basket", (int(c[0]),), c)   # journeys: rounded down
+    earlier = ins.Obs("a", 0, 100.0, "basket", (int(c[1]),), c)
+    other = ins.Obs("b", 1, 50.0, "basket", (int(c[1]),), c)          # not tested
+    assert ins.history([same_visit, earlier, other], [tested]) == [earlier]
+
+
 def test_recovery_is_undefined_where_the_latent_tastes_do_not_vary(data):
     f = ins.Fit(("a", "b", "c"), np.arange(15.0).reshape(3, 5), np.zeros(5),
                 np.ones(3), {})
