@@ -1052,7 +1052,7 @@ def _insights_section(rows: list[dict], columns: set[str]) -> str:
                     "over seeds): from the journeys (solid) and from the till's baskets "
                     "alone (dashed). Look taste: how much shoppers' tastes choose where "
                     "they stop to look (0: at random).", "taste recovery against visits"))
-    body, best_bill, best_pref = [], None, None
+    body = []
     for g in groups:
         j, r = g.stat("pref_rho_journeys"), g.stat("pref_rho_receipts")
         line = [_esc(_label(g, varying)), str(len(g.rows)), _pct(g.mean("exact_match")),
@@ -1065,11 +1065,6 @@ def _insights_section(rows: list[dict], columns: set[str]) -> str:
         line += [_num(g.mean("visits_per_account")), _num(g.mean("substitutions")),
                  _usd(g.mean("cost_total_usd")) if "cost_total_usd" in columns else "&ndash;"]
         body.append(line)
-        if math.isfinite(g.mean("exact_match")) and (
-                best_bill is None or g.mean("exact_match") > best_bill.mean("exact_match")):
-            best_bill = g
-        if j.n and (best_pref is None or j.mean > best_pref.mean("pref_rho_journeys")):
-            best_pref = g
     out.append(_table(["configuration", "runs", "exact receipts", "recovery, journeys",
                        "recovery, till", "organic j / t", "price j / t", "brand j / t",
                        "next visit, journeys", "next visit, till", "next visit, population",
@@ -1083,16 +1078,47 @@ def _insights_section(rows: list[dict], columns: set[str]) -> str:
     out.append("<p>Recovery from journeys against the till (mean over seeds):</p><ul>"
                + "".join(lines) + "</ul>")
     out.append(_substitution_table(ins))
-    if best_bill is not None and best_pref is not None and len(groups) > 1:
-        same = best_bill is best_pref
-        out.append(f'<p class="note">Best billing: {_esc(_label(best_bill, varying))} '
-                   f"({_pct(best_bill.mean('exact_match'))} exact). Best taste recovery: "
-                   f"{_esc(_label(best_pref, varying))} "
-                   f"(rho {best_pref.mean('pref_rho_journeys'):.2f}). "
-                   + ("The same configuration." if same else
-                      "Not the same configuration: the layout that bills correctly is not "
-                      "necessarily the one that learns preferences.") + "</p>")
+    out.append(_bill_or_learn(groups, varying))
     return "".join(out)
+
+
+def _bill_or_learn(groups: list[Group], varying: tuple[str, ...]) -> str:
+    """For each shopper behaviour (look taste), the layout that bills best, the one that
+    learns tastes best, and the cheapest that learns within 0.05 of the best."""
+    notes = []
+    for _, same in _by_look_taste(groups):
+        ok = [g for g in same if math.isfinite(g.mean("pref_rho_journeys"))]
+        if len(ok) < 2:
+            continue
+        bill = max(ok, key=lambda g: _f(g.mean("exact_match")))
+        learn = max(ok, key=lambda g: g.mean("pref_rho_journeys"))
+        top = learn.mean("pref_rho_journeys")
+        near = [g for g in ok if g.mean("pref_rho_journeys") >= top - 0.05
+                and math.isfinite(g.mean("cost_total_usd"))]
+        cheap = min(near, key=lambda g: g.mean("cost_total_usd")) if near else None
+        text = (f"{_esc(_label(bill, varying))}: best billing "
+                f"({_pct(bill.mean('exact_match'))} exact); "
+                + ("it also learns tastes best" if learn is bill else
+                   f"best taste recovery: {_esc(_label(learn, varying))} (rho {top:.2f})"))
+        if cheap is not None and cheap is not learn and cheap is not bill:
+            text += (f"; {_esc(_label(cheap, varying))} learns within 0.05 of that "
+                     f"(rho {cheap.mean('pref_rho_journeys'):.2f}) for "
+                     f"{_usd(cheap.mean('cost_total_usd'))}, billing "
+                     f"{_pct(cheap.mean('exact_match'))} exact")
+        notes.append(f"<li>{text}</li>")
+    if not notes:
+        return ""
+    return ('<p class="note">The layout that bills correctly is not necessarily the one '
+            "that learns preferences, nor the cheapest that learns them as well "
+            "(per shopper behaviour, mean over seeds):</p><ul>" + "".join(notes) + "</ul>")
+
+
+def _by_look_taste(groups: list[Group]) -> list[tuple[float, list[Group]]]:
+    keys: dict[str, tuple[float, list[Group]]] = {}
+    for g in groups:
+        v = _f(g.get("look_taste"))
+        keys.setdefault(repr(v), (v, []))[1].append(g)
+    return list(keys.values())
 
 
 def _substitution_table(rows: list[dict]) -> str:

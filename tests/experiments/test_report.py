@@ -407,8 +407,10 @@ def test_insights_section_compares_journeys_with_the_till_and_billing_with_learn
     assert "taste recovery against visits" in sec and "<img" in sec
     assert "grid 4 m, look taste 1: journeys 0.45, till 0.20 (+0.25)" in sec
     assert "grid 2.5 m, look taste 0: journeys 0.20, till 0.20 (+0.00)" in sec
-    assert "Best billing: grid 2.5 m" in sec and "Best taste recovery: grid 4 m, look taste 1" in sec
-    assert "Not the same configuration" in sec
+    # per look taste: 2.5 m bills best; with taste-driven looks 4 m learns best
+    assert "grid 2.5 m, look taste 1: best billing (95.0&nbsp;% exact); best taste " \
+           "recovery: grid 4 m, look taste 1 (rho 0.45)" in sec
+    assert "grid 2.5 m, look taste 0: best billing (95.0&nbsp;% exact); it also learns" in sec
     subs = sec[sec.index("Item-to-item substitutions"):]
     assert re.search(r"SKU00001 Baguette</td><td>SKU00002 Gluten-Free Baguette</td>"
                      r"<td>16</td><td>8</td>", subs)
