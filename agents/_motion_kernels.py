@@ -3,9 +3,10 @@
 passes) in one call.
 
 It mirrors the array code of ``agents/motion.py`` operation by operation (same pairs in the
-same lexicographic order, per-person sums accumulated in pair order as ``numpy.bincount``,
-``exp`` and ``hypot`` from the same C library), so both give the same bytes;
-``tests/agents/test_motion.py`` checks it. Neighbour pairs come from a uniform grid of
+same lexicographic order, per-person sums accumulated in pair order as ``numpy.bincount``),
+so both agree to float64 rounding: the same bytes where numpy's ``exp`` and ``hypot`` are the
+C library's, a few ulps apart where numpy dispatches to its SIMD versions (AVX-512);
+``tests/agents/test_motion.py`` checks it within a stated tolerance. Neighbour pairs come from a uniform grid of
 buckets instead of a k-d tree: a pair is in when ``dx * dx + dy * dy <= r * r``, the test
 scipy's ``cKDTree.query_pairs`` makes.
 

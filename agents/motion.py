@@ -100,8 +100,8 @@ def step_motion(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.n
     desired velocities (n, 2), speed caps (n,), body radii (n,), ``still`` (n,) bool for people
     standing at a shelf (they do not walk, and hold their ground). Returns new (xy, vel).
 
-    Runs the compiled kernel (``agents/_motion_kernels.py``), which gives the same bytes as
-    :func:`step_motion_numpy`, the array reference, in one call."""
+    Runs the compiled kernel (``agents/_motion_kernels.py``), which agrees with
+    :func:`step_motion_numpy`, the array reference, to float64 rounding, in one call."""
     from agents import _motion_kernels as mk
 
     f64 = np.float64

@@ -16,9 +16,9 @@ hits/miss (cap,) int32 frames, t_birth (cap,) float64 [s], xy_birth (cap, 2) [m]
 Exactness: :func:`linear_sum_assignment` is scipy's shortest augmenting path solver
 (Crouse; ``scipy/optimize/rectangular_lsap``) step for step, so on the same cost matrix it
 returns scipy's assignment, ties included. Fusion sums in detection order as
-``numpy.bincount``, so fused points are bit for bit those of
-:func:`core.tracking.fuse_detections` (fused confidences may differ in the last bit where
-numpy takes SIMD ``exp``/``log1p``). The Kalman filter differs from numpy's batched matrix
+``numpy.bincount``, so fused points are those of :func:`core.tracking.fuse_detections` to
+float64 rounding (the same bytes on the machines measured; fused confidences may differ in
+the last bit where numpy takes SIMD ``exp``/``log1p``). The Kalman filter differs from numpy's batched matrix
 products (BLAS, LAPACK) by float64 rounding only.
 
 Importing this module compiles nothing; the first call compiles (or loads numba's cache
@@ -589,7 +589,7 @@ def fuse(camera, xy, conf, radius):
     """:func:`core.tracking.fuse_detections`: camera (n,) int64, xy (n, 2) float64 [m],
     conf (n,) float64 in [0, 1] (clipped), radius [m]. Returns the fused xy (m, 2) float64
     [m], conf (m,) float64, count (m,) int64 and label (n,) int64: those of the array
-    path (xy bit for bit; conf to float64 rounding of exp and log1p)."""
+    path (to float64 rounding; conf where numpy takes SIMD exp and log1p)."""
     n = camera.shape[0]
     c = np.empty(n)
     w = np.empty(n)

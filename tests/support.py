@@ -1,7 +1,6 @@
 """Helpers shared by test modules (on pytest's ``pythonpath``; not a test file).
 
-``storetwin(...)`` runs the CLI as a user does, in a subprocess; ``stderr_lines`` drops
-pybullet's banner; ``one_error`` asserts the bad-input contract (exit 2, one
+``storetwin(...)`` runs the CLI as a user does, in a subprocess; ``one_error`` asserts the bad-input contract (exit 2, one
 ``storetwin: error:`` line naming the given words, no traceback); ``walkable_crowd`` puts
 people in a store's aisles; ``simulate`` steps a crowd in a physics store without sensors.
 """
@@ -16,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-PYBULLET_BANNER = "pybullet build time:"
 
 
 def storetwin(*args: str, timeout: float = 300, cwd: Path = REPO,
@@ -25,15 +23,10 @@ def storetwin(*args: str, timeout: float = 300, cwd: Path = REPO,
                           capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def stderr_lines(proc: subprocess.CompletedProcess) -> list[str]:
-    """stderr without pybullet's banner (printed when the first World connects)."""
-    return [ln for ln in proc.stderr.splitlines() if not ln.startswith(PYBULLET_BANNER)]
-
-
 def one_error(proc: subprocess.CompletedProcess, *words: str) -> str:
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
-    lines = stderr_lines(proc)
+    lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("storetwin: error: "), proc.stderr
     for w in words:
         assert w in lines[0], lines[0]

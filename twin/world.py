@@ -17,6 +17,11 @@ centimetres, so a plate shows the transients and settling a real load cell shows
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,13 +29,42 @@ import numpy as np
 
 from scenes.store import Store
 
-pb: Any = None  # pybullet, imported by the first World (its import prints a banner)
+pb: Any = None  # pybullet, imported by the first World (quietly: see _quiet_c_output)
+
+
+@contextlib.contextmanager
+def _quiet_c_output() -> Iterator[None]:
+    """Send what C code prints to file descriptors 1 and 2 to /dev/null for the duration:
+    pybullet's import prints "pybullet build time: ..." with C's printf, past Python's
+    ``sys.stdout``, into every command's output. C's buffers are flushed before the
+    descriptors come back, so nothing printed inside leaks out later."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    try:
+        saved = (os.dup(1), os.dup(2))
+    except OSError:  # no descriptors to redirect (closed): nothing to hide
+        yield
+        return
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        yield
+    finally:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).fflush(None)
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in (*saved, null):
+            os.close(fd)
 
 
 def _load_pybullet() -> None:
     global pb
     if pb is None:
-        import pybullet
+        with _quiet_c_output():
+            import pybullet
 
         pb = pybullet
 

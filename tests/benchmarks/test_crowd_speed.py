@@ -6,7 +6,9 @@ floor, each starting its trip). pysocialforce (Helbing's social force with group
 and numba) gets the same positions, velocities and current waypoints as goals, and every
 fixture and wall as line obstacles (its default 10 points per metre). Both are timed over a
 few steps (ours: best of two rounds around the peer's), and the issue's target, at least 10x the agent-steps
-per second, is asserted as a ratio; absolute figures go to ``benchmark.extra_info``.
+per second, is asserted as a ratio when benchmarks are switched on (tests/benchmarks/conftest.py;
+in the default suite the same comparison runs once with 50 shoppers and records the ratio);
+absolute figures go to ``benchmark.extra_info``.
 
 Ours does more per step than pysocialforce: the whole shopper (state machine, routes,
 re-planning, picks on the physics shelves); pysocialforce only moves people.
@@ -44,9 +46,9 @@ def _import_peer(tmp_path, monkeypatch):
     root.setLevel(level)
     return mod
 
-N = 1000
+N = 1000                 # shoppers; 50 in the default suite's smoke run
 DT = 1.0 / 15.0          # the twin's policy rate
-OURS_STEPS = 30
+OURS_STEPS = 30          # 3 in the smoke run
 PEER_STEPS = 1           # one pysocialforce step of this crowd takes ~16 s here
 
 
@@ -67,14 +69,15 @@ def supercenter():
     return load_preset("supercenter")
 
 
-def test_crowd_of_1000_steps_10x_faster_than_pysocialforce(supercenter, benchmark, tmp_path,
-                                                            monkeypatch) -> None:
+def test_crowd_of_1000_steps_10x_faster_than_pysocialforce(supercenter, benchmark, speed,
+                                                            tmp_path, monkeypatch) -> None:
     pysocialforce = _import_peer(tmp_path, monkeypatch)
     store = supercenter
+    n, ours_steps = speed.size(N, 50), speed.size(OURS_STEPS, 3)
     crowd = Crowd(store, ShopperConfig(shoppers_in_store=0.0), np.random.default_rng(0))
-    crowd.populate(N)
+    crowd.populate(n)
     world, gate = World(store), EntryGate()
-    assert crowd.xy.shape == (N, 2)
+    assert crowd.xy.shape == (n, 2)
     t = [0.0]
 
     def ours(steps: int) -> float:
@@ -96,19 +99,20 @@ def test_crowd_of_1000_steps_10x_faster_than_pysocialforce(supercenter, benchmar
         peer.step(steps)
         return time.perf_counter() - t0
 
-    best_ours = ours(OURS_STEPS) / OURS_STEPS
+    best_ours = ours(ours_steps) / ours_steps
     best_peer = theirs(PEER_STEPS) / PEER_STEPS
-    best_ours = min(best_ours, ours(OURS_STEPS) / OURS_STEPS)  # the peer's slow step between
+    best_ours = min(best_ours, ours(ours_steps) / ours_steps)  # the peer's slow step between
     ratio = best_peer / best_ours
     benchmark.extra_info.update({
-        "shoppers": N, "obstacle_segments": len(obstacles),
+        "shoppers": n, "obstacle_segments": len(obstacles),
         "ours_step_ms": round(1000 * best_ours, 2),
         "pysocialforce_step_ms": round(1000 * best_peer, 2),
-        "ours_agent_steps_per_s": round(N / best_ours),
-        "pysocialforce_agent_steps_per_s": round(N / best_peer),
+        "ours_agent_steps_per_s": round(n / best_ours),
+        "pysocialforce_agent_steps_per_s": round(n / best_peer),
         "ratio": round(ratio, 1)})
-    benchmark.pedantic(lambda: ours(1), rounds=3, iterations=1)
+    benchmark.pedantic(lambda: ours(1), rounds=speed.size(3, 1), iterations=1)
     world.close()
     # nobody went through a fixture or a wall on the way
     assert crowd.nav.is_free(crowd.xy).all()
-    assert ratio >= 10.0, benchmark.extra_info
+    assert np.isfinite(ratio) and ratio > 0
+    speed.target("ours >= 10x pysocialforce agent-steps/s", ratio >= 10.0, benchmark.extra_info)

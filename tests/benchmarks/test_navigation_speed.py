@@ -7,7 +7,7 @@ a few ms, ``obstacle_distance`` of 1,000 points well under 1 ms. Benchmarks meas
 path, the construction's traced memory peak); they assert no wall-clock time.
 
 With the default ``--benchmark-disable`` each target runs once on the grocery preset, as a
-cheap smoke test; with ``--benchmark-enable`` (or ``STORETWIN_BENCH_FULL=1``) on the
+cheap smoke test; with ``--benchmark-enable`` (or ``STORETWIN_BENCH=1``) on the
 supercenter:
 
     pytest tests/benchmarks/test_navigation_speed.py --benchmark-enable
@@ -15,13 +15,13 @@ supercenter:
 
 from __future__ import annotations
 
-import os
 import time
 import tracemalloc
 from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from benchmarks.speed import benchmarks_on
 from scipy.sparse.csgraph import dijkstra
 
 from agents.navigation import NavGrid
@@ -34,11 +34,6 @@ N_SHOPPERS = 1000      # points for obstacle_distance and random_free
 N_LIST = 40            # points for walk_distances (a long shopping list)
 
 
-def _full(config: pytest.Config) -> bool:
-    return bool(config.getoption("benchmark_enable", default=False)) or (
-        os.environ.get("STORETWIN_BENCH_FULL") == "1")
-
-
 @dataclass
 class Floor:
     store: Store
@@ -49,7 +44,7 @@ class Floor:
 
 @pytest.fixture(scope="module")
 def floor(request) -> Floor:
-    full = _full(request.config)
+    full = benchmarks_on(request.config)
     store = load_store("supercenter" if full else "grocery")
     nav = NavGrid(store)
     acc = np.unique(store.bins.access_xy, axis=0)

@@ -4,7 +4,10 @@ Two kiosk worlds, one with half the planogram's stock in every bin (rounded up) 
 stocked, about twice the items, go through the same activity: shoppers at 12 bins picking and
 putting back, so those bins stay awake. The issue's target: doubling the
 items changes the step time by under 10%. Both are timed in the same process, interleaved,
-best of several rounds, and the *ratio* is asserted; the absolute times are recorded only.
+best of several rounds, and the *ratio* is asserted when benchmarks are switched on
+(tests/benchmarks/conftest.py); the absolute times are recorded only. The default suite runs
+one round and asserts what does not depend on the clock: about the same bodies are simulated
+either way, and the plates still weigh everything.
 """
 
 from __future__ import annotations
@@ -47,13 +50,13 @@ def _session(store) -> tuple[World, float]:
     return w, time.perf_counter() - t0
 
 
-def test_doubling_the_stock_leaves_the_step_time_alone(benchmark) -> None:
+def test_doubling_the_stock_leaves_the_step_time_alone(benchmark, speed) -> None:
     double = load_preset("kiosk")
     base = _halved(double)
     assert double.units_total() >= 1.9 * base.units_total()
     times: dict[str, list[float]] = {"base": [], "double": []}
     bodies = {}
-    for _ in range(7):             # interleaved rounds: the machine's load hits both alike
+    for _ in range(speed.size(7, 1)):  # interleaved rounds: the machine's load hits both alike
         for name, store in (("base", base), ("double", double)):
             w, s = _session(store)
             bodies[name] = sum(len(a.bodies) for a in w._awake.values())
@@ -73,5 +76,5 @@ def test_doubling_the_stock_leaves_the_step_time_alone(benchmark) -> None:
     # about the same bodies are simulated either way (the front rows; a half-empty bin has
     # a thinner front row); the rest is a constant on the plate
     assert bodies["double"] <= 1.2 * bodies["base"]
-    assert ratio < 1.10, times
     assert np.isfinite(ratio)
+    speed.target("step time with twice the stock < 1.10x", ratio < 1.10, times)

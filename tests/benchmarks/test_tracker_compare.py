@@ -30,9 +30,10 @@ its output rows), ours best of three rounds and each peer best of two, interleav
 tracker's detections/s has the same numerator, the raw detections of the stream, so a
 ratio of detections/s is a ratio of loop times. IDF1, MOTA and ID switches come from
 ``experiments.scoring.score_tracking`` at 1.0 m, as ``storetwin run`` scores. The
-issue's targets are asserted as ratios (ours >= 20x norfair's and >= 3x ByteTrack's
-detections/s, our IDF1 >= each peer's); absolute figures go to ``benchmark.extra_info``
-and a table is printed.
+issue's targets are ratios (ours >= 20x norfair's and >= 3x ByteTrack's detections/s,
+asserted when benchmarks are switched on: tests/benchmarks/conftest.py; the default suite
+runs each tracker once and records them) and our IDF1 >= each peer's (always asserted);
+absolute figures go to ``benchmark.extra_info`` and a table is printed.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def stream(tmp_path_factory):
     return Recorded(d, gt, peers.load_stream(d))
 
 
-def test_tracker_beats_norfair_and_bytetrack_on_one_stream(stream, benchmark,
+def test_tracker_beats_norfair_and_bytetrack_on_one_stream(stream, benchmark, speed,
                                                            capsys) -> None:
     d, gt, fused = stream.raw, stream.gt, stream.fused
     store = load_preset("kiosk")
@@ -103,17 +104,18 @@ def test_tracker_beats_norfair_and_bytetrack_on_one_stream(stream, benchmark,
     runners = {f"norfair {version('norfair')}": peers.run_norfair,
                f"ByteTrack (trackers {version('trackers')})": peers.run_bytetrack}
     peer_best: dict[str, peers.TrackRows] = {}
-    for k in range(max(OURS_ROUNDS, PEER_ROUNDS)):
-        if k < OURS_ROUNDS - 1:
+    ours_rounds, peer_rounds = speed.size(OURS_ROUNDS, 1), speed.size(PEER_ROUNDS, 1)
+    for k in range(max(ours_rounds, peer_rounds)):
+        if k < ours_rounds - 1:
             ours()
         for name, fn in runners.items():
-            if k < PEER_ROUNDS:
+            if k < peer_rounds:
                 rows = fn(fused)
                 if name not in peer_best or rows.loop_s < peer_best[name].loop_s:
                     peer_best[name] = rows
     mine = benchmark.pedantic(ours, rounds=1, iterations=1)   # ours' last round
     assert mine.frames == fused.frame.size       # everyone saw the same ticks
-    assert len(ours_loops) >= OURS_ROUNDS
+    assert len(ours_loops) >= ours_rounds
 
     results = {"storetwin": (min(ours_loops), mine.frame, mine.track_id, mine.xy)}
     for name, rows in peer_best.items():
@@ -147,7 +149,7 @@ def test_tracker_beats_norfair_and_bytetrack_on_one_stream(stream, benchmark,
     idf1 = {name.split()[0].lower(): row[4] for name, row in zip(results, table, strict=True)}
     for peer in ("norfair", "bytetrack"):
         assert idf1[peer] > PEER_IDF1_FLOOR, f"{peer} misconfigured?{text}"  # not a strawman
-    assert ratio["norfair"] >= 20.0, f"ours < 20x norfair's detections/s{text}"
-    assert ratio["bytetrack"] >= 3.0, f"ours < 3x ByteTrack's detections/s{text}"
+    speed.target("ours >= 20x norfair's detections/s", ratio["norfair"] >= 20.0, text)
+    speed.target("ours >= 3x ByteTrack's detections/s", ratio["bytetrack"] >= 3.0, text)
     assert idf1["storetwin"] >= idf1["norfair"], f"our IDF1 < norfair's{text}"
     assert idf1["storetwin"] >= idf1["bytetrack"], f"our IDF1 < ByteTrack's{text}"

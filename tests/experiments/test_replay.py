@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from support import REPO, stderr_lines, storetwin
+from support import REPO, storetwin
 
 from experiments.knowledge import KnowledgeFileError, knowledge_from_json, knowledge_to_json
 from experiments.replay import ReplayError, replay
@@ -95,7 +95,7 @@ def test_a_broken_run_folder_is_one_error_line(run_dir, tmp_path, damage, words)
     proc = cli("replay", str(moved))
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
-    lines = stderr_lines(proc)
+    lines = proc.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("storetwin: error:"), proc.stderr
     for w in words:
         assert w in lines[0], lines[0]
