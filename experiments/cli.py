@@ -739,6 +739,30 @@ def _add_layout(sub) -> None:
         p.set_defaults(func=cmd_layout)
 
 
+def cmd_compile(a: argparse.Namespace) -> int:
+    import time
+
+    import numba
+    from llvmlite import binding
+
+    from experiments.compile import compile_kernels
+
+    t0 = time.perf_counter()
+    reports = compile_kernels()
+    wall = time.perf_counter() - t0
+    target = numba.config.CPU_NAME or binding.get_host_cpu_name()
+    if a.json:
+        print(json.dumps({"target": target, "numba": numba.__version__, "wall_s": round(wall, 2),
+                          "groups": [vars(r) for r in reports]}, sort_keys=True))
+        return 0
+    print(f"numba {numba.__version__} kernels for this processor ({target}):")
+    for r in reports:
+        print(f"  {r.name:<22}{r.compiled:>4} compiled, {r.loaded:>3} from the cache"
+              f"{r.seconds:>8.1f} s")
+    print(f"ready in {wall:.1f} s; numba keeps them in its cache beside each kernel module")
+    return 0
+
+
 def cmd_render(a: argparse.Namespace) -> int:
     from experiments.render import render_run, scale_cameras
 
@@ -1038,6 +1062,17 @@ def build_parser() -> argparse.ArgumentParser:
                     "frame numbers and times)")
     tk.add_argument("--json", action="store_true", help="print the summary as JSON")
     tk.set_defaults(func=cmd_track)
+    cp = sub.add_parser(
+        "compile", help="compile the numba kernels for this processor, before the first run",
+        description="Compile the numba kernels a run calls (crowd, load cells, cameras, "
+                    "tracker) for this processor and keep them in numba's cache, so that the "
+                    "first run does not wait for them (25-80 s on 2 cores). .ci/setup runs "
+                    "it; run it after 'pip install storetwin'. Again, it loads them from the "
+                    "cache in a few seconds. An edited kernel module is compiled afresh.",
+        epilog="example: storetwin compile",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    cp.add_argument("--json", action="store_true", help="print the report as JSON")
+    cp.set_defaults(func=cmd_compile)
     rp = sub.add_parser(
         "replay", help="feed a recorded run's streams to the core",
         description="Feed a run folder's recorded sensor streams (streams/) and store "
@@ -1057,7 +1092,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "verb", None):
-        print("storetwin: error: name a verb (run, scenario, study, report, scene, layout, render, replay, track); see 'storetwin --help'",
+        print("storetwin: error: name a verb (run, scenario, study, report, scene, layout, render, replay, track, bench, compile); see 'storetwin --help'",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     if a.verb == "layout" and not getattr(a, "layout_verb", None):

@@ -7,6 +7,7 @@ people in a store's aisles; ``simulate`` steps a crowd in a physics store withou
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -15,6 +16,15 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def outside_env(**extra: str) -> dict[str, str]:
+    """This process's environment as a user's shell has it: without the variables pytest-xdist
+    sets in its workers (a pytest started from a test would take itself for an xdist worker,
+    and pytest-benchmark would switch itself off)."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYTEST_XDIST_", "PYTEST_CURRENT_TEST"))}
+    return {**env, **extra}
 
 
 def storetwin(*args: str, timeout: float = 300, cwd: Path = REPO,

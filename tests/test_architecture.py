@@ -153,6 +153,27 @@ def test_agents_import_neither_experiments_nor_core():
     assert _offenders("agents", {"experiments", "core", "<dynamic>"}) == []
 
 
+def test_numba_kernel_modules_import_nothing_of_storetwin():
+    """numba recompiles a cached kernel when its own module file changes, not when a module
+    it imports does (experiments/compile.py): a kernel module that imported storetwin code
+    could run stale machine code after an edit there. Every module with a ``cache=True``
+    kernel imports the standard library, numpy and numba only."""
+    allowed = {"__future__", "math", "numpy", "numba"}
+    kernels, bad = [], []
+    for package in PACKAGES:
+        for path in _sources(package):
+            text = path.read_text()
+            if "cache=True" not in text:
+                continue
+            kernels.append(_module_name(path))
+            for name, line in imports_of(text, _module_name(path)):
+                if name.split(".")[0] not in allowed:
+                    bad.append(f"{path.relative_to(REPO)}:{line} imports {name}")
+    assert {"agents._motion_kernels", "twin._sensor_kernels", "twin._camera_kernels",
+            "core._track_kernels"} <= set(kernels)
+    assert bad == []
+
+
 def test_only_the_backend_module_imports_cupy():
     hits = []
     for package in PACKAGES:

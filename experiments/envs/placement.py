@@ -52,8 +52,8 @@ from pathlib import Path
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from numba import njit
 
+from experiments.envs._placement_kernels import add_camera as _add_camera
 from experiments.prices import Prices
 
 FINAL_METRICS = ("receipt_f1", "exact_match", "hota", "idf1")
@@ -112,31 +112,6 @@ def _csr(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ptr = np.zeros(m.shape[0] + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=m.shape[0]), out=ptr[1:])
     return ptr, cols.astype(np.int64)
-
-
-@njit(cache=True)
-def _add_camera(a, cell_ptr, cells, bin_ptr, bins, count, bin_seen, bin_weighed, walk_idx,
-                cov, k):
-    """Camera ``a`` joins: its cells' and bins' counts go up by one. Returns the changes of
-    (sum of min(count, k), cells seen by >= 1, cells seen by >= k, bins seen and weighed)."""
-    out = np.zeros(4, dtype=np.int64)
-    for q in range(cell_ptr[a], cell_ptr[a + 1]):
-        i = cells[q]
-        old = count[i]
-        count[i] = old + 1
-        if old < k:
-            out[0] += 1
-            cov[walk_idx[i]] = (old + 1) / k
-        if old == 0:
-            out[1] += 1
-        if old == k - 1:
-            out[2] += 1
-    for q in range(bin_ptr[a], bin_ptr[a + 1]):
-        b = bins[q]
-        if bin_seen[b] == 0 and bin_weighed[b] > 0:
-            out[3] += 1
-        bin_seen[b] += 1
-    return out
 
 
 class SensorPlacementEnv(gym.Env):

@@ -166,16 +166,16 @@ def test_console_script_is_installed_next_to_the_interpreter():
     assert script.is_file(), f"{script} missing: pip install -e . creates it"
     assert os.access(script, os.X_OK)
     proc = subprocess.run([str(script), "run", "--help"], cwd=REPO, capture_output=True,
-                          text=True)
+                          text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "examples:" in proc.stdout
 
 
 def test_no_verb_is_one_error_line_and_exit_2():
     proc = subprocess.run([sys.executable, "-m", "experiments.cli"], cwd=REPO,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.splitlines() == [
         "storetwin: error: name a verb (run, scenario, study, report, scene, layout, render, "
-        "replay, track); see 'storetwin --help'"]
+        "replay, track, bench, compile); see 'storetwin --help'"]

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from support import outside_env
+
 REPO = Path(__file__).resolve().parents[2]
 
 TEAM_TEST = '''
@@ -39,7 +41,7 @@ def test_a_team_tests_its_core_with_the_plugin(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--storetwin-case",
          "pick", "--storetwin-case", "two_baguettes", "--benchmark-json", "bench.json"],
-        cwd=theirs, capture_output=True, text=True, timeout=600)
+        cwd=theirs, capture_output=True, text=True, timeout=600, env=outside_env())
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "3 passed" in proc.stdout
     runs = json.loads((theirs / "bench.json").read_text())["benchmarks"]
@@ -52,5 +54,5 @@ def test_a_team_tests_its_core_with_the_plugin(tmp_path):
     # an unknown case is a usage error, not a silent empty run
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                            "--storetwin-case", "nope"], cwd=theirs, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=300, env=outside_env())
     assert proc.returncode != 0 and "not in suite v1" in proc.stdout + proc.stderr

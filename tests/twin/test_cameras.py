@@ -11,6 +11,10 @@ from scenes.catalog import load_catalogue
 from scenes.store import Fixture, Store, open_floor
 from twin.cameras import CameraSystem, DetectionModel, ceiling_grid, look_at, project
 
+# the compiled camera engine (twin/_camera_kernels.py) behind every test here: .ci/run runs
+# them again for other processors (tests/cpu_target.py)
+pytestmark = pytest.mark.kernels
+
 # camera +z looks down, x along world x, y along world -y
 DOWN = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])
 

@@ -8,6 +8,10 @@ import pytest
 from twin.sensors import EntryGate, LoadCellModel, PlateSensors
 from twin.sim import Clock
 
+# the compiled load cells (twin/_sensor_kernels.py) behind the plate tests: .ci/run runs them
+# again for other processors (tests/cpu_target.py)
+pytestmark = pytest.mark.kernels
+
 HZ = 60.0
 
 
