@@ -18,6 +18,15 @@ def _ro(a: np.ndarray) -> np.ndarray:
     return a
 
 
+def _restore(self, state: dict) -> None:
+    """``__setstate__`` of the array records: a record unpickled (sent to a core in another
+    process) is validated and read-only as one constructed here. Pickle hands its arrays back
+    writable, and a compiled kernel typed on read-only arrays would compile again for them."""
+    for name, value in state.items():
+        object.__setattr__(self, name, value)
+    self.__post_init__()
+
+
 @dataclass(frozen=True)
 class CameraFrame:
     """Floor-plane detections of people from all cameras at one camera tick.
@@ -59,6 +68,8 @@ class CameraFrame:
     def __len__(self) -> int:
         return int(self.camera.shape[0])
 
+    __setstate__ = _restore
+
 
 @dataclass(frozen=True)
 class PlateSamples:
@@ -81,6 +92,8 @@ class PlateSamples:
             raise ValueError("PlateSamples: grams must have shape (len(plate), len(t))")
         object.__setattr__(self, "grams", _ro(g))
 
+    __setstate__ = _restore
+
 
 @dataclass(frozen=True)
 class GateCheckIns:
@@ -102,6 +115,8 @@ class GateCheckIns:
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
+
+    __setstate__ = _restore
 
 
 @dataclass(frozen=True)
