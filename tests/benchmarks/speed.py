@@ -8,10 +8,10 @@ machine cannot fail the suite. Switched on, with ``--benchmark-enable`` or
 ``STORETWIN_BENCH=1``, each runs at its full size and rounds and asserts its speed targets
 (ratios against a peer in the same run, or the issue's figure)::
 
-    STORETWIN_BENCH=1 .venv/bin/python -m pytest tests/benchmarks --benchmark-enable -n 0
+    STORETWIN_BENCH=1 .venv/bin/python -m pytest tests/benchmarks --benchmark-enable
 
-(``-n 0``: the suite runs on one pytest-xdist worker per core by default, and timings
-taken beside another worker are not what they measure.)
+Switched on, the run is in one process (tests/conftest.py turns pytest-xdist's workers off:
+a timing taken beside another worker is not what it measures).
 """
 
 from __future__ import annotations
@@ -25,14 +25,9 @@ ENV = "STORETWIN_BENCH"
 
 
 def benchmarks_on(config: pytest.Config) -> bool:
-    """Speed asserts and full sizes: ``--benchmark-enable`` or ``STORETWIN_BENCH=1``; a
-    usage error under pytest-xdist workers."""
-    on = bool(config.getoption("benchmark_enable", default=False)) or (
+    """Speed asserts and full sizes: ``--benchmark-enable`` or ``STORETWIN_BENCH=1``."""
+    return bool(config.getoption("benchmark_enable", default=False)) or (
         os.environ.get(ENV) == "1")
-    if on and os.environ.get("PYTEST_XDIST_WORKER"):
-        raise pytest.UsageError("benchmarks time themselves: run them in one process, with "
-                                "-n 0 (tests/benchmarks/speed.py)")
-    return on
 
 
 @dataclass
