@@ -317,11 +317,12 @@ class Renderer:
         v3 = (self._body_vertices[None] + np.column_stack([xy, np.zeros(s)])[:, None, :])
         rel = v3.reshape(-1, 3) - cams.position[i]
         pc = rel @ cams.rotation[i]
-        z = pc[:, 2].reshape(s, -1)
+        nv = self._body_vertices.shape[0]   # (no -1 in the reshapes: s may be 0)
+        z = pc[:, 2].reshape(s, nv)
         fx, fy, cx, cy = cams.intrinsics[i]
         zs = np.where(z > ZNEAR, z, np.nan)
-        u = fx * pc[:, 0].reshape(s, -1) / zs + cx
-        v = fy * pc[:, 1].reshape(s, -1) / zs + cy
+        u = fx * pc[:, 0].reshape(s, nv) / zs + cx
+        v = fy * pc[:, 1].reshape(s, nv) / zs + cy
         out = np.full((s, 4), -1, dtype=np.int64)
         ok = (z > 2 * ZNEAR).all(axis=1)
         if ok.any():

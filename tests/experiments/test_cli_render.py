@@ -75,3 +75,18 @@ def test_render_exports_coco_and_mot_matching_the_masks(rendered) -> None:
 def test_bad_render_input_is_one_error_line(tmp_path, args, words) -> None:
     one_error(storetwin("render", *args, "--out", str(tmp_path / "r")), *words)
     assert not (tmp_path / "r").exists()
+
+
+def test_an_empty_store_renders_with_empty_datasets(tmp_path) -> None:
+    """One second in: nobody has come in yet; the frames and the datasets are empty, and
+    the command says so instead of failing."""
+    out = tmp_path / "empty"
+    proc = storetwin("render", "--seconds", "1", "--cameras", "3", "--size", "64x48", "--coco",
+                     "--json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    summary = json.loads(proc.stdout)
+    assert summary["images"] == 1 and summary["person_instances"] == 0
+    coco = json.loads((out / "coco" / "annotations.json").read_text())
+    assert coco["annotations"] == [] and len(coco["images"]) == 1
+    assert (_png(next((out / "seg").rglob("*.png"))) <= 0).all()
