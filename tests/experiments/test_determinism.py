@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -99,6 +100,8 @@ def test_the_generic_target_changes_the_arithmetic_where_this_processor_can():
         from numpy.core._multiarray_umath import __cpu_features__ as features
     if not (features.get("AVX512F") or features.get("FMA3")):
         pytest.skip("this processor has neither AVX-512 nor FMA: generic is what it runs")
+    if os.environ.get("NUMBA_CPU_NAME") or os.environ.get("NPY_DISABLE_CPU_FEATURES"):
+        pytest.skip("this suite already runs as another target (tests/cpu_target.py)")
 
     def probe(env: dict[str, str]) -> list[str]:
         out = subprocess.run([sys.executable, "-c", EXP_PROBE], capture_output=True,
