@@ -630,6 +630,7 @@ def _coverage_out(a, store, layout, extra: dict | None = None) -> int:
 
 def cmd_layout(a: argparse.Namespace) -> int:
     from twin import layout as L
+    from twin import placement as P
 
     store = _load_store(a.store, "--store")
     if a.cell is not None and not 0.05 <= a.cell <= 2.0:
@@ -653,11 +654,11 @@ def cmd_layout(a: argparse.Namespace) -> int:
     if a.layout_verb == "grid":
         if not 0.5 <= a.spacing <= 50:
             raise CliError(f"--spacing must be in [0.5, 50] m, got {a.spacing:g}")
-        lay = L.grid_layout(store, spacing=a.spacing, height=h, model=model)
+        lay = P.grid_layout(store, spacing=a.spacing, height=h, model=model)
     elif a.layout_verb == "aisles":
-        lay = L.aisle_pairs(store, height=h, model=model)
+        lay = P.aisle_pairs(store, height=h, model=model)
     elif a.layout_verb == "shelves":
-        lay = L.shelf_facing(store, height=h, model=model)
+        lay = P.shelf_facing(store, height=h, model=model)
     else:
         if not 0 < a.target <= 1:
             raise CliError(f"--target must be in (0, 1], got {a.target:g}")
@@ -668,8 +669,8 @@ def cmd_layout(a: argparse.Namespace) -> int:
         if not 0.25 <= a.candidate_spacing <= 10:
             raise CliError(f"--candidate-spacing must be in [0.25, 10] m, got "
                            f"{a.candidate_spacing:g}")
-        cand = L.candidate_layout(store, spacing=a.candidate_spacing, height=h, model=model)
-        res = L.greedy_layout(store, target=a.target, k=a.k, candidates=cand,
+        cand = P.candidate_layout(store, spacing=a.candidate_spacing, height=h, model=model)
+        res = P.greedy_layout(store, target=a.target, k=a.k, candidates=cand,
                               budget_usd=a.budget, cell=a.cell)
         lay = res.layout
         extra = {"stopped": res.stopped, "candidates": res.candidates,

@@ -536,14 +536,8 @@ def _store_file(results: Path, ref: str, bpp: int | None) -> str:
 
 
 def _make_layout(store, spec: dict):
-    from twin.layout import (
-        DEFAULT_MODEL,
-        aisle_pairs,
-        greedy_layout,
-        grid_layout,
-        load_layout,
-        shelf_facing,
-    )
+    from twin.layout import DEFAULT_MODEL, load_layout
+    from twin.placement import aisle_pairs, greedy_layout, grid_layout, shelf_facing
     gen, model = spec["layout_generator"], spec["layout_model"] or DEFAULT_MODEL
     if gen == "grid":
         return grid_layout(store, spacing=spec["layout_param"], model=model)

@@ -1,6 +1,6 @@
 """Stores: floor, walls, gates, fixtures, bins, catalogue, planogram, their specs and meshes.
 
-Imports none of the other storetwin packages.
+Imports none of the other storetwin packages (docs/architecture.md).
 """
 
 from scenes.catalog import Catalogue, load_catalogue

@@ -1,7 +1,7 @@
 """``storetwin/SensorPlacement-v0``: place a store's cameras (and plates) one at a time.
 
 A planner's search as an RL problem. Each step adds one sensor from a fixed candidate set
-(cameras of :func:`twin.layout.candidate_layout`; with ``plates=True`` also the load-cell
+(cameras of :func:`twin.placement.candidate_layout`; with ``plates=True`` also the load-cell
 plates of one fixture at a time) until the budget is spent or the agent stops.
 
 Observation (a ``Dict``):
@@ -83,7 +83,7 @@ class _Candidates:
 def _candidates(store_ref: str, spacing: float, cell: float, prices: str) -> _Candidates:
     from scenes.presets import load_store
     from twin.coverage import visibility
-    from twin.layout import candidate_layout
+    from twin.placement import candidate_layout
 
     store = load_store(store_ref)
     cand = candidate_layout(store, spacing=spacing)

@@ -99,10 +99,10 @@ def _greedy_bin_weight(u) -> float:
 
 
 def greedy_placement(env) -> dict:
-    """The greedy placer (:func:`twin.layout.greedy_layout`) on the env's candidates and
+    """The greedy placer (:func:`twin.placement.greedy_layout`) on the env's candidates and
     budget, its cameras then placed through the env in greedy order: the same scores."""
     from scenes.presets import load_store
-    from twin.layout import greedy_layout
+    from twin.placement import greedy_layout
 
     u = env.unwrapped
     store = load_store(u.store_ref)

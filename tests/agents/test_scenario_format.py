@@ -414,7 +414,8 @@ def test_not_toml_and_an_unknown_library_name_are_one_line_each(tmp_path) -> Non
 
 def test_a_camera_layout_is_checked_against_the_store_and_kept_as_an_absolute_path(
         tmp_path) -> None:
-    from twin.layout import dumps_layout, grid_layout
+    from twin.layout import dumps_layout
+    from twin.placement import grid_layout
 
     sc = build_scenario(doc())
     (tmp_path / "cams.toml").write_text(dumps_layout(grid_layout(sc.store)))

@@ -34,7 +34,8 @@ from experiments.study import (
     write_row,
 )
 from scenes.presets import load_store
-from twin.layout import dumps_layout, grid_layout
+from twin.layout import dumps_layout
+from twin.placement import grid_layout
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))
                  if p), None)

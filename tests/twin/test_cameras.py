@@ -547,7 +547,7 @@ def test_plan_culling_gives_the_dense_results_bit_for_bit(layout, monkeypatch) -
     fractions and the same rays cast, for downward, low and tilted cameras, crowds
     clustered and spread, and people just outside the floor."""
     import twin.cameras as tcam
-    from twin.layout import shelf_facing
+    from twin.placement import shelf_facing
 
     store = load_preset("kiosk")
     cams = {"grid": lambda: ceiling_grid(store),

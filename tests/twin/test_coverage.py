@@ -27,7 +27,8 @@ from twin.coverage import (
     heatmap_png,
     visibility_matrix,
 )
-from twin.layout import DEFAULT_MODELS, grid_layout, make_layout, rotation_from_angles, shelf_facing
+from twin.layout import DEFAULT_MODELS, make_layout, rotation_from_angles
+from twin.placement import grid_layout, shelf_facing
 
 GONDOLA = Fixture("g", "gondola", (3.6, 1.5, 0.0), (4.4, 4.5, 2.0))
 
