@@ -257,7 +257,9 @@ class CameraSystem:
         self.store = store
         self.cams = cams
         self.model = model or DetectionModel()
-        self.rng = rng if rng is not None else np.random.default_rng(0)
+        # None: geometry only (visibility, coverage); detect() needs a generator and says so,
+        # rather than drawing from a hidden fixed seed
+        self.rng = rng
         self.dead = np.zeros(len(cams.camera), dtype=bool) if dead is None else dead.astype(bool)
         self.rays_cast = 0
         # occluders (fixtures, then interior wall pieces) as convex vertical prisms (plan
@@ -538,6 +540,9 @@ class CameraSystem:
         m = self.model
         cams = self.cams
         rng = self.rng
+        if rng is None:
+            raise ValueError("CameraSystem.detect draws misses, noise and false positives: "
+                             "construct the CameraSystem with rng=<numpy Generator>")
         xy = np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2)
         c = cams.camera.shape[0]
         s = xy.shape[0]

@@ -64,7 +64,10 @@ class PlateSensors:
     def __init__(self, n_plates: int, model: LoadCellModel | None = None,
                  rng: np.random.Generator | None = None, dead: np.ndarray | None = None) -> None:
         self.model = model or LoadCellModel()
-        self.rng = rng if rng is not None else np.random.default_rng(0)
+        if rng is None:  # no hidden fixed seed: offsets, drift and noise are random
+            raise ValueError("PlateSensors needs rng=<numpy Generator> (zero offsets, drift and "
+                             "noise are drawn from it)")
+        self.rng = rng
         self.n = n_plates
         k = self.model.samples_per_message
         self._buf = np.zeros((n_plates, k), dtype=np.float64)

@@ -641,3 +641,13 @@ def test_visible_fraction_is_the_same_in_a_fresh_process(kiosk) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True)
     assert np.array_equal(pickle.loads(out.stdout), here)
     assert (here > 0).any()
+
+
+def test_detect_without_a_generator_is_an_error_geometry_is_not(kiosk) -> None:
+    """No hidden fixed seed: a camera system built without ``rng`` answers geometry
+    (visibility) but refuses to draw detections."""
+    cs = CameraSystem(kiosk, ceiling_grid(kiosk))
+    xy = np.array([[1.3, 5.0]])
+    assert (cs.visible_fraction(xy) > 0).any()
+    with pytest.raises(ValueError, match="rng=<numpy Generator>"):
+        cs.detect(0, 0.0, xy)

@@ -193,3 +193,8 @@ def test_default_clock_rates() -> None:
 def test_clock_rejects_rates_that_do_not_divide(kwargs, field) -> None:
     with pytest.raises(ValueError, match=f"Clock.{field}"):
         Clock(**kwargs)
+
+
+def test_plates_without_a_generator_are_an_error_not_a_hidden_seed() -> None:
+    with pytest.raises(ValueError, match="PlateSensors needs rng"):
+        PlateSensors(3, LoadCellModel(plate_hz=HZ))
