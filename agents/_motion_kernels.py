@@ -2,12 +2,12 @@
 :func:`agents.motion.step_motion` (social forces, walls, sliding along fixtures, separation
 passes) in one call.
 
-It mirrors the array code of ``agents/motion.py`` operation by operation (same pairs in the
-same lexicographic order, per-person sums accumulated in pair order as ``numpy.bincount``),
-so both agree to float64 rounding: the same bytes where numpy's ``exp`` and ``hypot`` are the
-C library's, a few ulps apart where numpy dispatches to its SIMD versions (AVX-512);
-``tests/agents/test_motion.py`` checks it within a stated tolerance. Neighbour pairs come from a uniform grid of
-buckets instead of a k-d tree: a pair is in when ``dx * dx + dy * dy <= r * r``, the test
+It mirrors the array reference (the test oracle ``tests/motion_reference.py``) operation by
+operation (same pairs in the same lexicographic order, per-person sums accumulated in pair
+order as ``numpy.bincount``), so both agree to float64 rounding: the same bytes where numpy's
+``exp`` and ``hypot`` are the C library's, a few ulps apart where numpy dispatches to its SIMD
+versions (AVX-512); ``tests/agents/test_motion.py`` checks it within a stated tolerance.
+Neighbour pairs come from a uniform grid of buckets instead of a k-d tree: a pair is in when ``dx * dx + dy * dy <= r * r``, the test
 scipy's ``cKDTree.query_pairs`` makes.
 
 The navigation grid comes in as arrays: ``free`` (ny, nx) bool, ``near_blocked`` (2, ny, nx)
@@ -139,7 +139,7 @@ def _pairs_brute(xy: np.ndarray, r2: float) -> tuple[np.ndarray, np.ndarray]:
 @njit(cache=True)
 def _side(x: float, y: float, ex: float, ey: float, tx: float, ty: float,
           free: np.ndarray, ox: float, oy: float, cell: float) -> tuple[float, float]:
-    """As ``agents.motion._side`` for one walker at (x, y) heading (ex, ey) with someone in
+    """As ``_side`` of the array reference (``tests/motion_reference.py``) for one walker at (x, y) heading (ex, ey) with someone in
     direction (tx, ty)."""
     lx, ly = -ey, ex
     off = tx * lx + ty * ly
@@ -312,7 +312,8 @@ def step(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.ndarray,
 @njit(cache=True)
 def separate(xy: np.ndarray, radius: np.ndarray, still: np.ndarray, passes: int,
              free: np.ndarray, ox: float, oy: float, cell: float) -> np.ndarray:
-    """``agents.motion.separate``; returns ``xy`` itself when nothing moves."""
+    """``separate`` of the array reference (``tests/motion_reference.py``); returns ``xy``
+    itself when nothing moves."""
     n = xy.shape[0]
     if n < 2 or passes == 0:
         return xy

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from motion_reference import _pairs, step_motion_numpy
 from scipy.spatial import cKDTree
 
 from agents import _motion_kernels as mk
-from agents.motion import MotionParams, _pairs, step_motion, step_motion_numpy
+from agents.motion import MotionParams, step_motion
 from agents.navigation import NavGrid
 from scenes import load_preset
 
