@@ -41,6 +41,7 @@ from agents.actions import (
 from agents.motion import MotionParams
 from agents.navigation import NavGrid
 from scenes.store import Store
+from scenes.substitutes import substitute_groups
 from twin.sensors import EntryGate
 from twin.world import World
 
@@ -231,7 +232,7 @@ class Crowd:
             sku_bins.setdefault(int(s), []).append(i)
         self._sku_bins = sku_bins
         self._stocked = np.array(sorted(sku_bins), dtype=np.int64)
-        self._groups = bh.substitute_groups(cat)
+        self._groups = substitute_groups(cat)
         self._stock = bh.stock_index(self._groups, self._stocked)
         self._panel: list[int] = []
         self._panel_prefs: bh.Preferences | None = None

@@ -13,7 +13,7 @@ the one the account chose most often there in its *other* observations: brand lo
 without knowing anyone's favourite). Observations:
 
 - a **basket line** (till and journeys): the SKU kept, chosen among the stocked SKUs of its
-  substitute group (:func:`agents.behaviour.substitute_groups`: what the store's product
+  substitute group (:func:`scenes.substitutes.substitute_groups`: what the store's product
   hierarchy says replaces what; groups of one SKU say nothing and are skipped);
 - a **change of mind** (journeys): a SKU picked and put back with nothing kept in its group:
   the shopper's first choice there, among the same group;
@@ -88,7 +88,7 @@ class ChoiceData:
     SKUs, where each bin is reached."""
 
     def __init__(self, store: Store, reach_m: float = 0.6) -> None:
-        from agents.behaviour import substitute_groups
+        from scenes.substitutes import substitute_groups
         cat = store.catalogue
         self.catalogue = cat
         self.sku_row = cat.index()

@@ -37,7 +37,6 @@ from agents.behaviour import (
     sample_speed,
     sample_trip,
     stock_index,
-    substitute_groups,
     swap_probability,
     trip_actions,
     utility,
@@ -45,6 +44,7 @@ from agents.behaviour import (
 from scenes.catalog import load_catalogue
 from scenes.catalog_gen import expand_catalogue
 from scenes.presets import load_store
+from scenes.substitutes import substitute_groups
 
 
 @pytest.fixture(scope="module")
