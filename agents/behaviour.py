@@ -538,36 +538,12 @@ def sample_preferences(rng: np.random.Generator, n: int, catalogue: Catalogue,
     brand_w = rng.exponential(c.brand_weight_mean, n) if c.brand_weight_mean > 0 \
         else np.zeros(n)
 
-    cats, brands, per_cat = _brand_table(catalogue)
+    cats, brands, per_cat = catalogue.brand_shares
     fav = np.full((n, len(cats)), -1, dtype=np.int64)
     for k, (have, p) in enumerate(per_cat):
         fav[:, k] = have[rng.choice(have.size, size=n, p=p)]
     return Preferences(gf.astype(np.float64), org.astype(np.float64), vegan.astype(np.float64),
                        price, brand_w, cats, brands, fav)
-
-
-_BRAND_TABLES: dict[int, tuple] = {}
-
-
-def _brand_table(catalogue: Catalogue) -> tuple[tuple[str, ...], tuple[str, ...], list]:
-    """Categories, brands, and per category the brands present with their share of its SKUs;
-    cached per catalogue object (a crowd samples one shopper at a time from the same one)."""
-    hit = _BRAND_TABLES.get(id(catalogue))
-    if hit is not None and hit[0] is catalogue:
-        return hit[1]
-    cats, cat_idx = np.unique(catalogue.category, return_inverse=True)
-    brands, brand_idx = np.unique(catalogue.brand, return_inverse=True)
-    counts = np.zeros((cats.size, brands.size), dtype=np.int64)
-    np.add.at(counts, (cat_idx, brand_idx), 1)
-    per_cat = []
-    for k in range(cats.size):
-        have = np.flatnonzero(counts[k])
-        per_cat.append((have, counts[k, have] / counts[k, have].sum()))
-    table = (tuple(str(x) for x in cats), tuple(str(x) for x in brands), per_cat)
-    if len(_BRAND_TABLES) >= 8:
-        _BRAND_TABLES.clear()
-    _BRAND_TABLES[id(catalogue)] = (catalogue, table)
-    return table
 
 
 # --------------------------------------------------------------------------- choice

@@ -11,6 +11,7 @@ milk 3,900 g vs 3,860 g), which are what make weight-based billing hard.
 from __future__ import annotations
 
 import csv
+import functools
 import math
 from dataclasses import dataclass
 from importlib import resources
@@ -59,6 +60,23 @@ class Catalogue:
 
     def prices(self) -> dict[str, int]:
         return {str(s): int(p) for s, p in zip(self.sku, self.price_cents, strict=True)}
+
+    @functools.cached_property
+    def brand_shares(self) -> tuple[tuple[str, ...], tuple[str, ...],
+                                    list[tuple[np.ndarray, np.ndarray]]]:
+        """Categories and brands (sorted names), and per category the brands present in it
+        (int64 indices into the brands) with their share of its SKUs (float64, sums to 1).
+        Computed once per catalogue: a crowd samples its shoppers' favourite brands from it
+        one shopper at a time."""
+        cats, cat_idx = np.unique(self.category, return_inverse=True)
+        brands, brand_idx = np.unique(self.brand, return_inverse=True)
+        counts = np.zeros((cats.size, brands.size), dtype=np.int64)
+        np.add.at(counts, (cat_idx, brand_idx), 1)
+        per_cat = []
+        for k in range(cats.size):
+            have = np.flatnonzero(counts[k])
+            per_cat.append((have, counts[k, have] / counts[k, have].sum()))
+        return tuple(str(x) for x in cats), tuple(str(x) for x in brands), per_cat
 
 
 def _parse(rows: list[dict[str, str]], source: str) -> Catalogue:
