@@ -264,7 +264,7 @@ def _all_modules() -> list[str]:
 def _import_everything(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
     report = tmp_path / "report.json"
     proc = subprocess.run([sys.executable, "-c", _PROBE, str(report), *_all_modules()],
-                          cwd=REPO, capture_output=True, text=True, timeout=120,
+                          cwd=REPO, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONWARNINGS": "ignore::DeprecationWarning"})
     assert proc.returncode == 0, proc.stderr
     return proc, json.loads(report.read_text())

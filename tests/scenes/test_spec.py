@@ -238,7 +238,7 @@ def test_cli_reports_the_three_problems_on_three_lines_and_exits_2(tmp_path) -> 
     path = tmp_path / "broken.toml"
     path.write_text(dumps(three_problem_shop()))
     proc = subprocess.run([sys.executable, "-m", "experiments.cli", "scene", "info", str(path)],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stdout == ""
