@@ -760,7 +760,10 @@ def cmd_compile(a: argparse.Namespace) -> int:
     for r in reports:
         print(f"  {r.name:<22}{r.compiled:>4} compiled, {r.loaded:>3} from the cache"
               f"{r.seconds:>8.1f} s")
-    print(f"ready in {wall:.1f} s; numba keeps them in its cache beside each kernel module")
+    where = (f"in NUMBA_CACHE_DIR ({numba.config.CACHE_DIR})" if numba.config.CACHE_DIR else
+             "beside each kernel module (__pycache__; the user's cache folder where that is "
+             "not writable)")
+    print(f"ready in {wall:.1f} s; numba keeps them {where}")
     return 0
 
 
