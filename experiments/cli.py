@@ -27,6 +27,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"storetwin: error: {message}\n")
 
 
+SEED_LIMIT = 2**63   # numpy's SeedSequence takes any int >= 0; int64 columns hold < 2^63
+
+
+def _seed(text: str) -> int:
+    """``--seed``, checked once here for every verb: an integer in [0, 2^63)."""
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2^63), got {text!r}") from None
+    if not 0 <= v < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2^63), got {text!r}")
+    return v
+
+
 def _fmt(v, pct=False) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "n/a"
@@ -142,8 +156,6 @@ def cmd_run(a: argparse.Namespace) -> int:
         raise CliError(f"--minutes must be in (0, 1440], got {a.minutes:g}")
     if not 0 <= a.shoppers <= 10_000:
         raise CliError(f"--shoppers must be in [0, 10000], got {a.shoppers:g}")
-    if a.seed < 0:
-        raise CliError(f"--seed must be >= 0, got {a.seed}")
     if a.layout is not None:
         from twin.layout import LayoutError, load_layout
         try:
@@ -370,8 +382,6 @@ def cmd_scenario(a: argparse.Namespace) -> int:
     except ScenarioError as e:
         raise CliError("\n".join(e.lines())) from None
     if a.seed is not None:
-        if a.seed < 0:
-            raise CliError(f"--seed must be >= 0, got {a.seed}")
         from dataclasses import replace
         scs = [replace(sc, seed=a.seed) for sc in scs]
     out = Path(a.out) if a.out else None
@@ -787,8 +797,6 @@ def cmd_render(a: argparse.Namespace) -> int:
     if not 0 <= a.every < a.seconds or (a.every and a.seconds / a.every > 1000):
         raise CliError(f"--every must be 0 (one tick) or in (0, --seconds) with at most 1,000 "
                        f"ticks, got {a.every:g}")
-    if a.seed < 0:
-        raise CliError(f"--seed must be >= 0, got {a.seed}")
     chosen = None
     if a.cameras:
         try:
@@ -846,7 +854,7 @@ def _add_scene(sub) -> None:
     n.add_argument("--levels", type=int, help="shelf levels per gondola")
     n.add_argument("--bin-width", type=float, help="bin (plate) width [m]")
     n.add_argument("--skus", type=int, help="catalogue size (0: the shipped 127 items)")
-    n.add_argument("--seed", type=int, default=0, help="random seed for the catalogue "
+    n.add_argument("--seed", type=_seed, default=0, help="random seed for the catalogue "
                    "(default 0)")
     n.add_argument("--out", help="spec file to write (default: stdout)")
     n.add_argument("--catalogue-csv", action="store_true",
@@ -899,7 +907,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--minutes", type=float, default=10.0, help="simulated minutes (default 10)")
     r.add_argument("--shoppers", type=float, default=15.0,
                    help="target shoppers in the store at once (default 15)")
-    r.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    r.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     r.add_argument("--camera-spacing", type=float, default=2.5,
                    help="ceiling camera grid pitch in metres (default 2.5)")
     r.add_argument("--layout", help="camera layout .toml (from 'storetwin layout'); default: "
@@ -950,7 +958,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "weight only, nearest person); default full, with --all full,naive")
     sn.add_argument("--dead-cameras", metavar="IDS",
                     help="camera ids that deliver nothing, e.g. 3,4 (a blind spot)")
-    sn.add_argument("--seed", type=int, help="override the scenario's seed")
+    sn.add_argument("--seed", type=_seed, help="override the scenario's seed")
     sn.add_argument("--out", help="also write a run folder (streams, ground truth, receipts)")
     sn.add_argument("--strict", action="store_true",
                     help="exit 1 unless every receipt matches the script")
@@ -979,7 +987,7 @@ def build_parser() -> argparse.ArgumentParser:
     rd.add_argument("--every", type=float, default=0.0,
                     help="render every so many seconds instead of once at the end")
     rd.add_argument("--shoppers", type=float, default=15.0, help="crowd size (default 15)")
-    rd.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    rd.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     rd.add_argument("--coco", action="store_true", help="also write coco/annotations.json")
     rd.add_argument("--mot", action="store_true", help="also write MOTChallenge sequences")
     rd.add_argument("--out", required=True, help="output folder")

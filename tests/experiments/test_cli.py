@@ -85,6 +85,7 @@ def _bad_inputs(tmp: Path) -> dict[str, list[str]]:
         "nan_minutes": ["--minutes", "nan"],
         "negative_seed": ["--seed", "-1"],
         "seed_not_an_int": ["--seed", "1.5"],
+        "seed_past_int64": ["--seed", str(2**63)],
         "zero_camera_spacing": ["--camera-spacing", "0"],
         "out_is_a_file": ["--out", str(a_file)],
         "out_under_a_file": ["--out", str(a_file / "run")],
@@ -93,8 +94,8 @@ def _bad_inputs(tmp: Path) -> dict[str, list[str]]:
 
 
 _CASES = ["unknown_store", "negative_minutes", "minutes_not_a_number", "nan_minutes",
-          "negative_seed", "seed_not_an_int", "zero_camera_spacing", "out_is_a_file",
-          "out_under_a_file", "out_deep_under_a_file"]
+          "negative_seed", "seed_not_an_int", "seed_past_int64", "zero_camera_spacing",
+          "out_is_a_file", "out_under_a_file", "out_deep_under_a_file"]
 
 
 @pytest.mark.parametrize("case", _CASES)
