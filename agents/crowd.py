@@ -60,7 +60,7 @@ class ShopperConfig:
     # returning customers: > 0 makes every sampled arrival one of this many accounts, each
     # with tastes drawn once, chosen uniformly among those not in the store nor just gone
     # (an arrival finding none is not made). 0: every arrival a new account (the default).
-    # A loyalty panel for preference studies (experiments/insights.py): over a run each
+    # A loyalty panel for preference studies (experiments/scoring/insights.py): over a run each
     # account visits about arrivals / panel times.
     panel: int = 0
     # a panel account comes back no sooner than this after it left [s] (assumption: a

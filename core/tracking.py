@@ -33,7 +33,7 @@ supercenter-sized streams through both).
   (2,698 frames, 29,592 raw detections, <= 20 shoppers; 2-core AMD EPYC) it takes 0.047 s
   (18 us per frame) against the array engine's 2.0 s (750 us per frame), 49-55x norfair's
   detections/s and 26-30x ByteTrack's (``tests/benchmarks/test_tracker_compare.py``); at
-  supercenter size (600 tracks, ~2,100 detections per frame, ``experiments.time_core``)
+  supercenter size (600 tracks, ~2,100 detections per frame, ``experiments.bench.time_core``)
   1.3 ms per frame against 8.8 ms. The first call compiles (~30 s there, once: numba
   caches the machine code beside the module, and later processes load it in ~0.4 s).
 - ``"array"``: vectorized array ops on the backend below; the only engine on cupy, and

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-PACKAGES = ("scenes", "twin", "agents", "core", "experiments")
+PACKAGES = ("params", "scenes", "twin", "agents", "core", "experiments")
 
 
 # --------------------------------------------------------------------------- the scanner
@@ -101,11 +101,11 @@ def test_scanner_sees_every_kind_of_import():
         "name = 'sce' + 'nes'\n"
         "importlib.import_module(name)\n"
         "def f():\n"
-        "    from experiments.run import run\n"
+        "    from experiments.runs.run import run\n"
     )
     got = {n for n, _ in imports_of(src, "core.tracking")}
     assert {"twin", "agents.crowd", "scenes.store", "experiments", "twin.world", "agents",
-            "<dynamic>", "experiments.run"} <= got
+            "<dynamic>", "experiments.runs.run"} <= got
 
 
 def test_scanner_resolves_relative_imports():
@@ -125,6 +125,13 @@ def test_core_imports_none_of_the_other_layers():
 def test_core_has_no_dynamic_imports():
     """An import by computed name cannot be checked against the wall."""
     assert _offenders("core", {"<dynamic>"}) == []
+
+
+def test_params_imports_nothing_of_storetwin():
+    """The one validation helper for config dataclasses is a leaf: every package may import
+    it, so it may import none of them."""
+    assert _offenders("params", {"scenes", "twin", "agents", "core", "experiments",
+                                 "<dynamic>"}) == []
 
 
 def test_scenes_imports_none_of_the_other_layers():
@@ -212,7 +219,7 @@ def test_no_module_imports_back_a_module_that_imports_it():
 
 def test_numba_kernel_modules_import_nothing_of_storetwin():
     """numba recompiles a cached kernel when its own module file changes, not when a module
-    it imports does (experiments/compile.py): a kernel module that imported storetwin code
+    it imports does (experiments/bench/compile.py): a kernel module that imported storetwin code
     could run stale machine code after an edit there. Every module with a ``cache=True``
     kernel imports the standard library, numpy and numba only."""
     allowed = {"__future__", "math", "numpy", "numba"}

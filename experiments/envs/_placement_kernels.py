@@ -2,7 +2,7 @@
 (numba, ``@njit(cache=True)``).
 
 A module of its own, importing nothing of storetwin: numba recompiles a cached kernel when
-this file changes (experiments/compile.py). Importing it compiles nothing; the first call
+this file changes (experiments/bench/compile.py). Importing it compiles nothing; the first call
 compiles (or loads numba's cache next to this file).
 """
 

@@ -58,7 +58,7 @@ class AdversaryEnv(gym.Env):
     law sets their arrival rate, as in ``storetwin run``); warmup_s: simulated seconds before
     the adversary enters (the background crowd starts to fill the store); camera_spacing_m:
     the ceiling grid; layout: a camera layout .toml instead; core: ``full``, ``naive`` or
-    ``package.module:Name`` (experiments.cores);
+    ``package.module:Name`` (experiments.runs.cores);
     targets: how many bins the pick actions offer; camera_view: a camera index whose frame
     (pyrender, pixels) ``render`` returns instead of the top-down view; dead_plates: plate
     ids that report nothing (True: all), to study a store with failed sensors.
@@ -74,7 +74,7 @@ class AdversaryEnv(gym.Env):
                  receipt_wait_s: float = 30.0, camera_view: int | None = None,
                  dead_plates: bool | tuple[int, ...] = (),
                  render_mode: str | None = None) -> None:
-        from experiments.cores import check_spec
+        from experiments.runs.cores import check_spec
         from scenes.presets import load_store
         from twin.cameras import ceiling_grid
         from twin.coverage import visibility
@@ -142,8 +142,8 @@ class AdversaryEnv(gym.Env):
     def _build(self, seed: int) -> None:
         from agents.crowd import Crowd, ScriptedShopper, ShopperConfig
         from agents.navigation import NavGrid
-        from experiments.knowledge import store_knowledge
-        from experiments.scenario import make_core
+        from experiments.runs.knowledge import store_knowledge
+        from experiments.runs.scenario import make_core
         from twin.cameras import CameraSystem, DetectionModel
         from twin.sensors import EntryGate, LoadCellModel, PlateSensors
         from twin.sim import Clock, Simulation

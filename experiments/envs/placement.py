@@ -54,7 +54,7 @@ import numpy as np
 from gymnasium import spaces
 
 from experiments.envs._placement_kernels import add_camera as _add_camera
-from experiments.prices import Prices
+from experiments.scoring.prices import Prices
 
 FINAL_METRICS = ("receipt_f1", "exact_match", "hota", "idf1")
 
@@ -122,7 +122,7 @@ class SensorPlacementEnv(gym.Env):
     ceiling grid [m] (each point: one camera looking down and four tilted -60 deg, plus the
     shelf-facing cameras); cell_m: coverage grid [m]; k: cameras a cell needs; plates: also
     place plates, one fixture at a time (else every bin is weighed from the start);
-    prices: overrides of :class:`experiments.prices.Prices` as a dict.
+    prices: overrides of :class:`experiments.scoring.prices.Prices` as a dict.
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 4}
@@ -316,7 +316,7 @@ class SensorPlacementEnv(gym.Env):
         """Score the current layout by a run of the whole twin (same seed as ``reset``'s
         RNG draws it from): billing and tracking metrics as in ``metrics.json``. Bins on no
         placed plate are dead plates."""
-        from experiments.run import RunConfig, run
+        from experiments.runs.run import RunConfig, run
         from scenes.presets import load_store
         from twin.layout import dumps_layout
 

@@ -10,7 +10,7 @@ from support import simulate
 
 from agents.crowd import ShopperConfig
 from agents.scenario import expected_receipts, library, load_scenario
-from experiments.scenario import scripted_shoppers
+from experiments.runs.scenario import scripted_shoppers
 
 
 def act_out(name: str):

@@ -1,15 +1,15 @@
 """A core tick for the supercenter on numpy: 600 people tracked from ~2,100 detections of
 3,000 cameras, plus one 4-sample message from 50,000 shelf plates.
 
-The stream is :mod:`experiments.time_core`'s synthetic supercenter (no twin, no physics):
-one module-scoped :class:`~experiments.time_core.CoreTick` is warmed up until the people
+The stream is :mod:`experiments.bench.time_core`'s synthetic supercenter (no twin, no physics):
+one module-scoped :class:`~experiments.bench.time_core.CoreTick` is warmed up until the people
 are tracked by confirmed tracks, then each benchmark round times one core tick
 (``Tracker.update`` + ``ShelfEventDetector.update``) on the next tick's records, made
 untimed in the round's setup. Figures go to ``benchmark.extra_info``; what is asserted is
 behaviour (people tracked, planted picks found), never wall-clock time. With the default
 ``--benchmark-disable`` the benchmark runs one tick as a smoke test; run
 ``pytest tests/benchmarks/test_core_tick.py --benchmark-enable`` for the numbers, and
-``python -m experiments.time_core --backend cupy`` for the same on a GPU.
+``python -m experiments.bench.time_core --backend cupy`` for the same on a GPU.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import json
 import numpy as np
 import pytest
 
-from experiments import time_core
-from experiments.time_core import CoreTick, CoreTickSpec, summary
+from experiments.bench import time_core
+from experiments.bench.time_core import CoreTick, CoreTickSpec, summary
 
 SPEC = CoreTickSpec()  # 600 people, 3,000 cameras, 50,000 plates, 15 Hz / 60 Hz
 WARMUP = 45  # least warm-up ticks (3 s: tracks confirm, the first picks open and close)

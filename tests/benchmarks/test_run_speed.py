@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 
-from experiments.run import RunConfig, run
+from experiments.runs.run import RunConfig, run
 
 TARGET_WALL_S = 60.0
 

@@ -20,7 +20,7 @@ import pytest
 from agents.crowd import Crowd, ShopperConfig
 from core.records import SensorBatch
 from core.store_core import StoreCore
-from experiments.knowledge import store_knowledge
+from experiments.runs.knowledge import store_knowledge
 from scenes.presets import load_preset
 from scenes.store import Store
 from twin.cameras import CameraSystem, DetectionModel, ceiling_grid

@@ -5,7 +5,7 @@ cameras at 15 Hz (``streams/detections.parquet``; several cameras see most shopp
 there are more raw detections than people). Ground truth for the scores is
 ``ground_truth/tracks.parquet``.
 
-- storetwin: ``experiments.track.track`` with the store's entrance and exit, exactly as
+- storetwin: ``experiments.runs.track.track`` with the store's entrance and exit, exactly as
   ``storetwin track --store kiosk`` runs it, on the raw multi-camera detections; its
   cross-camera fusion happens inside its timed loop.
 - norfair 2.3.0: ``Tracker(distance_function="euclidean")`` on one floor point per
@@ -29,7 +29,7 @@ Each loop is timed alone (``perf_counter`` around the per-frame loop and the col
 its output rows), ours best of three rounds and each peer best of two, interleaved. Every
 tracker's detections/s has the same numerator, the raw detections of the stream, so a
 ratio of detections/s is a ratio of loop times. IDF1, MOTA and ID switches come from
-``experiments.scoring.score_tracking`` at 1.0 m, as ``storetwin run`` scores. The
+``experiments.scoring.scores.score_tracking`` at 1.0 m, as ``storetwin run`` scores. The
 issue's targets are ratios (ours >= 20x norfair's and >= 3x ByteTrack's detections/s,
 asserted when benchmarks are switched on: tests/benchmarks/conftest.py; the default suite
 runs each tracker once and records them) and our IDF1 >= each peer's (always asserted);
@@ -48,9 +48,9 @@ import pyarrow.parquet as pq
 import pytest
 from benchmarks import tracker_peers as peers
 
-from experiments.run import RunConfig, run
-from experiments.scoring import score_tracking
-from experiments.track import Detections, read_detections, track
+from experiments.runs.run import RunConfig, run
+from experiments.runs.track import Detections, read_detections, track
+from experiments.scoring.scores import score_tracking
 from scenes.presets import load_preset
 
 CAMERA_HZ = 15.0

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.tracking import fuse_detections
-from experiments.track import Detections
+from experiments.runs.track import Detections
 
 FUSE_RADIUS_M = 0.5       # as the tracker's own fusion (TrackerConfig.fuse_radius_m)
 PX_PER_M = 100.0          # ByteTrack's pixel-like frame: 1 px = 1 cm
@@ -63,7 +63,7 @@ class TrackRows:
 
 def load_stream(d: Detections) -> FusedStream:
     """Fuse each frame of a recorded stream, filling the frames absent from the file (no
-    detection at all) with empty ones, as ``experiments.track.track`` does."""
+    detection at all) with empty ones, as ``experiments.runs.track.track`` does."""
     f, start = np.unique(d.frame, return_index=True)
     stop = np.append(start[1:], d.frame.size)
     frames, ts, xys, confs = [], [], [], []

@@ -1,5 +1,5 @@
 """The sensor records: frozen, read-only arrays, here and after a trip through pickle (the
-core's own process receives them that way: experiments/pipeline.py)."""
+core's own process receives them that way: experiments/runs/pipeline.py)."""
 
 from __future__ import annotations
 

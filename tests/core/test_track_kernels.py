@@ -2,7 +2,7 @@
 
 Streams: every scripted scenario of ``test_tracking.py`` and ``test_tracking_backend.py``
 (their own builders, loaded from those files), a recorded kiosk run with its gate check-ins,
-and supercenter-sized crowds (``experiments.time_core``'s synthetic stream; large assignment
+and supercenter-sized crowds (``experiments.bench.time_core``'s synthetic stream; large assignment
 problems, grids). On each, ``engine="numba"`` must give what ``engine="array"`` gives: the
 same track ids every frame, positions within ``XY_TOL_M``, the same departures, history,
 account bindings and final track table.
@@ -195,8 +195,8 @@ def kiosk(tmp_path_factory):
     """A recorded 2-minute kiosk run (~11 shoppers): its camera frames (the gaps between
     listed frames filled with empty ones, as ``storetwin track`` does), gate check-ins and
     floor."""
-    from experiments.run import RunConfig, run
-    from experiments.track import read_detections
+    from experiments.runs.run import RunConfig, run
+    from experiments.runs.track import read_detections
     from scenes.presets import load_preset
 
     out = tmp_path_factory.mktemp("kiosk") / "run"
@@ -233,11 +233,11 @@ def test_numba_engine_gives_the_array_tracks_on_a_recorded_kiosk_run(kiosk):
 
 @pytest.mark.parametrize(("people", "floor_sqft"), [(600, 180_000.0), (300, 20_000.0)])
 def test_numba_engine_gives_the_array_tracks_at_supercenter_size(people, floor_sqft):
-    """``experiments.time_core``'s stream (~3.5 detections per person per frame, the
+    """``experiments.bench.time_core``'s stream (~3.5 detections per person per frame, the
     whole floor an entrance): hundreds of tracks and detections per problem, so pair
     searches use grids and assignments split into components (the array path: k-d trees
     and scipy's sparse matching); the second floor is 9x as crowded."""
-    from experiments.time_core import NEVER, CoreTickSpec, SupercenterStream
+    from experiments.bench.time_core import NEVER, CoreTickSpec, SupercenterStream
 
     spec = CoreTickSpec(tracks=people, cameras=3000 * people // 600, plates=1,
                         floor_sqft=floor_sqft, seed=3)

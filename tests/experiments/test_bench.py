@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from experiments import bench as B
+from experiments.bench import suite as B
 
 REPO = Path(__file__).resolve().parents[2]
 EXE = Path(sys.executable).parent / "storetwin"
@@ -70,7 +70,7 @@ def test_compare_flags_a_planted_regression_and_passes_an_unchanged_rerun():
 
 
 def test_a_case_that_ran_and_now_fails_is_a_regression():
-    doc = B.bench("experiments.examples.nearest_core:NearestCore", "v1", ["pick"])
+    doc = B.bench("experiments.bench.examples.nearest_core:NearestCore", "v1", ["pick"])
     assert doc["cases"][0]["status"] == "ok"
     bad = B.compare(doc, {**doc, "cases": [{"id": "pick", "status": "failed",
                                              "error": "ValueError: x"}]},

@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 from support import one_error, storetwin
 
-from experiments.run import RunConfig, run
-from experiments.scoring import score_tracking
+from experiments.runs.run import RunConfig, run
+from experiments.scoring.scores import score_tracking
 
 
 @pytest.fixture(scope="module")

@@ -21,8 +21,8 @@ from support import REPO, outside_env, storetwin
 # a run in this process, with the core in it too, and what numba did for it
 RUN_PROBE = """
 import json
-from experiments.compile import cache_counts
-from experiments.run import RunConfig, run
+from experiments.bench.compile import cache_counts
+from experiments.runs.run import RunConfig, run
 run(RunConfig(minutes=2, record_streams=False, core_process=False))
 compiled, loaded = cache_counts()
 print(json.dumps({"compiled": compiled, "loaded": loaded}))
@@ -32,7 +32,7 @@ print(json.dumps({"compiled": compiled, "loaded": loaded}))
 SENSOR_PROBE = """
 import json
 import numpy as np
-from experiments.compile import cache_counts
+from experiments.bench.compile import cache_counts
 from twin import _sensor_kernels as k
 out = np.zeros((1, 2), np.float32)
 k.finish(np.full((1, 2), 5.0), np.zeros(1), np.zeros(1), np.zeros((2, 1, 2)), 0.0, 0.0, 1e9,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from agents.scenario import library_path, load_scenario, parse_scenario
-from experiments.scenario import make_core, run_scenario, verdicts
+from experiments.runs.scenario import make_core, run_scenario, verdicts
 from scenes.presets import load_preset
 from twin.cameras import CameraSystem, ceiling_grid
 
@@ -88,7 +88,7 @@ def test_dead_cameras_over_a_shelf_flag_the_receipt_instead_of_billing_it_wrong(
 
 
 def test_library_table_has_a_line_per_scenario_and_the_totals(library_runs) -> None:
-    from experiments.scenario import format_library
+    from experiments.runs.scenario import format_library
 
     text = format_library(library_runs)
     lines = text.splitlines()

@@ -1,6 +1,6 @@
-"""Pluggable cores (experiments/cores.py): any importable class or factory, by name.
+"""Pluggable cores (experiments/runs/cores.py): any importable class or factory, by name.
 
-The example third-party core (experiments/examples/nearest_core.py) is copied to a folder
+The example third-party core (experiments/bench/examples/nearest_core.py) is copied to a folder
 outside the repository and run from there by the installed ``storetwin`` command, as
 another team would."""
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from support import one_error, storetwin
 
-from experiments.cores import BUILTIN, CoreSpecError, check_spec, make_core, resolve
+from experiments.runs.cores import BUILTIN, CoreSpecError, check_spec, make_core, resolve
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -26,15 +26,15 @@ def test_builtin_names_are_import_paths_like_any_other():
     from core.store_core import StoreCore
     assert type(make_core("full")) is StoreCore
     assert type(make_core("core.naive:NaiveCore")) is NaiveCore
-    assert check_spec("experiments.examples.nearest_core:NearestCore") is None
+    assert check_spec("experiments.bench.examples.nearest_core:NearestCore") is None
 
 
 @pytest.mark.parametrize("spec,words", [
     ("nope", "expected full, naive or package.module:Name"),
     ("a b:C", "expected"),
     ("no_such_module_xyz:Core", "cannot import module 'no_such_module_xyz'"),
-    ("experiments.cores:Nope", "has no 'Nope'"),
-    ("experiments.cores:BUILTIN", "is not a class or factory"),
+    ("experiments.runs.cores:Nope", "has no 'Nope'"),
+    ("experiments.runs.cores:BUILTIN", "is not a class or factory"),
     ("builtins:object", "lacks start(), step(), finish()"),
 ])
 def test_bad_core_names_say_what_is_wrong(spec, words):
@@ -50,15 +50,15 @@ def test_cli_bad_core_is_one_clear_error():
 
 
 def test_a_study_names_a_third_party_core_or_fails_clearly(tmp_path):
-    from experiments.study import StudyError, expand, load_study
+    from experiments.studies.study import StudyError, expand, load_study
 
     text = ('format = "storetwin-study/1"\nname = "c"\nminutes = 1\n'
-            'cores = ["full", "experiments.examples.nearest_core:NearestCore"]\n'
+            'cores = ["full", "experiments.bench.examples.nearest_core:NearestCore"]\n'
             '[[stores]]\nstore = "kiosk"\n[[layouts]]\ngenerator = "grid"\nspacing_m = 3.0\n')
     f = tmp_path / "s.toml"
     f.write_text(text)
     assert {s.params["core"] for s in expand(load_study(f))} == {
-        "full", "experiments.examples.nearest_core:NearestCore"}
+        "full", "experiments.bench.examples.nearest_core:NearestCore"}
     f.write_text(text.replace("nearest_core:NearestCore", "nearest_core:Missing"))
     with pytest.raises(StudyError, match="cores"):
         load_study(f)

@@ -120,7 +120,7 @@ def test_placement_same_seed_same_rollout_and_greedy_beats_random():
     assert len(a[0]) == len(b[0]) and all(_same(x, y) for x, y in zip(a[0], b[0], strict=True))
     assert a[1] == b[1]
     # the greedy placer's layout, stepped through the env, scores above random placements
-    from experiments.rl.train_ppo import _episode, _random_policy, greedy_placement
+    from experiments.envs.train_ppo import _episode, _random_policy, greedy_placement
     greedy = greedy_placement(gym.make(envs.PLACEMENT_ID))
     rand = [_episode(env, _random_policy(env, s), s)[1]["proxy"] for s in range(5)]
     assert greedy["proxy"] > max(rand)

@@ -12,8 +12,8 @@ import pytest
 
 from agents import behaviour as bh
 from core.journeys import pseudonym
-from experiments import insights as ins
-from experiments.run import RunConfig, run
+from experiments.runs.run import RunConfig, run
+from experiments.scoring import insights as ins
 from scenes.presets import load_store
 
 
@@ -115,7 +115,7 @@ def test_recovery_is_undefined_where_the_latent_tastes_do_not_vary(data):
 
 def _journeys(name: str):
     from agents.scenario import load_scenario
-    from experiments.scenario import run_scenario
+    from experiments.runs.scenario import run_scenario
     res = run_scenario(load_scenario(name))
     j = res.run.journeys
     return res, [dict(zip(j, r, strict=True)) for r in zip(*j.values(), strict=True)]

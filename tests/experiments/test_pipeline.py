@@ -1,4 +1,4 @@
-"""The core in its own process (experiments.pipeline): errors come back named, with the tick.
+"""The core in its own process (experiments.runs.pipeline): errors come back named, with the tick.
 
 That a piped run gives the same bytes as one in process is tests/experiments/test_run.py's
 ``test_same_seed_same_bytes`` (its run "b" is piped).
@@ -12,9 +12,9 @@ import threading
 import pytest
 
 from core.store_core import StoreCore
-from experiments.guard import CoreFault
-from experiments.pipeline import CoreProcess, CoreProcessError, _context
-from experiments.run import RunConfig, run
+from experiments.runs.guard import CoreFault
+from experiments.runs.pipeline import CoreProcess, CoreProcessError, _context
+from experiments.runs.run import RunConfig, run
 
 TINY = dict(minutes=0.25, shoppers=3, record_streams=False, core_process=True)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from support import REPO, storetwin
 
-from experiments.knowledge import KnowledgeFileError, knowledge_from_json, knowledge_to_json
-from experiments.replay import ReplayError, replay
+from experiments.runs.knowledge import KnowledgeFileError, knowledge_from_json, knowledge_to_json
+from experiments.runs.replay import ReplayError, replay
 
 
 def cli(*args: str, cwd: Path = REPO):

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pytest
 
 from experiments.cli import main
-from experiments.report import (
+from experiments.studies.report.report import (
     ReportError,
     StudyInfo,
     cheapest_meeting,
@@ -25,7 +25,7 @@ from experiments.report import (
     render_html,
     write_report,
 )
-from experiments.study import (
+from experiments.studies.study import (
     STATUS_FAILED,
     execute,
     expand,

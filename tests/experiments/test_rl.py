@@ -1,4 +1,4 @@
-"""Stable-Baselines3 really training on the envs (experiments/rl/train_ppo.py), small.
+"""Stable-Baselines3 really training on the envs (experiments/envs/train_ppo.py), small.
 
 MaskablePPO on SensorPlacement for a few thousand steps (~20 s) must beat a random policy
 on seeds it never trained on; the adversary's training runs end to end through the
@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from experiments.rl import train_ppo
+from experiments.envs import train_ppo
 
 pytestmark = pytest.mark.skipif(
     (importlib.util.find_spec("stable_baselines3") is None

@@ -1,4 +1,4 @@
-"""End to end: ``experiments.run.run`` on the kiosk, short runs shared between tests.
+"""End to end: ``experiments.runs.run.run`` on the kiosk, short runs shared between tests.
 
 - same seed, same bytes in the run folder; another seed, other metrics;
 - the scores come from the sensors, not from ground truth: dead plates kill billing but not
@@ -22,8 +22,8 @@ import pytest
 from core.knowledge import StoreKnowledge
 from core.records import Receipt, SensorBatch, Tracks
 from core.store_core import StoreCore
-from experiments.knowledge import store_knowledge
-from experiments.run import RunConfig, RunConfigError, RunResult, run
+from experiments.runs.knowledge import store_knowledge
+from experiments.runs.run import RunConfig, RunConfigError, RunResult, run
 from scenes.presets import load_preset
 from twin.cameras import ceiling_grid
 from twin.sensors import LoadCellModel
@@ -84,7 +84,7 @@ def _kiosk_sizes() -> tuple[int, int]:
 @pytest.fixture(scope="module")
 def seeded_runs(tmp_path_factory) -> Path:
     """Folders a, b (same seed) and c (another seed) of a 2-minute run. b runs its core in
-    its own process (experiments.pipeline): the same bytes prove the pipeline changes
+    its own process (experiments.runs.pipeline): the same bytes prove the pipeline changes
     nothing the core sees or returns."""
     root = tmp_path_factory.mktemp("seeded")
     for name, seed, piped in (("a", SEED, False), ("b", SEED, True), ("c", SEED + 1, False)):

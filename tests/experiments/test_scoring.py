@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from experiments.scoring import (
+from experiments.scoring.scores import (
     BillingScores,
     TrackingScores,
     receipt_f1,

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from experiments.run import RunConfig, run
+from experiments.runs.run import RunConfig, run
 from scenes.presets import load_preset
 
 SIGN = {"pick": 1, "hand_in": 1, "put_back": -1, "misplace": -1, "hand_out": -1}

@@ -14,7 +14,7 @@ import pytest
 from support import SMALL_STUDY
 
 from experiments.cli import main
-from experiments.study import (
+from experiments.studies.study import (
     STATUS_FAILED,
     STATUS_OK,
     StudyError,

@@ -2,8 +2,8 @@
 policy (and, for sensor placement, with the greedy placer of ``storetwin layout``).
 
     pip install -e '.[rl]'          # CPU torch, Stable-Baselines3 and sb3-contrib
-    OMP_NUM_THREADS=1 python -m experiments.rl.train_ppo --env placement
-    OMP_NUM_THREADS=1 python -m experiments.rl.train_ppo --env adversary
+    OMP_NUM_THREADS=1 python -m experiments.envs.train_ppo --env placement
+    OMP_NUM_THREADS=1 python -m experiments.envs.train_ppo --env adversary
 
 Evaluation: ``--eval-episodes`` episodes on seeds 10_000, 10_001, ... (never seen in
 training), the learned policy deterministic (its most likely action), the random one
@@ -181,7 +181,7 @@ def _table(res: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m experiments.rl.train_ppo",
+    p = argparse.ArgumentParser(prog="python -m experiments.envs.train_ppo",
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--env", choices=("placement", "adversary", "both"), default="both")
     p.add_argument("--timesteps", type=int, default=None,

@@ -33,7 +33,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from experiments.prices import Prices, hardware_cost
+from experiments.scoring.prices import Prices, hardware_cost
 from scenes.checks import ProblemsError, Reader, is_real, kind_of, parse_toml, read_text, show
 
 FORMAT = "storetwin-study/1"
@@ -113,7 +113,7 @@ class Study:
     coverage_cell_m: float | None      # None: 0.25 m up to grocery size, 0.5 m above
     metrics: tuple[str, ...]           # the columns the report's run table shows first
     text: str = field(default="", repr=False)
-    # each run's core in its own process beside its twin (experiments.pipeline): the same
+    # each run's core in its own process beside its twin (experiments.runs.pipeline): the same
     # results in less wall time where a run has 2 cores (e.g. --workers 1 on a 2-core box);
     # not a parameter of the runs (not hashed into run ids)
     core_process: bool = False
@@ -124,7 +124,7 @@ class Study:
 class InsightsSpec:
     """A preference study (``[insights]``, docs/insights.md): every store run has a panel of
     ``panel`` returning accounts and scores the tastes recovered from its journeys and from
-    its till (experiments.insights); ``look_taste`` is an axis (agents' attention to taste
+    its till (experiments.scoring.insights); ``look_taste`` is an axis (agents' attention to taste
     when they stop to look). ``key``: the study's pseudonym secret (never in the results)."""
     panel: int
     look_taste: tuple[float, ...]
@@ -176,8 +176,8 @@ def _str(r: Reader, choices: tuple[str, ...] | None = None):
 
 
 def _core_spec(r: Reader):
-    """A core: full, naive or package.module:Name that imports (experiments.cores)."""
-    from experiments.cores import check_spec
+    """A core: full, naive or package.module:Name that imports (experiments.runs.cores)."""
+    from experiments.runs.cores import check_spec
 
     def check(x, p):
         if not isinstance(x, str) or not x.strip():
@@ -428,7 +428,7 @@ METRIC_COLUMNS: dict[str, pa.DataType] = {
     "floor_k2": pa.float64(), "bins_k1": pa.float64(), "cost_cameras_usd": pa.float64(),
     "cost_plates_usd": pa.float64(), "cost_install_usd": pa.float64(),
     "cost_total_usd": pa.float64(),
-    # behaviour insights (experiments.insights): Spearman rho of recovered vs latent tastes
+    # behaviour insights (experiments.scoring.insights): Spearman rho of recovered vs latent tastes
     # (mean over organic, price, brand, and each), after 1, 2, 4, 8 visits, and next-visit
     # choice accuracy and mean log-probability, from the journeys and from the till's
     # baskets alone
@@ -681,12 +681,12 @@ def execute(params: dict, prepared: dict | None) -> dict:
 
 
 def _execute(p: dict, prep: dict) -> dict:
-    from experiments.scenario import make_core
+    from experiments.runs.scenario import make_core
     if p["scenario"] is not None:
         from dataclasses import replace
 
         from agents.scenario import load_scenario
-        from experiments.scenario import run_scenario
+        from experiments.runs.scenario import run_scenario
         sc = load_scenario(p["scenario"])
         if p["seed"] is not None:
             sc = replace(sc, seed=p["seed"])
@@ -695,7 +695,7 @@ def _execute(p: dict, prep: dict) -> dict:
         m["ran_as_written"] = bool(res.ran_as_written)
         m["store"] = res.run.metrics["run"]["store"]
         return m
-    from experiments.run import RunConfig, run
+    from experiments.runs.run import RunConfig, run
     seed = p["seed"]
     cams, plates = prep["cameras"], prep["plates"]
     cfg = RunConfig(store=prep["store_file"], minutes=p["minutes"], shoppers=p["shoppers"],

@@ -37,7 +37,7 @@ def pytest_addoption(parser) -> None:
 def pytest_generate_tests(metafunc) -> None:
     if "storetwin_case" not in metafunc.fixturenames:
         return
-    from experiments.bench import load_suite
+    from experiments.bench.suite import load_suite
 
     cfg = metafunc.config
     suite = load_suite(cfg.getoption("--storetwin-suite"))
@@ -59,8 +59,8 @@ class StoretwinCase:
 
     def run(self, core_factory) -> dict:
         """Run the case with a fresh core; the bench metrics. Raises
-        ``experiments.bench.BenchError`` if the world no longer gives the suite's truth."""
-        from experiments.bench import BenchError, run_case
+        ``experiments.bench.suite.BenchError`` if the world no longer gives the suite's truth."""
+        from experiments.bench.suite import BenchError, run_case
 
         r = run_case(self.params, core_factory())
         if r.truth != self.params["truth"]:
@@ -80,7 +80,7 @@ class StoretwinCase:
 
 @pytest.fixture
 def storetwin_case(request) -> StoretwinCase:
-    from experiments.bench import load_suite
+    from experiments.bench.suite import load_suite
 
     suite = load_suite(request.config.getoption("--storetwin-suite"))
     case = next(c for c in suite["cases"] if c["id"] == request.param)
@@ -111,8 +111,8 @@ class RecordedStream:
 def storetwin_stream(tmp_path_factory) -> RecordedStream:
     import json
 
-    from experiments.knowledge import knowledge_from_json
-    from experiments.run import RunConfig, run
+    from experiments.runs.knowledge import knowledge_from_json
+    from experiments.runs.run import RunConfig, run
     from twin.streams import read_streams
 
     out = tmp_path_factory.mktemp("storetwin_stream")

@@ -23,7 +23,7 @@ whole floor, so everyone is born where first seen, and an exit nobody reaches; w
 ticks run until the people are tracked by confirmed tracks, then the steady state is
 timed. On cupy the GPU is synchronised before each timer is read.
 
-Run: ``python -m experiments.time_core [--backend numpy|cupy|auto] [--tracks 600]
+Run: ``python -m experiments.bench.time_core [--backend numpy|cupy|auto] [--tracks 600]
 [--cameras 3000] [--plates 50000] [--ticks N] [--json FILE]``. This module imports only
 numpy and ``core`` (it runs on GPU machines without the twin's dependencies).
 """
@@ -519,9 +519,9 @@ def _count(lo: int):
 
 def _parser() -> _Parser:
     p = _Parser(
-        prog="python -m experiments.time_core",
+        prog="python -m experiments.bench.time_core",
         description="Time one core tick (tracker + shelf detector) on a synthetic "
-        "supercenter stream. Example: python -m experiments.time_core --backend cupy "
+        "supercenter stream. Example: python -m experiments.bench.time_core --backend cupy "
         "--json core_tick.json",
     )
     p.add_argument("--backend", default="auto", metavar="NAME",

@@ -16,15 +16,15 @@ from agents.scenario import Scenario, expected_receipts
 from core.protocol import Core
 from core.records import Receipt, SensorBatch, Tracks
 from core.store_core import StoreCore
-from experiments.run import RunConfig, RunResult, run
+from experiments.runs.run import RunConfig, RunResult, run
 
 TAIL_S = 10.0
 FIRST_ACCOUNT = 1001      # scripted accounts are numbered from here, in order of appearance
 
 def make_core(name: str) -> Core:
     """A fresh core by name: ``full``, ``naive`` or ``package.module:Name``
-    (:mod:`experiments.cores`)."""
-    from experiments.cores import make_core as make
+    (:mod:`experiments.runs.cores`)."""
+    from experiments.runs.cores import make_core as make
 
     return make(name)
 

@@ -22,10 +22,10 @@ from agents.crowd import Crowd, ScriptedShopper, ShopperConfig
 from core.protocol import Core
 from core.records import Receipt
 from core.store_core import StoreCore, ledger_json
-from experiments.guard import CoreFault, check_receipts, check_step
-from experiments.knowledge import knowledge_to_json, store_knowledge
-from experiments.pipeline import CoreProcess
-from experiments.scoring import score_billing, score_hota, score_tracking
+from experiments.runs.guard import CoreFault, check_receipts, check_step
+from experiments.runs.knowledge import knowledge_to_json, store_knowledge
+from experiments.runs.pipeline import CoreProcess
+from experiments.scoring.scores import score_billing, score_hota, score_tracking
 from scenes.presets import load_store
 from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
 from twin.sensors import EntryGate, LoadCellModel, PlateSensors
@@ -55,7 +55,7 @@ class RunConfig:
     # who come in through the door only, and billing not at all (see the scoring below).
     warm_start: bool = False
     unscored_tail_s: float = 10.0   # shoppers leaving in the last seconds are not scored
-    # run the core in its own process, fed while the twin simulates on (experiments.pipeline):
+    # run the core in its own process, fed while the twin simulates on (experiments.runs.pipeline):
     # on two or more CPU cores the wall time is about the slower of twin and core, not their
     # sum; tracks and receipts are the same either way. The core must be picklable.
     core_process: bool = False
@@ -65,12 +65,12 @@ class RunConfig:
     core_deadline_s: float | None = None
     # returning customers (agents.crowd.ShopperConfig.panel): every arrival one of this many
     # accounts; > 0 also scores the tastes recovered from the core's journeys against the
-    # agents' latent ones (experiments.insights, metrics "insights")
+    # agents' latent ones (experiments.scoring.insights, metrics "insights")
     panel: int = 0
     # how much shoppers' tastes choose where they stop to look (agents.behaviour
     # ShopperPopulationConfig.look_taste; 0: at random, as the v1 crowd)
     look_taste: float = 0.0
-    # the secret behind the journeys' pseudonymous account ids (experiments.insights
+    # the secret behind the journeys' pseudonymous account ids (experiments.scoring.insights
     # pseudonym_key); "": derived from the seed (reproducible, so not secret: give one to
     # share a dataset). Never written to the run folder.
     pseudonym_key: str = ""
@@ -238,7 +238,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     piped: CoreProcess | None = None
     core_s = 0.0
     skus = {str(x) for x in store.catalogue.sku}
-    from experiments.insights import pseudonym_key
+    from experiments.scoring.insights import pseudonym_key
     key = pseudonym_key(config.pseudonym_key or f"seed:{config.seed}")
     if config.core_process or config.core_deadline_s is not None:
         # started first: its imports overlap building the world
@@ -454,7 +454,7 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     }
     insights = None
     if config.panel > 0 and journeys is not None:
-        from experiments.insights import analyse
+        from experiments.scoring.insights import analyse
         latent = {r.account: r.preferences for r in crowd.roster.values() if r.preferences}
         insights = analyse(store, journeys, [v for v in visits if v[2] <= end], latent, key)
         metrics["insights"] = insights.metrics

@@ -1,7 +1,7 @@
 """A capacity-planning study's results as one self-contained HTML page (``storetwin report``).
 
 ``write_report(results_dir)`` reads the study's results table (one row per run: parameters,
-billing, tracking, throughput, stage profile, coverage and cost; see ``experiments/study.py``)
+billing, tracking, throughput, stage profile, coverage and cost; see ``experiments/studies/study.py``)
 and writes ``report.html``: accuracy against hardware cost with its Pareto frontier and the
 cheapest configuration that meets the exact-receipt target, accuracy against the crowd,
 speed against store size with a fitted growth law and the stage that dominates, fidelity
@@ -32,7 +32,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from experiments.study import TARGET_EXACT as DEFAULT_TARGET  # mean exact-match goal (0.995)
+from experiments.studies.study import (
+    TARGET_EXACT as DEFAULT_TARGET,  # mean exact-match goal (0.995)
+)
 
 # Parameters that make a configuration (all but the seed), in the order labels use them.
 PARAMS: tuple[str, ...] = (
@@ -265,11 +267,11 @@ def _label(g: Group, varying: tuple[str, ...], always: tuple[str, ...] = ("layou
 
 
 def read_results(results_dir: str | Path) -> pa.Table:
-    """The results table of a study folder (:func:`experiments.study.load_results`: the
+    """The results table of a study folder (:func:`experiments.studies.study.load_results`: the
     finished ``results.parquet``, else the ``runs/*.parquet`` so far), checked to hold runs.
     Raises :class:`ReportError` naming the path when there is no folder, no results or an
     unreadable file."""
-    from experiments.study import ResultsError, load_results
+    from experiments.studies.study import ResultsError, load_results
 
     d = Path(results_dir)
     if d.exists() and not d.is_dir():

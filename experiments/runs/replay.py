@@ -15,7 +15,7 @@ from pathlib import Path
 from core.protocol import Core
 from core.records import Receipt, Tracks
 from core.store_core import StoreCore
-from experiments.knowledge import KnowledgeFileError, knowledge_from_json
+from experiments.runs.knowledge import KnowledgeFileError, knowledge_from_json
 from twin.streams import StreamFileError, read_streams
 
 

@@ -1,6 +1,6 @@
 """``storetwin bench``: a fixed, versioned suite of short cases against any core.
 
-Suite ``v1`` (``experiments/bench_suites/v1.json``, checked in): sampled crowds on the kiosk
+Suite ``v1`` (``experiments/bench/suites/v1.json``, checked in): sampled crowds on the kiosk
 at two crowd levels and two camera grids, and scripted scenarios from one shopper to three
 at a shelf. The file holds every case's parameters and its ground truth (what each account
 really took, a digest of the true tracks), generated once from the seeds with
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-SUITES = Path(__file__).resolve().parent / "bench_suites"
+SUITES = Path(__file__).resolve().parent / "suites"
 LATEST = "v1"
 
 #: the cases of suite v1: what regenerating it runs (the file holds them with their truth)
@@ -73,7 +73,7 @@ def _truth(res) -> dict:
 
 
 def run_case(case: dict, core) -> CaseRun:
-    from experiments.run import RunConfig, run
+    from experiments.runs.run import RunConfig, run
 
     if case["kind"] == "crowd":
         res = run(RunConfig(store=case["store"], minutes=case["minutes"],
@@ -82,7 +82,7 @@ def run_case(case: dict, core) -> CaseRun:
                   core=core)
     else:
         from agents.scenario import load_scenario
-        from experiments.scenario import run_scenario
+        from experiments.runs.scenario import run_scenario
         res = run_scenario(load_scenario(case["scenario"]), core=core).run
     b, t = res.metrics["billing"], res.metrics["tracking"]
     m = {k: b.get(k) for k in ("exact_match", "receipt_f1", "item_precision", "item_recall",
@@ -105,7 +105,7 @@ def load_suite(name: str = LATEST) -> dict:
 def regenerate(name: str = LATEST) -> Path:
     """Write the suite file from its cases, the ground truth from a run with the full core
     (the truth does not depend on the core)."""
-    from experiments.cores import make_core
+    from experiments.runs.cores import make_core
 
     if name != "v1":
         raise BenchError(f"only suite v1 is defined here, not {name!r}")
@@ -129,7 +129,7 @@ def _versions() -> dict:
 def bench(core_spec: str, suite: str = LATEST, cases: list[str] | None = None,
           progress=None) -> dict:
     """Run a suite's cases against a core; the result document (see the module doc)."""
-    from experiments.cores import make_core
+    from experiments.runs.cores import make_core
 
     doc = load_suite(suite)
     chosen = doc["cases"]

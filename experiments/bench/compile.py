@@ -10,7 +10,7 @@ ahead (``.ci/setup`` calls it):
 
 1. three groups compiled side by side, one process each (crowd and load cells, cameras,
    tracker), on real objects: a crowd, a camera system on the kiosk, a tracker and shelf
-   detector on :mod:`experiments.time_core`'s synthetic stream;
+   detector on :mod:`experiments.bench.time_core`'s synthetic stream;
 2. a one-minute kiosk run, which loads those and compiles whatever a run calls that the
    groups did not (so the cache holds exactly what a run uses, with a run's argument types).
 
@@ -92,7 +92,7 @@ def _tracker() -> None:
     """The tracker and shelf detector on a small synthetic stream (people walking, picks)."""
     import numpy as np
 
-    from experiments.time_core import CoreTick, CoreTickSpec
+    from experiments.bench.time_core import CoreTick, CoreTickSpec
 
     tick = CoreTick(CoreTickSpec(tracks=12, cameras=40, plates=60, floor_sqft=2_000.0), np)
     for _ in range(45):
@@ -110,7 +110,7 @@ def _group(name: str) -> GroupReport:
 
 
 def _one_minute_run() -> GroupReport:
-    from experiments.run import RunConfig, run
+    from experiments.runs.run import RunConfig, run
 
     t0 = time.perf_counter()
     run(RunConfig(minutes=1.0, shoppers=8.0, record_streams=False, core_process=False))

@@ -3,7 +3,7 @@
 :func:`check_step` and :func:`check_receipts` raise :class:`CoreFault` naming the tick's
 time and what was wrong (a wrong type, arrays of mismatched length, a SKU the catalogue
 does not hold, a quantity below 1, a confidence outside [0, 1], ...). The run (see
-``experiments.run``) then stops and is reported as failed, with that message.
+``experiments.runs.run``) then stops and is reported as failed, with that message.
 """
 
 from __future__ import annotations

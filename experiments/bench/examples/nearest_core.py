@@ -7,8 +7,8 @@ track standing nearest its bins; a track that vanishes by the exit gets its rece
 
 Run it as another team would, from any folder where this module imports:
 
-    storetwin run --core experiments.examples.nearest_core:NearestCore
-    storetwin bench --core experiments.examples.nearest_core:NearestCore   (issue 9)
+    storetwin run --core experiments.bench.examples.nearest_core:NearestCore
+    storetwin bench --core experiments.bench.examples.nearest_core:NearestCore   (issue 9)
 
 It imports nothing from storetwin but the record types and the knowledge it is handed.
 """

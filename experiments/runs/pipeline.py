@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.records import Receipt, SensorBatch, Tracks
-from experiments.guard import CoreFault
+from experiments.runs.guard import CoreFault
 
 
 class CoreProcessError(CoreFault):

@@ -1,1 +1,0 @@
-"""Reinforcement-learning examples on storetwin's Gymnasium environments (experiments.envs)."""

@@ -1,0 +1,1 @@
+"""A study as one HTML page: the analysis of its results, the figures, and the page."""
