@@ -55,6 +55,17 @@ def pairs(xy: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
     if not (math.isfinite(x0) and math.isfinite(x1) and math.isfinite(y0)
             and math.isfinite(y1)):
         return _pairs_brute(xy, r2)
+    gx, gy, cx, cy, start, members = _buckets(xy, r, x0, y0, x1, y1)
+    return _bucket_pairs(xy, r2, gx, gy, cx, cy, start, members)
+
+
+@njit(cache=True)
+def _buckets(xy: np.ndarray, r: float, x0: float, y0: float, x1: float, y1: float
+             ) -> tuple[int, int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The uniform grid of buckets of :func:`pairs` over the points (n, 2) [m] in the box
+    (x0, y0)-(x1, y1): its size gx x gy, each point's bucket column and row (cx, cy), and
+    the points by bucket (bucket c holds ``members[start[c]:start[c + 1]]``, ascending)."""
+    n = xy.shape[0]
     # buckets at least r wide (with a margin for the rounding of the division), so that a
     # pair is never more than one bucket apart
     size = max(r * (1.0 + 1e-9), 1e-6, (x1 - x0) / 4096.0, (y1 - y0) / 4096.0)
@@ -79,6 +90,15 @@ def pairs(xy: np.ndarray, r: float) -> tuple[np.ndarray, np.ndarray]:
         c = cy[k] * gx + cx[k]
         members[fill[c]] = k
         fill[c] += 1
+    return gx, gy, cx, cy, start, members
+
+
+@njit(cache=True)
+def _bucket_pairs(xy: np.ndarray, r2: float, gx: int, gy: int, cx: np.ndarray, cy: np.ndarray,
+                  start: np.ndarray, members: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs of :func:`pairs` from its buckets (:func:`_buckets`): each point against
+    the later points of its own and the 8 neighbouring buckets, sorted by (i, j)."""
+    n = xy.shape[0]
     cap = 16 * n
     oi = np.empty(cap, np.int64)
     oj = np.empty(cap, np.int64)
@@ -179,7 +199,20 @@ def step(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.ndarray,
     n = xy.shape[0]
     if n == 0:
         return xy.copy(), vel.copy()
-    ny, nx = free.shape
+    acc, e, sp = _relax(desired, vel, relax_s)
+    _social(acc, xy, e, radius, cutoff_m, social_a, social_b, anisotropy, evasion,
+            free, ox, oy, cell)
+    _walls(acc, xy, wall_a, wall_b, free, near_blocked, any_blocked, ox, oy, cell)
+    new, vout = _advance(xy, vel, acc, desired, sp, vmax, still, dt, free, ox, oy, cell)
+    return separate(new, radius, still, separation_passes, free, ox, oy, cell), vout
+
+
+@njit(cache=True)
+def _relax(desired: np.ndarray, vel: np.ndarray, relax_s: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Of :func:`step`: the acceleration (n, 2) relaxing each velocity towards the desired
+    one, the desired directions (n, 2) (zero when standing) and speeds (n,)."""
+    n = desired.shape[0]
     acc = np.empty((n, 2))
     e = np.empty((n, 2))
     sp = np.empty(n)
@@ -195,6 +228,16 @@ def step(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.ndarray,
         else:
             e[k, 0] = 0.0
             e[k, 1] = 0.0
+    return acc, e, sp
+
+
+@njit(cache=True)
+def _social(acc: np.ndarray, xy: np.ndarray, e: np.ndarray, radius: np.ndarray,
+            cutoff_m: float, social_a: float, social_b: float, anisotropy: float,
+            evasion: float, free: np.ndarray, ox: float, oy: float, cell: float) -> None:
+    """Of :func:`step`: the social forces of the pairs within ``cutoff_m`` (repulsion,
+    weighted by who is ahead, and evasion to the side), added to ``acc`` in place."""
+    n = xy.shape[0]
     pi, pj = pairs(xy, cutoff_m)
     if pi.size:
         si = np.zeros((n, 2))
@@ -235,6 +278,16 @@ def step(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.ndarray,
         for k in range(n):
             acc[k, 0] += si[k, 0] + sj[k, 0]
             acc[k, 1] += si[k, 1] + sj[k, 1]
+
+
+@njit(cache=True)
+def _walls(acc: np.ndarray, xy: np.ndarray, wall_a: float, wall_b: float, free: np.ndarray,
+           near_blocked: np.ndarray, any_blocked: bool, ox: float, oy: float, cell: float
+           ) -> None:
+    """Of :func:`step`: the force of walls and fixtures (``NavGrid.obstacle_distance``),
+    added to ``acc`` in place."""
+    n = xy.shape[0]
+    ny, nx = free.shape
     # walls and fixtures: NavGrid.obstacle_distance
     for k in range(n):
         x, y = xy[k, 0], xy[k, 1]
@@ -260,6 +313,17 @@ def step(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.ndarray,
         f = wall_a * math.exp(-dw / wall_b)
         acc[k, 0] += f * awx
         acc[k, 1] += f * awy
+
+
+@njit(cache=True)
+def _advance(xy: np.ndarray, vel: np.ndarray, acc: np.ndarray, desired: np.ndarray,
+             sp: np.ndarray, vmax: np.ndarray, still: np.ndarray, dt: float,
+             free: np.ndarray, ox: float, oy: float, cell: float
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Of :func:`step`: new velocities (capped at ``vmax``; zero for those standing still)
+    and positions; a move into blocked floor slides along it (:func:`_slide`). Returns
+    (positions, velocities), before the separation passes."""
+    n = xy.shape[0]
     vout = np.empty((n, 2))
     new = np.empty((n, 2))
     for k in range(n):
@@ -277,36 +341,49 @@ def step(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.ndarray,
         nxp = xy[k, 0] + vx * dt
         nyp = xy[k, 1] + vy * dt
         if not is_free(nxp, nyp, free, ox, oy, cell):
-            # against a shelf or wall: slide along it (agents.motion.step_motion)
-            sp_b = math.hypot(vx, vy)
-            if sp[k] > 1e-9:
-                wx, wy = desired[k, 0], desired[k, 1]
-            else:
-                wx, wy = vx, vy
-            s0, s1 = _sign(wx), _sign(wy)
-            sl0 = s0 * max(abs(vx), 0.5 * sp_b * (1.0 if s0 != 0 else 0.0))
-            sl1 = s1 * max(abs(vy), 0.5 * sp_b * (1.0 if s1 != 0 else 0.0))
-            # axis 0 moves along x only, axis 1 along y only
-            c0x, c0y = xy[k, 0] + sl0 * dt, xy[k, 1] + 0.0 * dt
-            c1x, c1y = xy[k, 0] + 0.0 * dt, xy[k, 1] + sl1 * dt
-            f0 = is_free(c0x, c0y, free, ox, oy, cell) and (abs(sl0) + abs(0.0) > 0)
-            f1 = is_free(c1x, c1y, free, ox, oy, cell) and (abs(0.0) + abs(sl1) > 0)
-            first = 0 if abs(wx) >= abs(wy) or math.isnan(wx) else 1
-            fr = f0 if first == 0 else f1
-            ot = f1 if first == 0 else f0
-            pick = first if fr else (1 - first if ot else -1)
-            if pick == 0:
-                vx, vy = sl0, 0.0
-                nxp, nyp = xy[k, 0] + vx * dt, xy[k, 1] + vy * dt
-            elif pick == 1:
-                vx, vy = 0.0, sl1
-                nxp, nyp = xy[k, 0] + vx * dt, xy[k, 1] + vy * dt
-            else:
-                vx = vy = 0.0
-                nxp, nyp = xy[k, 0], xy[k, 1]
+            vx, vy, nxp, nyp = _slide(xy[k, 0], xy[k, 1], vx, vy, desired[k, 0],
+                                      desired[k, 1], sp[k], dt, free, ox, oy, cell)
         vout[k, 0], vout[k, 1] = vx, vy
         new[k, 0], new[k, 1] = nxp, nyp
-    return separate(new, radius, still, separation_passes, free, ox, oy, cell), vout
+    return new, vout
+
+
+@njit(cache=True)
+def _slide(x: float, y: float, vx: float, vy: float, dx: float, dy: float, speed: float,
+           dt: float, free: np.ndarray, ox: float, oy: float, cell: float
+           ) -> tuple[float, float, float, float]:
+    """Of :func:`_advance`: a walker at (x, y) whose move at (vx, vy) [m/s] would end on
+    blocked floor, against a shelf or wall: slide along it (``agents.motion.step_motion``),
+    along the axis its desired velocity (dx, dy) (its speed ``speed``), or else its velocity,
+    favours, or stop. Returns the new velocity and position (vx, vy, x, y)."""
+    # against a shelf or wall: slide along it (agents.motion.step_motion)
+    sp_b = math.hypot(vx, vy)
+    if speed > 1e-9:
+        wx, wy = dx, dy
+    else:
+        wx, wy = vx, vy
+    s0, s1 = _sign(wx), _sign(wy)
+    sl0 = s0 * max(abs(vx), 0.5 * sp_b * (1.0 if s0 != 0 else 0.0))
+    sl1 = s1 * max(abs(vy), 0.5 * sp_b * (1.0 if s1 != 0 else 0.0))
+    # axis 0 moves along x only, axis 1 along y only
+    c0x, c0y = x + sl0 * dt, y + 0.0 * dt
+    c1x, c1y = x + 0.0 * dt, y + sl1 * dt
+    f0 = is_free(c0x, c0y, free, ox, oy, cell) and (abs(sl0) + abs(0.0) > 0)
+    f1 = is_free(c1x, c1y, free, ox, oy, cell) and (abs(0.0) + abs(sl1) > 0)
+    first = 0 if abs(wx) >= abs(wy) or math.isnan(wx) else 1
+    fr = f0 if first == 0 else f1
+    ot = f1 if first == 0 else f0
+    pick = first if fr else (1 - first if ot else -1)
+    if pick == 0:
+        vx, vy = sl0, 0.0
+        nxp, nyp = x + vx * dt, y + vy * dt
+    elif pick == 1:
+        vx, vy = 0.0, sl1
+        nxp, nyp = x + vx * dt, y + vy * dt
+    else:
+        vx = vy = 0.0
+        nxp, nyp = x, y
+    return vx, vy, nxp, nyp
 
 
 @njit(cache=True)
@@ -381,7 +458,7 @@ def separate(xy: np.ndarray, radius: np.ndarray, still: np.ndarray, passes: int,
     return xy
 
 
-# -- the crowd's per-step array work (agents.crowd.Crowd._move) ------------------------------
+# -- the crowd's per-step array work (agents.walking.Walking._move) -------------------------
 
 @njit(cache=True)
 def progress(target: np.ndarray, xy: np.ndarray, best: np.ndarray, stalled: np.ndarray,

@@ -25,39 +25,32 @@ scipy, operation by operation, is the test oracle ``tests/motion_reference.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from agents.navigation import NavGrid
+from params import config, num
 
 
-@dataclass(frozen=True)
+@config(frozen=True)
 class MotionParams:
-    radius: float = 0.25          # [m] body radius: ANSUR II shoulder breadth ~0.47 m / 2
-    speed_mean: float = 1.34      # [m/s] free walking speed (Weidmann 1993), scripted shoppers
-    social_a: float = 2.0         # [m/s^2] repulsion strength (Helbing & Molnar 1995 scale)
-    social_b: float = 0.3         # [m] repulsion range (Helbing & Molnar 1995)
-    anisotropy: float = 0.35      # weight of people behind vs ahead (Helbing et al. 2000: ~0.3)
-    evasion: float = 0.5          # sidestep force per unit of repulsion from someone ahead
-    relax_s: float = 0.5          # [s] relaxation time (Helbing & Molnar 1995)
-    wall_a: float = 3.0           # [m/s^2] wall repulsion at the clearance line
-    wall_b: float = 0.1           # [m] wall repulsion range
-    cutoff_m: float = 2.0         # [m] people farther apart do not interact
-    separation_passes: int = 3
+    """The social force model's parameters, each with its source."""
 
-    def __post_init__(self) -> None:
-        for name in ("radius", "speed_mean", "social_b", "relax_s", "wall_b", "cutoff_m"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"MotionParams.{name} must be > 0, got {getattr(self, name)}")
-        for name in ("social_a", "wall_a", "evasion"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"MotionParams.{name} must be >= 0, got {getattr(self, name)}")
-        if not 0 <= self.anisotropy <= 1:
-            raise ValueError(f"MotionParams.anisotropy must be in [0, 1], got "
-                             f"{self.anisotropy}")
-        if not 0 <= self.separation_passes <= 20:
-            raise ValueError("MotionParams.separation_passes must be in [0, 20]")
+    radius: float = num(0.25, gt=0, unit="m")        # body radius: ANSUR II shoulder breadth
+                                                     # ~0.47 m / 2
+    speed_mean: float = num(1.34, gt=0, unit="m/s")  # free walking speed (Weidmann 1993),
+                                                     # scripted shoppers
+    social_a: float = num(2.0, ge=0, unit="m/s^2")   # repulsion strength (Helbing & Molnar
+                                                     # 1995 scale)
+    social_b: float = num(0.3, gt=0, unit="m")       # repulsion range (Helbing & Molnar 1995)
+    anisotropy: float = num(0.35, ge=0, le=1)   # weight of people behind vs ahead (Helbing et
+                                                # al. 2000: ~0.3)
+    evasion: float = num(0.5, ge=0)             # sidestep force per unit of repulsion from
+                                                # someone ahead
+    relax_s: float = num(0.5, gt=0, unit="s")   # relaxation time (Helbing & Molnar 1995)
+    wall_a: float = num(3.0, ge=0, unit="m/s^2")   # wall repulsion at the clearance line
+    wall_b: float = num(0.1, gt=0, unit="m")       # wall repulsion range
+    cutoff_m: float = num(2.0, gt=0, unit="m")     # people farther apart do not interact
+    separation_passes: int = num(3, ge=0, le=20, integer=True)
 
 
 def step_motion(xy: np.ndarray, vel: np.ndarray, desired: np.ndarray, vmax: np.ndarray,

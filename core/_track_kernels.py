@@ -2,12 +2,12 @@
 
 :func:`step` runs one whole :meth:`Tracker.update` (fuse, predict, associate, correct,
 spawn, expire, confirm) in one call on a track table kept in preallocated columns; it
-mirrors the array path of ``core/tracking.py`` operation by operation, in the same row
+mirrors the array engine (``core/track_arrays.py``) operation by operation, in the same row
 order, so both give the same tracks. Only the check-in binding stays in Python (it is idle
 unless a check-in is queued).
 
 The table is a tuple of columns, ``capacity`` rows each, of which the first ``n`` are
-tracks (as ``core.tracking._empty_rows``): tid (cap,) int64 (-1 until confirmed), status
+tracks (as ``core.track_arrays._empty_rows``): tid (cap,) int64 (-1 until confirmed), status
 (cap,) int8, orphan (cap,) bool, x (cap, 4) float64 [m, m/s], P (cap, 4, 4) float64,
 hits/miss (cap,) int32 frames, t_birth (cap,) float64 [s], xy_birth (cap, 2) [m], t_last
 (cap,) [s], xy_last (cap, 2) [m], account (cap,) int64. The caller keeps
@@ -16,7 +16,7 @@ hits/miss (cap,) int32 frames, t_birth (cap,) float64 [s], xy_birth (cap, 2) [m]
 Exactness: :func:`linear_sum_assignment` is scipy's shortest augmenting path solver
 (Crouse; ``scipy/optimize/rectangular_lsap``) step for step, so on the same cost matrix it
 returns scipy's assignment, ties included. Fusion sums in detection order as
-``numpy.bincount``, so fused points are those of :func:`core.tracking.fuse_detections` to
+``numpy.bincount``, so fused points are those of :func:`core.fusion.fuse_detections` to
 float64 rounding (the same bytes on the machines measured; fused confidences may differ in
 the last bit where numpy takes SIMD ``exp``/``log1p``). The Kalman filter differs from numpy's batched matrix
 products (BLAS, LAPACK) by float64 rounding only.
@@ -32,12 +32,12 @@ import math
 import numpy as np
 from numba import njit
 
-TENTATIVE = 0  # as core.tracking
+TENTATIVE = 0  # as core.track_arrays
 CONFIRMED = 1
 LOST = 2
 
-BIG = 1.0e6  # cost of a pair that may not be matched, as core.tracking._BIG
-DENSE_MAX = 4096  # as core.tracking._DENSE_MAX: up to this many pairs, one dense problem
+BIG = 1.0e6  # cost of a pair that may not be matched, as core.association._BIG
+DENSE_MAX = 4096  # as core.association._DENSE_MAX: up to this many pairs, one dense problem
 BRUTE_MAX = 4096  # pair searches over at most this many pairs compare them all (else a grid)
 
 # Indices into the parameter vector made by :func:`params`.
@@ -51,7 +51,7 @@ N_PARAMS = 23
 
 def params(config, entrance: np.ndarray, exit: np.ndarray) -> np.ndarray:
     """The parameter vector of :func:`step`: (N_PARAMS,) float64 from a
-    :class:`core.tracking.TrackerConfig` and the entrance and exit rectangles (4,) [m].
+    :class:`core.tracker_config.TrackerConfig` and the entrance and exit rectangles (4,) [m].
     Squares are taken here as the array path takes them (Python floats)."""
     c = config
     p = np.zeros(N_PARAMS)
@@ -117,42 +117,9 @@ def linear_sum_assignment(cost):
     sc = np.zeros(nc, np.bool_)
     remaining = np.empty(nc, np.int64)
     for cur in range(nr):
-        # shortest augmenting path from row cur
-        min_val = 0.0
-        num_rem = nc
-        for it in range(nc):
-            remaining[it] = nc - it - 1
-        for i in range(nr):
-            sr[i] = False
-        for j in range(nc):
-            sc[j] = False
-            spc[j] = np.inf
-        sink = -1
-        i = cur
-        while sink == -1:
-            index = -1
-            lowest = np.inf
-            sr[i] = True
-            for it in range(num_rem):
-                j = remaining[it]
-                r = min_val + c[i, j] - u[i] - v[j]
-                if r < spc[j]:
-                    path[j] = i
-                    spc[j] = r
-                if spc[j] < lowest or (spc[j] == lowest and row4col[j] == -1):
-                    lowest = spc[j]
-                    index = it
-            min_val = lowest
-            if min_val == np.inf:  # infeasible (cannot happen with finite costs)
-                return np.zeros(0, np.int64), np.zeros(0, np.int64)
-            j = remaining[index]
-            if row4col[j] == -1:
-                sink = j
-            else:
-                i = row4col[j]
-            sc[j] = True
-            num_rem -= 1
-            remaining[index] = remaining[num_rem]
+        sink, min_val = _augmenting_path(c, cur, u, v, spc, path, row4col, sr, sc, remaining)
+        if sink == -1:  # infeasible (cannot happen with finite costs)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
         # dual update
         u[cur] += min_val
         for i in range(nr):
@@ -171,20 +138,73 @@ def linear_sum_assignment(cost):
             j = prev
             if i == cur:
                 break
-    if transpose:  # rows of the transposed problem are columns: report by original row
-        col_of = np.full(nc, -1, np.int64)
-        for i in range(nr):
-            col_of[col4row[i]] = i
-        rows = np.empty(nr, np.int64)
-        cols = np.empty(nr, np.int64)
-        k = 0
-        for j in range(nc):
-            if col_of[j] >= 0:
-                rows[k] = j
-                cols[k] = col_of[j]
-                k += 1
-        return rows, cols
+    if transpose:
+        return _by_original_row(col4row, nr, nc)
     return np.arange(nr), col4row
+
+
+@njit(cache=True)
+def _augmenting_path(c, cur, u, v, spc, path, row4col, sr, sc, remaining):
+    """The shortest augmenting path from row ``cur`` of :func:`linear_sum_assignment`
+    (scipy's ``augmenting_path``): fills the shortest path costs spc, the path, and the
+    rows sr and columns sc it scanned, given the duals u, v and the current row4col;
+    remaining: (nc,) int64 scratch. Returns the sink column and the path's cost
+    (-1, inf when no path exists)."""
+    nr, nc = c.shape
+    min_val = 0.0
+    num_rem = nc
+    for it in range(nc):
+        remaining[it] = nc - it - 1
+    for i in range(nr):
+        sr[i] = False
+    for j in range(nc):
+        sc[j] = False
+        spc[j] = np.inf
+    sink = -1
+    i = cur
+    while sink == -1:
+        index = -1
+        lowest = np.inf
+        sr[i] = True
+        for it in range(num_rem):
+            j = remaining[it]
+            r = min_val + c[i, j] - u[i] - v[j]
+            if r < spc[j]:
+                path[j] = i
+                spc[j] = r
+            if spc[j] < lowest or (spc[j] == lowest and row4col[j] == -1):
+                lowest = spc[j]
+                index = it
+        min_val = lowest
+        if min_val == np.inf:
+            return -1, min_val
+        j = remaining[index]
+        if row4col[j] == -1:
+            sink = j
+        else:
+            i = row4col[j]
+        sc[j] = True
+        num_rem -= 1
+        remaining[index] = remaining[num_rem]
+    return sink, min_val
+
+
+@njit(cache=True)
+def _by_original_row(col4row, nr, nc):
+    """The assignment of a transposed problem (nr rows, the original's columns; col4row
+    (nr,) int64) reported by original row: rows (nr,) int64 ascending and their columns."""
+    col_of = np.full(nc, -1, np.int64)
+    for i in range(nr):
+        col_of[col4row[i]] = i
+    rows = np.empty(nr, np.int64)
+    cols = np.empty(nr, np.int64)
+    k = 0
+    for j in range(nc):
+        if col_of[j] >= 0:
+            rows[k] = j
+            cols[k] = col_of[j]
+            k += 1
+    return rows, cols
 
 
 @njit(cache=True)
@@ -392,7 +412,7 @@ def _argsort_stable(order, key):
 
 @njit(cache=True)
 def gated_assignment(a, b, gate):
-    """:func:`core.tracking._gated_assignment`: a one-to-one pairing of points ``a``
+    """:func:`core.association._gated_assignment`: a one-to-one pairing of points ``a``
     (p, 2) and ``b`` (q, 2) [m] with the most pairs closer than ``gate`` [m], then the
     least total distance.
 
@@ -499,7 +519,7 @@ def edge_matching(p, q, ei, ej, ed):
 
 @njit(cache=True)
 def split_cluster(cam, xy, w):
-    """:func:`core.tracking._split_cluster`: the people of one crowded cluster.
+    """:func:`core.fusion._split_cluster`: the people of one crowded cluster.
 
     cam (q,) int64 camera of each detection; xy (q, 2) float64 [m]; w (q,) float64
     weights. Returns (q,) int64 person index in 0 .. k-1, k = most detections of one
@@ -507,23 +527,7 @@ def split_cluster(cam, xy, w):
     tie), then three rounds of nearest centre, one-to-one per camera that saw several, and
     weighted centres."""
     q = cam.shape[0]
-    first = np.empty(q, np.int64)  # each detection's camera, as its camera's first member
-    counts = np.zeros(q, np.int64)  # detections of a camera, at its first member
-    for v in range(q):
-        first[v] = v
-        for u in range(v):
-            if cam[u] == cam[v]:
-                first[v] = u
-                break
-        counts[first[v]] += 1
-    seed = -1
-    for v in range(q):
-        if first[v] == v and (
-            seed < 0
-            or counts[v] > counts[seed]
-            or (counts[v] == counts[seed] and cam[v] < cam[seed])
-        ):
-            seed = v
+    first, counts, seed = _seed_camera(cam)
     k = counts[seed]
     centers = np.empty((k, 2))
     t = 0
@@ -545,38 +549,8 @@ def split_cluster(cam, xy, w):
                 if d[v, c] < d[v, best]:
                     best = c
             assign[v] = best
-        for cm in range(q):  # each camera that saw several (disjoint problems, any order)
-            if first[cm] != cm or counts[cm] < 2:
-                continue
-            sel = np.empty(counts[cm], np.int64)
-            sub = np.empty((counts[cm], k))
-            t = 0
-            for v in range(q):
-                if first[v] == cm:
-                    sel[t] = v
-                    for c in range(k):
-                        sub[t, c] = d[v, c]
-                    t += 1
-            r, col = linear_sum_assignment(sub)
-            for s in range(r.shape[0]):
-                assign[sel[r[s]]] = col[s]
-        ws = np.zeros(k)
-        sxs = np.zeros(k)
-        sys = np.zeros(k)
-        for v in range(q):  # in detection order, as np.bincount
-            ws[assign[v]] += w[v]
-            sxs[assign[v]] += w[v] * xy[v, 0]
-            sys[assign[v]] += w[v] * xy[v, 1]
-        same = True
-        for c in range(k):
-            if ws[c] > 0:
-                new[c, 0] = sxs[c] / max(ws[c], 1e-12)
-                new[c, 1] = sys[c] / max(ws[c], 1e-12)
-            else:
-                new[c, 0] = centers[c, 0]
-                new[c, 1] = centers[c, 1]
-            same = same and new[c, 0] == centers[c, 0] and new[c, 1] == centers[c, 1]
-        if same:
+        _one_per_camera(first, counts, d, assign)
+        if _weighted_centres(assign, w, xy, centers, new):
             break
         for c in range(k):
             centers[c, 0] = new[c, 0]
@@ -585,8 +559,83 @@ def split_cluster(cam, xy, w):
 
 
 @njit(cache=True)
+def _seed_camera(cam):
+    """The cameras of a cluster's detections cam (q,) int64: first (q,) int64 each
+    detection's camera as its camera's first member, counts (q,) int64 the detections of
+    a camera at its first member, and the seed: the first member of the camera that saw the
+    most (the lowest camera id on a tie)."""
+    q = cam.shape[0]
+    first = np.empty(q, np.int64)  # each detection's camera, as its camera's first member
+    counts = np.zeros(q, np.int64)  # detections of a camera, at its first member
+    for v in range(q):
+        first[v] = v
+        for u in range(v):
+            if cam[u] == cam[v]:
+                first[v] = u
+                break
+        counts[first[v]] += 1
+    seed = -1
+    for v in range(q):
+        if first[v] == v and (
+            seed < 0
+            or counts[v] > counts[seed]
+            or (counts[v] == counts[seed] and cam[v] < cam[seed])
+        ):
+            seed = v
+    return first, counts, seed
+
+
+@njit(cache=True)
+def _one_per_camera(first, counts, d, assign):
+    """Reassign, one-to-one by :func:`linear_sum_assignment` on the distances d (q, k)
+    [m], the detections of each camera that saw several (first, counts: :func:`_seed_camera`);
+    assign (q,) int64 in place."""
+    q, k = d.shape
+    for cm in range(q):  # each camera that saw several (disjoint problems, any order)
+        if first[cm] != cm or counts[cm] < 2:
+            continue
+        sel = np.empty(counts[cm], np.int64)
+        sub = np.empty((counts[cm], k))
+        t = 0
+        for v in range(q):
+            if first[v] == cm:
+                sel[t] = v
+                for c in range(k):
+                    sub[t, c] = d[v, c]
+                t += 1
+        r, col = linear_sum_assignment(sub)
+        for s in range(r.shape[0]):
+            assign[sel[r[s]]] = col[s]
+
+
+@njit(cache=True)
+def _weighted_centres(assign, w, xy, centers, new):
+    """The w-weighted centres of the detections xy (q, 2) [m] assigned to each of the k
+    people into new (k, 2) [m] (a person with none keeps its centre from centers (k, 2)).
+    Returns True when new equals centers."""
+    k = centers.shape[0]
+    ws = np.zeros(k)
+    sxs = np.zeros(k)
+    sys = np.zeros(k)
+    for v in range(assign.shape[0]):  # in detection order, as np.bincount
+        ws[assign[v]] += w[v]
+        sxs[assign[v]] += w[v] * xy[v, 0]
+        sys[assign[v]] += w[v] * xy[v, 1]
+    same = True
+    for c in range(k):
+        if ws[c] > 0:
+            new[c, 0] = sxs[c] / max(ws[c], 1e-12)
+            new[c, 1] = sys[c] / max(ws[c], 1e-12)
+        else:
+            new[c, 0] = centers[c, 0]
+            new[c, 1] = centers[c, 1]
+        same = same and new[c, 0] == centers[c, 0] and new[c, 1] == centers[c, 1]
+    return same
+
+
+@njit(cache=True)
 def fuse(camera, xy, conf, radius):
-    """:func:`core.tracking.fuse_detections`: camera (n,) int64, xy (n, 2) float64 [m],
+    """:func:`core.fusion.fuse_detections`: camera (n,) int64, xy (n, 2) float64 [m],
     conf (n,) float64 in [0, 1] (clipped), radius [m]. Returns the fused xy (m, 2) float64
     [m], conf (m,) float64, count (m,) int64 and label (n,) int64: those of the array
     path (to float64 rounding; conf where numpy takes SIMD exp and log1p)."""
@@ -604,6 +653,19 @@ def fuse(camera, xy, conf, radius):
             pj[k] = pj[e]
             k += 1
     label, ncomp = components(n, pi[:k], pj[:k])
+    m = _split_crowded(camera, xy, w, label, ncomp)
+    # labels 0 .. m-1 are all used: np.unique's renumbering is the identity
+    fxy, fconf, count = _fused_points(label, m, xy, w, c)
+    return fxy, fconf, count, label
+
+
+@njit(cache=True)
+def _split_crowded(camera, xy, w, label, ncomp):
+    """:func:`core.fusion._split_crowded`: split each of the ``ncomp`` clusters of label
+    (n,) int64 that holds two detections of one camera into people (:func:`split_cluster`;
+    camera (n,) int64, xy (n, 2) float64 [m], w (n,) float64 weights), in place on label:
+    the first person keeps the cluster's label, the others get new ones from ncomp on.
+    Returns the number of labels now in use."""
     start, members = _group(label, ncomp)
     nxt = ncomp
     for lab in range(ncomp):  # ascending, as np.unique lists the crowded clusters
@@ -630,13 +692,20 @@ def fuse(camera, xy, conf, radius):
                 label[members[s0 + s]] = nxt + sub[s] - 1
                 top = max(top, sub[s])
         nxt += top
-    m = nxt  # labels 0 .. m-1 are all used: np.unique's renumbering is the identity
+    return nxt
+
+
+@njit(cache=True)
+def _fused_points(label, m, xy, w, c):
+    """:func:`core.fusion._fused_points`: the fused xy (m, 2) float64 [m], confidence
+    ``1 - prod(1 - c)`` (m,) and count (m,) int64 of detections labelled label (n,) int64
+    in 0 .. m-1, with weights w (n,) and confidences c (n,) in [0, 1]."""
     count = np.zeros(m, np.int64)
     wsum = np.zeros(m)
     fx = np.zeros(m)
     fy = np.zeros(m)
     log_miss = np.zeros(m)
-    for i in range(n):  # in detection order, as np.bincount
+    for i in range(label.shape[0]):  # in detection order, as np.bincount
         g = label[i]
         count[g] += 1
         wsum[g] += w[i]
@@ -649,7 +718,7 @@ def fuse(camera, xy, conf, radius):
         fxy[g, 0] = fx[g] / wsum[g]
         fxy[g, 1] = fy[g] / wsum[g]
         fconf[g] = 1.0 - math.exp(log_miss[g])
-    return fxy, fconf, count, label
+    return fxy, fconf, count
 
 
 # --------------------------------------------------------------------------- the tracker
@@ -789,9 +858,9 @@ def _shares_camera(f, g, start, members, camera):
 
 @njit(cache=True)
 def expire(table, n, t, par, flushing, dep_tid, dep_acc, dep_certain):
-    """:meth:`Tracker._expire` at time t [s]: exit departures, confirmed -> lost, lost ->
-    uncertain departures, dropping tentative rows missed too often; ``flushing``: no frame
-    at t, so no row becomes lost. Departures go to dep_tid, dep_acc, dep_certain (exits,
+    """:meth:`core.track_arrays.ArrayEngine._expire` at time t [s]: exit departures,
+    confirmed -> lost, lost -> uncertain departures, dropping tentative rows missed too
+    often; ``flushing``: no frame at t, so no row becomes lost. Departures go to dep_tid, dep_acc, dep_certain (exits,
     then timeouts, each in row order). Returns the new row count and departure count."""
     tid, status, miss, t_last, xy_last, account = (
         table[0], table[1], table[6], table[9], table[10], table[11],
@@ -824,9 +893,9 @@ def expire(table, n, t, par, flushing, dep_tid, dep_acc, dep_certain):
 
 @njit(cache=True)
 def _confirm(table, n, par, next_id):
-    """:meth:`Tracker._confirm`: ready births get ids in t_birth order (ties in row
-    order); ready re-identification candidates take over lost tracks by a
-    :func:`linear_sum_assignment` on dist + 1e-6 gap (``BIG`` where not compatible).
+    """:meth:`core.track_arrays.ArrayEngine._confirm`: ready births get ids in t_birth
+    order (ties in row order); ready re-identification candidates take over lost tracks by
+    a :func:`linear_sum_assignment` on dist + 1e-6 gap (``BIG`` where not compatible).
     Returns the new row count and next id."""
     tid, status, orphan, hits, t_birth, xy_birth, t_last, xy_last = (
         table[0], table[1], table[2], table[5], table[7], table[8], table[9], table[10],
@@ -885,9 +954,25 @@ def step(table, n, camera, dxy, dconf, t, dt, q4, q3, q2, par, next_id,
     tracks by ascending id (ids (k,) int64, xy (k, 2) float64 [m], fresh arrays) and the
     number of departures written.
     """
-    tid, status, orphan, x, P, hits, miss, t_birth, xy_birth, t_last, xy_last, account = table
+    cam, xy, conf = _own_copies(camera, dxy, dconf)
+    fxy, fconf, fcount, label = fuse(cam, xy, conf, par[FUSE_R])
+    if dt > 0.0:
+        _predict(table, n, dt, q4, q3, q2)
+    free, match_row, match_det, nm = _associate(table, n, fxy, label, cam, par)
+    _count_matches(table, n, match_row, match_det, nm, fxy, fconf, fcount, t, par)
+    n = _spawn(table, n, fxy, fconf, free, t, par)
+    n, ndep = expire(table, n, t, par, dt < 0.0, dep_tid, dep_acc, dep_certain)  # (False)
+    n, next_id = _confirm(table, n, par, next_id)
+    ids, out = _confirmed(table, n)
+    return n, next_id, ids, out, ndep
+
+
+@njit(cache=True)
+def _own_copies(camera, dxy, dconf):
+    """The frame's detections as int64 cameras (d,), xy (d, 2) and conf (d,) float64 of
+    their own: the kernels below see one type."""
     nd = camera.shape[0]
-    cam = np.empty(nd, np.int64)  # own copies: the kernels below see one type
+    cam = np.empty(nd, np.int64)
     xy = np.empty((nd, 2))
     conf = np.empty(nd)
     for i in range(nd):
@@ -895,12 +980,20 @@ def step(table, n, camera, dxy, dconf, t, dt, q4, q3, q2, par, next_id,
         xy[i, 0] = dxy[i, 0]
         xy[i, 1] = dxy[i, 1]
         conf[i] = dconf[i]
-    fxy, fconf, fcount, label = fuse(cam, xy, conf, par[FUSE_R])
-    m = fxy.shape[0]
-    if dt > 0.0:
-        _predict(table, n, dt, q4, q3, q2)
+    return cam, xy, conf
 
-    # associate: all confirmed rows in one problem, then the tentative ones
+
+@njit(cache=True)
+def _associate(table, n, fxy, label, cam, par):
+    """Gated assignment of the fused points fxy (m, 2) [m] to the rows r < n: all
+    confirmed rows in one problem, then the tentative ones; leftovers that are a stray
+    view of a matched point (near it, no camera shared; label (n_det,) int64 fused point
+    and cam (n_det,) int64 camera of each raw detection) are dropped.
+
+    Returns free (m,) bool (the fused points still unmatched), match_row and match_det
+    (int64; the first nm pairs are the matches, in stage order) and nm."""
+    status, x = table[1], table[3]
+    m = fxy.shape[0]
     dstart, dmembers = _group(label, m)
     free = np.ones(m, np.bool_)
     match_row = np.empty(min(n, m), np.int64)
@@ -939,8 +1032,16 @@ def step(table, n, camera, dxy, dconf, t, dt, q4, q3, q2, par, next_id,
             f, g = left[pi[e]], dets[c[pj[e]]]
             if not _shares_camera(f, g, dstart, dmembers, cam):
                 free[f] = False
+    return free, match_row, match_det, nm
 
-    # correct, count hits and misses
+
+@njit(cache=True)
+def _count_matches(table, n, match_row, match_det, nm, fxy, fconf, fcount, t, par):
+    """Correct each matched row with its fused point (:func:`_correct`) and count hits (a
+    tentative row only for a strong point) and misses (every unmatched row not lost)."""
+    status, x, hits, miss, t_last, xy_last = (
+        table[1], table[3], table[5], table[6], table[9], table[10],
+    )
     seen = np.zeros(n, np.bool_)
     for s in range(nm):
         r, d = match_row[s], match_det[s]
@@ -956,9 +1057,15 @@ def step(table, n, camera, dxy, dconf, t, dt, q4, q3, q2, par, next_id,
         if not seen[r] and status[r] != LOST:
             miss[r] += 1
 
-    # spawn: strong leftovers start tentative rows (orphans outside the entrance)
+
+@njit(cache=True)
+def _spawn(table, n, fxy, fconf, free, t, par):
+    """Strong leftover fused points (free, confidence at least ``birth_min_conf``) start
+    tentative rows from row n on (orphans outside the entrance). Returns the new row
+    count."""
+    tid, status, orphan, x, P, hits, miss, t_birth, xy_birth, t_last, xy_last, account = table
     ent = par[ENTRANCE : ENTRANCE + 4]
-    for d in range(m):
+    for d in range(fxy.shape[0]):
         if not free[d] or fconf[d] < par[BIRTH_CONF]:
             continue
         zx, zy = fxy[d, 0], fxy[d, 1]
@@ -979,10 +1086,14 @@ def step(table, n, camera, dxy, dconf, t, dt, q4, q3, q2, par, next_id,
         xy_last[n, 0], xy_last[n, 1] = zx, zy
         account[n] = -1
         n += 1
+    return n
 
-    n, ndep = expire(table, n, t, par, dt < 0.0, dep_tid, dep_acc, dep_certain)  # (False)
-    n, next_id = _confirm(table, n, par, next_id)
 
+@njit(cache=True)
+def _confirmed(table, n):
+    """The confirmed rows r < n by ascending id: ids (k,) int64 and xy (k, 2) float64 [m],
+    fresh arrays."""
+    tid, status, x = table[0], table[1], table[3]
     rows = _indices(status[:n] == CONFIRMED)
     _argsort_stable(rows, tid)  # by id (rows are nearly in id order already)
     ids = np.empty(rows.shape[0], np.int64)
@@ -991,4 +1102,4 @@ def step(table, n, camera, dxy, dconf, t, dt, q4, q3, q2, par, next_id,
         ids[s] = tid[rows[s]]
         out[s, 0] = x[rows[s], 0]
         out[s, 1] = x[rows[s], 1]
-    return n, next_id, ids, out, ndep
+    return ids, out

@@ -49,6 +49,11 @@ def get_xp(name: str | None = None) -> ModuleType:
     return cp
 
 
+def xp_of(a) -> ModuleType:
+    """Array namespace of ``a``: cupy for a cupy array, numpy for anything else."""
+    return get_xp("cupy") if type(a).__module__.split(".")[0] == "cupy" else np
+
+
 def to_numpy(a) -> np.ndarray:
     """Copy an array of either backend to host numpy."""
     if isinstance(a, np.ndarray):

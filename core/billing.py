@@ -28,9 +28,10 @@ import numpy as np
 from core.knowledge import Catalogue, Plates
 from core.records import ProductLine, Receipt
 from core.shelf import ShelfEvent
+from params import config, num
 
 
-@dataclass(frozen=True)
+@config(frozen=True)
 class ItemGuess:
     """What one shelf event means for the cart.
 
@@ -45,12 +46,8 @@ class ItemGuess:
 
     sku_index: int
     quantity: int
-    confidence: float
+    confidence: float = num(ge=0, le=1)
     p_sku: float = 1.0
-
-    def __post_init__(self) -> None:
-        if not 0.0 <= self.confidence <= 1.0:
-            raise ValueError(f"ItemGuess.confidence must be in [0, 1], got {self.confidence!r}")
 
 
 QUANTITY_PRIOR = 0.5   # log-prior per unit when skus on one plate compete (assumption)

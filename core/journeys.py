@@ -45,6 +45,7 @@ from scipy.spatial import cKDTree
 
 from core.knowledge import StoreKnowledge
 from core.records import Receipt, Tracks
+from params import config, num
 
 EVENTS = ("enter", "dwell", "look", "pick", "put_back", "substitution", "purchase", "exit")
 
@@ -61,34 +62,27 @@ def pseudonym(value: object, key: bytes, n: int = 16) -> str:
     return hmac.new(bytes(key), str(value).encode(), hashlib.sha256).hexdigest()[:n]
 
 
-@dataclass(frozen=True)
+@config(frozen=True)
 class JourneyConfig:
     # Track positions are looked at this often for zones and stops [Hz] (a shopper walks
     # 0.7 m between samples; the zones and stops it resolves are metres and seconds).
-    sample_hz: float = 2.0
+    sample_hz: float = num(2.0, gt=0, unit="Hz")
     # A stop: the track stays within this of where it stopped [m] (tracking jitter ~0.1 m
     # plus the sway of someone standing and reaching; assumption)...
-    stop_radius_m: float = 0.5
+    stop_radius_m: float = num(0.5, gt=0, unit="m")
     # ...for at least this long [s] (assumption: longer than waiting for someone to pass,
-    # shorter than the kiosk's 20 s mean look, agents.behaviour)
-    stop_min_s: float = 4.0
+    # shorter than the kiosk's 20 s mean look, agents.visits)
+    stop_min_s: float = num(4.0, gt=0, unit="s")
     # a stop is in front of the bins whose access point is this near [m] (bays 0.75 m
     # apart along an aisle: half a bay plus tracking error)
-    bin_m: float = 0.6
-    zone_m: float = 1.5         # a point belongs to the department of a bin this near [m]
-    dwell_min_s: float = 2.0    # shorter zone stays are walking past, not rows [s]
+    bin_m: float = num(0.6, gt=0, unit="m")
+    # a point belongs to the department of a bin this near [m]
+    zone_m: float = num(1.5, gt=0, unit="m")
+    # shorter zone stays are walking past, not rows [s]
+    dwell_min_s: float = num(2.0, ge=0, unit="s")
     # put back A and take B within this [s]: a substitution (assumption: one decision at a
     # shelf, inspecting both, takes well under a minute; Dickson & Sawyer 1990 average 12 s)
-    substitute_window_s: float = 60.0
-
-    def __post_init__(self) -> None:
-        for name in ("sample_hz", "stop_radius_m", "stop_min_s", "bin_m", "zone_m",
-                     "substitute_window_s"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"JourneyConfig.{name} must be > 0, got "
-                                 f"{getattr(self, name)}")
-        if not self.dwell_min_s >= 0:
-            raise ValueError(f"JourneyConfig.dwell_min_s must be >= 0, got {self.dwell_min_s}")
+    substitute_window_s: float = num(60.0, gt=0, unit="s")
 
 
 @dataclass

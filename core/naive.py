@@ -14,9 +14,10 @@ from __future__ import annotations
 import numpy as np
 
 from core.billing import infer_items
+from core.ledger import Attribution
 from core.records import CameraFrame, Tracks
 from core.shelf import ShelfEvent
-from core.store_core import Attribution, StoreCore
+from core.store_core import StoreCore
 
 
 class NaiveCore(StoreCore):

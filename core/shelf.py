@@ -68,30 +68,20 @@ the last bits (events agree to far below a gram).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
 
 from core.backend import get_xp, to_numpy
 from core.records import PlateSamples
+from params import config, num
 
 #: Variance of the mean of n median-of-3-filtered white-noise samples, times n / sigma^2
 #: (measured 1.10 for n = 12, 1.15 for n = 30, 1.16 for n = 60; rounded up).
 _MED3_MEAN_VAR = 1.2
 
-# Allowed ranges: field -> (low, high, low inclusive, unit).
-_RANGES: dict[str, tuple[float, float, bool, str]] = {
-    "window_s": (0.0, 10.0, False, "s"),
-    "var_threshold_sigma": (1.0, 1000.0, True, "noise sigmas"),
-    "settle_s": (0.0, 10.0, False, "s"),
-    "min_delta_g": (0.0, 100_000.0, False, "g"),
-    "baseline_tau_s": (0.0, 3600.0, False, "s"),
-    "drift_g_per_sqrt_min": (0.0, 1000.0, True, "g/sqrt(min)"),
-}
-
-
-@dataclass(frozen=True)
+@config(frozen=True)
 class ShelfEventConfig:
     """Tuning of :class:`ShelfEventDetector`; validated on construction.
 
@@ -107,28 +97,12 @@ class ShelfEventConfig:
         [g/sqrt(min)], in [0, 1000]; only enters ``ShelfEvent.sigma_g``.
     """
 
-    window_s: float = 0.5
-    var_threshold_sigma: float = 4.0
-    settle_s: float = 0.5
-    min_delta_g: float = 10.0
-    baseline_tau_s: float = 1.0
-    drift_g_per_sqrt_min: float = 3.0
-
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            lo, hi, lo_incl, unit = _RANGES[f.name]
-            v = getattr(self, f.name)
-            try:
-                x = float(v)
-            except (TypeError, ValueError):
-                x = float("nan")
-            ok = (x >= lo if lo_incl else x > lo) and x <= hi
-            if not ok:
-                bracket = "[" if lo_incl else "("
-                raise ValueError(
-                    f"ShelfEventConfig.{f.name} must be in {bracket}{lo:g}, {hi:g}] "
-                    f"[{unit}], got {v!r}"
-                )
+    window_s: float = num(0.5, gt=0.0, le=10.0, unit="s")
+    var_threshold_sigma: float = num(4.0, ge=1.0, le=1000.0, unit="noise sigmas")
+    settle_s: float = num(0.5, gt=0.0, le=10.0, unit="s")
+    min_delta_g: float = num(10.0, gt=0.0, le=100_000.0, unit="g")
+    baseline_tau_s: float = num(1.0, gt=0.0, le=3600.0, unit="s")
+    drift_g_per_sqrt_min: float = num(3.0, ge=0.0, le=1000.0, unit="g/sqrt(min)")
 
 
 @dataclass(frozen=True)

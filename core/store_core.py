@@ -45,177 +45,22 @@ take it out again.
 
 from __future__ import annotations
 
-from collections import Counter, deque
-from dataclasses import dataclass
+from collections import Counter
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from core.attribution_config import AttributionConfig
 from core.billing import Carts, ItemGuess, infer_items
+from core.departure import Departure
+from core.hands import ARM_M, BinFaces, HandLog
 from core.journeys import JourneyConfig, JourneyLog
 from core.knowledge import StoreKnowledge
+from core.ledger import Attribution, CoreStats, HandOver, LedgerEntry, MisplacedNote
 from core.records import CameraFrame, Receipt, SensorBatch, Tracks
 from core.shelf import ShelfEvent, ShelfEventConfig, ShelfEventDetector
-from core.tracking import Departure, Tracker, TrackerConfig
-
-# A hand stays this far inside a bin's side walls [m] (the hand's width; assumption).
-HAND_SIDE_MARGIN_M = 0.05
-# How far from the body's floor point a reaching hand can be [m]: arm ~0.65 m (shoulder to
-# palm, ANSUR II adult mean ~0.6-0.7 m) plus the lean of a reach (assumption).
-ARM_M = 0.9
-
-
-@dataclass(frozen=True)
-class AttributionConfig:
-    reach_m: float = 1.6        # a shopper farther than this from a bin's access point never
-                                # made its event [m] (arm reach + half an aisle)
-    margin_m: float = 0.8       # runner-up this much farther: full attribution confidence [m]
-    lead_s: float = 1.5         # look this far before the event's first active sample [s]
-    review_threshold: float = 0.5  # receipts below this confidence go to a human
-    # A hand in a bin belongs to someone within arm's length: ~0.7 m arm + the step from
-    # the aisle point to the shelf face + tracking error (assumption, checked on kiosk runs:
-    # reachers stand 0.45-0.6 m from the face) [m].
-    hand_reach_m: float = 1.3
-    # Spread of a hand about where its reacher would put it (the nearest point of the bin's
-    # face; the floor distance when bin sizes are unknown): the fused track's foot-point
-    # error (~0.1 m) and the hand's (~0.03 m) plus how people lean (assumption) [m].
-    hand_sigma_m: float = 0.15
-    hand_bin_m: float = 0.6     # a hand farther than this from every bin centre is in none [m]
-    hand_max_obs: int = 3       # observations of one event counted as independent, at most
-    # Relative weights of the explanations of a put-back, against 1 for "a unit of the bin's
-    # own sku that is in the putter's cart" (assumptions): a cart item put into a wrong bin,
-    # and the bin's own sku when the putter's cart holds none (brought in, or mis-billed).
-    misplace_prior: float = 0.3
-    not_in_cart_prior: float = 0.1
-    blind_confidence: float = 0.3  # confidence of a blind attribution (below review)
-    # A hand held out away from every bin, between two shoppers on different accounts, is a
-    # hand-over: both carts are multiplied by this (below review) and, when only one cart
-    # holds anything, its latest unit moves to the other (assumption: the usual "can you
-    # hold this" case). The same pair is one hand-over within ``handover_gap_s`` [s].
-    handover_confidence: float = 0.3
-    handover_gap_s: float = 5.0
-
-    def __post_init__(self) -> None:
-        for name in ("reach_m", "margin_m", "lead_s", "hand_reach_m", "hand_sigma_m",
-                     "hand_bin_m", "misplace_prior", "not_in_cart_prior"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"AttributionConfig.{name} must be > 0, got "
-                                 f"{getattr(self, name)}")
-        if not (isinstance(self.hand_max_obs, int) and self.hand_max_obs >= 1):
-            raise ValueError("AttributionConfig.hand_max_obs must be an integer >= 1")
-        if not self.handover_gap_s > 0:
-            raise ValueError("AttributionConfig.handover_gap_s must be > 0")
-        for name in ("review_threshold", "blind_confidence", "handover_confidence"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"AttributionConfig.{name} must be in [0, 1]")
-
-
-@dataclass
-class CoreStats:
-    detections: int = 0
-    plate_samples: int = 0
-    shelf_events: int = 0
-    unattributed_events: int = 0
-    receipts: int = 0
-    hand_observations: int = 0
-    hand_attributions: int = 0
-    reach_attributions: int = 0
-    blind_attributions: int = 0
-    misplaced_units: int = 0
-    untracked_accounts: int = 0   # checked in, never tracked: empty receipt sent to review
-    hand_overs: int = 0           # hands seen meeting between two accounts' shoppers
-
-
-@dataclass(frozen=True)
-class Attribution:
-    """A shelf event billed to a cart. method: "hand", "reach" or "blind"."""
-
-    event: ShelfEvent
-    track: int
-    account: int           # -1: the track was not bound to an account (yet)
-    sku_index: int
-    quantity: int          # +n taken, -n put back
-    confidence: float      # of the item guess times of the attribution
-    method: str
-    misplaced: bool = False  # a put-back of a unit the planogram does not put in that bin
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """A shelf event that reached no cart, and why."""
-
-    event: ShelfEvent
-    reason: str            # "no whole unit" or "nobody in reach"
-    sku: str | None        # best item guess, when there was one
-    quantity: int
-
-    def to_json(self) -> dict:
-        e = self.event
-        return {"plate": e.plate, "t_start": round(e.t_start, 4), "t_end": round(e.t_end, 4),
-                "delta_g": round(e.delta_g, 2), "sigma_g": round(e.sigma_g, 3),
-                "reason": self.reason, "sku": self.sku, "quantity": self.quantity}
-
-
-@dataclass(frozen=True)
-class HandOver:
-    """Two shoppers on different accounts seen passing something: their cart keys, and the
-    sku moved from ``giver`` to ``receiver`` (-1 giver: the direction was not clear, both
-    carts were only flagged)."""
-
-    t: float
-    accounts: tuple[int, int]
-    giver: int
-    receiver: int
-    sku_index: int
-
-
-@dataclass(frozen=True)
-class MisplacedNote:
-    """A unit put back into a bin the planogram gives another sku."""
-
-    plate: int
-    sku: str
-    quantity: int
-    t: float
-    account: int
-
-    def to_json(self) -> dict:
-        return {"plate": self.plate, "sku": self.sku, "quantity": self.quantity,
-                "t": round(self.t, 4), "account": self.account}
-
-
-class _HandLog:
-    """Hands seen in bins, frame by frame, with the confirmed tracks that stood near each.
-
-    One row per (observation, nearby track): time [s], plate, bin, observation id, track id,
-    floor distance track -> hand [m]; an observation with no track near has one row with
-    track -1. Rows older than ``keep_s`` are dropped.
-    """
-
-    def __init__(self, keep_s: float) -> None:
-        self.keep_s = keep_s
-        self._chunks: deque[tuple[float, dict[str, np.ndarray]]] = deque()
-        self._next_obs = 0
-
-    def add(self, t: float, cols: dict[str, np.ndarray]) -> None:
-        self._chunks.append((t, cols))
-        while self._chunks and self._chunks[0][0] < t - self.keep_s:
-            self._chunks.popleft()
-
-    def new_obs_ids(self, n: int) -> np.ndarray:
-        ids = np.arange(self._next_obs, self._next_obs + n)
-        self._next_obs += n
-        return ids
-
-    def window(self, t0: float, t1: float, plate: int) -> dict[str, np.ndarray] | None:
-        parts = [c for t, c in self._chunks if t0 <= t <= t1]
-        if not parts:
-            return None
-        cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-        sel = cols["plate"] == plate
-        if not sel.any():
-            return None
-        return {k: v[sel] for k, v in cols.items()}
+from core.tracker_config import TrackerConfig
+from core.tracking import Tracker
 
 
 class StoreCore:
@@ -259,19 +104,9 @@ class StoreCore:
         self._bin_sku = np.asarray(pl.sku_index, dtype=np.int64)
         self._bin_tree = cKDTree(np.asarray(pl.center, dtype=np.float64))
         # bin faces: where a hand enters each bin, and which way along the shelf is "side"
-        c2 = np.asarray(pl.center, dtype=np.float64)[:, :2]
-        n = np.asarray(pl.access_xy, dtype=np.float64) - c2
-        n /= np.maximum(np.linalg.norm(n, axis=1), 1e-9)[:, None]
-        self._bin_normal, self._bin_side = n, np.stack([-n[:, 1], n[:, 0]], axis=1)
-        if pl.size is not None:
-            sz = np.abs(np.asarray(pl.size, dtype=np.float64)[:, :2])
-            half_d = 0.5 * (sz * np.abs(n)).sum(axis=1)
-            half_w = 0.5 * (sz * np.abs(self._bin_side)).sum(axis=1)
-            self._bin_face = c2 + n * half_d[:, None]
-            self._bin_room = np.maximum(half_w - HAND_SIDE_MARGIN_M, 0.0)
-        else:
-            self._bin_face = self._bin_room = None
-        self._hands = _HandLog(self.tracker_config.history_s)
+        self._bin_faces = (None if pl.size is None
+                           else BinFaces(pl.center, pl.access_xy, pl.size))
+        self._hands = HandLog(self.tracker_config.history_s)
         self._on_shelf: dict[int, Counter[int]] = {}   # plate -> misplaced sku -> units
         self._pending: dict[int, list[Departure]] = {}  # account -> departed tracks
         self._departed: set[int] = set()
@@ -306,9 +141,9 @@ class StoreCore:
         if tracks.track_id.size:
             dist = np.linalg.norm(h[:, None, :2] - tracks.xy[None, :, :], axis=2)  # (n, m)
             oi, tj = np.nonzero(dist <= a.hand_reach_m)
-            if self._bin_face is not None:
+            if self._bin_faces is not None:
                 dist = dist.copy()
-                dist[oi, tj] = self._hand_misfit(b[oi], h[oi, :2], tracks.xy[tj])
+                dist[oi, tj] = self._bin_faces.misfit(b[oi], h[oi, :2], tracks.xy[tj])
         else:
             dist = np.zeros((n, 0))
             oi = tj = np.zeros(0, np.int64)
@@ -354,23 +189,6 @@ class StoreCore:
         for k in (ka, kb):
             self.carts.doubt(k, a.handover_confidence)
         self.hand_overs.append(HandOver(t, (ka, kb), giver, receiver, sku))
-
-    def _hand_misfit(self, b: np.ndarray, hand: np.ndarray, body: np.ndarray) -> np.ndarray:
-        """How far a hand seen in bin ``b`` is from where a person standing at ``body``
-        would put it [m]: people reach into the part of a bin's face nearest them (a hand
-        at the bin's edge belongs to someone standing beside the bin, not to someone in
-        front of its middle), and an arm reaches ``ARM_M`` from the body.
-
-        b: (k,) bin; hand: (k, 2) hand floor point [m]; body: (k, 2) track [m]. Returns (k,).
-        """
-        face, side, n = self._bin_face[b], self._bin_side[b], self._bin_normal[b]
-        room = self._bin_room[b]
-        along = ((body - face) * side).sum(axis=1)
-        expect = np.clip(along, -room, room)
-        lateral = ((hand - face) * side).sum(axis=1) - expect
-        to_face = ((body - face) * n).sum(axis=1)
-        reach = np.hypot(to_face, along - expect)
-        return np.hypot(lateral, np.maximum(reach - ARM_M, 0.0))
 
     # -- attribution -------------------------------------------------------------------------
     def _cart_key(self, track: int) -> int:
@@ -597,19 +415,3 @@ class StoreCore:
         """Every visit seen so far as journey rows (:mod:`core.journeys`), accounts as
         pseudonyms under ``key``."""
         return self._journeys.table(self.tracker.account_of, key)
-
-
-def ledger_json(core: object) -> dict | None:
-    """The ledger, misplacement notes and hand-overs of a core that keeps them, as JSON;
-    else None."""
-    ledger = getattr(core, "ledger", None)
-    if ledger is None:
-        return None
-    return {"unattributed": [e.to_json() for e in ledger],
-            "misplaced": [m.to_json() for m in getattr(core, "misplaced", [])],
-            "hand_overs": [{"t": round(h.t, 4), "accounts": list(h.accounts),
-                            "giver": h.giver, "receiver": h.receiver,
-                            "sku": str(core.k.catalogue.sku[h.sku_index])
-                            if h.sku_index >= 0 else None}
-                           for h in getattr(core, "hand_overs", [])]}
-

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -77,7 +78,7 @@ class Rule:
             return v in self.choices
         if isinstance(v, bool) or not _is_number(v):
             return False
-        if self.integer and not float(v).is_integer():
+        if self.integer and not isinstance(v, numbers.Integral):   # 3.0 is no count
             return False
         x = float(v)
         return (math.isfinite(x)
@@ -90,13 +91,7 @@ def _g(x: float) -> str:
 
 
 def _is_number(v: Any) -> bool:
-    if isinstance(v, (int, float)):
-        return True
-    try:   # numpy scalars
-        import numbers
-        return isinstance(v, numbers.Real)
-    except ImportError:   # pragma: no cover
-        return False
+    return isinstance(v, numbers.Real)   # int, float and numpy's scalars
 
 
 def num(default: Any = dataclasses.MISSING, *, ge: float | None = None, gt: float | None = None,
@@ -140,8 +135,10 @@ def rule_of(cls: type, name: str) -> Rule:
 
 
 def fail(owner: Any, name: str, allowed: str, value: Any) -> None:
-    """Raise the one error: ``Owner.name must be <allowed>, got <value>``."""
-    raise ParamError(f"{_owner(owner)}.{name} must be {allowed}, got {value!r}")
+    """Raise the one error: ``Owner.name must be <allowed>, got <value>`` (as the owner's
+    class's error, ``@config(error=...)``, a :class:`ParamError` by default)."""
+    error = getattr(type(owner), "__param_error__", ParamError)
+    raise error(f"{_owner(owner)}.{name} must be {allowed}, got {value!r}")
 
 
 def check(owner: Any, name: str, ok: bool, allowed: str, value: Any = dataclasses.MISSING
@@ -175,11 +172,14 @@ def _owner(owner: Any) -> str:
     return f"{cls}({name!r})" if isinstance(name, str) and name else cls
 
 
-def config(cls: type | None = None, /, **dataclass_kw: Any) -> Callable[[type], type] | type:
+def config(cls: type | None = None, /, *, error: type[ParamError] = ParamError,
+           **dataclass_kw: Any) -> Callable[[type], type] | type:
     """``@dataclass(**dataclass_kw)`` that checks its declared fields on construction, then
-    runs the class's own ``__post_init__`` (checks between fields), if it has one."""
+    runs the class's own ``__post_init__`` (checks between fields), if it has one. A bad
+    value raises ``error`` (a :class:`ParamError` subclass the callers know)."""
 
     def wrap(c: type) -> type:
+        c.__param_error__ = error
         own = c.__dict__.get("__post_init__")
 
         def __post_init__(self) -> None:

@@ -269,9 +269,11 @@ def _new_skus(base_sku: np.ndarray, count: int) -> np.ndarray:
     return np.array([f"SKU{i:05d}" for i in free[:count].tolist()], dtype=str)
 
 
-def _variants(base: Catalogue, m: int, rng: np.random.Generator) -> Catalogue:
-    """m generated items from the line space of the base's categories (no base rows)."""
-    space = _line_space(base)
+def _pick_lines(space: _LineSpace, m: int, can_pair: np.ndarray, rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lines to make items of, sorted (product, brand, size, variety): lines (k,) in the
+    line space, p (k,) their product, pair (k,) whether a line also gets a modified twin
+    (k lines plus their twins make m items)."""
     total = space.total
     # Lines without replacement; past the whole space, another pass (names then repeat).
     if m <= total:
@@ -281,7 +283,6 @@ def _variants(base: Catalogue, m: int, rng: np.random.Generator) -> Catalogue:
         lines = np.concatenate([rng.permutation(total) for _ in range(passes)])[:m]
 
     p = np.searchsorted(space.start, lines, side="right") - 1
-    can_pair = space.organic_ok | space.gf_ok
     # Pairs per line so that PAIR_FRACTION of the items are in pairs: P/L = f / (2 - f).
     per_product = np.diff(space.start)
     eligible_share = per_product[can_pair].sum() / max(total, 1)
@@ -294,7 +295,14 @@ def _variants(base: Catalogue, m: int, rng: np.random.Generator) -> Catalogue:
         pair[-1] = False
 
     order = np.argsort(lines, kind="stable")           # product, brand, size, variety
-    lines, p, pair = lines[order], p[order], pair[order]
+    return lines[order], p[order], pair[order]
+
+
+def _variants(base: Catalogue, m: int, rng: np.random.Generator) -> Catalogue:
+    """m generated items from the line space of the base's categories (no base rows)."""
+    space = _line_space(base)
+    can_pair = space.organic_ok | space.gf_ok
+    lines, p, pair = _pick_lines(space, m, can_pair, rng)
     local = lines - space.start[p]
     v = local % space.n_var[p]
     local //= space.n_var[p]
@@ -341,17 +349,7 @@ def _variants(base: Catalogue, m: int, rng: np.random.Generator) -> Catalogue:
     organic = space.organic[pi] | (mod == _ORGANIC)
     brand = space.brand[np.repeat(brand_i, copies)]
 
-    # Names "Brand [Organic|Gluten-Free] Product Variety Size" (or "... Variety Product ...").
-    stem = [f"{var} {prod}".strip() if vf else f"{prod} {var}".strip()
-            for var, prod, vf in zip(space.variety.tolist(),
-                                     np.repeat(space.product, space.n_var).tolist(),
-                                     np.repeat(space.variety_first, space.n_var).tolist(),
-                                     strict=True)]
-    label = [f" {x}" if x else "" for x in space.size_label.tolist()]
-    modifier = [f" {x} " if x else " " for x in _MODIFIER]
-    names = [f"{br}{modifier[md]}{stem[vi]}{label[si]}" for br, md, vi, si in zip(
-        brand.tolist(), mod.tolist(), np.repeat(var_i, copies).tolist(),
-        np.repeat(size_i, copies).tolist(), strict=True)]
+    names = _names(space, brand, mod, np.repeat(var_i, copies), np.repeat(size_i, copies))
 
     return Catalogue(
         sku=_new_skus(base.sku, m),
@@ -365,6 +363,21 @@ def _variants(base: Catalogue, m: int, rng: np.random.Generator) -> Catalogue:
         organic=organic,
         vegan=space.vegan[pi].copy(),
     )
+
+
+def _names(space: _LineSpace, brand: np.ndarray, mod: np.ndarray, var_i: np.ndarray,
+           size_i: np.ndarray) -> list[str]:
+    """Item names "Brand [Organic|Gluten-Free] Product Variety Size" (or "... Variety
+    Product ...") from each item's brand, modifier, variety and size."""
+    stem = [f"{var} {prod}".strip() if vf else f"{prod} {var}".strip()
+            for var, prod, vf in zip(space.variety.tolist(),
+                                     np.repeat(space.product, space.n_var).tolist(),
+                                     np.repeat(space.variety_first, space.n_var).tolist(),
+                                     strict=True)]
+    label = [f" {x}" if x else "" for x in space.size_label.tolist()]
+    modifier = [f" {x} " if x else " " for x in _MODIFIER]
+    return [f"{br}{modifier[md]}{stem[vi]}{label[si]}" for br, md, vi, si in zip(
+        brand.tolist(), mod.tolist(), var_i.tolist(), size_i.tolist(), strict=True)]
 
 
 def _name_words(name: str, brand: str) -> frozenset[str]:

@@ -18,8 +18,8 @@ from collections import Counter
 
 import numpy as np
 
-from scenes.spec import walkable_grid
 from scenes.store import FACES, Store
+from scenes.walkable import walkable_grid
 
 FACING_GAP_M = 3.05   # the widest aisle of the presets is a 3.0 m cross aisle
 

@@ -265,7 +265,10 @@ with open(sys.argv[1], "w") as f:
 
 
 def _all_modules() -> list[str]:
-    return [_module_name(p) for pkg in PACKAGES for p in _sources(pkg)]
+    """Every module but ``__main__`` ones (``python -m experiments.cli``: running is their
+    job)."""
+    return [_module_name(p) for pkg in PACKAGES for p in _sources(pkg)
+            if p.name != "__main__.py"]
 
 
 def _import_everything(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:
@@ -285,3 +288,110 @@ def test_importing_every_module_does_nothing(tmp_path):
     assert proc.stderr == ""
     assert report["pybullet_connected"] is False
     assert report["env_changed"] == []
+
+
+# --------------------------------------------------------------------------- sizes a reader can hold
+
+MAX_MODULE_LINES = 600   # aim at 400 (docs/architecture.md)
+MAX_FUNCTION_LINES = 80
+
+
+def _is_compiled_kernel(node: ast.FunctionDef) -> bool:
+    """A numba kernel (``@njit``, ``@numba.njit(...)``, ``@jit``, ``@guvectorize``...)."""
+    for d in node.decorator_list:
+        f = d.func if isinstance(d, ast.Call) else d
+        name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+        if name in ("njit", "jit", "vectorize", "guvectorize"):
+            return True
+    return False
+
+
+def long_functions(source: str, limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int]]:
+    """(name, lines) of every function or method over ``limit`` lines that is not a
+    compiled kernel."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            n = node.end_lineno - node.lineno + 1
+            if n > limit and not _is_compiled_kernel(node):
+                out.append((node.name, n))
+    return out
+
+
+def test_the_size_scanner_sees_long_functions_and_spares_kernels():
+    body = "".join(f"    x{i} = {i}\n" for i in range(90))
+    src = f"def long():\n{body}\n@njit(cache=True)\ndef kernel():\n{body}\n"
+    assert long_functions(src) == [("long", 91)]
+
+
+def test_no_module_a_reader_cannot_hold():
+    """Issue 21: no module over 600 lines, no function over 80 (compiled kernels aside,
+    and those split where a part has a name)."""
+    big, long = [], []
+    for pkg in PACKAGES:
+        for path in _sources(pkg):
+            text = path.read_text()
+            n = len(text.splitlines())
+            if n > MAX_MODULE_LINES:
+                big.append(f"{path.relative_to(REPO)}: {n} lines")
+            long += [f"{path.relative_to(REPO)}: {name} {k} lines"
+                     for name, k in long_functions(text)]
+    assert big == []
+    assert long == []
+
+
+# --------------------------------------------------------------------------- the one assembly
+
+_TWIN_PARTS = {"World", "Crowd", "CameraSystem", "Simulation"}
+
+
+def _constructs(source: str) -> set[str]:
+    out = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if name in _TWIN_PARTS:
+                out.add(name)
+    return out
+
+
+def test_only_the_assembly_builds_a_twin():
+    """run, render, scenario, study, bench, the envs and compile all build their twin with
+    ``experiments.runs.assembly.build_twin``: nothing else in experiments/ constructs its
+    parts, so the same options give the same twin everywhere."""
+    builders = {}
+    for path in _sources("experiments"):
+        made = _constructs(path.read_text())
+        if made:
+            builders[str(path.relative_to(REPO))] = made
+    assert builders == {"experiments/runs/assembly.py": _TWIN_PARTS}
+
+
+# --------------------------------------------------------------------------- experiments' rooms
+
+# which rooms of experiments/ each room may import (docs/architecture.md); the CLI all of them
+ROOMS = {
+    "scoring": set(),
+    "runs": {"scoring"},
+    "studies": {"runs", "scoring"},
+    "bench": {"runs", "scoring"},
+    "envs": {"runs", "scoring"},
+    "cli": {"runs", "scoring", "studies", "bench", "envs"},
+}
+
+
+def test_experiments_rooms_import_one_way():
+    rooms = {p.name for p in (REPO / "experiments").iterdir()
+             if p.is_dir() and (p / "__init__.py").exists()}
+    assert rooms == set(ROOMS)
+    bad = []
+    for room, allowed in ROOMS.items():
+        for path in _sources(f"experiments/{room}"):
+            for name, line in imports_of(path.read_text(), _module_name(path),
+                                         path.name == "__init__.py"):
+                parts = name.split(".")
+                if parts[0] == "experiments" and len(parts) > 1 and parts[1] != room \
+                        and parts[1] not in allowed:
+                    bad.append(f"{path.relative_to(REPO)}:{line} imports {name}")
+    assert bad == []

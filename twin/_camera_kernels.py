@@ -1,4 +1,5 @@
-"""Compiled CPU engine of the camera detection model (numba, ``@njit(cache=True)``).
+"""Compiled CPU engine of the camera detection model's visible fraction (numba,
+``@njit(cache=True)``).
 
 :func:`visibility` computes one camera frame's visible fractions (:mod:`twin.cameras`,
 "How the visible fraction is computed") in one call: per camera, the image boxes of the
@@ -8,9 +9,9 @@ and wall prisms its corridor may cross. The steps and tests are those of the arr
 formulation it replaced (same samples, same candidate pairs, same occluder tests), pair by
 pair; results differ from it by float64 rounding only (~1e-15 on the visible fraction).
 A body wholly inside the picture with nothing in its corridor gets exactly 1, which is
-what sampling it gives. :func:`hands_visible` and :func:`detection_hits` /
-:func:`detection_points` do the rest of a frame; the random draws stay in numpy, in the
-order the array formulation drew them.
+what sampling it gives. :func:`samples` gives the samples themselves, :func:`cull_lists` the
+bodies each camera considers in a large store (:mod:`twin.culling`). The rest of a frame
+(single sight lines, hands, detections) is :mod:`twin._detect_kernels`.
 
 Occluders are convex vertical prisms (fixture boxes, interior wall pieces): a plan polygon
 of 4 corners given as 4 half-planes ``n . p <= off`` and a z range. A sight line is blocked
@@ -36,96 +37,6 @@ HIT_SLACK_M = 1e-3   # a surface hit this close before the target does not block
 # per-sample loops carry no branches and compile to SIMD
 _jit = njit(cache=True, error_model="numpy")
 _inline = njit(cache=True, error_model="numpy", inline="always")
-
-
-@_inline
-def _clip(t0, t1, num, den):
-    """The ray interval (t0, t1) cut by the half-space den t <= num (t1 < t0: empty)."""
-    if den == 0.0:
-        return (t0, t1) if num >= 0.0 else (1.0, 0.0)
-    t = num / den
-    if den < 0.0:
-        return max(t0, t), t1
-    return t0, min(t1, t)
-
-
-@_jit
-def _first_hit(ox, oy, oz, dx, dy, dz, prisms, b):
-    """Ray parameter t >= 0 (in units of (dx, dy, dz)) of the ray's first hit on the
-    closed prism ``prisms[b]`` (see :func:`prism_table`); inf when it misses."""
-    t0, t1 = _clip(-np.inf, np.inf, oz - prisms[b, 12], -dz)
-    t0, t1 = _clip(t0, t1, prisms[b, 13] - oz, dz)
-    if t0 > t1:
-        return np.inf
-    for i in range(4):
-        nx = prisms[b, 3 * i]
-        ny = prisms[b, 3 * i + 1]
-        t0, t1 = _clip(t0, t1, prisms[b, 3 * i + 2] - (nx * ox + ny * oy), nx * dx + ny * dy)
-        if t0 > t1:
-            return np.inf
-    if t1 < 0.0:
-        return np.inf
-    return t0 if t0 >= 0.0 else t1     # from inside a prism: its far face
-
-
-@_jit
-def _segment_blocked(ox, oy, oz, tx, ty, tz, prisms, lo, hi, idx, nidx):
-    """Whether one of the prisms ``idx[:nidx]`` hides (tx, ty, tz) from (ox, oy, oz) [m]."""
-    dx, dy, dz = tx - ox, ty - oy, tz - oz
-    length = math.sqrt(dx * dx + dy * dy + dz * dz)
-    if length == 0.0:
-        return False
-    lim = (length - HIT_SLACK_M) / length
-    bx0, bx1 = min(ox, tx), max(ox, tx)
-    by0, by1 = min(oy, ty), max(oy, ty)
-    bz0, bz1 = min(oz, tz), max(oz, tz)
-    for q in range(nidx):
-        b = idx[q]
-        if (lo[b, 0] > bx1 or hi[b, 0] < bx0 or lo[b, 1] > by1 or hi[b, 1] < by0
-                or lo[b, 2] > bz1 or hi[b, 2] < bz0):
-            continue
-        if _first_hit(ox, oy, oz, dx, dy, dz, prisms, b) < lim:
-            return True
-    return False
-
-
-@_jit
-def segments_blocked(origins, targets, prisms, lo, hi):
-    """(r,) bool: some prism lies between origin and target (r, 3) [m] (first surface hit
-    more than 1 mm before the target). prisms (b, 14) (``CameraSystem._prisms``), lo/hi (b, 3):
-    the prisms' bounding boxes [m]."""
-    n = origins.shape[0]
-    out = np.zeros(n, dtype=np.bool_)
-    nb = prisms.shape[0]
-    idx = np.arange(nb)
-    for i in range(n):
-        out[i] = _segment_blocked(origins[i, 0], origins[i, 1], origins[i, 2],
-                                  targets[i, 0], targets[i, 1], targets[i, 2],
-                                  prisms, lo, hi, idx, nb)
-    return out
-
-
-@_jit
-def _cylinder_hit(ox, oy, oz, dx, dy, dz, qx, qy, radius, height):
-    """Whether the segment o + s d, s in [0, 1], crosses the closed vertical cylinder
-    (floor to ``height``) of ``radius`` around (qx, qy) (as ``twin.cameras._cylinder_hits``)."""
-    fx = ox - qx
-    fy = oy - qy
-    a = dx * dx + dy * dy
-    b = 2.0 * (fx * dx + fy * dy)
-    c = fx * fx + fy * fy - radius * radius
-    disc = b * b - 4.0 * a * c
-    if not (disc > 0.0 and a > 1e-12):
-        return False
-    sq = math.sqrt(disc)
-    a2 = 2.0 * a
-    s1 = min(max((-b - sq) / a2, 0.0), 1.0)
-    s2 = min(max((-b + sq) / a2, 0.0), 1.0)
-    if not s2 > s1:
-        return False
-    z1 = oz + s1 * dz
-    z2 = oz + s2 * dz
-    return min(z1, z2) < height and max(z1, z2) > 0.0
 
 
 @_jit
@@ -369,7 +280,7 @@ def _in_box(x, y, box):
 @_jit
 def cull_lists(xy, origin, cell, nx, ny, cell_start, cell_cams, ext, n_cams):
     """Per camera, the bodies standing in its ``ext`` box, from the plan grid (see
-    ``CameraSystem._culling``): start (c + 1,) int64 and body (n,) int64, bodies ascending
+    ``twin.culling``): start (c + 1,) int64 and body (n,) int64, bodies ascending
     within each camera. Two passes over the bodies: count per camera, then fill."""
     s = xy.shape[0]
     cnt = np.zeros(n_cams + 1, dtype=np.int64)
@@ -405,7 +316,7 @@ def _cut(t0, t1, ok, num, den):
 def _hide_by_body(ddx, ddy, ddz, aa, cx, cy, cz, kx, ky, radius, height, hidden):
     """Mark hidden the samples whose sight line from the camera (cx, cy, cz), (ddx, ddy,
     ddz) (k,) long with squared plan length aa (k,), crosses the body cylinder at (kx, ky)
-    (as :func:`_cylinder_hit`, sample by sample without branches)."""
+    (as :func:`twin._detect_kernels._cylinder_hit`, sample by sample without branches)."""
     fx = cx - kx
     fy = cy - ky
     c = fx * fx + fy * fy - radius * radius
@@ -428,8 +339,8 @@ def _hide_by_body(ddx, ddy, ddz, aa, cx, cy, cz, kx, ky, radius, height, hidden)
 @_jit
 def _hide_by_prism(ddx, ddy, ddz, lim, cx, cy, cz, prisms, b, hidden):
     """Mark hidden the samples whose sight line from the camera (cx, cy, cz), (ddx, ddy,
-    ddz) (k,) long, first hits prism b before parameter lim (k,) (as :func:`_first_hit`,
-    sample by sample without branches)."""
+    ddz) (k,) long, first hits prism b before parameter lim (k,) (as
+    :func:`twin._detect_kernels._first_hit`, sample by sample without branches)."""
     zn0 = cz - prisms[b, 12]
     zn1 = prisms[b, 13] - cz
     ax, ay, am = prisms[b, 0], prisms[b, 1], prisms[b, 2] - (prisms[b, 0] * cx + prisms[b, 1] * cy)
@@ -472,6 +383,128 @@ def _sums(area, hidden):
 
 
 @_jit
+def _all_inside(xy, bounds):
+    """Whether every body of xy (s, 2) [m] stands inside ``bounds`` (4,) xlo, ylo, xhi,
+    yhi [m]."""
+    inside = True
+    for p in range(xy.shape[0]):
+        if not (xy[p, 0] >= bounds[0] and xy[p, 0] <= bounds[2] and xy[p, 1] >= bounds[1]
+                and xy[p, 1] <= bounds[3]):
+            inside = False
+    return inside
+
+
+@_jit
+def _camera_bodies(c, xy, dense, use_ext, ext, list_start, list_body, lst):
+    """The bodies camera c considers, into lst; returns their number: with ``dense`` every
+    body (with ``use_ext`` only those inside its plan box ``ext[c]``), else its list from
+    :func:`cull_lists`."""
+    n_l = 0
+    if dense:
+        for p in range(xy.shape[0]):
+            if use_ext and not (xy[p, 0] >= ext[c, 0] and xy[p, 0] <= ext[c, 2]
+                                and xy[p, 1] >= ext[c, 1] and xy[p, 1] <= ext[c, 3]):
+                continue
+            lst[n_l] = p
+            n_l += 1
+    else:
+        for li in range(list_start[c], list_start[c + 1]):
+            lst[n_l] = list_body[li]
+            n_l += 1
+    return n_l
+
+
+@_jit
+def _body_blockers(lj, n_l, lst, anyf, boxes, xy, cx, cy, cz, radius, height, blockers):
+    """The bodies ``lst[:n_l]`` that may stand across a sight line from the camera (cx, cy,
+    cz) to body ``lst[lj]``: in front of the camera (anyf), their image box (boxes) overlapping
+    its own, and :func:`_may_block`. Into blockers; returns their number."""
+    j = lst[lj]
+    jx, jy = xy[j, 0], xy[j, 1]
+    n_bk = 0
+    bj0, bj1, bj2, bj3 = boxes[lj, 0], boxes[lj, 1], boxes[lj, 2], boxes[lj, 3]
+    for lk in range(n_l):
+        if lk == lj or not anyf[lk]:
+            continue
+        if not (bj0 <= boxes[lk, 2] and boxes[lk, 0] <= bj2 and bj1 <= boxes[lk, 3]
+                and boxes[lk, 1] <= bj3):
+            continue
+        k = lst[lk]
+        if _may_block(cx, cy, cz, jx, jy, xy[k, 0], xy[k, 1], radius, height):
+            blockers[n_bk] = k
+            n_bk += 1
+    return n_bk
+
+
+@_jit
+def _sample_scratch(n_side, k_n):
+    """The per-sample work arrays of :func:`_sampled_fraction`: area, inimg, hidden (k,),
+    rcs, rss (side,), ddx, ddy, ddz, aa, lim (k,)."""
+    return (np.empty(k_n), np.empty(k_n, dtype=np.bool_), np.empty(k_n, dtype=np.bool_),
+            np.empty(n_side), np.empty(n_side), np.empty(k_n), np.empty(k_n), np.empty(k_n),
+            np.empty(k_n), np.empty(k_n))
+
+
+@_jit
+def _sampled_fraction(c, jx, jy, cam_pos, cam_rot, intr, res, s_side, z_side, top_off,
+                      radius, height, near, xy, blockers, n_bk, prisms, near_boxes, m,
+                      scratch):
+    """The visible fraction of the body at (jx, jy) [m] in camera c, from its surface
+    samples: a sample is hidden outside the image, behind a body of ``blockers[:n_bk]`` or
+    behind a prism of ``near_boxes[:m]``. Returns (fraction, sight lines tested against the
+    prisms); scratch: :func:`_sample_scratch`."""
+    area, inimg, hidden, rcs, rss, ddx, ddy, ddz, aa, lim = scratch
+    k_n = area.shape[0]
+    cx, cy, cz = cam_pos[c, 0], cam_pos[c, 1], cam_pos[c, 2]
+    rays = 0
+    _pair_samples(c, jx, jy, cam_pos, cam_rot, intr, res, s_side, z_side, top_off,
+                  radius, height, near, area, inimg, rcs, rss)
+    for i in range(k_n):
+        hidden[i] = not inimg[i]
+    if n_bk or m:
+        _sample_sight(c, jx, jy, cam_pos, z_side, top_off, radius, height, rcs, rss,
+                      ddx, ddy, ddz)
+        for i in range(k_n):
+            aa[i] = ddx[i] * ddx[i] + ddy[i] * ddy[i]
+    for q in range(n_bk):
+        k = blockers[q]
+        _hide_by_body(ddx, ddy, ddz, aa, cx, cy, cz, xy[k, 0], xy[k, 1], radius, height,
+                      hidden)
+    if m:
+        for i in range(k_n):
+            rays += (not hidden[i]) & (area[i] > 0.0)
+            length = math.sqrt(aa[i] + ddz[i] * ddz[i])
+            lim[i] = (length - HIT_SLACK_M) / length
+        for q in range(m):
+            _hide_by_prism(ddx, ddy, ddz, lim, cx, cy, cz, prisms, near_boxes[q], hidden)
+    total, seen = _sums(area, hidden)
+    v = seen / total if total > 0.0 else 0.0
+    return v, rays
+
+
+@_inline
+def _wholly_seen(box, w, h, cx, cy, cz, jx, jy, radius, height):
+    """Whether the body at (jx, jy) is wholly inside the picture of the camera at (cx, cy,
+    cz) (its image box ``box`` 1 px inside the w x h image) and not around the camera."""
+    return (box[0] >= 1.0 and box[1] >= 1.0 and box[2] <= w - 1.0 and box[3] <= h - 1.0
+            and (cz > height or math.hypot(cx - jx, cy - jy) > radius * (1.0 + 1e-6)))
+
+
+@_inline
+def _record(c, j, v, visible, dense_out, pair_c, pair_j, pair_v, n_pairs):
+    """Write the visible fraction v of body j in camera c: into visible when ``dense_out``,
+    and as pair n_pairs when seen at all; returns the new number of pairs."""
+    if dense_out:
+        visible[c, j] = v
+    if v > 0.0:
+        pair_c[n_pairs] = c
+        pair_j[n_pairs] = j
+        pair_v[n_pairs] = v
+        n_pairs += 1
+    return n_pairs
+
+
+@_jit
 def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_side, top_off,
                radius, height, near, ext, bounds, list_start, list_body, box_start, box_list,
                box_grown, all_grown, prisms, visible, pair_c, pair_j, pair_v):
@@ -496,28 +529,15 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
     nb = prisms.shape[0]
     k_n = s_side.shape[0] + top_off.shape[0]
     dense = list_start.shape[0] == 0
-    use_ext = dense and ext.shape[0] == c_n
-    for p in range(s):
-        if not (xy[p, 0] >= bounds[0] and xy[p, 0] <= bounds[2] and xy[p, 1] >= bounds[1]
-                and xy[p, 1] <= bounds[3]):
-            use_ext = False
+    use_ext = dense and ext.shape[0] == c_n and _all_inside(xy, bounds)
     all_boxes = box_start.shape[0] == 0
     all_idx = np.arange(nb)
     lst = np.empty(s, dtype=np.int64)
     boxes = np.empty((s, 4))
     anyf = np.empty(s, dtype=np.bool_)
     over = np.empty(s, dtype=np.bool_)
-    area = np.empty(k_n)
-    inimg = np.empty(k_n, dtype=np.bool_)
-    hidden = np.empty(k_n, dtype=np.bool_)
-    rcs = np.empty(s_side.shape[0])
-    rss = np.empty(s_side.shape[0])
+    scratch = _sample_scratch(s_side.shape[0], k_n)
     blockers = np.empty(s, dtype=np.int64)
-    ddx = np.empty(k_n)
-    ddy = np.empty(k_n)
-    ddz = np.empty(k_n)
-    aa = np.empty(k_n)
-    lim = np.empty(k_n)
     near_boxes = np.empty(nb, dtype=np.int64)
     rays = 0
     n_pairs = 0
@@ -526,18 +546,7 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
         if not live[c]:
             continue
         seg = n_pairs
-        n_l = 0
-        if dense:
-            for p in range(s):
-                if use_ext and not (xy[p, 0] >= ext[c, 0] and xy[p, 0] <= ext[c, 2]
-                                    and xy[p, 1] >= ext[c, 1] and xy[p, 1] <= ext[c, 3]):
-                    continue
-                lst[n_l] = p
-                n_l += 1
-        else:
-            for li in range(list_start[c], list_start[c + 1]):
-                lst[n_l] = list_body[li]
-                n_l += 1
+        n_l = _camera_bodies(c, xy, dense, use_ext, ext, list_start, list_body, lst)
         if n_l == 0:
             continue
         cx, cy, cz = cam_pos[c, 0], cam_pos[c, 1], cam_pos[c, 2]
@@ -555,198 +564,22 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
             j = lst[lj]
             jx, jy = xy[j, 0], xy[j, 1]
             # who and what may stand across its sight lines
-            n_bk = 0
-            bj0, bj1, bj2, bj3 = boxes[lj, 0], boxes[lj, 1], boxes[lj, 2], boxes[lj, 3]
-            for lk in range(n_l):
-                if lk == lj or not anyf[lk]:
-                    continue
-                if not (bj0 <= boxes[lk, 2] and boxes[lk, 0] <= bj2 and bj1 <= boxes[lk, 3]
-                        and boxes[lk, 1] <= bj3):
-                    continue
-                k = lst[lk]
-                if _may_block(cx, cy, cz, jx, jy, xy[k, 0], xy[k, 1], radius, height):
-                    blockers[n_bk] = k
-                    n_bk += 1
+            n_bk = _body_blockers(lj, n_l, lst, anyf, boxes, xy, cx, cy, cz, radius, height,
+                                  blockers)
             m = _near_boxes(cx, cy, cz, jx, jy, grown, bsrc, b0, b1, near_boxes)
-            if (n_bk == 0 and m == 0 and bj0 >= 1.0 and bj1 >= 1.0 and bj2 <= res[c, 0] - 1.0
-                    and bj3 <= res[c, 1] - 1.0 and (cz > height or math.hypot(
-                        cx - jx, cy - jy) > radius * (1.0 + 1e-6))):
+            if n_bk == 0 and m == 0 and _wholly_seen(boxes[lj], res[c, 0], res[c, 1], cx, cy,
+                                                     cz, jx, jy, radius, height):
                 # wholly inside the picture (1 px margin), nothing in the way: every sample
                 # is seen, and the same sum over and under the line gives exactly 1
-                if dense_out:
-                    visible[c, j] = 1.0
-                pair_c[n_pairs] = c
-                pair_j[n_pairs] = j
-                pair_v[n_pairs] = 1.0
-                n_pairs += 1
-                continue
-            _pair_samples(c, jx, jy, cam_pos, cam_rot, intr, res, s_side, z_side, top_off,
-                          radius, height, near, area, inimg, rcs, rss)
-            for i in range(k_n):
-                hidden[i] = not inimg[i]
-            if n_bk or m:
-                _sample_sight(c, jx, jy, cam_pos, z_side, top_off, radius, height, rcs, rss,
-                              ddx, ddy, ddz)
-                for i in range(k_n):
-                    aa[i] = ddx[i] * ddx[i] + ddy[i] * ddy[i]
-            for q in range(n_bk):
-                k = blockers[q]
-                _hide_by_body(ddx, ddy, ddz, aa, cx, cy, cz, xy[k, 0], xy[k, 1], radius, height,
-                              hidden)
-            if m:
-                for i in range(k_n):
-                    rays += (not hidden[i]) & (area[i] > 0.0)
-                    length = math.sqrt(aa[i] + ddz[i] * ddz[i])
-                    lim[i] = (length - HIT_SLACK_M) / length
-                for q in range(m):
-                    _hide_by_prism(ddx, ddy, ddz, lim, cx, cy, cz, prisms, near_boxes[q], hidden)
-            total, seen = _sums(area, hidden)
-            v = seen / total if total > 0.0 else 0.0
-            if dense_out:
-                visible[c, j] = v
-            if v > 0.0:
-                pair_c[n_pairs] = c
-                pair_j[n_pairs] = j
-                pair_v[n_pairs] = v
-                n_pairs += 1
+                v = 1.0
+            else:
+                v, r = _sampled_fraction(c, jx, jy, cam_pos, cam_rot, intr, res, s_side,
+                                         z_side, top_off, radius, height, near, xy, blockers,
+                                         n_bk, prisms, near_boxes, m, scratch)
+                rays += r
+            n_pairs = _record(c, j, v, visible, dense_out, pair_c, pair_j, pair_v, n_pairs)
         if n_pairs - seg > 1:     # this camera's pairs by body
             order = np.argsort(pair_j[seg:n_pairs], kind="mergesort")
             pair_j[seg:n_pairs] = pair_j[seg:n_pairs][order]
             pair_v[seg:n_pairs] = pair_v[seg:n_pairs][order]
     return rays, n_pairs
-
-
-@_jit
-def hands_visible(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bin_hi,
-                  bin_normal, margin, radius, height, prisms, lo, hi, seen):
-    """Which live cameras see each hand into seen (c, h) bool (as
-    ``CameraSystem.hands_visible``, which documents the rules); returns the number of sight
-    lines tested against the occluders.
-
-    hands (h, 3) [m] (rows with a NaN: no hand); xy (s, 2) [m] the people; bin_lo, bin_hi
-    (n, 3) [m], bin_normal (n, 2): the shelf bins; margin: a hand this close to a bin's box
-    is in it [m]; prisms, lo, hi: the occluders as in :func:`visibility` (no rows: none)."""
-    c_n = cam_pos.shape[0]
-    n_h = hands.shape[0]
-    s = xy.shape[0]
-    nb = prisms.shape[0]
-    idx = np.arange(nb)
-    rays = 0
-    for hi_ in range(n_h):
-        hx, hy, hz = hands[hi_, 0], hands[hi_, 1], hands[hi_, 2]
-        if not (np.isfinite(hx) and np.isfinite(hy) and np.isfinite(hz)):
-            continue
-        # the bin holding the hand (the first one), and the person it is inside (the nearest)
-        b = -1
-        for k in range(bin_lo.shape[0]):
-            if (hx >= bin_lo[k, 0] - margin and hx <= bin_hi[k, 0] + margin
-                    and hy >= bin_lo[k, 1] - margin and hy <= bin_hi[k, 1] + margin
-                    and hz >= bin_lo[k, 2] - margin and hz <= bin_hi[k, 2] + margin):
-                b = k
-                break
-        owner = -1
-        best = np.inf
-        for p in range(s):
-            g = math.hypot(hx - xy[p, 0], hy - xy[p, 1])
-            if g < best:
-                best = g
-                owner = p
-        if not best < radius:
-            owner = -1
-        for c in range(c_n):
-            if not live[c]:
-                continue
-            cx, cy, cz = cam_pos[c, 0], cam_pos[c, 1], cam_pos[c, 2]
-            rx, ry, rz = hx - cx, hy - cy, hz - cz
-            x = rx * cam_rot[c, 0, 0] + ry * cam_rot[c, 1, 0] + rz * cam_rot[c, 2, 0]
-            y = rx * cam_rot[c, 0, 1] + ry * cam_rot[c, 1, 1] + rz * cam_rot[c, 2, 1]
-            z = rx * cam_rot[c, 0, 2] + ry * cam_rot[c, 1, 2] + rz * cam_rot[c, 2, 2]
-            if not z > near:
-                continue
-            u = intr[c, 0] * x / z + intr[c, 2]
-            v = intr[c, 1] * y / z + intr[c, 3]
-            if not (u >= 0.0 and u < res[c, 0] and v >= 0.0 and v < res[c, 1]):
-                continue
-            tx, ty, tz = hx, hy, hz
-            if b >= 0:   # seen only through the bin's open front, from the aisle side
-                n0, n1 = bin_normal[b, 0], bin_normal[b, 1]
-                l0, l1, l2 = bin_lo[b, 0], bin_lo[b, 1], bin_lo[b, 2]
-                u0, u1, u2 = bin_hi[b, 0], bin_hi[b, 1], bin_hi[b, 2]
-                off = (n0 * (0.5 * (l0 + u0)) + n1 * (0.5 * (l1 + u1))
-                       + 0.5 * (abs(n0) * (u0 - l0) + abs(n1) * (u1 - l1)))
-                den = n0 * rx + n1 * ry
-                oc = n0 * cx + n1 * cy
-                tf = (off - oc) / (den if abs(den) > 1e-12 else 1e-12)
-                tx, ty, tz = cx + tf * rx, cy + tf * ry, cz + tf * rz
-                tol = margin + 1e-9
-                if not (oc > off and den < 0.0 and tf > 0.0 and tf <= 1.0 + 1e-9
-                        and tx >= l0 - tol and tx <= u0 + tol and ty >= l1 - tol
-                        and ty <= u1 + tol and tz >= l2 - tol and tz <= u2 + tol):
-                    continue
-            if nb:
-                rays += 1
-                if _segment_blocked(cx, cy, cz, tx, ty, tz, prisms, lo, hi, idx, nb):
-                    continue
-            hidden = False
-            for p in range(s):
-                if p != owner and _cylinder_hit(cx, cy, cz, rx, ry, rz, xy[p, 0], xy[p, 1],
-                                                radius, height):
-                    hidden = True
-                    break
-            if not hidden:
-                seen[c, hi_] = True
-    return rays
-
-
-@_jit
-def detection_hits(pair_c, pair_j, pair_v, xy, cam_pos, p_max, min_visible, full_range_m,
-                   range_scale_m):
-    """The chance each seen camera-body pair (from :func:`visibility`) fires: p = p_max
-    scaled by the visible fraction above ``min_visible`` and by the horizontal distance
-    beyond ``full_range_m`` (e-folding ``range_scale_m``) [m]. Returns, for the pairs with
-    p > 0 in their order, camera (n,) int32, body (n,) int64, distance (n,) [m], visible
-    fraction (n,) and p (n,); the caller draws one uniform per pair and keeps u < p."""
-    m = pair_c.shape[0]
-    cam = np.empty(m, dtype=np.int32)
-    body = np.empty(m, dtype=np.int64)
-    hd = np.empty(m)
-    hv = np.empty(m)
-    hp = np.empty(m)
-    n = 0
-    for k in range(m):
-        vis = pair_v[k]
-        if not vis > min_visible:       # p = 0: never fires
-            continue
-        c = pair_c[k]
-        j = pair_j[k]
-        dx = cam_pos[c, 0] - xy[j, 0]
-        dy = cam_pos[c, 1] - xy[j, 1]
-        d = math.sqrt(dx * dx + dy * dy)
-        p = p_max * min(max((vis - min_visible) / (1.0 - min_visible), 0.0), 1.0)
-        if d > full_range_m:
-            p *= math.exp(-(d - full_range_m) / range_scale_m)
-        if p > 0.0:
-            cam[n] = c
-            body[n] = j
-            hd[n] = d
-            hv[n] = vis
-            hp[n] = p
-            n += 1
-    return cam[:n], body[:n], hd[:n], hv[:n], hp[:n]
-
-
-@_jit
-def detection_points(xy, body, dist, vis, noise, zc, sigma0_m, sigma_per_m):
-    """Noisy foot points (n, 2) [m] and confidences (n,) of the hits of
-    :func:`detection_hits`, from standard normal draws noise (n, 2) and zc (n,): sigma
-    (sigma0_m + sigma_per_m * dist) * (2 - vis) per axis; confidence 0.45 + 0.5 vis
-    - 0.03 dist + 0.05 zc, clipped to [0.05, 1]."""
-    n = body.shape[0]
-    out = np.empty((n, 2))
-    conf = np.empty(n)
-    for k in range(n):
-        sig = (sigma0_m + sigma_per_m * dist[k]) * (2.0 - vis[k])
-        out[k, 0] = xy[body[k], 0] + noise[k, 0] * sig
-        out[k, 1] = xy[body[k], 1] + noise[k, 1] * sig
-        conf[k] = min(max(0.45 + 0.5 * vis[k] - 0.03 * dist[k] + 0.05 * zc[k], 0.05), 1.0)
-    return out, conf

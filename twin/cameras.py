@@ -34,48 +34,58 @@ and the confidence; false positives are sprinkled per camera. Hands reaching int
 are reported in 3-D by every camera that sees them. Detections are sorted by camera and x, so
 their order carries no identity.
 
-Cost: one compiled call per frame (:mod:`twin._camera_kernels`, numba; the first call in a
-fresh process loads the machine code numba caches beside that module, ~0.5 s, or compiles
-it once, ~15-20 s). Only camera-person pairs whose silhouette's bounding box overlaps the
-image are sampled; sight lines go to an occluder only for pairs whose line-of-sight corridor
-can cross its bounding box, and each person is tested only against the people whose image
-boxes overlap theirs in the same camera and who may stand across the corridor. A body wholly
-inside the picture with nothing in its corridor is fully visible (1) without sampling. In
-large stores a plan-view grid lists the people each camera can see (``_culling``). On the
-kiosk (30 cameras, 20 shoppers) a frame costs ~0.3 ms.
+Cost: one compiled call per frame (:mod:`twin._camera_kernels`, numba; hands and detections:
+:mod:`twin._detect_kernels`; the first call in a fresh process loads the machine code numba
+caches beside those modules, ~0.5 s, or compiles it once, ~15-20 s). Only camera-person
+pairs whose silhouette's bounding box overlaps the image are sampled; sight lines go to an
+occluder only for pairs whose line-of-sight corridor can cross its bounding box, and each
+person is tested only against the people whose image boxes overlap theirs in the same camera
+and who may stand across the corridor. A body wholly inside the picture with nothing in its
+corridor is fully visible (1) without sampling. In large stores a plan-view grid lists the
+people each camera can see (:mod:`twin.culling`). On the kiosk (30 cameras, 20 shoppers) a
+frame costs ~0.3 ms.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from core.knowledge import Cameras
 from core.records import CameraFrame
+from params import config, num
 from scenes.meshes import wall_quads
 from scenes.store import Store
+from twin.culling import culling_tables
 
-# The visible-fraction computation culls camera-person pairs with a plan-view grid (see
-# ``CameraSystem._culling``) once cameras x people^2 exceeds this; below it every camera
-# scans every person (against its plan box). Both paths give identical results.
+# The visible-fraction computation culls camera-person pairs with a plan-view grid
+# (:mod:`twin.culling`) once cameras x people^2 exceeds this; below it every camera scans
+# every person (against its plan box). Both paths give identical results.
 _CULL_ABOVE = 200_000
-_CULL_CELL_M = 2.0     # grid cell of the plan-view culling [m]
-_CULL_PAD_M = 1.0      # people up to this far outside the store bounds use the culled path
 
 
 _NONE = np.zeros(0, dtype=np.int64)   # "no list" for the kernels' optional tables
 _KERNELS = None                       # twin._camera_kernels, once imported
+_DETECT = None                        # twin._detect_kernels, once imported
 
 
 def _kernels():
-    """The compiled kernels (:mod:`twin._camera_kernels`), imported on first use so that
-    importing this module loads no numba."""
+    """The compiled visible-fraction kernels (:mod:`twin._camera_kernels`), imported on first
+    use so that importing this module loads no numba."""
     global _KERNELS
     if _KERNELS is None:
         from twin import _camera_kernels
         _KERNELS = _camera_kernels
     return _KERNELS
+
+
+def _detect():
+    """The compiled kernels of single sight lines, hands and detections
+    (:mod:`twin._detect_kernels`), imported on first use."""
+    global _DETECT
+    if _DETECT is None:
+        from twin import _detect_kernels
+        _DETECT = _detect_kernels
+    return _DETECT
 
 
 def _prism_table(corners: np.ndarray, zr: np.ndarray) -> np.ndarray:
@@ -93,21 +103,7 @@ def _prism_table(corners: np.ndarray, zr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(np.concatenate([planes.reshape(-1, 12), zr], axis=1))
 
 
-def _clip_half_plane(poly: list[np.ndarray], a: np.ndarray, beta: float) -> list[np.ndarray]:
-    """The part of the convex polygon ``poly`` (list of (2,) vertices) where a . p >= beta."""
-    out: list[np.ndarray] = []
-    n = len(poly)
-    for i in range(n):
-        p, q = poly[i], poly[(i + 1) % n]
-        fp, fq = float(a @ p) - beta, float(a @ q) - beta
-        if fp >= 0:
-            out.append(p)
-        if (fp >= 0) != (fq >= 0):
-            out.append(p + (fp / (fp - fq)) * (q - p))
-    return out
-
-
-@dataclass(frozen=True)
+@config(frozen=True)
 class DetectionModel:
     """Parameters of the geometric detection model.
 
@@ -119,112 +115,42 @@ class DetectionModel:
     mask within 0.05 on >= 95% of person-camera pairs.
     """
 
-    p_max: float = 0.95             # detection probability of a fully visible, near person
-    min_visible: float = 0.2        # below this visible fraction: never detected
+    # detection probability of a fully visible, near person
+    p_max: float = num(0.95, gt=0, le=1)
+    min_visible: float = num(0.2, ge=0, lt=1)   # below this visible fraction: never detected
     full_range_m: float = 4.0       # horizontal distance up to which p is not reduced [m]
     range_scale_m: float = 4.0      # e-folding of p beyond full_range_m [m]
-    sigma0_m: float = 0.05          # foot-point noise at the nadir [m]
-    sigma_per_m: float = 0.02       # added noise per metre of horizontal distance [m/m]
-    fp_per_frame: float = 0.005     # false positives per camera per frame (Poisson mean)
-    body_radius: float = 0.25       # person as a vertical cylinder [m] (shoulder half-width)
-    body_height: float = 1.7        # [m] (US adult mean ~1.69 m, CDC NHANES)
+    sigma0_m: float = num(0.05, ge=0, unit="m")        # foot-point noise at the nadir [m]
+    # added noise per metre of horizontal distance [m/m]
+    sigma_per_m: float = num(0.02, ge=0, unit="m/m")
+    # false positives per camera per frame (Poisson mean)
+    fp_per_frame: float = num(0.005, ge=0)
+    # person as a vertical cylinder [m] (shoulder half-width)
+    body_radius: float = num(0.25, gt=0, unit="m")
+    body_height: float = num(1.7, gt=0, unit="m")      # [m] (US adult mean ~1.69 m, CDC NHANES)
     # Surface sampling of the visible fraction (a golden-ratio lattice on the side, a
     # sunflower on the top disc). 64 + 24 points keep the model within 0.05 of the rendered
     # mask on >= 95% of pairs (measured, tests/twin/test_render.py); fewer is faster and
     # coarser.
-    side_samples: int = 64          # points on the camera-facing half of the side
-    top_samples: int = 24           # points on the top disc (cameras above the head)
-    near_m: float = 0.1             # nearest depth a camera images [m] (lens near plane)
+    # points on the camera-facing half of the side
+    side_samples: int = num(64, ge=1, le=1024, integer=True)
+    # points on the top disc (cameras above the head)
+    top_samples: int = num(24, ge=1, le=1024, integer=True)
+    # nearest depth a camera images [m] (lens near plane)
+    near_m: float = num(0.1, gt=0, unit="m")
     # Hands in shelf bins (assumptions, not calibrated): a hand detector/keypoint model finds
     # a visible hand most of the time and, triangulated or lifted with depth, places it to a
     # few centimetres.
-    p_hand: float = 0.8             # probability a camera that sees a hand reports it
-    sigma_hand_m: float = 0.03      # 3-D position noise of a reported hand, per axis [m]
-    bin_margin_m: float = 0.02      # a hand this close to a bin's box counts as in the bin [m]
-
-    def __post_init__(self) -> None:
-        if not 0 < self.p_max <= 1:
-            raise ValueError(f"DetectionModel.p_max must be in (0, 1], got {self.p_max}")
-        if not 0 <= self.min_visible < 1:
-            raise ValueError(f"DetectionModel.min_visible must be in [0, 1), got {self.min_visible}")
-        if not 0 <= self.p_hand <= 1:
-            raise ValueError(f"DetectionModel.p_hand must be in [0, 1], got {self.p_hand}")
-        for name in ("sigma0_m", "sigma_per_m", "fp_per_frame", "sigma_hand_m", "bin_margin_m"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"DetectionModel.{name} must be >= 0")
-        for name in ("body_radius", "body_height", "near_m"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"DetectionModel.{name} must be > 0")
-        for name in ("side_samples", "top_samples"):
-            if not 1 <= getattr(self, name) <= 1024:
-                raise ValueError(f"DetectionModel.{name} must be in [1, 1024], "
-                                 f"got {getattr(self, name)}")
+    p_hand: float = num(0.8, ge=0, le=1)     # probability a camera that sees a hand reports it
+    # 3-D position noise of a reported hand, per axis [m]
+    sigma_hand_m: float = num(0.03, ge=0, unit="m")
+    # a hand this close to a bin's box counts as in the bin [m]
+    bin_margin_m: float = num(0.02, ge=0, unit="m")
 
     @property
     def samples_per_pair(self) -> int:
         """Surface samples of one person in one camera."""
         return self.side_samples + self.top_samples
-
-
-def ceiling_grid(store: Store, spacing: float = 2.5, height: float | None = None,
-                 hfov_deg: float = 90.0, resolution: tuple[int, int] = (1280, 960)) -> Cameras:
-    """Cameras looking straight down on a square grid covering the floor.
-
-    spacing: grid pitch [m]; height: mounting height [m] (default: 0.2 m under the ceiling);
-    hfov_deg: horizontal field of view [deg]; resolution: (width, height) [px].
-    """
-    if not spacing > 0:
-        raise ValueError(f"camera grid spacing must be > 0 m, got {spacing}")
-    x0, y0, x1, y1 = store.bounds
-    h = store.ceiling_height - 0.2 if height is None else height
-    nx = max(1, int(np.ceil((x1 - x0) / spacing)))
-    ny = max(1, int(np.ceil((y1 - y0) / spacing)))
-    xs = x0 + (np.arange(nx) + 0.5) * (x1 - x0) / nx
-    ys = y0 + (np.arange(ny) + 0.5) * (y1 - y0) / ny
-    gx, gy = np.meshgrid(xs, ys, indexing="xy")
-    pos = np.stack([gx.ravel(), gy.ravel(), np.full(gx.size, h)], axis=1)
-    pos = pos[store.contains(pos[:, :2])]   # a floor that is not a rectangle: none outside
-    # camera +z looks down (-world z), camera x = world x, camera y = world -y
-    rot = np.array([[1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [0.0, 0.0, -1.0]])
-    w, hh = resolution
-    fx = (w / 2) / np.tan(np.radians(hfov_deg) / 2)
-    n = pos.shape[0]
-    return Cameras(
-        camera=np.arange(n, dtype=np.int32),
-        position=pos,
-        rotation=np.repeat(rot[None], n, axis=0),
-        intrinsics=np.tile([fx, fx, w / 2, hh / 2], (n, 1)).astype(np.float64),
-        resolution=np.tile([w, hh], (n, 1)).astype(np.int32),
-    )
-
-
-def look_at(position: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """(3, 3) world-from-camera rotation of a camera at ``position`` (3,) [m] looking at
-    ``target`` (3,) [m] with no roll (image x stays horizontal). Not for a camera looking
-    straight up or down (use :func:`ceiling_grid`'s rotation for those)."""
-    z = np.asarray(target, np.float64) - np.asarray(position, np.float64)
-    z /= np.linalg.norm(z)
-    x = np.cross(z, [0.0, 0.0, 1.0])
-    nx = np.linalg.norm(x)
-    if nx < 1e-9:
-        raise ValueError("look_at: the view direction is vertical; the roll is undefined")
-    x /= nx
-    y = np.cross(z, x)            # image y points down in the world
-    return np.stack([x, y, z], axis=1)
-
-
-def project(cams: Cameras, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Project world points into every camera.
-
-    points: (m, 3) [m]. Returns u, v: (c, m) float64 [px] (nan behind the camera) and
-    depth: (c, m) along the optical axis [m].
-    """
-    rel = points[None, :, :] - cams.position[:, None, :]           # (c, m, 3)
-    pc = np.matmul(rel, cams.rotation)                             # camera frame
-    z = pc[..., 2]
-    zs = np.where(z > 1e-6, z, np.nan)
-    fx, fy, cx, cy = (cams.intrinsics[:, k, None] for k in range(4))
-    return fx * pc[..., 0] / zs + cx, fy * pc[..., 1] / zs + cy, z
 
 
 def _cylinder_hits(o: np.ndarray, d: np.ndarray, cxy: np.ndarray, radius: float,
@@ -322,96 +248,13 @@ class CameraSystem:
     # -- plan-view culling (large stores) ---------------------------------------------
 
     def _culling(self) -> dict:
-        """Tables for culling camera-person pairs in plan, built once.
-
-        For each camera a plan box ``core`` (xlo, ylo, xhi, yhi) [m] holding the camera and
-        every body position whose image box can overlap the image (a necessary condition:
-        the body's bounding sphere meets each image side's half-space and the half-space in
-        front of the near plane, or straddles the near plane; 1 cm of slack), and ``ext``,
-        ``core`` grown by two body radii: every body that can stand across a sight line from
-        the camera to a body in ``core``. A grid over the store lists the cameras whose
-        ``ext`` touches each cell; ``boxes`` lists per camera the occluder boxes (grown by a
-        body radius) that touch ``core``. Pairs outside these are exactly the pairs the
-        dense computation rejects, so culling changes no result."""
-        if self._cull is not None:
-            return self._cull
-        cams, m = self.cams, self.model
-        c = cams.camera.shape[0]
-        x0, y0, x1, y1 = self.store.bounds
-        pad = _CULL_PAD_M
-        rect = [np.array(v, dtype=np.float64) for v in
-                ((x0 - pad, y0 - pad), (x1 + pad, y0 - pad), (x1 + pad, y1 + pad),
-                 (x0 - pad, y1 + pad))]
-        rr = m.body_radius / np.cos(np.pi / 8)
-        rb = float(np.hypot(rr, m.body_height / 2)) + 0.01     # bounding sphere + slack
-        core = np.empty((c, 4))
-        for i in range(c):
-            rot = cams.rotation[i]
-            cpos = cams.position[i]
-            fx, fy, cx, cy = cams.intrinsics[i]
-            w, h = cams.resolution[i]
-            mid = np.array([0.0, 0.0, m.body_height / 2])
-
-            def half(n_cam, delta, sign=1.0, rot=rot, cpos=cpos, mid=mid):
-                # sphere centre (x, y, h/2) with sign * n . (X - C) > delta - rb, as a . p >= b
-                n = rot @ np.asarray(n_cam, dtype=np.float64)
-                n = sign * n / np.linalg.norm(n)
-                return n[:2], float(delta - rb + n @ cpos - n @ mid)
-
-            sides = [half((-fx, 0.0, w - cx), 0.0), half((fx, 0.0, cx), 0.0),
-                     half((0.0, -fy, h - cy), 0.0), half((0.0, fy, cy), 0.0),
-                     half((0.0, 0.0, 1.0), m.near_m)]
-            strip = [half((0.0, 0.0, 1.0), m.near_m),
-                     half((0.0, 0.0, 1.0), -m.near_m, sign=-1.0)]
-            pts = [cpos[:2]]
-            for planes in (sides, strip):
-                poly = list(rect)
-                for a, beta in planes:
-                    if np.hypot(*a) < 1e-9:      # a horizontal plane: all or nothing
-                        poly = poly if 0.0 >= beta else []
-                    else:
-                        poly = _clip_half_plane(poly, a, beta)
-                    if not poly:
-                        break
-                pts.extend(poly)
-            pts = np.array(pts)
-            core[i] = [*(pts.min(axis=0) - 0.01), *(pts.max(axis=0) + 0.01)]
-        ext = core + np.array([-1.0, -1.0, 1.0, 1.0]) * (2 * m.body_radius + 0.01)
-        # grid: cell -> cameras whose ext touches it
-        cs = _CULL_CELL_M
-        gx0, gy0 = x0 - pad, y0 - pad
-        nx = int(np.ceil((x1 + pad - gx0) / cs)) + 1
-        ny = int(np.ceil((y1 + pad - gy0) / cs)) + 1
-        # (one cell of slack each side: a body on a cell edge may round into either cell)
-        ix0 = np.clip(np.floor((ext[:, 0] - gx0) / cs) - 1, 0, nx - 1).astype(np.int64)
-        ix1 = np.clip(np.floor((ext[:, 2] - gx0) / cs) + 1, 0, nx - 1).astype(np.int64)
-        iy0 = np.clip(np.floor((ext[:, 1] - gy0) / cs) - 1, 0, ny - 1).astype(np.int64)
-        iy1 = np.clip(np.floor((ext[:, 3] - gy0) / cs) + 1, 0, ny - 1).astype(np.int64)
-        cell_l, cam_l = [], []
-        for i in range(c):
-            gx, gy = np.meshgrid(np.arange(ix0[i], ix1[i] + 1), np.arange(iy0[i], iy1[i] + 1))
-            cell_l.append((gx * ny + gy).ravel())
-            cam_l.append(np.full(gx.size, i, dtype=np.int64))
-        cells = np.concatenate(cell_l) if cell_l else np.zeros(0, np.int64)
-        camof = np.concatenate(cam_l) if cam_l else np.zeros(0, np.int64)
-        order = np.lexsort((camof, cells))
-        cell_start = np.searchsorted(cells[order], np.arange(nx * ny + 1))
-        # camera -> occluder boxes (grown by a body radius) that touch its core box
-        r = m.body_radius
-        blo = self._box_lo[:, :2] - r - 0.01
-        bhi = self._box_hi[:, :2] + r + 0.01
-        touch = ((blo[None, :, 0] <= core[:, None, 2]) & (bhi[None, :, 0] >= core[:, None, 0])
-                 & (blo[None, :, 1] <= core[:, None, 3]) & (bhi[None, :, 1] >= core[:, None, 1]))
-        bc, bb = np.nonzero(touch)
-        self._cull = {
-            "core": core, "ext": ext, "origin": np.array([gx0, gy0]), "cell": float(cs),
-            "nx": nx, "ny": ny, "cell_start": cell_start.astype(np.int64),
-            "cell_cams": camof[order].astype(np.int64),
-            "box_start": np.searchsorted(bc, np.arange(c + 1)).astype(np.int64),
-            "boxes": bb.astype(np.int64), "boxes_grown": self._grown[bb],
-            "bounds": (x0 - pad, y0 - pad, x1 + pad, y1 + pad),
-            "bounds_arr": np.array([x0 - pad, y0 - pad, x1 + pad, y1 + pad]),
-        }
+        """Tables for culling camera-person pairs in plan (:func:`twin.culling.culling_tables`),
+        built once."""
+        if self._cull is None:
+            m = self.model
+            self._cull = culling_tables(self.cams, self.store.bounds, m.body_radius,
+                                        m.body_height, m.near_m, self._box_lo, self._box_hi,
+                                        self._grown)
         return self._cull
 
     # -- ray tests ----------------------------------------------------------------------
@@ -422,9 +265,9 @@ class CameraSystem:
         if self._ray is None or origins.shape[0] == 0:
             return np.zeros(origins.shape[0], dtype=bool)
         self.rays_cast += origins.shape[0]
-        return _kernels().segments_blocked(np.ascontiguousarray(origins, dtype=np.float64),
-                                           np.ascontiguousarray(targets, dtype=np.float64),
-                                           *self._ray)
+        return _detect().segments_blocked(np.ascontiguousarray(origins, dtype=np.float64),
+                                          np.ascontiguousarray(targets, dtype=np.float64),
+                                          *self._ray)
 
     def _people_blocked(self, origins, targets, owner, xy) -> np.ndarray:
         """(r,) bool: another person's cylinder lies between origin and target.
@@ -521,7 +364,7 @@ class CameraSystem:
         seen = np.zeros((self.cams.camera.shape[0], hands.shape[0]), dtype=bool)
         bins = self._bins
         prisms, lo, hi = self._prisms, self._box_lo, self._box_hi
-        self.rays_cast += _kernels().hands_visible(
+        self.rays_cast += _detect().hands_visible(
             hands, xy, ~self.dead, self._cam_pos, self._cam_rot, self._intr, self._res,
             m.near_m, bins[0], bins[1], bins[2], m.bin_margin_m, m.body_radius,
             m.body_height, prisms, lo, hi, seen)
@@ -551,7 +394,7 @@ class CameraSystem:
         det_xy: list[np.ndarray] = []
         det_conf: list[np.ndarray] = []
         if s:
-            kern = _kernels()
+            kern = _detect()
             cc, ss, dist, vis, p = kern.detection_hits(
                 *self._visibility(xy, live, dense=False), xy, self._cam_pos, m.p_max,
                 m.min_visible, m.full_range_m, m.range_scale_m)

@@ -7,7 +7,7 @@ Definitions (documented in ``docs/camera-layout.md``):
   metre (``min(fx, fy) / depth``; default 125 px/m, the "recognise" level of the DORI scale of
   EN 62676-4) and the straight segment from the camera to it crosses no fixture, interior
   partition or perimeter wall (one batched ray cast, embree-accelerated).
-- **Floor**: the cells of :func:`scenes.spec.walkable_grid` (where a person's centre may
+- **Floor**: the cells of :func:`scenes.walkable.walkable_grid` (where a person's centre may
   stand: ``BODY_RADIUS_M`` clear of fixtures and walls), sampled at every height in
   ``heights`` (default torso 1.0 m and head 1.7 m). A cell counts as seen by a camera only
   when the camera sees the point at *every* height: the conservative reading (the head alone
@@ -33,9 +33,9 @@ import trimesh
 
 from core.knowledge import Cameras
 from scenes.meshes import occluder_mesh, quads_mesh, wall_quads
-from scenes.spec import BODY_RADIUS_M, walkable_grid
 from scenes.store import Store
-from twin.cameras import project
+from scenes.walkable import BODY_RADIUS_M, walkable_grid
+from twin.camgeom import project
 
 if TYPE_CHECKING:  # pragma: no cover
     from twin.layout import CameraLayout

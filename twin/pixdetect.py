@@ -50,31 +50,32 @@ from scipy.spatial import ConvexHull
 
 from core.knowledge import Cameras
 from core.records import CameraFrame
+from params import config, num
 from scenes.store import Store
-from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
+from twin.cameras import CameraSystem, DetectionModel
+from twin.camgeom import ceiling_grid
 
 
-@dataclass(frozen=True)
+@config(frozen=True)
 class PixelDetectorConfig:
     """Parameters of the classical detector (chosen by hand on rendered kiosk frames)."""
 
-    diff_threshold: int = 24      # foreground: some channel differs by more [0..255]
+    # foreground: some channel differs by more [0..255]
+    diff_threshold: int = num(24, ge=0, lt=255, integer=True)
     down_max_deg: float = 30.0    # optical axis this close to straight down: head method [deg]
-    min_head_frac: float = 0.6    # a head peak is at least this share of r_head deep
+    # a head peak is at least this share of r_head deep
+    min_head_frac: float = num(0.6, ge=0)
     strong_frac: float = 0.85     # weaker peaks need a body (foreground) along their axis
     max_peaks: int = 200          # peaks examined per image, strongest first
     chroma_tol: float = 0.08      # same body: normalised r, g, b within this of the head's
-    nms_frac: float = 1.5         # peaks closer than this many r_head to a stronger one: same
-    edge_frac: float = 0.0        # head peaks at least this many r_head inside the image
-    merge_m: float = 0.3          # detections of one camera closer than this: one person [m]
-    min_blob_frac: float = 0.6   # blobs under this share of a body's in-image area: noise
-
-    def __post_init__(self) -> None:
-        if not 0 <= self.diff_threshold < 255:
-            raise ValueError("PixelDetectorConfig.diff_threshold must be in [0, 255)")
-        for name in ("min_head_frac", "nms_frac", "edge_frac", "merge_m", "min_blob_frac"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"PixelDetectorConfig.{name} must be >= 0")
+    # peaks closer than this many r_head to a stronger one: same
+    nms_frac: float = num(1.5, ge=0)
+    # head peaks at least this many r_head inside the image
+    edge_frac: float = num(0.0, ge=0)
+    # detections of one camera closer than this: one person [m]
+    merge_m: float = num(0.3, ge=0, unit="m")
+    # blobs under this share of a body's in-image area: noise
+    min_blob_frac: float = num(0.6, ge=0)
 
 
 def pixel_rays(cams: Cameras, i: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:

@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenes.spec import MIN_AISLE_M
 from scenes.store import FACE_NORMALS, FACES, Store
+from scenes.walkable import MIN_AISLE_M
+from twin.camgeom import focal_from_hfov, look_at_angles
 from twin.coverage import HEIGHTS, visibility
 from twin.layout import (
     DEFAULT_MODEL,
@@ -21,8 +22,6 @@ from twin.layout import (
     MOUNT_BELOW_CEILING_M,
     CameraLayout,
     CameraModel,
-    focal_from_hfov,
-    look_at_angles,
     make_layout,
 )
 
@@ -219,7 +218,7 @@ def _keep_free(store: Store, pos: np.ndarray) -> np.ndarray:
 
 def _grid_xy(store: Store, spacing: float) -> np.ndarray:
     """(n, 2) cell centres of a square grid of pitch ~``spacing`` over the store's bounds,
-    inside the outline (as :func:`twin.cameras.ceiling_grid`)."""
+    inside the outline (as :func:`twin.camgeom.ceiling_grid`)."""
     if not spacing > 0:
         raise ValueError(f"grid spacing must be > 0 m, got {spacing}")
     x0, y0, x1, y1 = store.bounds

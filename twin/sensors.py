@@ -16,42 +16,29 @@ overload of single-point cells, assumption), so a leaning shopper cannot report 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from core.records import GateCheckIns, PlateSamples
+from params import check, config, num
 
 
-@dataclass(frozen=True)
+@config(frozen=True)
 class LoadCellModel:
-    plate_hz: float = 60.0              # [Hz] AiFi
-    samples_per_message: int = 12       # AiFi
-    noise_g: float = 2.0                # [g] white noise sigma
-    drift_g_per_sqrt_s: float = 0.3     # [g/sqrt(s)] random-walk drift
-    resolution_g: float = 0.5           # [g] quantisation step
-    offset_g: float = 50.0              # [g] sigma of each plate's unknown zero offset
-    settle_hz: float = 8.0              # [Hz] natural frequency of the cell's response
-    damping: float = 0.5                # damping ratio of the response (1 = critical)
-    capacity_g: float = 20000.0         # [g] rated capacity (AiFi plates: 20 kg)
-    overload: float = 1.5               # readings saturate at overload x capacity
+    plate_hz: float = num(60.0, gt=0, unit="Hz")                # [Hz] AiFi
+    samples_per_message: int = num(12, ge=1, integer=True)      # AiFi
+    noise_g: float = num(2.0, ge=0, unit="g")                   # [g] white noise sigma
+    # [g/sqrt(s)] random-walk drift
+    drift_g_per_sqrt_s: float = num(0.3, ge=0, unit="g/sqrt(s)")
+    resolution_g: float = num(0.5, ge=0, unit="g")              # [g] quantisation step
+    offset_g: float = num(50.0, ge=0, unit="g")   # [g] sigma of each plate's unknown zero offset
+    settle_hz: float = num(8.0, gt=0, unit="Hz")  # [Hz] natural frequency of the cell's response
+    damping: float = num(0.5, gt=0)               # damping ratio of the response (1 = critical)
+    capacity_g: float = num(20000.0, gt=0, unit="g")   # [g] rated capacity (AiFi plates: 20 kg)
+    overload: float = num(1.5, ge=1)              # readings saturate at overload x capacity
 
     def __post_init__(self) -> None:
-        if not self.plate_hz > 0:
-            raise ValueError(f"LoadCellModel.plate_hz must be > 0 Hz, got {self.plate_hz}")
-        if self.samples_per_message < 1:
-            raise ValueError("LoadCellModel.samples_per_message must be >= 1")
-        for name in ("noise_g", "drift_g_per_sqrt_s", "resolution_g", "offset_g"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"LoadCellModel.{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("settle_hz", "damping", "capacity_g"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"LoadCellModel.{name} must be > 0, got {getattr(self, name)}")
-        if not self.overload >= 1:
-            raise ValueError(f"LoadCellModel.overload must be >= 1, got {self.overload}")
-        if not self.settle_hz < self.plate_hz / 2:
-            raise ValueError(f"LoadCellModel.settle_hz must be under half of plate_hz "
-                             f"({self.plate_hz / 2:g} Hz), got {self.settle_hz}")
+        check(self, "settle_hz", self.settle_hz < self.plate_hz / 2,
+              f"under half of plate_hz ({self.plate_hz / 2:g} Hz)")
 
 
 class PlateSensors:

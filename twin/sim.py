@@ -16,32 +16,30 @@ from typing import Protocol
 import numpy as np
 
 from core.records import SensorBatch
+from params import check, config, num
 from twin.cameras import CameraSystem
 from twin.sensors import EntryGate, PlateSensors
 from twin.world import World
 
 
-@dataclass(frozen=True)
+@config(frozen=True)
 class Clock:
     """Rates [Hz]. ``plate_hz`` is the base tick; the others must divide it."""
 
-    physics_hz: float = 120.0     # pybullet steps (half its 240 Hz default; see twin.world)
-    plate_hz: float = 60.0
-    camera_hz: float = 15.0
-    policy_hz: float = 15.0
+    # pybullet steps (half its 240 Hz default; see twin.world)
+    physics_hz: float = num(120.0, gt=0, unit="Hz")
+    plate_hz: float = num(60.0, gt=0, unit="Hz")
+    camera_hz: float = num(15.0, gt=0, unit="Hz")
+    policy_hz: float = num(15.0, gt=0, unit="Hz")
 
     def __post_init__(self) -> None:
-        for name in ("physics_hz", "plate_hz", "camera_hz", "policy_hz"):
-            v = getattr(self, name)
-            if not v > 0:
-                raise ValueError(f"Clock.{name} must be > 0 Hz, got {v}")
         for name in ("camera_hz", "policy_hz"):
             r = self.plate_hz / getattr(self, name)
-            if abs(r - round(r)) > 1e-9:
-                raise ValueError(f"Clock.{name} must divide plate_hz={self.plate_hz}")
+            check(self, name, not abs(r - round(r)) > 1e-9,
+                  f"a rate that divides plate_hz ({self.plate_hz:g} Hz)")
         r = self.physics_hz / self.plate_hz
-        if abs(r - round(r)) > 1e-9:
-            raise ValueError(f"Clock.physics_hz must be a multiple of plate_hz={self.plate_hz}")
+        check(self, "physics_hz", not abs(r - round(r)) > 1e-9,
+              f"a multiple of plate_hz ({self.plate_hz:g} Hz)")
 
     @property
     def camera_every(self) -> int:

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from params import config, num
 from scenes.store import Store
 
 pb: Any = None  # pybullet, imported by the first World (quietly: see _quiet_c_output)
@@ -71,25 +72,21 @@ def _load_pybullet() -> None:
 G = 9.81  # [m/s^2]
 
 
-@dataclass(frozen=True)
+@config(frozen=True)
 class PhysicsConfig:
-    physics_hz: float = 120.0     # half pybullet's default 240 Hz; stable for resting boxes
-    solver_iterations: int = 10   # pybullet default 50; resting stacks converge in 10
-    idle_s: float = 1.5           # an awake bin sleeps after this long without a touch
+    # half pybullet's default 240 Hz; stable for resting boxes
+    physics_hz: float = num(120.0, gt=0, unit="Hz")
+    # pybullet default 50; resting stacks converge in 10
+    solver_iterations: int = num(10, ge=1, integer=True)
+    # an awake bin sleeps after this long without a touch
+    idle_s: float = num(1.5, gt=0, unit="s")
     settle_s: float = 0.3         # a woken bin's contacts are trusted after this long
-    press_s: float = 0.15         # hand grasp pressing on the picked units
+    press_s: float = num(0.15, gt=0, unit="s")     # hand grasp pressing on the picked units
     press_n: float = 4.0          # [N] grasp force down on each picked unit
-    lift_s: float = 0.2           # then the unit is lifted out at lift_speed
-    lift_speed: float = 0.6       # [m/s]
+    lift_s: float = num(0.2, gt=0, unit="s")       # then the unit is lifted out at lift_speed
+    lift_speed: float = num(0.6, gt=0, unit="m/s")     # [m/s]
     drop_height: float = 0.03     # [m] a put-back unit is released this far above the plate
     friction: float = 0.6
-
-    def __post_init__(self) -> None:
-        if self.solver_iterations < 1:
-            raise ValueError("PhysicsConfig.solver_iterations must be >= 1")
-        for name in ("physics_hz", "idle_s", "press_s", "lift_s", "lift_speed"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"PhysicsConfig.{name} must be > 0, got {getattr(self, name)}")
 
 
 @dataclass

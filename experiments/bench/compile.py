@@ -72,20 +72,20 @@ def _crowd() -> None:
 
 
 def _cameras() -> None:
-    """A frame of the kiosk's ceiling grid: people in the aisles, one hand in a bin."""
+    """A frame of the kiosk's default cameras: people in the aisles, one hand in a bin."""
     import numpy as np
 
-    from scenes.presets import load_preset
-    from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
+    from agents.crowd import ShopperConfig
+    from experiments.runs.assembly import TwinConfig, build_twin
 
-    store = load_preset("kiosk")
-    cams = CameraSystem(store, ceiling_grid(store), DetectionModel(), np.random.default_rng(0))
-    access = np.asarray(store.bins.access_xy, dtype=np.float64)[:4]
-    hands = np.full((len(access), 3), np.nan)
-    bin_lo = np.asarray(store.bins.lo, dtype=np.float64)
-    bin_hi = np.asarray(store.bins.hi, dtype=np.float64)
-    hands[0] = (bin_lo[0] + bin_hi[0]) / 2
-    cams.detect(0, 0.0, access, hands)
+    with build_twin(TwinConfig(crowd=ShopperConfig(shoppers_in_store=0.0))) as twin:
+        store = twin.store
+        access = np.asarray(store.bins.access_xy, dtype=np.float64)[:4]
+        hands = np.full((len(access), 3), np.nan)
+        bin_lo = np.asarray(store.bins.lo, dtype=np.float64)
+        bin_hi = np.asarray(store.bins.hi, dtype=np.float64)
+        hands[0] = (bin_lo[0] + bin_hi[0]) / 2
+        twin.sim.cameras.detect(0, 0.0, access, hands)
 
 
 def _tracker() -> None:
@@ -110,7 +110,8 @@ def _group(name: str) -> GroupReport:
 
 
 def _one_minute_run() -> GroupReport:
-    from experiments.runs.run import RunConfig, run
+    from experiments.runs.config import RunConfig
+    from experiments.runs.run import run
 
     t0 = time.perf_counter()
     run(RunConfig(minutes=1.0, shoppers=8.0, record_streams=False, core_process=False))

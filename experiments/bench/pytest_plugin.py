@@ -17,7 +17,7 @@ truth, and returns the metrics ``storetwin bench`` reports, also put in
 - ``storetwin_store(name)``: a store (preset or spec file), ``scenes.store.Store``;
 - ``storetwin_stream``: a recorded 1-minute kiosk run, ``.knowledge`` and ``.batches``
   (the sensor batches in order), to feed a core directly (session-scoped);
-- ``storetwin_scenario(name)``: a shipped scripted scenario, ``agents.scenario.Scenario``.
+- ``storetwin_scenario(name)``: a shipped scripted scenario, ``agents.scenario_types.Scenario``.
 """
 
 from __future__ import annotations
@@ -111,8 +111,9 @@ class RecordedStream:
 def storetwin_stream(tmp_path_factory) -> RecordedStream:
     import json
 
+    from experiments.runs.config import RunConfig
     from experiments.runs.knowledge import knowledge_from_json
-    from experiments.runs.run import RunConfig, run
+    from experiments.runs.run import run
     from twin.streams import read_streams
 
     out = tmp_path_factory.mktemp("storetwin_stream")

@@ -73,7 +73,8 @@ def _truth(res) -> dict:
 
 
 def run_case(case: dict, core) -> CaseRun:
-    from experiments.runs.run import RunConfig, run
+    from experiments.runs.config import RunConfig
+    from experiments.runs.run import run
 
     if case["kind"] == "crowd":
         res = run(RunConfig(store=case["store"], minutes=case["minutes"],

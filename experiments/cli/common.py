@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+from params import SEED
+
 EXIT_BAD_INPUT = 2
 
 
@@ -24,17 +26,15 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"storetwin: error: {message}\n")
 
 
-SEED_LIMIT = 2**63   # numpy's SeedSequence takes any int >= 0; int64 columns hold < 2^63
-
-
 def seed_arg(text: str) -> int:
-    """``--seed``, checked once here for every verb: an integer in [0, 2^63)."""
+    """``--seed``, checked here for every verb, by the one seed rule (``params.SEED``: an
+    integer in [0, 2^63), what numpy's SeedSequence and an int64 column both hold)."""
     try:
         v = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2^63), got {text!r}") from None
-    if not 0 <= v < SEED_LIMIT:
-        raise argparse.ArgumentTypeError(f"must be an integer in [0, 2^63), got {text!r}")
+        v = None
+    if v is None or not SEED.ok(v):
+        raise argparse.ArgumentTypeError(f"must be {SEED.allowed()}, got {text!r}")
     return v
 
 

@@ -48,7 +48,7 @@ def _coverage_out(a, store, layout, extra: dict | None = None) -> int:
 
 
 def cmd_layout(a: argparse.Namespace) -> int:
-    from twin import layout as L
+    from twin import layout_toml as L  # (its DEFAULT_MODELS is twin.layout's)
     from twin import placement as P
 
     store = load_store_arg(a.store, "--store")

@@ -15,20 +15,17 @@ from experiments.cli.common import (
 
 
 def cmd_render(a: argparse.Namespace) -> int:
+    from experiments.runs.assembly import load_cameras
     from experiments.runs.render import render_run, scale_cameras
+    from twin.layout_toml import LayoutError
 
     store = load_store_arg(a.store, "--store")
-    if a.layout is not None:
-        from twin.layout import LayoutError, load_layout
-        try:
-            cams = load_layout(a.layout, store).cameras()
-        except LayoutError as e:
-            raise CliError("\n".join(e.lines())) from None
-    else:
-        from twin.cameras import ceiling_grid
-        if not a.camera_spacing > 0:
-            raise CliError(f"--camera-spacing must be > 0 m, got {a.camera_spacing:g}")
-        cams = ceiling_grid(store, spacing=a.camera_spacing)
+    if a.layout is None and not a.camera_spacing > 0:
+        raise CliError(f"--camera-spacing must be > 0 m, got {a.camera_spacing:g}")
+    try:
+        cams = load_cameras(store, a.layout, a.camera_spacing)
+    except LayoutError as e:
+        raise CliError("\n".join(e.lines())) from None
     if not 0 < a.seconds <= 3600:
         raise CliError(f"--seconds must be in (0, 3600], got {a.seconds:g}")
     if not 0 <= a.every < a.seconds or (a.every and a.seconds / a.every > 1000):

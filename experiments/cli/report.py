@@ -10,8 +10,8 @@ from experiments.cli.common import (
 
 
 def cmd_report(a: argparse.Namespace) -> int:
-    from experiments.studies.report.report import ReportError, write_report
-    from experiments.studies.study import ResultsError
+    from experiments.studies.report import ReportError, write_report
+    from experiments.studies.results import ResultsError
 
     if a.target is not None and not 0 < a.target <= 1:
         raise CliError(f"--target must be in (0, 1], got {a.target:g}")

@@ -71,7 +71,8 @@ def _table(m: dict, timing: dict) -> str:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from experiments.runs.run import RunConfig, RunConfigError, run
+    from experiments.runs.config import RunConfig, RunConfigError
+    from experiments.runs.run import run
 
     load_store_arg(a.store, "--store")   # a bad store fails here, before any simulation
     if not 0 < a.minutes <= 1440:
@@ -79,7 +80,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     if not 0 <= a.shoppers <= 10_000:
         raise CliError(f"--shoppers must be in [0, 10000], got {a.shoppers:g}")
     if a.layout is not None:
-        from twin.layout import LayoutError, load_layout
+        from twin.layout_toml import LayoutError, load_layout
         try:
             load_layout(a.layout, load_store_arg(a.store, "--store"))
         except LayoutError as e:

@@ -17,7 +17,8 @@ from experiments.cli.common import (
 
 
 def cmd_scenario(a: argparse.Namespace) -> int:
-    from agents.scenario import ScenarioError, library, library_path, load_scenario
+    from agents.scenario import library, library_path, load_scenario
+    from agents.scenario_types import ScenarioError
 
     if a.list:
         rows = []
@@ -50,8 +51,8 @@ def cmd_scenario(a: argparse.Namespace) -> int:
     out = Path(a.out) if a.out else None
     if out is not None:
         check_out(out)
+    from experiments.runs.config import RunConfigError
     from experiments.runs.guard import CoreFault
-    from experiments.runs.run import RunConfigError
     from experiments.runs.scenario import format_library, format_result, make_core, run_scenario
     results = []
     for sc in scs:

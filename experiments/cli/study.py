@@ -14,7 +14,10 @@ from experiments.cli.common import (
 
 
 def cmd_study(a: argparse.Namespace) -> int:
-    from experiments.studies.study import ResultsError, StudyError, expand, load_study, run_study
+    from experiments.studies.execute import run_study
+    from experiments.studies.results import ResultsError
+    from experiments.studies.spec import StudyError, load_study
+    from experiments.studies.sweep import expand
     from scenes.checks import ProblemsError
 
     try:
@@ -28,8 +31,7 @@ def cmd_study(a: argparse.Namespace) -> int:
     out = Path(a.out) if a.out else Path("results") / study.name
     if a.dry_run:
         specs = expand(study)
-        rows = [{"run_id": s.run_id, **{k: v for k, v in s.params.items()
-                                        if not k.startswith("_")}} for s in specs]
+        rows = [{"run_id": s.run_id, **s.params.columns()} for s in specs]
         if a.json:
             print(json.dumps({"study": study.name, "runs": rows}, sort_keys=True))
         else:

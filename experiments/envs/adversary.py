@@ -74,9 +74,9 @@ class AdversaryEnv(gym.Env):
                  receipt_wait_s: float = 30.0, camera_view: int | None = None,
                  dead_plates: bool | tuple[int, ...] = (),
                  render_mode: str | None = None) -> None:
+        from experiments.runs.assembly import load_cameras
         from experiments.runs.cores import check_spec
         from scenes.presets import load_store
-        from twin.cameras import ceiling_grid
         from twin.coverage import visibility
 
         if render_mode not in (None, "rgb_array"):
@@ -90,11 +90,7 @@ class AdversaryEnv(gym.Env):
             raise ValueError(f"targets must be >= 1, got {targets}")
         self.store_ref = store
         self.store = load_store(store)
-        if layout is not None:
-            from twin.layout import load_layout
-            self.cams = load_layout(layout, self.store).cameras()
-        else:
-            self.cams = ceiling_grid(self.store, spacing=camera_spacing_m)
+        self.cams = load_cameras(self.store, layout, camera_spacing_m)
         if camera_view is not None and not 0 <= camera_view < len(self.cams.camera):
             raise ValueError(f"camera_view must be in [0, {len(self.cams.camera) - 1}]")
         self.crowd_target = float(crowd)
@@ -134,43 +130,31 @@ class AdversaryEnv(gym.Env):
         self._nav = None
         self._plan = None
         self._renderer = None
-        self.world = None
+        self.twin = None
         self.sid = 0
 
     # -- the run ------------------------------------------------------------------------
 
     def _build(self, seed: int) -> None:
-        from agents.crowd import Crowd, ScriptedShopper, ShopperConfig
+        from agents.crowd import ScriptedShopper, ShopperConfig
         from agents.navigation import NavGrid
-        from experiments.runs.knowledge import store_knowledge
-        from experiments.runs.scenario import make_core
-        from twin.cameras import CameraSystem, DetectionModel
-        from twin.sensors import EntryGate, LoadCellModel, PlateSensors
-        from twin.sim import Clock, Simulation
-        from twin.world import PhysicsConfig, World
+        from experiments.runs.assembly import TwinConfig, build_twin
+        from experiments.runs.cores import make_core
 
-        if self.world is not None:
-            self.world.close()
+        if self.twin is not None:
+            self.twin.close()
         store = self.store
-        ss = np.random.SeedSequence(seed)
-        rng_crowd, rng_cam, rng_plate = (np.random.default_rng(s) for s in ss.spawn(3))
-        clock = Clock()
         cfg = ShopperConfig(shoppers_in_store=self.crowd_target)
         if self._nav is None:
             self._nav = NavGrid(store, clearance=cfg.motion.radius + 0.05)
         me = ScriptedShopper("adversary", CONTROLLED_ACCOUNT, self.warmup_s, (),
                              controlled=True)
-        self.world = World(store, PhysicsConfig(physics_hz=clock.physics_hz))
-        self.crowd = Crowd(store, cfg, rng_crowd, scripted=(me,), nav=self._nav)
-        loadcell = LoadCellModel(plate_hz=clock.plate_hz)
-        n_cams = len(self.cams.camera)
-        self.sim = Simulation(
-            self.world, self.crowd,
-            CameraSystem(store, self.cams, DetectionModel(), rng_cam, np.zeros(n_cams, bool)),
-            PlateSensors(store.bins.n_plates, loadcell, rng_plate, self.dead_plates),
-            EntryGate(), clock)
-        self.core = make_core(self.core_name)
-        self.core.start(store_knowledge(store, self.cams, clock, loadcell))
+        self.twin = build_twin(TwinConfig(
+            store=self.store_ref, seed=seed, crowd=cfg, scripted=(me,),
+            dead_plates=tuple(int(i) for i in np.flatnonzero(self.dead_plates))),
+            make_core(self.core_name), store=store, cameras=self.cams, nav=self._nav)
+        self.world, self.crowd, self.sim = self.twin.world, self.twin.crowd, self.twin.sim
+        self.core = self.twin.core
         # room after max_s for the way out, a stuck hand-over and the receipt; past it the
         # episode is truncated (a shopper that cannot get out of a blocked aisle)
         self.horizon_s = self.warmup_s + self.max_s + 2 * self.max_action_s + \
@@ -371,9 +355,9 @@ class AdversaryEnv(gym.Env):
         return rgb
 
     def close(self) -> None:
-        if self.world is not None:
-            self.world.close()
-            self.world = None
+        if self.twin is not None:
+            self.twin.close()
+            self.twin = None
         if self._renderer is not None:
             self._renderer.close()
             self._renderer = None

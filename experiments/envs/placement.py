@@ -316,9 +316,10 @@ class SensorPlacementEnv(gym.Env):
         """Score the current layout by a run of the whole twin (same seed as ``reset``'s
         RNG draws it from): billing and tracking metrics as in ``metrics.json``. Bins on no
         placed plate are dead plates."""
-        from experiments.runs.run import RunConfig, run
+        from experiments.runs.config import RunConfig
+        from experiments.runs.run import run
         from scenes.presets import load_store
-        from twin.layout import dumps_layout
+        from twin.layout_toml import dumps_layout
 
         lay = self.layout()
         if len(lay) == 0:

@@ -41,7 +41,7 @@ class CoreSummary:
 
 
 def _serve(conn, core, knowledge, journey_key: bytes | None = None) -> None:  # pragma: no cover - runs in the child process
-    from core.store_core import ledger_json
+    from core.ledger import ledger_json
 
     busy = 0.0
     t = float("nan")

@@ -49,8 +49,8 @@ def render_run(store, cams: Cameras, out: Path, *, seconds: float = 60.0, every_
                coco: bool = False, mot: bool = False) -> dict:
     """Simulate ``seconds`` of the store's crowd and render the chosen cameras at the end (or
     every ``every_s`` seconds of the last part when > 0). Returns a summary."""
-    from agents.crowd import Crowd, ShopperConfig
-    from twin.cameras import CameraSystem, DetectionModel
+    from agents.crowd import ShopperConfig
+    from experiments.runs.assembly import TwinConfig, build_twin
     from twin.datasets import (
         RenderedFrame,
         body_boxes,
@@ -60,20 +60,11 @@ def render_run(store, cams: Cameras, out: Path, *, seconds: float = 60.0, every_
         write_png,
     )
     from twin.render import Renderer
-    from twin.sensors import EntryGate, LoadCellModel, PlateSensors
-    from twin.sim import Clock, Simulation
-    from twin.world import PhysicsConfig, World
 
-    clock = Clock()
-    ss = np.random.SeedSequence(seed)
-    rng_crowd, rng_cam, rng_plate = (np.random.default_rng(s) for s in ss.spawn(3))
     # arrivals as a steady crowd of ``shoppers`` that fills in about a minute
-    crowd = Crowd(store, ShopperConfig(shoppers_in_store=shoppers, mean_trip_s=48.0),
-                  rng_crowd)
-    world = World(store, PhysicsConfig(physics_hz=clock.physics_hz))
-    sim = Simulation(world, crowd, CameraSystem(store, cams, DetectionModel(), rng_cam),
-                     PlateSensors(len(store.bins), LoadCellModel(), rng_plate), EntryGate(),
-                     clock)
+    twin = build_twin(TwinConfig(store=store.name, seed=seed, crowd=ShopperConfig(
+        shoppers_in_store=shoppers, mean_trip_s=48.0)), store=store, cameras=cams)
+    clock, sim = twin.clock, twin.sim
     chosen = list(range(len(cams.camera))) if cameras is None else cameras
     want: list[float] = [seconds]
     if every_s > 0:
@@ -107,7 +98,7 @@ def render_run(store, cams: Cameras, out: Path, *, seconds: float = 60.0, every_
                 frames.append(fr)
     finally:
         renderer.close()
-        world.close()
+        twin.close()
     (out / "frames.json").write_text(json.dumps({"store": store.name, "frames": index},
                                                 indent=1) + "\n")
     if coco:

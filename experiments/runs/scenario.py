@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agents.crowd import ScriptedShopper
-from agents.scenario import Scenario, expected_receipts
+from agents.scenario_types import Scenario, expected_receipts
 from core.protocol import Core
 from core.records import Receipt, SensorBatch, Tracks
 from core.store_core import StoreCore
-from experiments.runs.run import RunConfig, RunResult, run
+from experiments.runs.config import RunConfig, RunResult
+from experiments.runs.run import run
 
 TAIL_S = 10.0
 FIRST_ACCOUNT = 1001      # scripted accounts are numbered from here, in order of appearance

@@ -13,33 +13,29 @@ import numpy as np
 import pytest
 
 from agents.actions import Exit, Inspect, Look, Pick, PutBack
+from agents.arrivals import CONVENIENCE_HOURLY, GROCERY_HOURLY, ArrivalProcess, rate_for_crowd
 from agents.behaviour import (
-    CART,
-    CONVENIENCE,
-    CONVENIENCE_HOURLY,
-    DEFAULT_CONFIG,
-    GRAB,
-    GROCERY_HOURLY,
-    HAND,
-    SUPERMARKET,
-    ArrivalProcess,
-    BehaviourProfile,
     Line,
-    ShopperPopulationConfig,
-    ShopperPrefs,
-    VisitType,
     choose,
     hesitation_mean_s,
     look_stops,
-    profile_for_area,
-    rate_for_crowd,
-    sample_preferences,
     sample_speed,
     sample_trip,
     stock_index,
     swap_probability,
     trip_actions,
-    utility,
+)
+from agents.population import DEFAULT_CONFIG, ShopperPopulationConfig
+from agents.tastes import ShopperPrefs, sample_preferences, utility
+from agents.visits import (
+    CART,
+    CONVENIENCE,
+    GRAB,
+    HAND,
+    SUPERMARKET,
+    BehaviourProfile,
+    VisitType,
+    profile_for_area,
 )
 from scenes.catalog import load_catalogue
 from scenes.catalog_gen import expand_catalogue

@@ -9,9 +9,10 @@ import numpy as np
 import pytest
 from support import POLICY_HZ, CrowdRun, simulate
 
-from agents import behaviour as bh
 from agents.actions import Exit, HandTo, Pick, PutBack, Wait
 from agents.crowd import ScriptedShopper, ShopperConfig
+from agents.population import DEFAULT_CONFIG
+from agents.visits import CONVENIENCE
 from scenes import load_preset
 
 
@@ -183,11 +184,11 @@ def test_world_counts_drop_by_the_net_units_taken(three_minutes) -> None:
 
 def busy(**population) -> ShopperConfig:
     """Short trips (4 s browsing, no look stops) so a few simulated seconds show a lot."""
-    prof = bh.CONVENIENCE
+    prof = CONVENIENCE
     prof = replace(prof, mean_trip_s=40.0, visit_types=tuple(
         replace(v, browse_mean_s=4.0, look_stops_mean=0.0) for v in prof.visit_types))
     return ShopperConfig(shoppers_in_store=12.0, profile=prof, hourly_profile=False,
-                         population=replace(bh.DEFAULT_CONFIG, **population))
+                         population=replace(DEFAULT_CONFIG, **population))
 
 
 def test_pick_two_put_one_back(kiosk) -> None:

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from scipy.sparse.csgraph import dijkstra
 
-from agents import navigation
-from agents.navigation import NavGrid, NoPathError
+from agents import coarse
+from agents.grid import NoPathError
+from agents.navigation import NavGrid
 from scenes import load_preset
 from scenes.catalog import load_catalogue
 from scenes.store import Fixture, Store, open_floor
@@ -260,7 +261,7 @@ def test_same_inputs_give_the_same_route(grocery, gnav) -> None:
 
 def test_routes_without_the_coarse_distance_table(grocery, monkeypatch) -> None:
     # big stores fall back to one (cached) coarse Dijkstra per goal; same contract
-    monkeypatch.setattr(navigation, "_TABLE_MAX_NODES", 0)
+    monkeypatch.setattr(coarse, "_TABLE_MAX_NODES", 0)
     nav = NavGrid(grocery, clearance=0.3)
     assert nav._table is None
     for a, b in random_pairs(nav, grocery, np.random.default_rng(13), 24):

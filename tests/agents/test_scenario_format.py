@@ -19,16 +19,15 @@ import pytest
 from agents.actions import Conceal, Exit, HandTo, Inspect, Look, Pick, PutBack, Wait
 from agents.scenario import (
     FORMAT,
-    MAX_QTY,
-    ScenarioError,
     build_scenario,
     dumps_scenario,
-    expected_receipts,
     library,
     library_path,
     load_scenario,
     parse_scenario,
 )
+from agents.scenario_actions import MAX_QTY
+from agents.scenario_types import ScenarioError, expected_receipts
 from scenes.tomlw import dumps
 
 REPO = Path(__file__).resolve().parents[2]
@@ -414,7 +413,7 @@ def test_not_toml_and_an_unknown_library_name_are_one_line_each(tmp_path) -> Non
 
 def test_a_camera_layout_is_checked_against_the_store_and_kept_as_an_absolute_path(
         tmp_path) -> None:
-    from twin.layout import dumps_layout
+    from twin.layout_toml import dumps_layout
     from twin.placement import grid_layout
 
     sc = build_scenario(doc())

@@ -9,7 +9,8 @@ import pytest
 from support import simulate
 
 from agents.crowd import ShopperConfig
-from agents.scenario import expected_receipts, library, load_scenario
+from agents.scenario import library, load_scenario
+from agents.scenario_types import expected_receipts
 from experiments.runs.scenario import scripted_shoppers
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import os
 
-from experiments.runs.run import RunConfig, run
+from experiments.runs.config import RunConfig
+from experiments.runs.run import run
 
 TARGET_WALL_S = 60.0
 

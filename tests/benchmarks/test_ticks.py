@@ -23,7 +23,8 @@ from core.store_core import StoreCore
 from experiments.runs.knowledge import store_knowledge
 from scenes.presets import load_preset
 from scenes.store import Store
-from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
+from twin.cameras import CameraSystem, DetectionModel
+from twin.camgeom import ceiling_grid
 from twin.sensors import EntryGate, LoadCellModel, PlateSensors
 from twin.sim import Clock, Simulation, Tick
 from twin.world import PhysicsConfig, World

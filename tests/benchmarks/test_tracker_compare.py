@@ -18,7 +18,7 @@ there are more raw detections than people). Ground truth for the scores is
   at confidence >= 0.5 (our ``birth_min_conf``), its other defaults.
 
 Neither peer knows that several cameras see one person, so the peers get the stream AFTER
-our cross-camera fusion (``core.tracking.fuse_detections``, radius 0.5 m, fused
+our cross-camera fusion (``core.fusion.fuse_detections``, radius 0.5 m, fused
 confidence), computed once outside their timed loops, and their inputs (norfair
 ``Detection`` lists, ``supervision.Detections``) are built before their loops too: one
 point per person and no fusion to pay for. That favours them both in speed and in
@@ -29,7 +29,7 @@ Each loop is timed alone (``perf_counter`` around the per-frame loop and the col
 its output rows), ours best of three rounds and each peer best of two, interleaved. Every
 tracker's detections/s has the same numerator, the raw detections of the stream, so a
 ratio of detections/s is a ratio of loop times. IDF1, MOTA and ID switches come from
-``experiments.scoring.scores.score_tracking`` at 1.0 m, as ``storetwin run`` scores. The
+``experiments.scoring.tracking.score_tracking`` at 1.0 m, as ``storetwin run`` scores. The
 issue's targets are ratios (ours >= 20x norfair's and >= 3x ByteTrack's detections/s,
 asserted when benchmarks are switched on: tests/benchmarks/conftest.py; the default suite
 runs each tracker once and records them) and our IDF1 >= each peer's (always asserted);
@@ -48,9 +48,10 @@ import pyarrow.parquet as pq
 import pytest
 from benchmarks import tracker_peers as peers
 
-from experiments.runs.run import RunConfig, run
+from experiments.runs.config import RunConfig
+from experiments.runs.run import run
 from experiments.runs.track import Detections, read_detections, track
-from experiments.scoring.scores import score_tracking
+from experiments.scoring.tracking import score_tracking
 from scenes.presets import load_preset
 
 CAMERA_HZ = 15.0

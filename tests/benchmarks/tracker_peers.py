@@ -2,7 +2,7 @@
 small interface: a recorded floor-detection stream in, track rows and loop seconds out.
 
 Neither peer knows that several cameras see one person, so both get the stream after our
-cross-camera fusion (:func:`core.tracking.fuse_detections`), computed once in
+cross-camera fusion (:func:`core.fusion.fuse_detections`), computed once in
 :func:`load_stream`, outside every timed loop. Their per-frame inputs (norfair
 ``Detection`` lists, ``supervision.Detections``) are built before their loops too, as ours
 gets its ``CameraFrame`` records built before its loop; each loop times the tracker's
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.tracking import fuse_detections
+from core.fusion import fuse_detections
 from experiments.runs.track import Detections
 
 FUSE_RADIUS_M = 0.5       # as the tracker's own fusion (TrackerConfig.fuse_radius_m)

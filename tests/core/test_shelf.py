@@ -263,7 +263,7 @@ def test_same_input_twice_gives_identical_events() -> None:
     ],
 )
 def test_invalid_config_names_the_field(name: str, value: float) -> None:
-    with pytest.raises(ValueError, match=f"ShelfEventConfig.{name} must be in"):
+    with pytest.raises(ValueError, match=f"ShelfEventConfig.{name} must be a number in"):
         ShelfEventConfig(**{name: value})
 
 

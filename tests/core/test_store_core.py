@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pytest
 
+from core.attribution_config import AttributionConfig
 from core.knowledge import Cameras, Catalogue, Plates, StoreKnowledge
+from core.ledger import ledger_json
 from core.naive import NaiveCore
 from core.protocol import Core
 from core.records import CameraFrame, GateCheckIns, PlateSamples, Receipt, SensorBatch
-from core.store_core import AttributionConfig, StoreCore, ledger_json
+from core.store_core import StoreCore
 
 HZ, PLATE_HZ = 15.0, 60.0
 ENTRANCE, EXIT = (1.0, 0.0, 3.0, 1.5), (9.0, 0.0, 11.0, 1.5)

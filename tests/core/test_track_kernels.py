@@ -32,9 +32,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
+import core.fusion as fusion
 import core.tracking as tracking
+from core.association import _gated_assignment
+from core.fusion import fuse_detections
 from core.records import CameraFrame, Tracks
-from core.tracking import Tracker, TrackerConfig, _gated_assignment, fuse_detections
+from core.tracker_config import TrackerConfig
+from core.tracking import Tracker
 
 K = pytest.importorskip("core._track_kernels", reason="numba is not installed")
 
@@ -195,7 +199,8 @@ def kiosk(tmp_path_factory):
     """A recorded 2-minute kiosk run (~11 shoppers): its camera frames (the gaps between
     listed frames filled with empty ones, as ``storetwin track`` does), gate check-ins and
     floor."""
-    from experiments.runs.run import RunConfig, run
+    from experiments.runs.config import RunConfig
+    from experiments.runs.run import run
     from experiments.runs.track import read_detections
     from scenes.presets import load_preset
 
@@ -392,8 +397,8 @@ def test_fusion_is_the_array_paths(monkeypatch):
     float64 rounding (numpy may take SIMD exp and log1p), on random frames, crowded clusters
     and frames past ``BRUTE_MAX`` pairs included."""
     splits = []
-    real = tracking._split_cluster
-    monkeypatch.setattr(tracking, "_split_cluster", lambda *a: splits.append(1) or real(*a))
+    real = fusion._split_cluster
+    monkeypatch.setattr(fusion, "_split_cluster", lambda *a: splits.append(1) or real(*a))
     rng = np.random.default_rng(66)
     for trial in range(150):
         n_people = int(rng.integers(0, 500 if trial % 10 == 0 else 60))
@@ -426,4 +431,4 @@ def test_split_cluster_is_the_array_paths():
         xy = np.concatenate(xy)[order]
         w = rng.uniform(0.05, 1.0, len(cam))
         np.testing.assert_array_equal(K.split_cluster(cam, xy, w),
-                                      tracking._split_cluster(cam, xy, w))
+                                      fusion._split_cluster(cam, xy, w))

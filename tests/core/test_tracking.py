@@ -13,9 +13,13 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
+from core.association import _gated_assignment
+from core.departure import Departure
+from core.fusion import fuse_detections
 from core.knowledge import Cameras, Catalogue, Plates, StoreKnowledge
 from core.records import CameraFrame, GateCheckIns, Tracks
-from core.tracking import Departure, Tracker, TrackerConfig, _gated_assignment, fuse_detections
+from core.tracker_config import TrackerConfig
+from core.tracking import Tracker
 
 HZ = 15.0
 ENTRANCE = (1.0, 0.0, 3.0, 1.5)

@@ -22,18 +22,17 @@ from scipy.optimize import linear_sum_assignment
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-import core.tracking as tracking
+import core.association as association
+import core.fusion as fusion
+import core.neighbours as neighbours
+import core.track_arrays as track_arrays
+from core.association import _gated_assignment, _gated_assignment_generic
 from core.backend import to_numpy
+from core.fusion import _fuse_generic, fuse_detections
+from core.neighbours import _components
 from core.records import CameraFrame, GateCheckIns, Tracks
-from core.tracking import (
-    Tracker,
-    _components,
-    _fuse_generic,
-    _gated_assignment,
-    _gated_assignment_generic,
-    _inv2,
-    fuse_detections,
-)
+from core.track_arrays import _inv2
+from core.tracking import Tracker
 
 HZ = 15.0
 ENTRANCE = np.array([1.0, 0.0, 3.0, 1.5])
@@ -212,8 +211,11 @@ def test_device_code_path_runs_on_numpy_without_the_kd_tree(store, crowd, monkey
     def banned(*args, **kwargs):
         raise AssertionError("the device code path called a host-only scipy routine")
 
-    for name in ("cKDTree", "connected_components", "fuse_detections", "_gated_assignment"):
-        monkeypatch.setattr(tracking, name, banned)
+    for module, names in ((track_arrays, ("cKDTree", "fuse_detections", "_gated_assignment")),
+                          (fusion, ("cKDTree", "connected_components")),
+                          (association, ("cKDTree",))):
+        for name in names:
+            monkeypatch.setattr(module, name, banned)
     for frames, checkins, want in (store, (crowd[0], (), crowd[1])):
         tracker = Tracker.on_floor(ENTRANCE, EXIT, HZ, xp=np, engine="array")
         tracker._generic = True
@@ -267,10 +269,10 @@ def assert_same_fusion(got, want) -> None:
 
 @pytest.mark.parametrize("chunk", [1 << 22, 64])
 def test_generic_fusion_equals_fuse_detections(xp, chunk, monkeypatch):
-    monkeypatch.setattr(tracking, "_CHUNK", chunk)  # 64: many chunks of distances
+    monkeypatch.setattr(neighbours, "_CHUNK", chunk)  # 64: many chunks of distances
     splits = []
-    real = tracking._split_cluster
-    monkeypatch.setattr(tracking, "_split_cluster", lambda *a: splits.append(1) or real(*a))
+    real = fusion._split_cluster
+    monkeypatch.setattr(fusion, "_split_cluster", lambda *a: splits.append(1) or real(*a))
     rng = np.random.default_rng(41)
     for trial in range(60):
         n_people = int(rng.integers(0, 60))
@@ -363,8 +365,8 @@ def test_isolated_pairs_never_leave_the_device(monkeypatch):
     """Well-separated people: every gated pair is alone in its row and column, so nothing
     is copied to the host solver; competing pairs are."""
     calls = []
-    real = tracking._edge_matching
-    monkeypatch.setattr(tracking, "_edge_matching", lambda *a: calls.append(a) or real(*a))
+    real = association._edge_matching
+    monkeypatch.setattr(association, "_edge_matching", lambda *a: calls.append(a) or real(*a))
     rng = np.random.default_rng(54)
     a = np.stack(np.meshgrid(np.arange(20.0), np.arange(20.0)), axis=-1).reshape(-1, 2) * 3.0
     b = a + rng.normal(0.0, 0.1, a.shape)

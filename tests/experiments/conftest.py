@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support import SMALL_STUDY
 
-from experiments.studies.study import StudyOutcome, run_study
+from experiments.studies.execute import StudyOutcome, run_study
 
 
 @pytest.fixture(scope="session")

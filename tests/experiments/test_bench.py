@@ -81,7 +81,7 @@ def test_a_case_that_ran_and_now_fails_is_a_regression():
 def test_a_team_benches_its_core_from_its_own_folder(tmp_path):
     theirs = tmp_path / "their_repo"
     theirs.mkdir()
-    shutil.copy(REPO / "experiments" / "examples" / "nearest_core.py", theirs / "their_core.py")
+    shutil.copy(REPO / "experiments" / "bench" / "examples" / "nearest_core.py", theirs / "their_core.py")
     (theirs / "broken.py").write_text(
         "from core.store_core import StoreCore\n"
         "class Broken(StoreCore):\n"

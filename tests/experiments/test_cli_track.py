@@ -11,8 +11,9 @@ import pyarrow.parquet as pq
 import pytest
 from support import one_error, storetwin
 
-from experiments.runs.run import RunConfig, run
-from experiments.scoring.scores import score_tracking
+from experiments.runs.config import RunConfig
+from experiments.runs.run import run
+from experiments.scoring.tracking import score_tracking
 
 
 @pytest.fixture(scope="module")

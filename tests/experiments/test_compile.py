@@ -22,7 +22,8 @@ from support import REPO, outside_env, storetwin
 RUN_PROBE = """
 import json
 from experiments.bench.compile import cache_counts
-from experiments.runs.run import RunConfig, run
+from experiments.runs.config import RunConfig
+from experiments.runs.run import run
 run(RunConfig(minutes=2, record_streams=False, core_process=False))
 compiled, loaded = cache_counts()
 print(json.dumps({"compiled": compiled, "loaded": loaded}))

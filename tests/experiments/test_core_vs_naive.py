@@ -10,7 +10,8 @@ import pytest
 from agents.scenario import library_path, load_scenario, parse_scenario
 from experiments.runs.scenario import make_core, run_scenario, verdicts
 from scenes.presets import load_preset
-from twin.cameras import CameraSystem, ceiling_grid
+from twin.cameras import CameraSystem
+from twin.camgeom import ceiling_grid
 
 # The library's cases where billing takes more than the planogram and the nearest person
 # (misplace) and cases both must get right; together with their accounts (one run each).

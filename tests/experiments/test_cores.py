@@ -50,14 +50,15 @@ def test_cli_bad_core_is_one_clear_error():
 
 
 def test_a_study_names_a_third_party_core_or_fails_clearly(tmp_path):
-    from experiments.studies.study import StudyError, expand, load_study
+    from experiments.studies.spec import StudyError, load_study
+    from experiments.studies.sweep import expand
 
     text = ('format = "storetwin-study/1"\nname = "c"\nminutes = 1\n'
             'cores = ["full", "experiments.bench.examples.nearest_core:NearestCore"]\n'
             '[[stores]]\nstore = "kiosk"\n[[layouts]]\ngenerator = "grid"\nspacing_m = 3.0\n')
     f = tmp_path / "s.toml"
     f.write_text(text)
-    assert {s.params["core"] for s in expand(load_study(f))} == {
+    assert {s.params.core for s in expand(load_study(f))} == {
         "full", "experiments.bench.examples.nearest_core:NearestCore"}
     f.write_text(text.replace("nearest_core:NearestCore", "nearest_core:Missing"))
     with pytest.raises(StudyError, match="cores"):
@@ -67,7 +68,7 @@ def test_a_study_names_a_third_party_core_or_fails_clearly(tmp_path):
 def test_the_example_core_runs_from_another_teams_folder(tmp_path):
     theirs = tmp_path / "their_repo"
     theirs.mkdir()
-    shutil.copy(REPO / "experiments" / "examples" / "nearest_core.py", theirs / "their_core.py")
+    shutil.copy(REPO / "experiments" / "bench" / "examples" / "nearest_core.py", theirs / "their_core.py")
     exe = Path(sys.executable).parent / "storetwin"
     proc = subprocess.run([str(exe), "run", "--minutes", "3", "--shoppers", "10", "--core",
                            "their_core:NearestCore", "--json", "--out", str(tmp_path / "run")],

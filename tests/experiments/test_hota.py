@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from experiments.scoring.scores import HOTA_ALPHAS, score_hota
+from experiments.scoring.hota import HOTA_ALPHAS, score_hota
 
 trackeval = pytest.importorskip("trackeval", reason="pip install -e '.[dev]'")
 

@@ -11,8 +11,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from agents import behaviour as bh
+from agents import tastes
 from core.journeys import pseudonym
-from experiments.runs.run import RunConfig, run
+from experiments.runs.config import RunConfig
+from experiments.runs.run import run
 from experiments.scoring import insights as ins
 from scenes.presets import load_store
 
@@ -35,7 +37,7 @@ def synthetic(data: ins.ChoiceData, n: int, visits: int, look_taste: float, seed
     (``look_taste`` 0: a random one), seen as the SKUs within reach of where it stood."""
     rng = np.random.default_rng(seed)
     cat = data.catalogue
-    prefs = bh.sample_preferences(rng, n, cat)
+    prefs = tastes.sample_preferences(rng, n, cat)
     groups = [c for c in data.members.values() if c.size >= 2]
     till, jour, latent = [], [], {}
     for a in range(n):
@@ -50,7 +52,7 @@ def synthetic(data: ins.ChoiceData, n: int, visits: int, look_taste: float, seed
                 o = ins.Obs(name, v, float(v), "basket", (bh.choose(rng, row, c, cat).final,), c)
                 till.append(o)
                 jour.append(o)
-            u = look_taste * bh.utility(row, data.stocked, cat) + rng.gumbel(
+            u = look_taste * tastes.utility(row, data.stocked, cat) + rng.gumbel(
                 0.0, 1.0, data.stocked.size)
             sku = int(data.stocked[int(np.argmax(u))])
             b = int(np.flatnonzero(data.bin_sku == sku)[0])

@@ -12,9 +12,10 @@ import threading
 import pytest
 
 from core.store_core import StoreCore
+from experiments.runs.config import RunConfig
 from experiments.runs.guard import CoreFault
 from experiments.runs.pipeline import CoreProcess, CoreProcessError, _context
-from experiments.runs.run import RunConfig, run
+from experiments.runs.run import run
 
 TINY = dict(minutes=0.25, shoppers=3, record_streams=False, core_process=True)
 

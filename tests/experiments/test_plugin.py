@@ -36,7 +36,7 @@ def test_fed_a_recorded_stream(storetwin_stream, storetwin_store, storetwin_scen
 def test_a_team_tests_its_core_with_the_plugin(tmp_path):
     theirs = tmp_path / "their_repo"
     theirs.mkdir()
-    shutil.copy(REPO / "experiments" / "examples" / "nearest_core.py", theirs / "their_core.py")
+    shutil.copy(REPO / "experiments" / "bench" / "examples" / "nearest_core.py", theirs / "their_core.py")
     (theirs / "test_their_core.py").write_text(TEAM_TEST)
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--storetwin-case",

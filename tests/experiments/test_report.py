@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,26 +16,17 @@ import pyarrow as pa
 import pytest
 
 from experiments.cli import main
-from experiments.studies.report.report import (
-    ReportError,
-    StudyInfo,
-    cheapest_meeting,
-    configurations,
-    fit_power_law,
-    pareto_frontier,
-    render_html,
-    write_report,
-)
-from experiments.studies.study import (
-    STATUS_FAILED,
-    execute,
-    expand,
-    load_study,
-    run_id,
-    write_row,
-)
+from experiments.studies.execute import execute
+from experiments.studies.report import ReportError, write_report
+from experiments.studies.report.analysis import cheapest_meeting, fit_power_law, pareto_frontier
+from experiments.studies.report.groups import configurations
+from experiments.studies.report.page import render_html
+from experiments.studies.report.reading import StudyInfo
+from experiments.studies.results import STATUS_FAILED, write_row
+from experiments.studies.spec import load_study
+from experiments.studies.sweep import expand, run_id
 from scenes.presets import load_store
-from twin.layout import dumps_layout
+from twin.layout_toml import dumps_layout
 from twin.placement import grid_layout
 
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome"))
@@ -346,11 +338,11 @@ def study(small_study, tmp_path_factory) -> Path:
     res = tmp_path_factory.mktemp("report") / "results"
     shutil.copytree(results, res)
     d = res.parent
-    params = {**expand(load_study(f))[0].params, "seed": 99}
+    params = replace(expand(load_study(f))[0].params, seed=99)
     row = execute(params, {"store_file": str(d / "nowhere.toml"),
                            "layout_path": str(d / "none.toml"), "cameras": 1, "plates": 1})
     assert row["status"] == STATUS_FAILED
-    write_row(res, {**params, **row, "run_id": run_id(params), "study": "small"})
+    write_row(res, {**params.columns(), **row, "run_id": run_id(params), "study": "small"})
     (res / "results.parquet").unlink()
     return res
 

@@ -22,10 +22,11 @@ import pytest
 from core.knowledge import StoreKnowledge
 from core.records import Receipt, SensorBatch, Tracks
 from core.store_core import StoreCore
+from experiments.runs.config import RunConfig, RunConfigError, RunResult
 from experiments.runs.knowledge import store_knowledge
-from experiments.runs.run import RunConfig, RunConfigError, RunResult, run
+from experiments.runs.run import run
 from scenes.presets import load_preset
-from twin.cameras import ceiling_grid
+from twin.camgeom import ceiling_grid
 from twin.sensors import LoadCellModel
 from twin.streams import read_streams
 

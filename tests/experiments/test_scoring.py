@@ -8,13 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from experiments.scoring.scores import (
-    BillingScores,
-    TrackingScores,
-    receipt_f1,
-    score_billing,
-    score_tracking,
-)
+from experiments.scoring.billing import BillingScores, receipt_f1, score_billing
+from experiments.scoring.tracking import TrackingScores, score_tracking
 
 PRICES = {"a": 100, "b": 250, "c": 40}
 

@@ -13,7 +13,8 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from experiments.runs.run import RunConfig, run
+from experiments.runs.config import RunConfig
+from experiments.runs.run import run
 from scenes.presets import load_preset
 
 SIGN = {"pick": 1, "hand_in": 1, "put_back": -1, "misplace": -1, "hand_out": -1}

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -14,19 +15,10 @@ import pytest
 from support import SMALL_STUDY
 
 from experiments.cli import main
-from experiments.studies.study import (
-    STATUS_FAILED,
-    STATUS_OK,
-    StudyError,
-    execute,
-    expand,
-    finished,
-    load_results,
-    load_study,
-    run_id,
-    run_study,
-    write_row,
-)
+from experiments.studies.execute import execute, run_study
+from experiments.studies.results import STATUS_FAILED, STATUS_OK, finished, load_results, write_row
+from experiments.studies.spec import StudyError, load_study
+from experiments.studies.sweep import expand, run_id
 
 # the same two layouts for a minute, two seeds: four short runs to kill and resume
 SHORT = (SMALL_STUDY.replace("seeds = [4]", "seeds = [4, 5]").replace("minutes = 6", "minutes = 1")
@@ -81,15 +73,13 @@ shoppers_per_shelf = 2
     ids = [s.run_id for s in specs]
     assert len(set(ids)) == len(ids)
     assert ids == [s.run_id for s in expand(load_study(f))]     # same file, same ids
-    assert {s.params["store"] for s in specs if s.params["scenario"] is None} == {
+    assert {s.params.store for s in specs if s.params.scenario is None} == {
         "kiosk", "grocery"}
-    assert all(s.params["shoppers"] == 40.0 for s in specs if s.params["store"] == "grocery")
+    assert all(s.params.shoppers == 40.0 for s in specs if s.params.store == "grocery")
     # ids hash the parameters, not where the study lives
-    p = dict(specs[0].params)
-    p["_store_path"] = "/elsewhere"
+    p = replace(specs[0].params, store_path="/elsewhere", layout_path="/elsewhere.toml")
     assert run_id(p) == specs[0].run_id
-    p["seed"] += 1
-    assert run_id(p) != specs[0].run_id
+    assert run_id(replace(p, seed=p.seed + 1)) != specs[0].run_id
 
 
 def test_bad_study_names_every_problem(tmp_path, capsys):
@@ -183,7 +173,7 @@ def test_a_failed_run_is_a_row_and_does_not_stop_the_study(tmp_path):
     assert "nowhere.toml" in row["error"] and row["storetwin_version"]
     # a failed row in the store is skipped on restart, and rerun with retry_failed
     res = tmp_path / "results"
-    write_row(res, {**spec.params, **row, "run_id": spec.run_id, "study": "small"})
+    write_row(res, {**spec.params.columns(), **row, "run_id": spec.run_id, "study": "small"})
     assert finished(res) == {spec.run_id: STATUS_FAILED}
     o = run_study(f, res, workers=2)
     assert (o.total, o.skipped, o.done, o.failed) == (1, 1, 0, 0)
@@ -256,26 +246,26 @@ def test_shipped_studies_load_and_expand(name, runs):
     specs = expand(study)
     assert study.name == name and len(specs) == runs
     if name == "scale":
-        assert [s.params["store"] for s in specs] == ["kiosk", "grocery", "large", "supercenter"]
-        assert [s.params["shoppers"] for s in specs] == [20, 80, 250, 600]
-        assert all(s.params["warm_start"] for s in specs)
-        assert study.core_process and all(s.params["_core_process"] for s in specs)
+        assert [s.params.store for s in specs] == ["kiosk", "grocery", "large", "supercenter"]
+        assert [s.params.shoppers for s in specs] == [20, 80, 250, 600]
+        assert all(s.params.warm_start for s in specs)
+        assert study.core_process and all(s.params.core_process for s in specs)
     if name == "insights":
-        assert {(s.params["panel"], s.params["look_taste"]) for s in specs} == {
+        assert {(s.params.panel, s.params.look_taste) for s in specs} == {
             (40, 0.0), (40, 1.0)}
-        assert {s.params["_key"] for s in specs} == {"study:insights"}
+        assert {s.params.pseudonym_key for s in specs} == {"study:insights"}
     if name == "fidelity":
-        assert {s.params["shoppers_per_shelf"] for s in specs} == {1, 2, 3}
-        assert {s.params["core"] for s in specs} == {"full", "naive"}
+        assert {s.params.shoppers_per_shelf for s in specs} == {1, 2, 3}
+        assert {s.params.core for s in specs} == {"full", "naive"}
 
 
 def test_core_process_changes_no_run_id_and_must_be_a_boolean(tmp_path):
     plain = expand(load_study(_write(tmp_path, SMALL_STUDY, "a.toml")))
     piped = expand(load_study(_write(tmp_path, "core_process = true\n" + SMALL_STUDY, "b.toml")))
     assert [s.run_id for s in plain] == [s.run_id for s in piped]
-    stores = [s for s in piped if s.params["scenario"] is None]
-    assert stores and all(s.params["_core_process"] for s in stores)
-    assert not any(s.params["_core_process"] for s in plain if s.params["scenario"] is None)
+    stores = [s for s in piped if s.params.scenario is None]
+    assert stores and all(s.params.core_process for s in stores)
+    assert not any(s.params.core_process for s in plain if s.params.scenario is None)
     with pytest.raises(StudyError, match="core_process"):
         load_study(_write(tmp_path, 'core_process = "yes"\n' + SMALL_STUDY, "c.toml"))
 
@@ -313,14 +303,14 @@ def test_an_insights_study_keeps_its_key_out_of_ids_and_rows(tmp_path):
     (tmp_path / "other.txt").write_text("another\n")
     f = _write(tmp_path, INSIGHTS_STUDY)
     specs = expand(load_study(f))
-    assert specs[0].params["_key"] == "a study secret"
+    assert specs[0].params.pseudonym_key == "a study secret"
     other = expand(load_study(_write(tmp_path, INSIGHTS_STUDY.replace("secret.txt",
                                                                       "other.txt"),
                                      "other.toml")))
     assert [s.run_id for s in specs] == [s.run_id for s in other]   # the key is no parameter
     plain = expand(load_study(_write(tmp_path, INSIGHTS_STUDY.split("[insights]")[0],
                                      "plain.toml")))
-    assert "panel" not in plain[0].params             # other studies keep their run ids
+    assert "panel" not in plain[0].params.columns()   # other studies keep their run ids
     out = run_study(f, tmp_path / "res", workers=1)
     assert out.done == 1 and out.failed == 0
     row = load_results(tmp_path / "res").to_pylist()[0]
@@ -344,3 +334,14 @@ def test_bad_insights_tables_are_named(tmp_path, bad, field):
         text = INSIGHTS_STUDY
     with pytest.raises(StudyError, match=field.replace(".", r"\.")):
         load_study(_write(tmp_path, text))
+
+
+def test_the_shipped_studies_keep_their_run_ids():
+    """A results folder written by an earlier version resumes: the ids hash the same
+    parameter columns (measured before the study parameters were typed, 2026-12-07)."""
+    studies = Path(__file__).resolve().parents[2] / "experiments" / "studies"
+    scale = [s.run_id for s in expand(load_study(studies / "scale.toml"))]
+    assert scale == ["4604abd03e57e4c8", "aafd9f46ec55318e", "6f9f73a515e37960",
+                     "e6a7ee8da6ea886e"]
+    insights = [s.run_id for s in expand(load_study(studies / "insights.toml"))]
+    assert insights[:3] == ["359b0300e62a0c94", "950b50f7be7abc22", "fc3c271dd4c23703"]

@@ -20,16 +20,11 @@ import pytest
 
 from scenes.checks import MAX_PROBLEMS_SHOWN
 from scenes.generate import PRESET_PARAMS, generate_spec
-from scenes.spec import (
-    MIN_AISLE_M,
-    MIN_GATE_M,
-    SpecError,
-    build_store,
-    load_spec,
-    parse_spec,
-)
+from scenes.spec import SpecError, build_store, load_spec, parse_spec
+from scenes.spec_shell import MIN_GATE_M
 from scenes.store import FACES, polygon_area
 from scenes.tomlw import dumps
+from scenes.walkable import MIN_AISLE_M
 
 REPO = Path(__file__).resolve().parents[2]
 SHOP = Path(__file__).parent / "data" / "corner-shop.toml"

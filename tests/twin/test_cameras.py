@@ -9,7 +9,8 @@ from core.knowledge import Cameras
 from scenes import load_preset
 from scenes.catalog import load_catalogue
 from scenes.store import Fixture, Store, open_floor
-from twin.cameras import CameraSystem, DetectionModel, ceiling_grid, look_at, project
+from twin.cameras import CameraSystem, DetectionModel
+from twin.camgeom import ceiling_grid, look_at, project
 
 # the compiled camera engine (twin/_camera_kernels.py) behind every test here: .ci/run runs
 # them again for other processors (tests/cpu_target.py)
@@ -571,7 +572,15 @@ def test_plan_culling_gives_the_dense_results_bit_for_bit(layout, monkeypatch) -
         assert np.array_equal(out[0][0], out[1][0]) and out[0][1] == out[1][1]
 
 
-# -- the compiled engine (twin._camera_kernels) ------------------------------------------
+# -- the compiled engine (twin._camera_kernels, twin._detect_kernels) ---------------------
+
+def test_both_kernel_modules_block_at_the_same_slack() -> None:
+    """Each kernel module keeps its own copy of the occluder test's 1 mm slack (a kernel
+    module imports no other storetwin module); the copies agree."""
+    from twin import _camera_kernels, _detect_kernels
+
+    assert _camera_kernels.HIT_SLACK_M == _detect_kernels.HIT_SLACK_M == 1e-3
+
 
 def test_exact_occluder_test_agrees_with_a_mesh_ray_cast(kiosk) -> None:
     """Sight lines against the fixture prisms, intersected exactly, say what a ray cast on
@@ -633,7 +642,8 @@ def test_visible_fraction_is_the_same_in_a_fresh_process(kiosk) -> None:
     here = CameraSystem(kiosk, cams).visible_fraction(xy)
     code = ("import pickle, sys, numpy as np\n"
             "from scenes import load_preset\n"
-            "from twin.cameras import CameraSystem, ceiling_grid\n"
+            "from twin.cameras import CameraSystem\n"
+            "from twin.camgeom import ceiling_grid\n"
             "k = load_preset('kiosk')\n"
             f"xy = np.array({xy.tolist()!r})\n"
             "sys.stdout.buffer.write(pickle.dumps(CameraSystem(k, ceiling_grid(k))"

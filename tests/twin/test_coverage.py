@@ -15,7 +15,7 @@ from scenes import load_preset
 from scenes.catalog import load_catalogue
 from scenes.plan import plan_extent, plan_image, world_to_pixel
 from scenes.store import Bins, Fixture, Store, open_floor, outline_walls
-from twin.cameras import project
+from twin.camgeom import project, rotation_from_angles
 from twin.coverage import (
     COUNT_COLORS,
     HEAT_ALPHA,
@@ -27,7 +27,7 @@ from twin.coverage import (
     heatmap_png,
     visibility_matrix,
 )
-from twin.layout import DEFAULT_MODELS, make_layout, rotation_from_angles
+from twin.layout import DEFAULT_MODELS, make_layout
 from twin.placement import grid_layout, shelf_facing
 
 GONDOLA = Fixture("g", "gondola", (3.6, 1.5, 0.0), (4.4, 4.5, 2.0))

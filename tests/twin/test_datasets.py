@@ -112,7 +112,7 @@ def test_mot_rows_and_files(tmp_path) -> None:
 def test_exporting_rendered_kiosk_frames(tmp_path) -> None:
     pytest.importorskip("pyrender")
     from scenes import load_preset
-    from twin.cameras import ceiling_grid
+    from twin.camgeom import ceiling_grid
     from twin.datasets import render_frames
     from twin.render import Renderer
 

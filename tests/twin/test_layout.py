@@ -15,19 +15,16 @@ from scenes import load_preset
 from scenes.catalog import load_catalogue
 from scenes.store import FACES, Bins, Store, outline_walls
 from scenes.tomlw import dumps
-from twin.cameras import ceiling_grid, project
+from twin.camgeom import angles_from_rotation, ceiling_grid, project, rotation_from_angles
 from twin.coverage import coverage, visibility
-from twin.layout import (
-    DEFAULT_MODELS,
+from twin.layout import DEFAULT_MODELS, CameraLayout
+from twin.layout_toml import (
     FORMAT,
-    CameraLayout,
     LayoutError,
-    angles_from_rotation,
     build_layout,
     dumps_layout,
     load_layout,
     parse_layout,
-    rotation_from_angles,
 )
 from twin.placement import (
     aisle_pairs,

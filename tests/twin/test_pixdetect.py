@@ -14,7 +14,8 @@ pytest.importorskip("pyrender")
 from core.knowledge import Cameras  # noqa: E402
 from core.records import CameraFrame  # noqa: E402
 from scenes import load_preset  # noqa: E402
-from twin.cameras import CameraSystem, ceiling_grid, look_at, project  # noqa: E402
+from twin.cameras import CameraSystem  # noqa: E402
+from twin.camgeom import ceiling_grid, look_at, project  # noqa: E402
 from twin.pixdetect import (  # noqa: E402
     PixelDetector,
     PixelDetectorConfig,

@@ -13,7 +13,8 @@ pytest.importorskip("pyrender")
 
 from core.knowledge import Cameras  # noqa: E402
 from scenes import load_preset  # noqa: E402
-from twin.cameras import CameraSystem, DetectionModel, ceiling_grid, look_at, project  # noqa: E402
+from twin.cameras import CameraSystem, DetectionModel  # noqa: E402
+from twin.camgeom import ceiling_grid, look_at, project  # noqa: E402
 from twin.pixdetect import pixel_rays  # noqa: E402
 from twin.render import Renderer, person_colors, seg_pixel_counts  # noqa: E402
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from scenes import load_preset
-from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
+from twin.cameras import CameraSystem, DetectionModel
+from twin.camgeom import ceiling_grid
 from twin.sensors import EntryGate, PlateSensors
 from twin.sim import STAGES, Clock, Simulation
 from twin.world import World

@@ -9,7 +9,8 @@ import pytest
 
 from core.records import SensorBatch
 from scenes import load_preset
-from twin.cameras import CameraSystem, DetectionModel, ceiling_grid
+from twin.cameras import CameraSystem, DetectionModel
+from twin.camgeom import ceiling_grid
 from twin.sensors import EntryGate, PlateSensors
 from twin.sim import Clock, Simulation
 from twin.streams import StreamFileError, StreamRecorder, read_streams

@@ -1,0 +1,50 @@
+"""The full core's attribution parameters (:class:`AttributionConfig`): who made a shelf
+event, how sure, and what a hand-over does to carts (:mod:`core.store_core`), each with its
+unit, its allowed range (checked on construction, :mod:`params`) and where its default
+comes from.
+"""
+
+from __future__ import annotations
+
+from params import config, num
+
+
+@config(frozen=True)
+class AttributionConfig:
+    """Attribution parameters of :class:`core.store_core.StoreCore`. Units in brackets;
+    ranges are checked on construction."""
+
+    # a shopper farther than this from a bin's access point never made its event [m] (arm
+    # reach + half an aisle)
+    reach_m: float = num(1.6, gt=0, unit="m")
+    # runner-up this much farther: full attribution confidence [m]
+    margin_m: float = num(0.8, gt=0, unit="m")
+    # look this far before the event's first active sample [s]
+    lead_s: float = num(1.5, gt=0, unit="s")
+    # receipts below this confidence go to a human
+    review_threshold: float = num(0.5, ge=0, le=1)
+    # A hand in a bin belongs to someone within arm's length: ~0.7 m arm + the step from
+    # the aisle point to the shelf face + tracking error (assumption, checked on kiosk runs:
+    # reachers stand 0.45-0.6 m from the face) [m].
+    hand_reach_m: float = num(1.3, gt=0, unit="m")
+    # Spread of a hand about where its reacher would put it (the nearest point of the bin's
+    # face; the floor distance when bin sizes are unknown): the fused track's foot-point
+    # error (~0.1 m) and the hand's (~0.03 m) plus how people lean (assumption) [m].
+    hand_sigma_m: float = num(0.15, gt=0, unit="m")
+    # a hand farther than this from every bin centre is in none [m]
+    hand_bin_m: float = num(0.6, gt=0, unit="m")
+    # observations of one event counted as independent, at most
+    hand_max_obs: int = num(3, ge=1, integer=True)
+    # Relative weights of the explanations of a put-back, against 1 for "a unit of the bin's
+    # own sku that is in the putter's cart" (assumptions): a cart item put into a wrong bin,
+    # and the bin's own sku when the putter's cart holds none (brought in, or mis-billed).
+    misplace_prior: float = num(0.3, gt=0)
+    not_in_cart_prior: float = num(0.1, gt=0)
+    # confidence of a blind attribution (below review)
+    blind_confidence: float = num(0.3, ge=0, le=1)
+    # A hand held out away from every bin, between two shoppers on different accounts, is a
+    # hand-over: both carts are multiplied by this (below review) and, when only one cart
+    # holds anything, its latest unit moves to the other (assumption: the usual "can you
+    # hold this" case). The same pair is one hand-over within ``handover_gap_s`` [s].
+    handover_confidence: float = num(0.3, ge=0, le=1)
+    handover_gap_s: float = num(5.0, gt=0, unit="s")

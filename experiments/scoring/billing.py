@@ -1,0 +1,190 @@
+"""Billing scores: a core's receipts against the true receipts.
+
+:func:`score_billing` uses the AutoCheckout per-receipt F1 on (sku, quantity) units
+(AutoCheckout-CMU/AutoCheckout evaluation notes, see ``REFERENCES.md``) plus exact match,
+pooled item precision/recall, money error and a human-review rate.
+
+Pure functions over plain containers; nothing here knows how a run was produced. Undefined
+ratios (zero denominators) are ``nan`` in :class:`BillingScores` and ``None`` in
+``as_dict()``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from experiments.scoring.common import AsDict, ratio
+
+Receipt = Mapping[str, int]
+"""One receipt: sku -> quantity (units, > 0). An empty mapping is a receipt with no items."""
+
+
+@dataclass(frozen=True)
+class BillingScores(AsDict):
+    """Billing accuracy of issued receipts against true receipts.
+
+    receipts_true: number of true receipts (shopper accounts that left the store).
+    receipts_issued: number of receipts the core issued.
+    receipts_missing: true accounts with no issued receipt.
+    receipts_spurious: issued receipts for accounts not in the truth.
+    exact_match: fraction of true receipts whose issued receipt is identical (same skus and
+        quantities); a missing receipt does not match. ``nan`` if there are no true receipts.
+    receipt_f1: mean over true receipts of the AutoCheckout per-receipt F1 on units
+        (see :func:`receipt_f1`); a missing receipt scores 0. ``nan`` if no true receipts.
+    item_precision: matched units / issued units, pooled over all issued receipts
+        (spurious receipts included). ``nan`` if nothing was issued.
+    item_recall: matched units / true units, pooled over all true receipts. ``nan`` if the
+        truth holds no units.
+    money_mae_cents: mean over true receipts of ``|issued total - true total|`` [cents]; a
+        missing receipt counts as an issued total of 0. ``nan`` if no true receipts.
+    overcharge_cents: sum over all accounts of ``max(issued - true, 0)`` [cents]; a
+        spurious receipt is all overcharge.
+    undercharge_cents: sum over all accounts of ``max(true - issued, 0)`` [cents]; a
+        missing receipt is all undercharge.
+    review_rate_per_1000: issued receipts flagged for human review per 1,000 issued
+        receipts. ``nan`` when no review map was given or nothing was issued.
+    unflagged_exact_match: exact-match fraction over the true receipts that did not go to
+        review (no issued receipt, or an issued one not flagged; a missing receipt reaches
+        no reviewer and counts as unflagged and wrong). Equals ``exact_match`` when no
+        review map was given. ``nan`` if there are no such receipts.
+    """
+
+    receipts_true: int
+    receipts_issued: int
+    receipts_missing: int
+    receipts_spurious: int
+    exact_match: float
+    receipt_f1: float
+    item_precision: float
+    item_recall: float
+    money_mae_cents: float
+    overcharge_cents: int
+    undercharge_cents: int
+    review_rate_per_1000: float
+    unflagged_exact_match: float
+
+
+def _check_receipt(account: int, receipt: Receipt, prices: Mapping[str, int], what: str) -> None:
+    for sku, qty in receipt.items():
+        if int(qty) != qty or qty <= 0:
+            raise ValueError(
+                f"{what} receipt of account {account}: quantity of sku {sku!r} must be a "
+                f"positive integer, got {qty!r}"
+            )
+        if sku not in prices:
+            raise ValueError(f"{what} receipt of account {account}: sku {sku!r} has no price")
+
+
+def _matched_units(true: Receipt, issued: Receipt) -> int:
+    """Units common to both receipts: sum over skus of ``min(q_true, q_issued)``."""
+    return sum(min(int(q), int(issued.get(sku, 0))) for sku, q in true.items())
+
+
+def _units(receipt: Receipt) -> int:
+    return sum(int(q) for q in receipt.values())
+
+
+def _total(receipt: Receipt, prices: Mapping[str, int]) -> int:
+    """Receipt total [cents] from the price map."""
+    return sum(int(q) * int(prices[sku]) for sku, q in receipt.items())
+
+
+def receipt_f1(true: Receipt, issued: Receipt | None) -> float:
+    """AutoCheckout per-receipt F1 on (sku, quantity) units.
+
+    matched = sum over skus of ``min(q_true, q_issued)``; precision = matched / issued
+    units; recall = matched / true units; F1 their harmonic mean. Both receipts empty -> 1;
+    exactly one empty -> 0; ``issued is None`` (no receipt issued) -> 0.
+
+    Example: true ``{a: 2, b: 1}``, issued ``{a: 1, c: 1}`` -> P = 1/2, R = 1/3, F1 = 0.4.
+    """
+    if issued is None:
+        return 0.0
+    n_true, n_issued = _units(true), _units(issued)
+    if n_true == 0 and n_issued == 0:
+        return 1.0
+    if n_true == 0 or n_issued == 0:
+        return 0.0
+    matched = _matched_units(true, issued)
+    # F1 = 2PR/(P+R) = 2 matched / (n_true + n_issued)
+    return 2.0 * matched / (n_true + n_issued)
+
+
+def score_billing(
+    truth: Mapping[int, Receipt],
+    issued: Mapping[int, Receipt],
+    prices: Mapping[str, int],
+    review: Mapping[int, bool] | None = None,
+) -> BillingScores:
+    """Score issued receipts against the true ones.
+
+    truth: account -> true receipt (sku -> units > 0), one entry per shopper account that
+        left the store.
+    issued: account -> receipt the core issued.
+    prices: sku -> unit price [cents]; every sku on either side must have one.
+    review: optional account -> flagged-for-human-review; accounts absent are unflagged;
+        entries for accounts without an issued receipt are ignored.
+
+    Raises ValueError on a non-positive or non-integer quantity or an unpriced sku.
+    See :class:`BillingScores` for each score's definition and when it is ``nan``.
+    """
+    for account, receipt in truth.items():
+        _check_receipt(account, receipt, prices, "true")
+    for account, receipt in issued.items():
+        _check_receipt(account, receipt, prices, "issued")
+
+    flagged = {a for a, f in (review or {}).items() if f and a in issued}
+    n_true = len(truth)
+    n_issued = len(issued)
+    missing = sum(1 for a in truth if a not in issued)
+    spurious = sum(1 for a in issued if a not in truth)
+
+    exact = 0
+    f1_sum = 0.0
+    matched_units = 0
+    true_units = 0
+    abs_err = 0
+    unflagged = 0
+    unflagged_exact = 0
+    over = 0
+    under = 0
+    for account, t in truth.items():
+        i = issued.get(account)
+        is_exact = i is not None and dict(t) == dict(i)
+        exact += is_exact
+        f1_sum += receipt_f1(t, i)
+        true_units += _units(t)
+        diff = (_total(i, prices) if i is not None else 0) - _total(t, prices)
+        abs_err += abs(diff)
+        over += max(diff, 0)
+        under += max(-diff, 0)
+        if i is not None:
+            matched_units += _matched_units(t, i)
+        if account not in flagged:
+            unflagged += 1
+            unflagged_exact += is_exact
+    issued_units = 0
+    for account, i in issued.items():
+        issued_units += _units(i)
+        if account not in truth:
+            over += _total(i, prices)
+
+    return BillingScores(
+        receipts_true=n_true,
+        receipts_issued=n_issued,
+        receipts_missing=missing,
+        receipts_spurious=spurious,
+        exact_match=ratio(exact, n_true),
+        receipt_f1=ratio(f1_sum, n_true),
+        item_precision=ratio(matched_units, issued_units),
+        item_recall=ratio(matched_units, true_units),
+        money_mae_cents=ratio(abs_err, n_true),
+        overcharge_cents=int(over),
+        undercharge_cents=int(under),
+        review_rate_per_1000=(
+            math.nan if review is None else 1000.0 * ratio(len(flagged), n_issued)
+        ),
+        unflagged_exact_match=ratio(unflagged_exact, unflagged),
+    )

@@ -1,0 +1,373 @@
+"""The report's figures: matplotlib (Agg) drawings of the study's results, each returned as a
+``data:`` URI (SVG, text drawn as paths, ids salted, so the same results give the same
+bytes), and the coverage heatmaps of chosen layouts (PNG).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+
+from experiments.studies.report.analysis import (
+    AUTOCHECKOUT_2020,
+    SPEED_TARGETS,
+    PowerLaw,
+    StageProfile,
+    StorePlan,
+)
+from experiments.studies.report.groups import (
+    Group,
+    Stat,
+    as_float,
+    group_label,
+    group_rows,
+    present,
+)
+from experiments.studies.report.markup import esc, fmt_usd
+from experiments.studies.report.reading import store_for
+
+_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h")
+
+
+def _figure(w: float, h: float, ncols: int = 1):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(w, h), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    for ax in axes:
+        ax.grid(True, color="#dddddd", linewidth=0.6)
+        ax.set_axisbelow(True)
+    return fig, axes
+
+
+def _svg_uri(fig) -> str:
+    """The figure as a ``data:image/svg+xml`` URI; text drawn as paths, ids salted so the same
+    figure gives the same bytes."""
+    import matplotlib
+
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "storetwin-report", "svg.fonttype": "path"}):
+        fig.savefig(buf, format="svg", metadata={"Date": None}, facecolor="white")
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _colors(n: int) -> list:
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def _errorbar(ax, x, g_stats: list[Stat], scale: float = 100.0, **kw):
+    y = np.array([s.mean for s in g_stats]) * scale
+    lo = np.array([s.lo for s in g_stats]) * scale
+    hi = np.array([s.hi for s in g_stats]) * scale
+    ax.errorbar(x, y, yerr=np.vstack([y - lo, hi - y]), capsize=3, **kw)
+
+
+def _usd_formatter():
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _: f"${v:,.0f}")
+
+
+# ---------------------------------------------------------------------------------------------
+# accuracy against cost
+
+
+def cost_figure(plan: StorePlan, target: float) -> str:
+    """Receipt exact match against hardware cost of a store's configurations, coloured
+    by layout (by generator when there are many), marked by core, with the Pareto frontier,
+    the target and the cheapest configuration meeting it."""
+    from matplotlib.lines import Line2D
+
+    fig, (ax,) = _figure(8.0, 4.8)
+    # colour by layout while there are few, else by the generator that made it
+    layouts = {str(g.get("layout")) for g in plan.configs}
+    by = "layout" if len(layouts) <= 10 else "layout_generator"
+    gens = sorted({str(g.get(by)) for g in plan.configs})
+    cores = sorted({str(g.get("core")) for g in plan.configs})
+    col = dict(zip(gens, _colors(len(gens))))
+    mk = {c: _MARKERS[i % len(_MARKERS)] for i, c in enumerate(cores)}
+    for g, x in zip(plan.configs, plan.cost):
+        st = g.stat("exact_match")
+        _errorbar(ax, [x], [st], fmt=mk[str(g.get("core"))], ms=6, elinewidth=1,
+                  color=col[str(g.get(by))], alpha=0.9)
+    f = plan.frontier
+    if f.size:
+        ax.plot(plan.cost[f], 100 * plan.exact[f], drawstyle="steps-post", color="#333333",
+                lw=1.2, zorder=1)
+    ax.axhline(100 * target, color="#c0392b", ls="--", lw=1.2)
+    if plan.chosen is not None:
+        i = plan.chosen
+        ax.scatter([plan.cost[i]], [100 * plan.exact[i]], marker="*", s=320, color="#f1c40f",
+                   edgecolor="black", linewidths=0.8, zorder=5)
+        ax.annotate(f"cheapest meeting target\n{plan.labels[i]}\n{fmt_usd(plan.cost[i])}, "
+                    f"{100 * plan.exact[i]:.2f} %",
+                    (plan.cost[i], 100 * plan.exact[i]), xytext=(12, -30),
+                    textcoords="offset points", fontsize=8,
+                    arrowprops={"arrowstyle": "-", "color": "#555555"},
+                    bbox={"boxstyle": "round", "fc": "white", "ec": "#999999"})
+    else:
+        ax.text(0.02, 0.04, f"no configuration meets {100 * target:.4g} %",
+                transform=ax.transAxes, fontsize=9, color="#c0392b")
+    if len(plan.cost) and plan.cost.max() > 10 * max(plan.cost.min(), 1e-9):
+        from matplotlib.ticker import NullFormatter
+
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_formatter(_usd_formatter())
+    lo = min(float(np.nanmin([g.stat("exact_match").lo for g in plan.configs])), target)
+    ax.set_ylim(max(0.0, 100 * lo - 5), 100.5 + 0.5)
+    ax.set_xlabel("hardware cost (cameras, plates, install) [USD]")
+    ax.set_ylabel("receipts exactly right [%]  (mean, min-max over seeds)")
+    ax.set_title(f"{plan.store}: accuracy vs cost at {plan.condition}", fontsize=10)
+    handles = [Line2D([], [], color=col[gname], marker="o", ls="", label=gname) for gname in gens]
+    if len(cores) > 1:
+        handles += [Line2D([], [], color="#555555", marker=mk[c], ls="", label=f"{c} core")
+                    for c in cores]
+    handles += [Line2D([], [], color="#333333", lw=1.2, label="Pareto frontier"),
+                Line2D([], [], color="#c0392b", ls="--", label=f"target {100 * target:.4g} %")]
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
+    return _svg_uri(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# accuracy against the crowd
+
+
+def crowd_figure(store: str, lines: list[Group], var: tuple[str, ...]) -> str | None:
+    """Receipt exact match and F1 against the crowd at ``store``, one line per group of
+    ``lines`` (labelled by its ``var`` parameters); None when no line has a scored point."""
+    fig, axes = _figure(10.0, 4.0, ncols=2)
+    measured = all(math.isfinite(as_float(r.get("mean_in_store")))
+                   for g in lines for r in g.rows)
+    cols = _colors(len(lines))
+    drawn = False
+    for metric, ax in zip(("exact_match", "f1"), axes):
+        for g, c in zip(lines, cols):
+            pts = group_rows(g.rows, ("shoppers",))
+            x = np.array([p.mean("mean_in_store") if measured else as_float(p.get("shoppers"))
+                          for p in pts])
+            stats = [p.stat(metric) for p in pts]
+            keep = [i for i, st in enumerate(stats) if st.n]
+            if not keep:
+                continue
+            drawn = True
+            _errorbar(ax, x[keep], [stats[i] for i in keep], fmt="-o", ms=4, lw=1.2,
+                      color=c, label=group_label(g, var))
+        ax.set_xlabel("shoppers in store (measured mean)" if measured
+                      else "target shoppers in store")
+        ax.set_ylabel(("receipts exactly right" if metric == "exact_match"
+                       else "receipt F1") + " [%]")
+        ax.set_title(f"{store}: {'exact match' if metric == 'exact_match' else 'F1'}",
+                     fontsize=10)
+    if not drawn:
+        return None
+    axes[1].legend(fontsize=7, loc="lower left")
+    return _svg_uri(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# speed against store size
+
+
+def scale_figure(have: list[dict], crowd: list[dict], names: list[str],
+                 fits: dict[str, PowerLaw | None]) -> str:
+    """Real-time factor and core time per camera frame against store area, one point per
+    run of ``have`` coloured by store (``names``, in order), with the growth laws ``fits``
+    and the speed targets (at the mean area of their store's runs in ``crowd``)."""
+    col = dict(zip(names, _colors(len(names))))
+    area = np.array([as_float(r.get("area_sqft")) for r in have])
+    fig, axes = _figure(10.0, 4.2, ncols=2)
+    for metric, ax, ylabel in (
+            ("real_time_factor", axes[0], "real-time factor [x]"),
+            ("core_ms_per_tick", axes[1], "core time per camera frame [ms]")):
+        y = np.array([as_float(r.get(metric)) for r in have])
+        for s in names:
+            m = np.array([str(r.get("store")) == s for r in have]) & np.isfinite(y) & (y > 0)
+            if m.any():
+                ax.scatter(area[m], y[m], s=22, color=col[s], label=s, zorder=3)
+        fit = fits[metric]
+        if fit is not None:
+            xs = np.geomspace(area[np.isfinite(area) & (area > 0)].min(),
+                              area[np.isfinite(area) & (area > 0)].max(), 50)
+            unit = "x" if metric == "real_time_factor" else " ms"
+            ax.plot(xs, fit(xs), color="#333333", lw=1.2, ls="-",
+                    label=f"fit: {fit.a:.3g}{unit} * area^{fit.b:.2f}  (R2 {fit.r2:.2f})")
+        if metric == "real_time_factor":
+            _speed_target_marks(ax, crowd)
+        # log-log where the data spans sizes (or the targets stretch the axis), else linear
+        yy = y[np.isfinite(y) & (y > 0)]
+        if yy.size and (np.unique(area).size > 1 or metric == "real_time_factor"):
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+        ax.set_xlabel("store area [sq ft]")
+        ax.set_ylabel(ylabel)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7, loc="best")
+    return _svg_uri(fig)
+
+
+def _speed_target_marks(ax, crowd: list[dict]) -> None:
+    """Real time (1x) and each of :data:`SPEED_TARGETS` at the mean area of its store's runs
+    in ``crowd``, on the real-time-factor axes."""
+    ax.axhline(1.0, color="#c0392b", ls="--", lw=1.2, label="real time (1x)")
+    for t in SPEED_TARGETS:
+        a = [as_float(r.get("area_sqft")) for r in crowd if str(r.get("store")) == t.store]
+        a = [v for v in a if math.isfinite(v)]
+        if a:
+            ax.scatter([float(np.mean(a))], [t.min_rtf], marker="_", s=400, lw=2,
+                       color="#c0392b", zorder=4)
+            ax.annotate(f"{t.store} target {t.min_rtf:g}x", (float(np.mean(a)),
+                        t.min_rtf), xytext=(6, 4), textcoords="offset points",
+                        fontsize=7, color="#c0392b")
+
+
+def stage_figure(prof: StageProfile) -> str:
+    """The stage profile as stacked shares of the wall time per group, each labelled with its
+    wall seconds per simulated second and its real-time factor (the measured one, else one
+    over the stages' sum)."""
+    groups, stages, total, share = prof.groups, prof.stages, prof.total, prof.share
+    fig, (ax,) = _figure(max(6.0, 1.0 + 0.9 * len(groups)), 4.4)
+    cols = _colors(len(stages))
+    bottom = np.zeros(len(groups))
+    xs = np.arange(len(groups))
+    for j, s in enumerate(stages):
+        ax.bar(xs, 100 * share[:, j], bottom=100 * bottom, color=cols[j], label=s, width=0.7)
+        bottom += share[:, j]
+    # with the core in its own process the stages sum to more than the wall time, so the
+    # label's real-time factor is the measured one
+    for i, g in enumerate(groups):
+        rtf = np.array([as_float(r.get("real_time_factor")) for r in g.rows])
+        rtf = float(rtf[np.isfinite(rtf)].mean()) if np.isfinite(rtf).any() else (
+            1.0 / total[i] if total[i] > 0 else float("nan"))
+        core = ", core ||" if prof.overlap[i] else ""
+        ax.text(xs[i], 101, f"{total[i]:.3g} s/s\n({rtf:,.3g}x{core})",
+                ha="center", va="bottom", fontsize=7)
+    ax.set_xticks(xs, prof.labels, rotation=20 if len(groups) > 3 else 0, ha="right"
+                  if len(groups) > 3 else "center", fontsize=8)
+    ax.set_ylim(0, 118)
+    ax.set_ylabel("share of wall time per simulated second [%]")
+    ax.set_title("where the time goes (label: wall seconds per simulated second)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _svg_uri(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# fidelity
+
+
+def fidelity_figure(per_shelf: list[dict], metric: str, mname: str) -> str:
+    """``metric`` (named ``mname``) of the scripted-scenario runs ``per_shelf`` against
+    shoppers at one shelf, per core, beside the AutoCheckout 2020 published figures."""
+    fig, (ax,) = _figure(7.0, 4.2)
+    cores = [g for g in group_rows(per_shelf, ("core",))]
+    cols = _colors(len(cores) + 1)
+    for k, g in enumerate(cores):
+        pts = group_rows(g.rows, ("shoppers_per_shelf",))
+        x = np.array([as_float(p.get("shoppers_per_shelf")) for p in pts]) + 0.06 * (k + 1)
+        stats = [p.stat(metric) for p in pts]
+        keep = [i for i, s in enumerate(stats) if s.n]
+        if keep:
+            _errorbar(ax, x[keep], [stats[i] for i in keep], fmt="-o", ms=5, lw=1.2,
+                      color=cols[k], label=f"{g.get('core')} core")
+    pub = "#7f7f7f"
+    for x, lo, hi, what in AUTOCHECKOUT_2020:
+        if hi > lo:     # a spread across teams: a band
+            ax.fill_between([x - 0.16, x + 0.04], 100 * lo, 100 * hi, color=pub, alpha=0.18,
+                            lw=0)
+        else:
+            ax.scatter([x - 0.06], [100 * lo], marker="D", s=40, facecolor="white",
+                       edgecolor=pub, linewidths=1.5, zorder=4)
+        ax.annotate(what, (x - 0.06, 100 * hi), xytext=(0, 6), textcoords="offset points",
+                    fontsize=7, color="#555555", ha="center")
+    ax.scatter([], [], marker="D", s=40, facecolor="white", edgecolor=pub,
+               label="AutoCheckout 2020 (published F1)")
+    ax.set_xticks(sorted({int(as_float(r.get("shoppers_per_shelf"))) for r in per_shelf}
+                         | {a[0] for a in AUTOCHECKOUT_2020}))
+    ax.set_ylim(-5, 112)
+    ax.set_xlabel("shoppers at one shelf")
+    ax.set_ylabel(f"{mname} [%]")
+    ax.set_title(f"{mname} against shoppers per shelf", fontsize=10)
+    ax.legend(fontsize=8, loc="lower left")
+    return _svg_uri(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# what the store learns
+
+#: the visits per account at which taste recovery is reported (``pref_rho_<source>_v<n>``)
+INSIGHT_VISITS = (1, 2, 4, 8)
+
+
+def insights_figure(ins: list[dict], groups: list[Group], varying: tuple[str, ...]) -> str:
+    """Taste recovery against visits per account, from the journeys and from the till, one
+    panel per look taste of the runs ``ins``, one colour per group of ``groups`` (labelled by
+    its ``varying`` parameters but the look taste)."""
+    tastes = sorted({as_float(r.get("look_taste")) for r in ins}, key=lambda v: (v != v, v))
+    fig, axes = _figure(4.6 * len(tastes), 3.8, ncols=len(tastes))
+    cols = _colors(len(groups) + 1)
+    for ax, taste in zip(axes, tastes, strict=True):
+        for k, g in enumerate(groups):
+            gt = as_float(g.get("look_taste"))
+            if not (gt == taste or (gt != gt and taste != taste)):
+                continue
+            for src, style in (("journeys", "-o"), ("receipts", "--s")):
+                stats = [g.stat(f"pref_rho_{src}_v{v}") for v in INSIGHT_VISITS]
+                keep = [i for i, st in enumerate(stats) if st.n]
+                if keep:
+                    lab = group_label(g, tuple(p for p in varying if p != "look_taste"))
+                    _errorbar(ax, np.array(INSIGHT_VISITS, dtype=float)[keep],
+                              [stats[i] for i in keep], scale=1.0, fmt=style, ms=4, lw=1.2,
+                              color=cols[k], label=f"{src}, {lab}")
+        ax.axhline(0.0, color="#999999", lw=0.8)
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(INSIGHT_VISITS, [str(v) for v in INSIGHT_VISITS])
+        ax.set_xlabel("visits per account used")
+        ax.set_ylabel("taste recovery (Spearman rho)")
+        ax.set_title(f"look taste {taste:g}" if taste == taste else "", fontsize=10)
+        ax.set_ylim(-0.5, 1.0)
+        ax.legend(fontsize=7, loc="upper left")
+    return _svg_uri(fig)
+
+
+# ---------------------------------------------------------------------------------------------
+# coverage heatmaps
+
+
+def heatmap_uri(results_dir: Path | None, g: Group, label: str, cell_m: float | None
+                ) -> tuple[str | None, str]:
+    """(data URI or None, note) of the coverage heatmap of a configuration's layout."""
+    from scenes.presets import load_store
+    from twin.coverage import coverage, heatmap_png
+    from twin.layout_toml import load_layout
+
+    rel = g.get("layout_file")
+    if not present(rel):
+        return None, "no layout file recorded for it"
+    if results_dir is None:
+        return None, "no results folder to find its layout file in"
+    lf = results_dir / str(rel)
+    if not lf.is_file():
+        return None, f"its layout file {esc(rel)} is not in the results folder"
+    ref = store_for(results_dir, g)
+    if ref is None:
+        return None, f"its store {esc(g.get('store_ref') or g.get('store'))} was not found"
+    try:
+        store = load_store(ref)
+        layout = load_layout(lf, store)
+        cell = cell_m or (0.25 if store.area_sqft <= 12_000 else 0.5)
+        rep = coverage(store, layout, cell=cell)
+        buf = io.BytesIO()
+        heatmap_png(store, rep, buf, cameras=layout, dpi=80, title=f"{store.name}: {label}")
+    except (OSError, ValueError) as e:
+        return None, f"cannot draw it: {esc(e)}"
+    note = f" (floor sampled every {cell:g} m)"
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"), note

@@ -1,0 +1,260 @@
+"""Compiled CPU kernels of a camera frame after the visible fractions (numba,
+``@njit(cache=True)``): single sight lines against the occluders (:func:`segments_blocked`),
+the hands each camera sees (:func:`hands_visible`), and which seen camera-body pairs fire and
+where (:func:`detection_hits`, :func:`detection_points`). The visible fractions themselves are
+:mod:`twin._camera_kernels`; :class:`twin.cameras.CameraSystem` calls both. The random draws
+stay in numpy, in the order the array formulation drew them.
+
+Occluders are convex vertical prisms (fixture boxes, interior wall pieces): a plan polygon
+of 4 corners given as 4 half-planes ``n . p <= off`` and a z range. A sight line is blocked
+when its first surface hit lies more than 1 mm before the target, as a ray cast against the
+prisms' triangle mesh (nearest hit) would say, in exact float64 instead of a ray tracer's
+float32 (``tests/twin/test_cameras.py`` checks the two agree).
+
+Determinism: every loop runs in a fixed order on one thread, so the same inputs give the same
+bytes in every process. Importing this module compiles nothing; the first call compiles or
+loads numba's cache next to this file.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+# a surface hit this close before the target does not block it [m] (as in
+# twin._camera_kernels: tests/twin/test_cameras.py checks they agree)
+HIT_SLACK_M = 1e-3
+
+# error_model="numpy": a float division by zero gives inf/nan instead of raising, so the
+# per-sample loops carry no branches and compile to SIMD
+_jit = njit(cache=True, error_model="numpy")
+_inline = njit(cache=True, error_model="numpy", inline="always")
+
+
+@_inline
+def _clip(t0, t1, num, den):
+    """The ray interval (t0, t1) cut by the half-space den t <= num (t1 < t0: empty)."""
+    if den == 0.0:
+        return (t0, t1) if num >= 0.0 else (1.0, 0.0)
+    t = num / den
+    if den < 0.0:
+        return max(t0, t), t1
+    return t0, min(t1, t)
+
+
+@_jit
+def _first_hit(ox, oy, oz, dx, dy, dz, prisms, b):
+    """Ray parameter t >= 0 (in units of (dx, dy, dz)) of the ray's first hit on the
+    closed prism ``prisms[b]`` (see ``twin.cameras._prism_table``); inf when it misses."""
+    t0, t1 = _clip(-np.inf, np.inf, oz - prisms[b, 12], -dz)
+    t0, t1 = _clip(t0, t1, prisms[b, 13] - oz, dz)
+    if t0 > t1:
+        return np.inf
+    for i in range(4):
+        nx = prisms[b, 3 * i]
+        ny = prisms[b, 3 * i + 1]
+        t0, t1 = _clip(t0, t1, prisms[b, 3 * i + 2] - (nx * ox + ny * oy), nx * dx + ny * dy)
+        if t0 > t1:
+            return np.inf
+    if t1 < 0.0:
+        return np.inf
+    return t0 if t0 >= 0.0 else t1     # from inside a prism: its far face
+
+
+@_jit
+def _segment_blocked(ox, oy, oz, tx, ty, tz, prisms, lo, hi, idx, nidx):
+    """Whether one of the prisms ``idx[:nidx]`` hides (tx, ty, tz) from (ox, oy, oz) [m]."""
+    dx, dy, dz = tx - ox, ty - oy, tz - oz
+    length = math.sqrt(dx * dx + dy * dy + dz * dz)
+    if length == 0.0:
+        return False
+    lim = (length - HIT_SLACK_M) / length
+    bx0, bx1 = min(ox, tx), max(ox, tx)
+    by0, by1 = min(oy, ty), max(oy, ty)
+    bz0, bz1 = min(oz, tz), max(oz, tz)
+    for q in range(nidx):
+        b = idx[q]
+        if (lo[b, 0] > bx1 or hi[b, 0] < bx0 or lo[b, 1] > by1 or hi[b, 1] < by0
+                or lo[b, 2] > bz1 or hi[b, 2] < bz0):
+            continue
+        if _first_hit(ox, oy, oz, dx, dy, dz, prisms, b) < lim:
+            return True
+    return False
+
+
+@_jit
+def segments_blocked(origins, targets, prisms, lo, hi):
+    """(r,) bool: some prism lies between origin and target (r, 3) [m] (first surface hit
+    more than 1 mm before the target). prisms (b, 14) (``CameraSystem._prisms``), lo/hi (b, 3):
+    the prisms' bounding boxes [m]."""
+    n = origins.shape[0]
+    out = np.zeros(n, dtype=np.bool_)
+    nb = prisms.shape[0]
+    idx = np.arange(nb)
+    for i in range(n):
+        out[i] = _segment_blocked(origins[i, 0], origins[i, 1], origins[i, 2],
+                                  targets[i, 0], targets[i, 1], targets[i, 2],
+                                  prisms, lo, hi, idx, nb)
+    return out
+
+
+@_jit
+def _cylinder_hit(ox, oy, oz, dx, dy, dz, qx, qy, radius, height):
+    """Whether the segment o + s d, s in [0, 1], crosses the closed vertical cylinder
+    (floor to ``height``) of ``radius`` around (qx, qy) (as ``twin.cameras._cylinder_hits``)."""
+    fx = ox - qx
+    fy = oy - qy
+    a = dx * dx + dy * dy
+    b = 2.0 * (fx * dx + fy * dy)
+    c = fx * fx + fy * fy - radius * radius
+    disc = b * b - 4.0 * a * c
+    if not (disc > 0.0 and a > 1e-12):
+        return False
+    sq = math.sqrt(disc)
+    a2 = 2.0 * a
+    s1 = min(max((-b - sq) / a2, 0.0), 1.0)
+    s2 = min(max((-b + sq) / a2, 0.0), 1.0)
+    if not s2 > s1:
+        return False
+    z1 = oz + s1 * dz
+    z2 = oz + s2 * dz
+    return min(z1, z2) < height and max(z1, z2) > 0.0
+
+
+@_jit
+def hands_visible(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bin_hi,
+                  bin_normal, margin, radius, height, prisms, lo, hi, seen):
+    """Which live cameras see each hand into seen (c, h) bool (as
+    ``CameraSystem.hands_visible``, which documents the rules); returns the number of sight
+    lines tested against the occluders.
+
+    hands (h, 3) [m] (rows with a NaN: no hand); xy (s, 2) [m] the people; bin_lo, bin_hi
+    (n, 3) [m], bin_normal (n, 2): the shelf bins; margin: a hand this close to a bin's box
+    is in it [m]; prisms, lo, hi: the occluders as in
+    :func:`twin._camera_kernels.visibility` (no rows: none)."""
+    c_n = cam_pos.shape[0]
+    n_h = hands.shape[0]
+    s = xy.shape[0]
+    nb = prisms.shape[0]
+    idx = np.arange(nb)
+    rays = 0
+    for hi_ in range(n_h):
+        hx, hy, hz = hands[hi_, 0], hands[hi_, 1], hands[hi_, 2]
+        if not (np.isfinite(hx) and np.isfinite(hy) and np.isfinite(hz)):
+            continue
+        # the bin holding the hand (the first one), and the person it is inside (the nearest)
+        b = -1
+        for k in range(bin_lo.shape[0]):
+            if (hx >= bin_lo[k, 0] - margin and hx <= bin_hi[k, 0] + margin
+                    and hy >= bin_lo[k, 1] - margin and hy <= bin_hi[k, 1] + margin
+                    and hz >= bin_lo[k, 2] - margin and hz <= bin_hi[k, 2] + margin):
+                b = k
+                break
+        owner = -1
+        best = np.inf
+        for p in range(s):
+            g = math.hypot(hx - xy[p, 0], hy - xy[p, 1])
+            if g < best:
+                best = g
+                owner = p
+        if not best < radius:
+            owner = -1
+        for c in range(c_n):
+            if not live[c]:
+                continue
+            cx, cy, cz = cam_pos[c, 0], cam_pos[c, 1], cam_pos[c, 2]
+            rx, ry, rz = hx - cx, hy - cy, hz - cz
+            x = rx * cam_rot[c, 0, 0] + ry * cam_rot[c, 1, 0] + rz * cam_rot[c, 2, 0]
+            y = rx * cam_rot[c, 0, 1] + ry * cam_rot[c, 1, 1] + rz * cam_rot[c, 2, 1]
+            z = rx * cam_rot[c, 0, 2] + ry * cam_rot[c, 1, 2] + rz * cam_rot[c, 2, 2]
+            if not z > near:
+                continue
+            u = intr[c, 0] * x / z + intr[c, 2]
+            v = intr[c, 1] * y / z + intr[c, 3]
+            if not (u >= 0.0 and u < res[c, 0] and v >= 0.0 and v < res[c, 1]):
+                continue
+            tx, ty, tz = hx, hy, hz
+            if b >= 0:   # seen only through the bin's open front, from the aisle side
+                n0, n1 = bin_normal[b, 0], bin_normal[b, 1]
+                l0, l1, l2 = bin_lo[b, 0], bin_lo[b, 1], bin_lo[b, 2]
+                u0, u1, u2 = bin_hi[b, 0], bin_hi[b, 1], bin_hi[b, 2]
+                off = (n0 * (0.5 * (l0 + u0)) + n1 * (0.5 * (l1 + u1))
+                       + 0.5 * (abs(n0) * (u0 - l0) + abs(n1) * (u1 - l1)))
+                den = n0 * rx + n1 * ry
+                oc = n0 * cx + n1 * cy
+                tf = (off - oc) / (den if abs(den) > 1e-12 else 1e-12)
+                tx, ty, tz = cx + tf * rx, cy + tf * ry, cz + tf * rz
+                tol = margin + 1e-9
+                if not (oc > off and den < 0.0 and tf > 0.0 and tf <= 1.0 + 1e-9
+                        and tx >= l0 - tol and tx <= u0 + tol and ty >= l1 - tol
+                        and ty <= u1 + tol and tz >= l2 - tol and tz <= u2 + tol):
+                    continue
+            if nb:
+                rays += 1
+                if _segment_blocked(cx, cy, cz, tx, ty, tz, prisms, lo, hi, idx, nb):
+                    continue
+            hidden = False
+            for p in range(s):
+                if p != owner and _cylinder_hit(cx, cy, cz, rx, ry, rz, xy[p, 0], xy[p, 1],
+                                                radius, height):
+                    hidden = True
+                    break
+            if not hidden:
+                seen[c, hi_] = True
+    return rays
+
+
+@_jit
+def detection_hits(pair_c, pair_j, pair_v, xy, cam_pos, p_max, min_visible, full_range_m,
+                   range_scale_m):
+    """The chance each seen camera-body pair (from :func:`twin._camera_kernels.visibility`)
+    fires: p = p_max scaled by the visible fraction above ``min_visible`` and by the horizontal
+    distance beyond ``full_range_m`` (e-folding ``range_scale_m``) [m]. Returns, for the pairs with
+    p > 0 in their order, camera (n,) int32, body (n,) int64, distance (n,) [m], visible
+    fraction (n,) and p (n,); the caller draws one uniform per pair and keeps u < p."""
+    m = pair_c.shape[0]
+    cam = np.empty(m, dtype=np.int32)
+    body = np.empty(m, dtype=np.int64)
+    hd = np.empty(m)
+    hv = np.empty(m)
+    hp = np.empty(m)
+    n = 0
+    for k in range(m):
+        vis = pair_v[k]
+        if not vis > min_visible:       # p = 0: never fires
+            continue
+        c = pair_c[k]
+        j = pair_j[k]
+        dx = cam_pos[c, 0] - xy[j, 0]
+        dy = cam_pos[c, 1] - xy[j, 1]
+        d = math.sqrt(dx * dx + dy * dy)
+        p = p_max * min(max((vis - min_visible) / (1.0 - min_visible), 0.0), 1.0)
+        if d > full_range_m:
+            p *= math.exp(-(d - full_range_m) / range_scale_m)
+        if p > 0.0:
+            cam[n] = c
+            body[n] = j
+            hd[n] = d
+            hv[n] = vis
+            hp[n] = p
+            n += 1
+    return cam[:n], body[:n], hd[:n], hv[:n], hp[:n]
+
+
+@_jit
+def detection_points(xy, body, dist, vis, noise, zc, sigma0_m, sigma_per_m):
+    """Noisy foot points (n, 2) [m] and confidences (n,) of the hits of
+    :func:`detection_hits`, from standard normal draws noise (n, 2) and zc (n,): sigma
+    (sigma0_m + sigma_per_m * dist) * (2 - vis) per axis; confidence 0.45 + 0.5 vis
+    - 0.03 dist + 0.05 zc, clipped to [0.05, 1]."""
+    n = body.shape[0]
+    out = np.empty((n, 2))
+    conf = np.empty(n)
+    for k in range(n):
+        sig = (sigma0_m + sigma_per_m * dist[k]) * (2.0 - vis[k])
+        out[k, 0] = xy[body[k], 0] + noise[k, 0] * sig
+        out[k, 1] = xy[body[k], 1] + noise[k, 1] * sig
+        conf[k] = min(max(0.45 + 0.5 * vis[k] - 0.03 * dist[k] + 0.05 * zc[k], 0.05), 1.0)
+    return out, conf
