@@ -80,8 +80,9 @@ class Rule:
             return False
         if self.integer and not isinstance(v, numbers.Integral):   # 3.0 is no count
             return False
-        x = float(v)
-        return (math.isfinite(x)
+        # an int compared as an int (2^63 - 1 exactly, 10**400 without overflow)
+        x = int(v) if isinstance(v, numbers.Integral) else float(v)
+        return ((isinstance(x, int) or math.isfinite(x))
                 and (self.ge is None or x >= self.ge) and (self.gt is None or x > self.gt)
                 and (self.le is None or x <= self.le) and (self.lt is None or x < self.lt))
 

@@ -217,25 +217,93 @@ def test_no_module_imports_back_a_module_that_imports_it():
     assert _a_cycle(graph) == []
 
 
-def test_numba_kernel_modules_import_nothing_of_storetwin():
-    """numba recompiles a cached kernel when its own module file changes, not when a module
-    it imports does (experiments/bench/compile.py): a kernel module that imported storetwin code
-    could run stale machine code after an edit there. Every module with a ``cache=True``
-    kernel imports the standard library, numpy and numba only."""
-    allowed = {"__future__", "math", "numpy", "numba"}
-    kernels, bad = [], []
+def _kernel_modules() -> dict[str, tuple[Path, str]]:
+    """Every module whose numba kernels numba caches on disk (``cache=True``, or
+    ``cache=CACHE`` behind pins: tests/kernel_pins.py): name -> (path, source)."""
+    out = {}
     for package in PACKAGES:
         for path in _sources(package):
             text = path.read_text()
-            if "cache=True" not in text:
-                continue
-            kernels.append(_module_name(path))
-            for name, line in imports_of(text, _module_name(path)):
-                if name.split(".")[0] not in allowed:
-                    bad.append(f"{path.relative_to(REPO)}:{line} imports {name}")
+            if "cache=True" in text or "cache=CACHE" in text:
+                out[_module_name(path)] = (path, text)
+    return out
+
+
+def test_numba_kernel_modules_import_nothing_of_storetwin():
+    """numba recompiles a cached kernel when its own module file changes, not when a module
+    it imports does (experiments/bench/compile.py): a kernel module that imported storetwin code
+    could run stale machine code after an edit there. Every module with cached kernels imports
+    math, hashlib, pathlib, os, numpy and numba, and other kernel modules only where it pins
+    them (tests/kernel_pins.py): each kernel module it imports, and each one that one pins, is
+    a file beside it named in its ``_DEPENDS``, and its kernels are cached only while the pins
+    hold (``CACHE = _pins_hold(__file__, _DEPENDS)``, ``cache=CACHE``, never ``cache=True``)."""
+    from kernel_pins import pins_of
+
+    allowed = {"__future__", "math", "hashlib", "pathlib", "os", "numpy", "numba"}
+    kernels = _kernel_modules()
+    bad = []
+    for name, (path, text) in kernels.items():
+        where, pins = path.relative_to(REPO), pins_of(text)
+        for imp, line in imports_of(text, name):
+            if imp in kernels:
+                dep_path, dep_text = kernels[imp]
+                unpinned = sorted({dep_path.name, *pins_of(dep_text)} - set(pins))
+                if dep_path.parent != path.parent or unpinned:
+                    bad.append(f"{where}:{line} imports {imp} without pinning "
+                               f"{unpinned or 'it (not beside it)'}")
+            elif imp.split(".")[0] not in allowed:
+                bad.append(f"{where}:{line} imports {imp}")
+        if pins and ("cache=True" in text or "CACHE = _pins_hold(__file__, _DEPENDS)" not in text):
+            bad.append(f"{where} pins kernel modules: its kernels take cache=CACHE, "
+                       f"CACHE = _pins_hold(__file__, _DEPENDS)")
     assert {"agents._motion_kernels", "twin._sensor_kernels", "twin._camera_kernels",
+            "core._graph_kernels", "core._assign_kernels", "core._fusion_kernels",
             "core._track_kernels"} <= set(kernels)
     assert bad == []
+
+
+def test_every_kernel_pin_is_current():
+    """A kernel module's pins (``_DEPENDS``) are the SHA-256 of the kernel modules it pins as
+    they are now; a stale one switches its caching off (correct code, compiled afresh in each
+    process). After editing a kernel module: ``python -m tests.kernel_pins --update``."""
+    from kernel_pins import pinned_modules, stale_pins
+
+    assert {"core/_assign_kernels.py", "core/_fusion_kernels.py", "core/_track_kernels.py"} <= {
+        p.relative_to(REPO).as_posix() for p in pinned_modules()}
+    assert stale_pins() == []
+
+
+def test_a_stale_pin_turns_caching_off(tmp_path):
+    """The pins at work, on copies of a kernel module and the one it pins: as they are, its
+    kernels are cached; once the pinned module changes (its pin left as it was) or is
+    missing, they are not."""
+    import importlib.util
+
+    from numba.core.caching import NullCache
+
+    for name in ("_graph_kernels.py", "_assign_kernels.py"):
+        (tmp_path / name).write_bytes((REPO / "core" / name).read_bytes())
+
+    def load(tag: str):
+        spec = importlib.util.spec_from_file_location(f"_pin_probe_{tag}",
+                                                      tmp_path / "_assign_kernels.py")
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+
+    fresh = load("fresh")
+    assert fresh.CACHE is True
+    assert not isinstance(fresh.linear_sum_assignment._cache, NullCache)
+    graph = tmp_path / "_graph_kernels.py"
+    text = graph.read_text()
+    assert text.count("BRUTE_MAX = 4096") == 1
+    graph.write_text(text.replace("BRUTE_MAX = 4096", "BRUTE_MAX = 1024"))
+    stale = load("stale")
+    assert stale.CACHE is False
+    assert isinstance(stale.linear_sum_assignment._cache, NullCache)
+    assert isinstance(stale.gated_assignment._cache, NullCache)
+    graph.unlink()
+    assert stale._pins_hold(stale.__file__, stale._DEPENDS) is False
 
 
 def test_only_the_backend_module_imports_cupy():
@@ -265,10 +333,7 @@ with open(sys.argv[1], "w") as f:
 
 
 def _all_modules() -> list[str]:
-    """Every module but ``__main__`` ones (``python -m experiments.cli``: running is their
-    job)."""
-    return [_module_name(p) for pkg in PACKAGES for p in _sources(pkg)
-            if p.name != "__main__.py"]
+    return [_module_name(p) for pkg in PACKAGES for p in _sources(pkg)]
 
 
 def _import_everything(tmp_path: Path) -> tuple[subprocess.CompletedProcess, dict]:

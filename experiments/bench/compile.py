@@ -2,11 +2,12 @@
 
 A run's hot loops are numba kernels: the crowd's motion (``agents/_motion_kernels.py``), the
 load cells (``twin/_sensor_kernels.py``), the cameras (``twin/_camera_kernels.py``) and the
-tracker (``core/_track_kernels.py``). numba compiles each on its first call and keeps the
-machine code in its cache (``__pycache__`` beside the module; where that folder is not
-writable, the user's cache folder), so only the first run in a new checkout or install pays:
-25-80 s on 2 cores, against a few seconds for the run itself. ``storetwin compile`` pays it
-ahead (``.ci/setup`` calls it):
+tracker (``core/_track_kernels.py`` and its parts, ``core/_assign_kernels.py``,
+``core/_graph_kernels.py``, ``core/_fusion_kernels.py``). numba compiles each on its first
+call and keeps the machine code in its cache (``__pycache__`` beside the module; where that
+folder is not writable, the user's cache folder), so only the first run in a new checkout or
+install pays: 25-80 s on 2 cores, against a few seconds for the run itself.
+``storetwin compile`` pays it ahead (``.ci/setup`` calls it):
 
 1. three groups compiled side by side, one process each (crowd and load cells, cameras,
    tracker), on real objects: a crowd, a camera system on the kiosk, a tracker and shelf
@@ -19,8 +20,10 @@ Run again, it loads everything from the cache in a few seconds.
 Stale code: numba keys a cached kernel by its module file's modification time and size, so
 an edited kernel module is compiled afresh on its next call. A kernel module therefore
 imports nothing of storetwin (``tests/test_architecture.py``): an edit elsewhere could not
-invalidate it. Each cache entry is also keyed by the processor (name and features): a cache
-copied to another machine is recompiled there, not run.
+invalidate it. The one exception, other kernel modules, it pins: it caches its kernels only
+while each one's SHA-256 is the one written in it (``_DEPENDS``; ``tests/kernel_pins.py``).
+Each cache entry is also keyed by the processor (name and features): a cache copied to
+another machine is recompiled there, not run.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 KERNEL_MODULES = ("agents._motion_kernels", "twin._sensor_kernels", "twin._camera_kernels",
+                  "twin._detect_kernels", "core._graph_kernels", "core._assign_kernels", "core._fusion_kernels",
                   "core._track_kernels")
 
 
@@ -47,15 +51,16 @@ class GroupReport:
 
 
 def cache_counts(modules: tuple[str, ...] = KERNEL_MODULES) -> tuple[int, int]:
-    """(compiled, loaded) signatures of the numba dispatchers of ``modules`` in this process
-    so far: compiled afresh (cache misses) and loaded from numba's cache (hits)."""
+    """(compiled, loaded) signatures of the numba dispatchers defined in ``modules`` (not
+    those they import from one another) in this process so far: compiled afresh (cache
+    misses) and loaded from numba's cache (hits)."""
     from numba.core.registry import CPUDispatcher
 
     compiled = loaded = 0
     for name in modules:
         mod = importlib.import_module(name)
         for value in vars(mod).values():
-            if isinstance(value, CPUDispatcher):
+            if isinstance(value, CPUDispatcher) and value.py_func.__module__ == name:
                 stats = value.stats
                 compiled += sum(stats.cache_misses.values())
                 loaded += sum(stats.cache_hits.values())

@@ -25,7 +25,7 @@ timed. On cupy the GPU is synchronised before each timer is read.
 
 Run: ``python -m experiments.bench.time_core [--backend numpy|cupy|auto] [--tracks 600]
 [--cameras 3000] [--plates 50000] [--ticks N] [--json FILE]``. This module imports only
-numpy and ``core`` (it runs on GPU machines without the twin's dependencies).
+numpy, ``core`` and ``params`` (it runs on GPU machines without the twin's dependencies).
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ from core.backend import ALLOWED, BackendError, get_xp, to_numpy
 from core.records import CameraFrame, PlateSamples
 from core.shelf import ShelfEvent, ShelfEventConfig, ShelfEventDetector
 from core.tracking import Tracker
+from params import check, config, num
+from params import seed as seed_field
 
 EXIT_BAD_INPUT = 2
 SQFT_M2 = 0.09290304  # [m^2 / sq ft]
@@ -54,7 +56,7 @@ NEVER = np.array([1e12, 1e12, 1e12, 1e12])  # an exit rectangle nobody reaches
 QUIET_START_S = 1.0  # no pick planted before this stream time [s]
 
 
-@dataclass(frozen=True)
+@config(frozen=True)
 class CoreTickSpec:
     """The synthetic store and stream of one timing run; validated on construction.
 
@@ -73,53 +75,29 @@ class CoreTickSpec:
     seed: root of the run's random streams (``SeedSequence(seed).spawn``).
     """
 
-    tracks: int = 600
-    cameras: int = 3000
-    plates: int = 50_000
-    floor_sqft: float = 180_000.0
-    camera_hz: float = 15.0
-    plate_hz: float = 60.0
-    walk_mps: float = 1.3
-    pause_s: float = 4.0
-    coverage: float = 3.7
-    detect_prob: float = 0.95
+    tracks: int = num(600, ge=1, integer=True)
+    cameras: int = num(3000, ge=1, integer=True)
+    plates: int = num(50_000, ge=1, integer=True)
+    floor_sqft: float = num(180_000.0, gt=0, unit="sq ft")
+    camera_hz: float = num(15.0, gt=0, unit="Hz")
+    plate_hz: float = num(60.0, gt=0, unit="Hz")
+    walk_mps: float = num(1.3, gt=0, unit="m/s")
+    pause_s: float = num(4.0, ge=0, unit="s")
+    coverage: float = num(3.7, gt=0)
+    detect_prob: float = num(0.95, gt=0, le=1)
     foot_sigma_m: tuple[float, float] = (0.10, 0.15)
-    false_per_frame: float = 3.0
-    plate_noise_g: float = 2.0
-    drift_g_per_sqrt_min: float = 3.0
-    picks_per_tick: float = 4.0
-    seed: int = 0
+    false_per_frame: float = num(3.0, ge=0)
+    plate_noise_g: float = num(2.0, gt=0, unit="g")
+    drift_g_per_sqrt_min: float = num(3.0, ge=0, unit="g/sqrt(min)")
+    picks_per_tick: float = num(4.0, ge=0)
+    seed: int = seed_field()
 
     def __post_init__(self) -> None:
-        for name in ("tracks", "cameras", "plates"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
-                raise ValueError(f"CoreTickSpec.{name} must be an integer >= 1, got {v!r}")
-        for name in ("floor_sqft", "camera_hz", "plate_hz", "walk_mps", "coverage",
-                     "plate_noise_g"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
-                raise ValueError(f"CoreTickSpec.{name} must be a finite number > 0, got {v!r}")
-        for name in ("pause_s", "false_per_frame", "drift_g_per_sqrt_min", "picks_per_tick"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
-                raise ValueError(f"CoreTickSpec.{name} must be a finite number >= 0, got {v!r}")
-        if not 0.0 < self.detect_prob <= 1.0:
-            raise ValueError(
-                f"CoreTickSpec.detect_prob must be in (0, 1], got {self.detect_prob!r}"
-            )
         lo, hi = self.foot_sigma_m
-        if not 0.0 < lo <= hi:
-            raise ValueError(
-                f"CoreTickSpec.foot_sigma_m must be (low, high) with 0 < low <= high [m], "
-                f"got {self.foot_sigma_m!r}"
-            )
+        check(self, "foot_sigma_m", 0.0 < lo <= hi, "(low, high) with 0 < low <= high [m]")
         r = self.plate_hz / self.camera_hz
-        if abs(r - round(r)) > 1e-9:
-            raise ValueError(
-                f"CoreTickSpec.camera_hz must divide plate_hz={self.plate_hz:g}, "
-                f"got {self.camera_hz!r}"
-            )
+        check(self, "camera_hz", abs(r - round(r)) <= 1e-9,
+              f"a rate that divides plate_hz={self.plate_hz:g}")
 
     @property
     def side_m(self) -> float:

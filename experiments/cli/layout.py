@@ -48,17 +48,18 @@ def _coverage_out(a, store, layout, extra: dict | None = None) -> int:
 
 
 def cmd_layout(a: argparse.Namespace) -> int:
-    from twin import layout_toml as L  # (its DEFAULT_MODELS is twin.layout's)
+    from twin import layout_toml as L
     from twin import placement as P
+    from twin.layout import DEFAULT_MODELS
 
     store = load_store_arg(a.store, "--store")
     if a.cell is not None and not 0.05 <= a.cell <= 2.0:
         raise CliError(f"--cell must be in [0.05, 2] m, got {a.cell:g}")
     a.cell = a.cell or 0.25
     model = getattr(a, "model", None) or "dome-4mp"
-    if model not in L.DEFAULT_MODELS:
+    if model not in DEFAULT_MODELS:
         raise CliError(f"--model {model!r} is not a known camera model; allowed: "
-                       f"{', '.join(L.DEFAULT_MODELS)}")
+                       f"{', '.join(DEFAULT_MODELS)}")
     h = getattr(a, "height", None)
     if h is not None and not 1.5 <= h < store.ceiling_height:
         raise CliError(f"--height must be in [1.5, {store.ceiling_height:g}) m (under the "

@@ -106,8 +106,8 @@ def cmd_scene_plan(a: argparse.Namespace) -> int:
     if a.camera_spacing is not None:
         if not a.camera_spacing > 0:
             raise CliError(f"--camera-spacing must be > 0 m, got {a.camera_spacing:g}")
-        from twin.camgeom import ceiling_grid
-        cams = ceiling_grid(store, spacing=a.camera_spacing).position[:, :2]
+        from experiments.runs.assembly import default_cameras
+        cams = default_cameras(store, a.camera_spacing).position[:, :2]
     if not 30 <= a.dpi <= 600:
         raise CliError(f"--dpi must be in [30, 600], got {a.dpi}")
     try:

@@ -127,7 +127,7 @@ def test_stream_is_reproducible_and_sized() -> None:
 
 
 def test_spec_checks_name_the_field() -> None:
-    with pytest.raises(ValueError, match="CoreTickSpec.camera_hz must divide plate_hz"):
+    with pytest.raises(ValueError, match="CoreTickSpec.camera_hz must be a rate that divides plate_hz"):
         CoreTickSpec(camera_hz=7.0)
     with pytest.raises(ValueError, match="CoreTickSpec.plates must be an integer >= 1"):
         CoreTickSpec(plates=0)

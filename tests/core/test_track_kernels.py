@@ -40,7 +40,10 @@ from core.records import CameraFrame, Tracks
 from core.tracker_config import TrackerConfig
 from core.tracking import Tracker
 
-K = pytest.importorskip("core._track_kernels", reason="numba is not installed")
+# the engine (core._track_kernels, through Tracker(engine="numba")) and its parts
+A = pytest.importorskip("core._assign_kernels", reason="numba is not installed")
+G = pytest.importorskip("core._graph_kernels", reason="numba is not installed")
+F = pytest.importorskip("core._fusion_kernels", reason="numba is not installed")
 
 pytestmark = pytest.mark.kernels
 
@@ -303,7 +306,7 @@ def test_assignment_solver_is_scipys():
     for trial in range(600):
         p, q = (int(v) for v in rng.integers(0, 13, 2))
         cost = rng.random((p, q)) if trial % 2 else rng.integers(0, 3, (p, q)).astype(float)
-        r, c = K.linear_sum_assignment(cost)
+        r, c = A.linear_sum_assignment(cost)
         wr, wc = linear_sum_assignment(cost)
         np.testing.assert_array_equal(r, wr)
         np.testing.assert_array_equal(c, wc)
@@ -332,7 +335,7 @@ def test_gated_assignment_is_the_scipy_optimum(size):
             p, q = (int(v) for v in rng.integers(70, 260, 2))
             a, b = gated_problem(rng, p, q, float(rng.choice([8.0, 14.0, 40.0])))
         gate = float(rng.choice([0.5, 0.8, 1.2]))
-        r, c = K.gated_assignment(a, b, gate)
+        r, c = A.gated_assignment(a, b, gate)
         assert r.dtype == np.int64 and c.dtype == np.int64
         assert np.all(np.diff(r) > 0) and np.unique(c).size == c.size
         d = np.linalg.norm(a[r] - b[c], axis=1)
@@ -361,7 +364,7 @@ def test_components_number_like_scipy():
             i, j = perm[:-1], perm[1:]
         _, want = connected_components(coo_matrix((np.ones(i.size), (i, j)), shape=(n, n)),
                                        directed=False)
-        label, count = K.components(n, i.astype(np.int64), j.astype(np.int64))
+        label, count = G.components(n, i.astype(np.int64), j.astype(np.int64))
         np.testing.assert_array_equal(label, want)
         assert count == want.max() + 1
 
@@ -377,14 +380,14 @@ def test_pair_searches_find_what_a_kd_tree_finds(n):
     b = rng.uniform(0.0, side, (n // 2 + 1, 2))
     b[-1] = [1e5, -1e5]
     for radius in (0.0, 0.5, 1.3):
-        i, j, d = K.pairs_within_self(a, radius)
+        i, j, d = G.pairs_within_self(a, radius)
         want = cKDTree(a).query_pairs(radius, output_type="ndarray")
         assert {(int(x), int(y)) for x, y in zip(i, j, strict=True)} == {
             (int(x), int(y)) for x, y in want}
         assert np.all(i < j)
         np.testing.assert_allclose(d, np.linalg.norm(a[i] - a[j], axis=1), rtol=FLOAT_RTOL,
                                    atol=0.0)
-        i, j, d = K.pairs_within(a, b, radius)
+        i, j, d = G.pairs_within(a, b, radius)
         e = cKDTree(a).sparse_distance_matrix(cKDTree(b), radius, output_type="ndarray")
         assert {(int(x), int(y)) for x, y in zip(i, j, strict=True)} == {
             (int(x), int(y)) for x, y in zip(e["i"], e["j"], strict=True)}
@@ -405,7 +408,7 @@ def test_fusion_is_the_array_paths(monkeypatch):
         side = float(rng.choice([3.0, 8.0, 20.0]))
         cam, xy, conf = B.random_frame(rng, n_people, int(rng.integers(1, 5)), side)
         want = fuse_detections(cam, xy, conf, 0.5)
-        fxy, fconf, count, label = K.fuse(cam.astype(np.int64), xy, conf, 0.5)
+        fxy, fconf, count, label = F.fuse(cam.astype(np.int64), xy, conf, 0.5)
         np.testing.assert_array_equal(label, want.label)
         np.testing.assert_array_equal(count, want.count)
         np.testing.assert_allclose(fxy, want.xy, rtol=0.0, atol=XY_TOL_M)
@@ -430,5 +433,5 @@ def test_split_cluster_is_the_array_paths():
         cam = rng.permutation(cams)[np.array(cam, np.int64)][order]  # shuffled camera ids
         xy = np.concatenate(xy)[order]
         w = rng.uniform(0.05, 1.0, len(cam))
-        np.testing.assert_array_equal(K.split_cluster(cam, xy, w),
+        np.testing.assert_array_equal(F.split_cluster(cam, xy, w),
                                       fusion._split_cluster(cam, xy, w))
