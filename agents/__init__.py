@@ -1,7 +1,7 @@
 """Shoppers: arrivals, lists, routing, crowd motion and actions on the world.
 
 Acts on the twin's World and EntryGate; never reads sensor streams; writes ground truth.
-May import ``scenes`` and ``twin``; never ``core`` or ``experiments`` (docs/architecture.md).
+May import ``params``, ``scenes`` and ``twin``; never ``core`` or ``experiments`` (docs/architecture.md).
 """
 
 from agents.crowd import Crowd, ShopperConfig

@@ -1,6 +1,7 @@
 """Stores: floor, walls, gates, fixtures, bins, catalogue, planogram, their specs and meshes.
 
-Imports none of the other storetwin packages (docs/architecture.md).
+Imports none of the other storetwin packages but ``params`` (the one validation helper, a
+leaf; docs/architecture.md).
 """
 
 from scenes.catalog import Catalogue, load_catalogue

@@ -62,7 +62,6 @@ def cmd_bench(a: argparse.Namespace) -> int:
     return 0
 
 
-
 def add(sub) -> None:
     """The ``bench`` verb's parser, under ``sub`` (the verbs' subparsers)."""
     bn = sub.add_parser(

@@ -33,7 +33,6 @@ def cmd_compile(a: argparse.Namespace) -> int:
     return 0
 
 
-
 def add(sub) -> None:
     """The ``compile`` verb's parser, under ``sub`` (the verbs' subparsers)."""
     cp = sub.add_parser(

@@ -69,7 +69,6 @@ def cmd_render(a: argparse.Namespace) -> int:
     return 0
 
 
-
 def add(sub) -> None:
     """The ``render`` verb's parser, under ``sub`` (the verbs' subparsers)."""
     rd = sub.add_parser(

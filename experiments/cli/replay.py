@@ -40,7 +40,6 @@ def cmd_replay(a: argparse.Namespace) -> int:
     return 0 if same is not False else 1
 
 
-
 def add(sub) -> None:
     """The ``replay`` verb's parser, under ``sub`` (the verbs' subparsers)."""
     rp = sub.add_parser(

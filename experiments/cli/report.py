@@ -25,7 +25,6 @@ def cmd_report(a: argparse.Namespace) -> int:
     return 0
 
 
-
 def add(sub) -> None:
     """The ``report`` verb's parser, under ``sub`` (the verbs' subparsers)."""
     rep = sub.add_parser(

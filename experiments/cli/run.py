@@ -132,7 +132,6 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
-
 def add(sub) -> None:
     """The ``run`` verb's parser, under ``sub`` (the verbs' subparsers)."""
     r = sub.add_parser(

@@ -84,7 +84,6 @@ def cmd_scenario(a: argparse.Namespace) -> int:
     return 0
 
 
-
 def add(sub) -> None:
     """The ``scenario`` verb's parser, under ``sub`` (the verbs' subparsers)."""
     sn = sub.add_parser(

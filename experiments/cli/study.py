@@ -68,7 +68,6 @@ def cmd_study(a: argparse.Namespace) -> int:
     return 0
 
 
-
 def add(sub) -> None:
     """The ``study`` verb's parser, under ``sub`` (the verbs' subparsers)."""
     st = sub.add_parser(

@@ -48,7 +48,6 @@ def cmd_track(a: argparse.Namespace) -> int:
     return 0
 
 
-
 def add(sub) -> None:
     """The ``track`` verb's parser, under ``sub`` (the verbs' subparsers)."""
     tk = sub.add_parser(

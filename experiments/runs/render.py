@@ -71,9 +71,13 @@ def render_run(store, cams: Cameras, out: Path, *, seconds: float = 60.0, every_
         want = list(np.arange(every_s, seconds + 1e-9, every_s))
     # the first camera tick at or after each wanted time, within the run
     want = [w - 1.0 / clock.camera_hz for w in want]
-    out.mkdir(parents=True, exist_ok=True)
     frames, index = [], []
-    renderer = Renderer(store)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        renderer = Renderer(store)
+    except BaseException:
+        twin.close()
+        raise
     try:
         k = 0
         for tick in sim.run(seconds):
