@@ -113,6 +113,9 @@ class Crowd(Admission, StopPlanning, Acting, Walking):
         self.store = store
         self.config = config
         self.rng = rng
+        # looks are drawn from a stream of their own (spawned: the crowd's stream is not
+        # advanced), so dressing shoppers changes no other draw
+        self._looks_rng = rng.spawn(1)[0]
         self.profile = config.profile or profile_for_area(store.area_m2)
         self.nav = nav or NavGrid(store, clearance=config.motion.radius + 0.05)
         self.arrivals_until_s = arrivals_until_s
@@ -176,6 +179,17 @@ class Crowd(Admission, StopPlanning, Acting, Walking):
         _motion_kernels.warm_up()
 
     # -- the Population interface ------------------------------------------------------------
+    def looks(self, ids: np.ndarray) -> np.ndarray:
+        """(s, 3, 3) uint8 sRGB top, bottoms and skin (agents.looks) of the shoppers ``ids``
+        (s,) (those inside or gone)."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        out = np.zeros((ids.size, 3, 3), np.uint8)
+        for k, i in enumerate(ids):
+            rec = self.roster.get(int(i))
+            if rec is not None and rec.looks is not None:
+                out[k] = rec.looks
+        return out
+
     def positions(self) -> tuple[np.ndarray, np.ndarray]:
         return self.ids.copy(), self.xy.copy()
 

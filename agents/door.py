@@ -13,6 +13,7 @@ from collections import deque
 import numpy as np
 
 from agents.behaviour import sample_speed, sample_trip
+from agents.looks import draw_looks
 from agents.roster import ShopperRecord, ShopperState, TruthEvent, pref_weights
 from agents.tastes import sample_preferences
 from twin.sensors import EntryGate
@@ -56,7 +57,8 @@ class Admission:
             actions = self._trip_actions(lines, looks, rng, start, prefs)
             sh = ShopperState(self._next_id, acct, speed, trip.radius_m, deque(actions))
             rec = ShopperRecord(sh.sid, acct, "", trip.visit.name, speed, trip.radius_m,
-                                preferences=pref_weights(prefs))
+                                preferences=pref_weights(prefs),
+                                looks=draw_looks(self._looks_rng))
             self._next_id += 1
             self._door_queue.append((sh, rec))
 
@@ -65,7 +67,8 @@ class Admission:
         while self._scripted and self._scripted[0][1].enter_s <= t:
             sid, s = self._scripted.pop(0)
             rec = ShopperRecord(sid, s.account, s.name, "scripted",
-                                self.config.motion.speed_mean, self.config.motion.radius)
+                                self.config.motion.speed_mean, self.config.motion.radius,
+                                looks=draw_looks(self._looks_rng))
             sh = ShopperState(sid, s.account, rec.speed_mps, rec.radius_m, deque(s.actions))
             self._door_queue.append((sh, rec))
         if not self._door_queue:

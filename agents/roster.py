@@ -40,6 +40,8 @@ class ShopperRecord:
     enter_t: float = float("nan")
     exit_t: float = float("nan")
     preferences: dict[str, float] = field(default_factory=dict)
+    # (3, 3) uint8 sRGB of top, bottoms, skin (agents.looks); None for a record made by hand
+    looks: np.ndarray | None = None
 
 
 @dataclass

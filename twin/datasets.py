@@ -39,7 +39,8 @@ class RenderedFrame:
     camera: camera id; frame: tick index (0-based); seg: (h, w) int32 person id, -1 for
     none; ids: (s,) int64 ids of the people in the scene; visibility: (s,) float64 visible
     fraction of each (NaN: unknown) or None; boxes: (s, 4) float64 full-body box x0, y0, x1,
-    y1 [px] (exclusive ends, clipped to the image) or None; rgb: (h, w, 3) uint8 or None.
+    y1 [px] (exclusive ends, clipped to the image) or None; rgb: (h, w, 3) uint8 or None;
+    arm: (h, w) int32 person id where that person's arm is seen, -1 elsewhere, or None.
     """
 
     camera: int
@@ -49,6 +50,7 @@ class RenderedFrame:
     visibility: np.ndarray | None = None
     boxes: np.ndarray | None = None
     rgb: np.ndarray | None = None
+    arm: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

@@ -2,16 +2,21 @@
 
 The store (:func:`scenes.meshes.scene_mesh`) is uploaded once as a few merged meshes, one per
 material group: ``structure`` (floor and walls), ``fixtures`` (fixture bodies and shelf
-plates) and ``products`` (one block per stocked bin, vertex-coloured by SKU). People are the
-detection model's vertical cylinders (:class:`twin.cameras.DetectionModel` ``body_radius`` x
-``body_height``), merged into one mesh per frame, each in a stable colour of its id.
+plates) and ``products`` (one block per stocked bin, vertex-coloured by SKU). People are
+bodies of legs, torso and head (:mod:`twin.people`: the detection model's cylinder,
+``body_radius`` x ``body_height``, in three parts) painted in their looks (:mod:`agents.looks`: top,
+bottoms, skin; without looks, a stable colour of the id), with an arm reaching to the hand
+where the twin says one is (a pick, a put-back, a hand-over); all merged into one mesh per
+frame.
 
 Two passes per frame:
 
 - colour: lit RGB (ambient plus two directional lights from above, no shadows, 4x MSAA);
-- ids: unlit, no multisampling, static meshes black and person ``k`` of the frame coded as
-  the 24-bit colour ``k + 1``; decoded to ``seg`` (person id or -1). Its depth buffer is the
-  returned depth (metres along the optical axis, 0 where nothing was drawn).
+- ids: unlit, no multisampling, static meshes black, the body of person ``k`` of the frame
+  coded as the 24-bit colour ``k + 1`` and its arm as ``s + k + 1`` (s people); decoded to
+  ``seg`` (person id on body and arm, -1 elsewhere) and ``arm`` (person id on the arm only).
+  Its depth buffer is the returned depth (metres along the optical axis, 0 where nothing
+  was drawn).
 
 Cameras follow :class:`core.knowledge.Cameras` (pinhole, looking along +z, x right, y down,
 principal point in pixels from the top-left corner): the pose is converted to pyrender's
@@ -28,6 +33,7 @@ the first render, not at construction or import. pyrender picks the platform fro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import trimesh
@@ -36,6 +42,7 @@ from core.knowledge import Cameras
 from scenes.meshes import PLATE_COLOR, boxes_mesh, product_boxes, scene_mesh, sku_colors
 from scenes.store import Store
 from twin.cameras import DetectionModel
+from twin.people import DEFAULT_LOOKS, arm_mesh, body_mesh
 
 # pyrender's view of a camera: x right, y up, looking along -z. Ours: y down, along +z.
 _GL_FROM_CV = np.diag([1.0, -1.0, -1.0])
@@ -74,6 +81,15 @@ class Lighting:
         lit = colors[:, :3].astype(np.float64) * self.shade(normals)[:, None]
         out[:, :3] = np.clip(np.round(lit), 0, 255).astype(np.uint8)
         return out
+
+
+class RenderedView(NamedTuple):
+    """One camera's view: rgb (h, w, 3) uint8 or None, depth (h, w) float32 [m], seg and arm
+    (h, w) int32 person ids (-1: none) or None."""
+    rgb: np.ndarray | None
+    depth: np.ndarray
+    seg: np.ndarray | None
+    arm: np.ndarray | None
 
 
 def person_colors(ids: np.ndarray) -> np.ndarray:
@@ -152,13 +168,10 @@ class Renderer:
             groups["products"].append(boxes_mesh(
                 lo, hi, sku_colors(store.catalogue)[bins.sku_index[keep]]))
         self._groups = {k: trimesh.util.concatenate(v) for k, v in groups.items() if v}
-        cyl = trimesh.creation.cylinder(radius=self.model.body_radius,
-                                        height=self.model.body_height,
-                                        sections=self.sections)
-        cyl.apply_translation([0.0, 0.0, self.model.body_height / 2])
-        pos, nrm, _ = _flat_arrays(cyl)
-        self._body = (pos, nrm, self.lighting.shade(nrm.astype(np.float64)))
-        self._body_vertices = np.asarray(cyl.vertices)
+        body = body_mesh(self.model.body_radius, self.model.body_height, self.sections)
+        self._body = (body.pos, body.nrm, self.lighting.shade(body.nrm.astype(np.float64)),
+                      body.part)
+        self._body_vertices = body.vertices
         self._gl: dict | None = None                # created at the first render
 
     # -- GL state -------------------------------------------------------------------------
@@ -178,7 +191,7 @@ class Renderer:
         cam = pyrender.IntrinsicsCamera(fx=1.0, fy=1.0, cx=0.5, cy=0.5, znear=ZNEAR, zfar=ZFAR)
         cam_node = scene.add(cam, pose=np.eye(4))
         # one body mesh, drawn once per person node in the id passes only
-        pos, nrm, _ = self._body
+        pos, nrm, _, _ = self._body
         body = pyrender.Mesh([_primitive(pyrender, pos, nrm,
                                          np.full((pos.shape[0], 4), 255, np.uint8))],
                              name="body")
@@ -193,6 +206,7 @@ class Renderer:
             "body": body,
             "pool": [],        # person nodes for id passes, grown on demand
             "people": None,    # this frame's merged, coloured people (colour pass)
+            "arms": [],        # this frame's arm nodes (id pass)
         }
         return self._gl
 
@@ -232,8 +246,28 @@ class Renderer:
             g["scene"].set_pose(pool[k], pose)
         return pool[:xy.shape[0]]
 
-    def _set_colour_people(self, xy: np.ndarray, ids: np.ndarray) -> None:
-        """Replace the colour pass's merged people mesh."""
+    def _looks(self, ids: np.ndarray, looks: np.ndarray | None) -> np.ndarray:
+        """(s, 3, 3) uint8 looks; without them, a stable colour of the id for clothes."""
+        if looks is not None:
+            return np.asarray(looks, np.uint8).reshape(-1, 3, 3)
+        out = np.repeat(DEFAULT_LOOKS[None], ids.size, axis=0)
+        pc = person_colors(ids)
+        out[:, 0] = pc
+        out[:, 1] = pc
+        return out
+
+    def _arms(self, xy: np.ndarray, hands: np.ndarray | None) -> list:
+        """(k, corners, normals, parts) of each reaching person's arm."""
+        if hands is None:
+            return []
+        h = np.asarray(hands, np.float64).reshape(-1, 3)
+        m = self.model
+        return [(k, *arm_mesh(xy[k], h[k], m.body_radius, m.body_height))
+                for k in np.flatnonzero(np.isfinite(h).all(axis=1))]
+
+    def _set_colour_people(self, xy: np.ndarray, ids: np.ndarray, arms: list,
+                           looks: np.ndarray) -> None:
+        """Replace the colour pass's merged people mesh (bodies and arms)."""
         g = self._gl
         pyrender = g["pyrender"]
         if g["people"] is not None:
@@ -242,15 +276,33 @@ class Renderer:
         s = xy.shape[0]
         if s == 0:
             return
-        pos0, nrm0, shade = self._body
-        pos = (pos0[None] + np.column_stack([xy, np.zeros(s)])[:, None, :].astype(np.float32)
-               ).reshape(-1, 3)
-        col = np.full((s, pos0.shape[0], 4), 255, np.uint8)
-        lit = person_colors(ids)[:, None, :].astype(np.float64) * shade[None, :, None]
-        col[..., :3] = np.clip(np.round(lit), 0, 255).astype(np.uint8)
+        pos0, nrm0, shade, part = self._body
+        pos = [(pos0[None] + np.column_stack([xy, np.zeros(s)])[:, None, :].astype(np.float32)
+                ).reshape(-1, 3)]
+        nrm = [np.tile(nrm0, (s, 1))]
+        lit = [(looks[:, part].astype(np.float64) * shade[None, :, None]).reshape(-1, 3)]
+        for k, apos, anrm, apart in arms:
+            pos.append(apos)
+            nrm.append(anrm)
+            lit.append(looks[k][apart].astype(np.float64)
+                       * self.lighting.shade(anrm.astype(np.float64))[:, None])
+        lit_all = np.concatenate(lit)
+        col = np.full((lit_all.shape[0], 4), 255, np.uint8)
+        col[:, :3] = np.clip(np.round(lit_all), 0, 255).astype(np.uint8)
         g["people"] = g["scene"].add(pyrender.Mesh(
-            [_primitive(pyrender, pos, np.tile(nrm0, (s, 1)), col.reshape(-1, 4))],
+            [_primitive(pyrender, np.concatenate(pos), np.concatenate(nrm), col)],
             name="people"), name="people")
+
+    def _arm_nodes(self, arms: list) -> list:
+        """One node per arm, for this frame's id pass (removed after it)."""
+        g = self._gl
+        pyrender = g["pyrender"]
+        nodes = []
+        for _, apos, anrm, _ in arms:
+            white = np.full((apos.shape[0], 4), 255, np.uint8)
+            nodes.append(g["scene"].add(pyrender.Mesh([_primitive(pyrender, apos, anrm, white)],
+                                                      name="arm")))
+        return nodes
 
     def _id_pass(self, nodes: dict) -> tuple[np.ndarray, np.ndarray]:
         """Unlit, single-sample render of ``nodes`` (node -> RGB uint8 colour) only."""
@@ -265,41 +317,74 @@ class Renderer:
     # -- passes ---------------------------------------------------------------------------
 
     def render(self, cams: Cameras, i: int, people_xy: np.ndarray, people_ids: np.ndarray,
-               *, rgb: bool = True, seg: bool = True):
+               *, rgb: bool = True, seg: bool = True, hands: np.ndarray | None = None,
+               looks: np.ndarray | None = None):
         """Render camera ``i`` of ``cams`` with people standing at ``people_xy``.
 
-        people_xy: (s, 2) float64 floor positions [m]; people_ids: (s,) int person ids.
+        people_xy: (s, 2) float64 floor positions [m]; people_ids: (s,) int person ids;
+        hands: (s, 3) hand positions [m] (NaN rows: no reach; None: nobody reaches), each
+        drawn with an arm from the shoulder; looks: (s, 3, 3) uint8 top, bottoms, skin.
         Returns rgb (h, w, 3) uint8 (None if ``rgb`` is False), depth (h, w) float32 [m]
         along the optical axis at each pixel's centre (0: nothing) and seg (h, w) int32
-        person id, -1 elsewhere (None if ``seg`` is False; depth then comes from the colour
-        pass, resolved from 4x multisampling: a few centimetres off on slanted faces).
+        person id on body and arm, -1 elsewhere (None if ``seg`` is False; depth then comes
+        from the colour pass, resolved from 4x multisampling: a few centimetres off on
+        slanted faces). :meth:`render_parts` also returns the arm pixels apart.
         """
+        out = self.render_parts(cams, i, people_xy, people_ids, rgb=rgb, seg=seg, hands=hands,
+                                looks=looks)
+        return out.rgb, out.depth, out.seg
+
+    def render_parts(self, cams: Cameras, i: int, people_xy: np.ndarray,
+                     people_ids: np.ndarray, *, rgb: bool = True, seg: bool = True,
+                     hands: np.ndarray | None = None, looks: np.ndarray | None = None
+                     ) -> RenderedView:
+        """:meth:`render`, with ``arm`` (h, w) int32: the person id where that person's arm
+        is seen, -1 elsewhere (None without ``seg``)."""
         if not (rgb or seg):
             raise ValueError("render: ask for rgb, seg or both")
         xy = np.asarray(people_xy, dtype=np.float64).reshape(-1, 2)
         ids = np.asarray(people_ids, dtype=np.int64).reshape(-1)
         if ids.shape[0] != xy.shape[0]:
             raise ValueError(f"render: {xy.shape[0]} positions but {ids.shape[0]} ids")
+        for name, a, shape in (("hands", hands, (3,)), ("looks", looks, (3, 3))):
+            if a is not None and np.shape(a) != (ids.shape[0], *shape):
+                raise ValueError(f"render: {name} must be {(ids.shape[0], *shape)}, got "
+                                 f"{np.shape(a)}")
         g = self._setup()
         self._set_camera(cams, i)
-        color = depth = segm = None
+        arms = self._arms(xy, hands)
+        color = depth = segm = arm = None
         if rgb:
-            self._set_colour_people(xy, ids)
+            self._set_colour_people(xy, ids, arms, self._looks(ids, looks))
             color, depth = g["renderer"].render(g["scene"],
                                                 flags=g["pyrender"].RenderFlags.FLAT)
         if seg:
-            s = xy.shape[0]
-            code = np.arange(1, s + 1, dtype=np.int64)
-            rgb_code = np.stack([code & 255, (code >> 8) & 255, (code >> 16) & 255], axis=1)
-            nodes = {n: (0, 0, 0) for n in g["static"]}
-            for node, c in zip(self._person_nodes(xy), rgb_code, strict=True):
-                nodes[node] = tuple(int(x) for x in c)
+            segm, arm, depth = self._seg_pass(xy, ids, arms)
+        return RenderedView(color, np.ascontiguousarray(depth, dtype=np.float32), segm, arm)
+
+    def _seg_pass(self, xy: np.ndarray, ids: np.ndarray, arms: list):
+        """The id pass: (seg, arm, depth)."""
+        g = self._gl
+        s = xy.shape[0]
+        code = np.arange(1, 2 * s + 1, dtype=np.int64)
+        rgb_code = np.stack([code & 255, (code >> 8) & 255, (code >> 16) & 255], axis=1)
+        nodes = {n: (0, 0, 0) for n in g["static"]}
+        for node, c in zip(self._person_nodes(xy), rgb_code[:s], strict=True):
+            nodes[node] = tuple(int(x) for x in c)
+        arm_nodes = self._arm_nodes(arms)
+        for node, (k, *_rest) in zip(arm_nodes, arms, strict=True):
+            nodes[node] = tuple(int(x) for x in rgb_code[s + k])
+        try:
             out, depth = self._id_pass(nodes)
-            k = (out[..., 0].astype(np.int64) | (out[..., 1].astype(np.int64) << 8)
-                 | (out[..., 2].astype(np.int64) << 16))
-            lut = np.concatenate([[-1], ids]).astype(np.int32)
-            segm = lut[np.where(k <= s, k, 0)]
-        return color, np.ascontiguousarray(depth, dtype=np.float32), segm
+        finally:
+            for node in arm_nodes:
+                g["scene"].remove_node(node)
+        k = (out[..., 0].astype(np.int64) | (out[..., 1].astype(np.int64) << 8)
+             | (out[..., 2].astype(np.int64) << 16))
+        k = np.where(k <= 2 * s, k, 0)
+        lut = np.concatenate([[-1], ids, ids]).astype(np.int32)
+        arm_lut = np.concatenate([np.full(s + 1, -1), ids]).astype(np.int32)
+        return lut[k], arm_lut[k], depth
 
     def background(self, cams: Cameras, i: int) -> tuple[np.ndarray, np.ndarray]:
         """The empty store from camera ``i``: rgb (h, w, 3) uint8 and depth (h, w) float32
@@ -370,16 +455,20 @@ class Renderer:
         return full, inside
 
     def visible_fractions(self, cams: Cameras, i: int, people_xy: np.ndarray,
-                          people_ids: np.ndarray, seg: np.ndarray | None = None) -> np.ndarray:
-        """(s,) float64 rendered visible fraction of each person in camera ``i``: pixels of
-        the person in the full render's ``seg`` (rendered here if not given) over
-        :meth:`silhouettes`. NaN where the silhouette is unbounded."""
+                          people_ids: np.ndarray, seg: np.ndarray | None = None,
+                          arm: np.ndarray | None = None) -> np.ndarray:
+        """(s,) float64 rendered visible fraction of each person's body in camera ``i``:
+        pixels of the person in the full render's ``seg`` (rendered here if not given), less
+        its ``arm`` pixels, over :meth:`silhouettes` (the body alone). NaN where the
+        silhouette is unbounded."""
         xy = np.asarray(people_xy, dtype=np.float64).reshape(-1, 2)
         ids = np.asarray(people_ids, dtype=np.int64).reshape(-1)
         if seg is None:
             _, _, seg = self.render(cams, i, xy, ids, rgb=False)
         full, _ = self.silhouettes(cams, i, xy)
         seen = seg_pixel_counts(seg, ids)
+        if arm is not None:
+            seen = seen - seg_pixel_counts(arm, ids)
         return np.where(full > 0, seen / np.where(full > 0, full, 1), np.nan)
 
 

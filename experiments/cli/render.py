@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from experiments.cli.common import (
@@ -15,6 +16,10 @@ from experiments.cli.common import (
 
 
 def cmd_render(a: argparse.Namespace) -> int:
+    if "PYOPENGL_PLATFORM" not in os.environ and not os.environ.get("DISPLAY"):
+        # no display: render offscreen with EGL (Mesa's llvmpipe without a GPU), before
+        # anything imports OpenGL; a user's own choice of platform is kept
+        os.environ["PYOPENGL_PLATFORM"] = "egl"
     from experiments.runs.assembly import load_cameras
     from experiments.runs.render import render_run, scale_cameras
     from twin.layout_toml import LayoutError

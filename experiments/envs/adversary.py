@@ -351,7 +351,8 @@ class AdversaryEnv(gym.Env):
             self._renderer = Renderer(self.store)
         ids, xy = self.crowd.positions()
         rgb, _depth, _seg = self._renderer.render(self.cams, self.camera_view, xy, ids,
-                                                  seg=False)
+                                                  seg=False, hands=self.crowd.hands(),
+                                                  looks=self.crowd.looks(ids))
         return rgb
 
     def close(self) -> None:

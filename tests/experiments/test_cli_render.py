@@ -90,3 +90,25 @@ def test_an_empty_store_renders_with_empty_datasets(tmp_path) -> None:
     coco = json.loads((out / "coco" / "annotations.json").read_text())
     assert coco["annotations"] == [] and len(coco["images"]) == 1
     assert (_png(next((out / "seg").rglob("*.png"))) <= 0).all()
+
+
+def test_render_writes_arms_hands_and_the_scene_in_3d(rendered) -> None:
+    """Issue 22: arm masks beside the person masks, hands in frames.json, and the store with
+    its shoppers as glTF."""
+    import trimesh
+
+    out, summary = rendered
+    index = json.loads((out / "frames.json").read_text())["frames"]
+    hands = index[0]["hands"]
+    assert len(hands) == len(index[0]["people"])
+    assert all(h is None or len(h) == 3 for h in hands)
+    for cam in (12, 20):
+        arm = _png(out / "arm" / f"cam{cam:03d}" / "000001.png").astype(np.int64) - 1
+        seg = _png(out / "seg" / f"cam{cam:03d}" / "000001.png").astype(np.int64) - 1
+        assert (seg[arm >= 0] == arm[arm >= 0]).all()        # an arm is its person's
+        reaching = {p for p, h in zip(index[0]["people"], hands, strict=True) if h is not None}
+        assert set(np.unique(arm[arm >= 0]).tolist()) <= reaching
+    assert summary["arm_instances"] >= 0
+    sc = trimesh.load(out / "scene.glb")
+    bodies = {n.split("/")[1] for n in sc.graph.nodes_geometry if n.startswith("people/")}
+    assert bodies == {str(p) for p in index[0]["people"]}
