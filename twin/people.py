@@ -79,8 +79,11 @@ def arm_mesh(xy: np.ndarray, hand: np.ndarray, radius: float, height: float
     hand = np.asarray(hand, np.float64)
     s = shoulder_point(np.asarray(xy, np.float64), hand, radius, height)
     parts = []
-    if np.linalg.norm(hand - s) > 1e-3:
-        sleeve = trimesh.creation.cylinder(radius=ARM_RADIUS_M, segment=np.stack([s, hand]),
+    d = hand - s
+    length = float(np.linalg.norm(d))
+    wrist = hand - d / length * HAND_RADIUS_M if length > HAND_RADIUS_M else s
+    if np.linalg.norm(wrist - s) > 1e-3:    # the sleeve ends at the wrist, the hand beyond
+        sleeve = trimesh.creation.cylinder(radius=ARM_RADIUS_M, segment=np.stack([s, wrist]),
                                            sections=12)
         parts.append(_flat(sleeve, TORSO))
         elbow = trimesh.creation.icosphere(subdivisions=1, radius=ARM_RADIUS_M)

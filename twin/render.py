@@ -42,7 +42,7 @@ from core.knowledge import Cameras
 from scenes.meshes import PLATE_COLOR, boxes_mesh, product_boxes, scene_mesh, sku_colors
 from scenes.store import Store
 from twin.cameras import DetectionModel
-from twin.people import DEFAULT_LOOKS, arm_mesh, body_mesh
+from twin.people import DEFAULT_LOOKS, SKIN, arm_mesh, body_mesh
 
 # pyrender's view of a camera: x right, y up, looking along -z. Ours: y down, along +z.
 _GL_FROM_CV = np.diag([1.0, -1.0, -1.0])
@@ -84,12 +84,14 @@ class Lighting:
 
 
 class RenderedView(NamedTuple):
-    """One camera's view: rgb (h, w, 3) uint8 or None, depth (h, w) float32 [m], seg and arm
-    (h, w) int32 person ids (-1: none) or None."""
+    """One camera's view: rgb (h, w, 3) uint8 or None, depth (h, w) float32 [m], and (h, w)
+    int32 person ids (-1: none), or None: seg (body and arm), arm (the arm, hand
+    included) and hand (the hand alone)."""
     rgb: np.ndarray | None
     depth: np.ndarray
     seg: np.ndarray | None
     arm: np.ndarray | None
+    hand: np.ndarray | None = None
 
 
 def person_colors(ids: np.ndarray) -> np.ndarray:
@@ -293,15 +295,22 @@ class Renderer:
             [_primitive(pyrender, np.concatenate(pos), np.concatenate(nrm), col)],
             name="people"), name="people")
 
-    def _arm_nodes(self, arms: list) -> list:
-        """One node per arm, for this frame's id pass (removed after it)."""
+    def _arm_nodes(self, arms: list) -> list[tuple]:
+        """(sleeve node or None, hand node) per arm, for this frame's id pass (removed after
+        it)."""
         g = self._gl
         pyrender = g["pyrender"]
         nodes = []
-        for _, apos, anrm, _ in arms:
-            white = np.full((apos.shape[0], 4), 255, np.uint8)
-            nodes.append(g["scene"].add(pyrender.Mesh([_primitive(pyrender, apos, anrm, white)],
-                                                      name="arm")))
+        for _, apos, anrm, apart in arms:
+            pair = []
+            for keep in (apart != SKIN, apart == SKIN):
+                if not keep.any():
+                    pair.append(None)
+                    continue
+                white = np.full((int(keep.sum()), 4), 255, np.uint8)
+                pair.append(g["scene"].add(pyrender.Mesh(
+                    [_primitive(pyrender, apos[keep], anrm[keep], white)], name="arm")))
+            nodes.append(tuple(pair))
         return nodes
 
     def _id_pass(self, nodes: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -338,8 +347,9 @@ class Renderer:
                      people_ids: np.ndarray, *, rgb: bool = True, seg: bool = True,
                      hands: np.ndarray | None = None, looks: np.ndarray | None = None
                      ) -> RenderedView:
-        """:meth:`render`, with ``arm`` (h, w) int32: the person id where that person's arm
-        is seen, -1 elsewhere (None without ``seg``)."""
+        """:meth:`render`, with ``arm`` and ``hand`` (h, w) int32: the person id where that
+        person's arm (its hand included), or its hand alone, is seen; -1 elsewhere (None
+        without ``seg``)."""
         if not (rgb or seg):
             raise ValueError("render: ask for rgb, seg or both")
         xy = np.asarray(people_xy, dtype=np.float64).reshape(-1, 2)
@@ -353,38 +363,65 @@ class Renderer:
         g = self._setup()
         self._set_camera(cams, i)
         arms = self._arms(xy, hands)
-        color = depth = segm = arm = None
+        color = depth = segm = arm = hand = None
         if rgb:
             self._set_colour_people(xy, ids, arms, self._looks(ids, looks))
             color, depth = g["renderer"].render(g["scene"],
                                                 flags=g["pyrender"].RenderFlags.FLAT)
         if seg:
-            segm, arm, depth = self._seg_pass(xy, ids, arms)
-        return RenderedView(color, np.ascontiguousarray(depth, dtype=np.float32), segm, arm)
+            segm, arm, hand, depth = self._seg_pass(xy, ids, arms)
+        return RenderedView(color, np.ascontiguousarray(depth, dtype=np.float32), segm, arm,
+                            hand)
 
     def _seg_pass(self, xy: np.ndarray, ids: np.ndarray, arms: list):
-        """The id pass: (seg, arm, depth)."""
+        """The id pass: (seg, arm, hand, depth). Codes: body k -> k + 1, its sleeve ->
+        s + k + 1, its hand -> 2 s + k + 1."""
         g = self._gl
         s = xy.shape[0]
-        code = np.arange(1, 2 * s + 1, dtype=np.int64)
+        code = np.arange(1, 3 * s + 1, dtype=np.int64)
         rgb_code = np.stack([code & 255, (code >> 8) & 255, (code >> 16) & 255], axis=1)
         nodes = {n: (0, 0, 0) for n in g["static"]}
         for node, c in zip(self._person_nodes(xy), rgb_code[:s], strict=True):
             nodes[node] = tuple(int(x) for x in c)
         arm_nodes = self._arm_nodes(arms)
-        for node, (k, *_rest) in zip(arm_nodes, arms, strict=True):
-            nodes[node] = tuple(int(x) for x in rgb_code[s + k])
+        for (sleeve, ball), (k, *_rest) in zip(arm_nodes, arms, strict=True):
+            if sleeve is not None:
+                nodes[sleeve] = tuple(int(x) for x in rgb_code[s + k])
+            nodes[ball] = tuple(int(x) for x in rgb_code[2 * s + k])
         try:
             out, depth = self._id_pass(nodes)
         finally:
-            for node in arm_nodes:
+            for node in (n for pair in arm_nodes for n in pair if n is not None):
                 g["scene"].remove_node(node)
         k = (out[..., 0].astype(np.int64) | (out[..., 1].astype(np.int64) << 8)
              | (out[..., 2].astype(np.int64) << 16))
-        k = np.where(k <= 2 * s, k, 0)
-        lut = np.concatenate([[-1], ids, ids]).astype(np.int32)
-        arm_lut = np.concatenate([np.full(s + 1, -1), ids]).astype(np.int32)
-        return lut[k], arm_lut[k], depth
+        k = np.where(k <= 3 * s, k, 0)
+        none = np.full(s + 1, -1)
+        lut = np.concatenate([[-1], ids, ids, ids]).astype(np.int32)
+        arm_lut = np.concatenate([none, ids, ids]).astype(np.int32)
+        hand_lut = np.concatenate([none, np.full(s, -1), ids]).astype(np.int32)
+        return lut[k], arm_lut[k], hand_lut[k], depth
+
+    def hand_pixels(self, cams: Cameras, i: int, people_xy: np.ndarray,
+                    hands: np.ndarray) -> np.ndarray:
+        """(s,) int64 pixels of each person's hand (``hands`` (s, 3) [m], NaN rows: none)
+        rendered alone by camera ``i``, inside the image: the denominator of a hand's
+        rendered visible fraction (0 for no hand or a hand out of view)."""
+        xy = np.asarray(people_xy, dtype=np.float64).reshape(-1, 2)
+        self._setup()
+        self._set_camera(cams, i)
+        out = np.zeros(xy.shape[0], np.int64)
+        g = self._gl
+        for k, *_rest in self._arms(xy, hands):
+            (sleeve, ball), = self._arm_nodes([(k, *_rest)])
+            try:
+                img, _ = self._id_pass({ball: (255, 255, 255)})
+            finally:
+                for node in (sleeve, ball):
+                    if node is not None:
+                        g["scene"].remove_node(node)
+            out[k] = int(np.count_nonzero(img[..., 0]))
+        return out
 
     def background(self, cams: Cameras, i: int) -> tuple[np.ndarray, np.ndarray]:
         """The empty store from camera ``i``: rgb (h, w, 3) uint8 and depth (h, w) float32
