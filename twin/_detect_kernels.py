@@ -258,3 +258,137 @@ def detection_points(xy, body, dist, vis, noise, zc, sigma0_m, sigma_per_m):
         out[k, 1] = xy[body[k], 1] + noise[k, 1] * sig
         conf[k] = min(max(0.45 + 0.5 * vis[k] - 0.03 * dist[k] + 0.05 * zc[k], 0.05), 1.0)
     return out, conf
+
+
+@_inline
+def _arm_hit(ox, oy, oz, dx, dy, dz, ax, ay, az, bx, by, bz, r, s_max):
+    """Whether the sight segment o + s d (s in [0, s_max]) enters an arm as rendered
+    (:func:`twin.people.arm_mesh`): a solid cylinder of radius ``r`` from the shoulder a to
+    the wrist b, flat at both ends, with a ball of radius ``r`` at the shoulder [m]."""
+    ex, ey, ez = bx - ax, by - ay, bz - az
+    length = math.sqrt(ex * ex + ey * ey + ez * ez)
+    wx, wy, wz = ox - ax, oy - ay, oz - az
+    # the shoulder ball: the segment's nearest point to a
+    dd = dx * dx + dy * dy + dz * dz
+    s = -(wx * dx + wy * dy + wz * dz) / dd if dd > 1e-18 else 0.0
+    s = min(max(s, 0.0), s_max)
+    qx, qy, qz = wx + s * dx, wy + s * dy, wz + s * dz
+    if qx * qx + qy * qy + qz * qz < r * r:
+        return True
+    if length < 1e-9:
+        return False
+    ux, uy, uz = ex / length, ey / length, ez / length
+    h0 = wx * ux + wy * uy + wz * uz           # axial coordinate of o, and its rate
+    hd = dx * ux + dy * uy + dz * uz
+    px, py, pz = wx - h0 * ux, wy - h0 * uy, wz - h0 * uz     # across the axis
+    vx, vy, vz = dx - hd * ux, dy - hd * uy, dz - hd * uz
+    a2 = vx * vx + vy * vy + vz * vz
+    b2 = 2.0 * (px * vx + py * vy + pz * vz)
+    c2 = px * px + py * py + pz * pz - r * r
+    if a2 < 1e-18:
+        if c2 >= 0.0:
+            return False
+        t0, t1 = 0.0, s_max
+    else:
+        disc = b2 * b2 - 4.0 * a2 * c2
+        if disc <= 0.0:
+            return False
+        sq = math.sqrt(disc)
+        t0, t1 = (-b2 - sq) / (2.0 * a2), (-b2 + sq) / (2.0 * a2)
+    t0, t1 = max(t0, 0.0), min(t1, s_max)
+    # within the slab 0 <= h0 + s hd <= length
+    if abs(hd) < 1e-18:
+        if h0 < 0.0 or h0 > length:
+            return False
+    else:
+        u0, u1 = (0.0 - h0) / hd, (length - h0) / hd
+        t0, t1 = max(t0, min(u0, u1)), min(t1, max(u0, u1))
+    return t1 > t0
+
+
+@_jit
+def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bin_hi,
+                   margin, radius, height, prisms, lo, hi, arm_a, arm_b, arm_r, hand_r,
+                   disk, out):
+    """The share of each hand's silhouette each live camera sees, into out (c, h) float64
+    (as ``CameraSystem.hand_fractions``, which documents the rules); returns the number of
+    sight lines tested against the occluders.
+
+    hands (h, 3) [m] (rows with a NaN: no hand); xy (s, 2) the people; bin_lo, bin_hi (n, 3)
+    the shelf bins; arm_a, arm_b (k, 3): the arms as capsules of radius ``arm_r`` (shoulder
+    to wrist); hand_r: the hand ball's radius; disk (q, 2): sample points of the unit disk,
+    uniform in area (the hand's silhouette as the camera sees it)."""
+    c_n = cam_pos.shape[0]
+    nb = prisms.shape[0]
+    idx = np.arange(nb)
+    rays = 0
+    for h in range(hands.shape[0]):
+        hx, hy, hz = hands[h, 0], hands[h, 1], hands[h, 2]
+        if not (np.isfinite(hx) and np.isfinite(hy) and np.isfinite(hz)):
+            continue
+        b = -1
+        for k in range(bin_lo.shape[0]):
+            if (hx >= bin_lo[k, 0] - margin and hx <= bin_hi[k, 0] + margin
+                    and hy >= bin_lo[k, 1] - margin and hy <= bin_hi[k, 1] + margin
+                    and hz >= bin_lo[k, 2] - margin and hz <= bin_hi[k, 2] + margin):
+                b = k
+                break
+        for c in range(c_n):
+            if not live[c]:
+                continue
+            cx, cy, cz = cam_pos[c, 0], cam_pos[c, 1], cam_pos[c, 2]
+            rx, ry, rz = hx - cx, hy - cy, hz - cz
+            z = rx * cam_rot[c, 0, 2] + ry * cam_rot[c, 1, 2] + rz * cam_rot[c, 2, 2]
+            if not z > near:
+                continue
+            x = rx * cam_rot[c, 0, 0] + ry * cam_rot[c, 1, 0] + rz * cam_rot[c, 2, 0]
+            y = rx * cam_rot[c, 0, 1] + ry * cam_rot[c, 1, 1] + rz * cam_rot[c, 2, 1]
+            u = intr[c, 0] * x / z + intr[c, 2]
+            v = intr[c, 1] * y / z + intr[c, 3]
+            if not (u >= 0.0 and u < res[c, 0] and v >= 0.0 and v < res[c, 1]):
+                continue
+            dist = math.sqrt(rx * rx + ry * ry + rz * rz)
+            vx, vy, vz = rx / dist, ry / dist, rz / dist     # towards the hand
+            # a basis of the plane across the view
+            if abs(vz) < 0.9:
+                e1x, e1y, e1z = -vy, vx, 0.0
+            else:
+                e1x, e1y, e1z = 0.0, -vz, vy
+            n1 = math.sqrt(e1x * e1x + e1y * e1y + e1z * e1z)
+            e1x, e1y, e1z = e1x / n1, e1y / n1, e1z / n1
+            e2x = vy * e1z - vz * e1y
+            e2y = vz * e1x - vx * e1z
+            e2z = vx * e1y - vy * e1x
+            seen = 0
+            for q in range(disk.shape[0]):
+                a_, b_ = disk[q, 0], disk[q, 1]
+                w = math.sqrt(max(0.0, 1.0 - a_ * a_ - b_ * b_))
+                px = hx + hand_r * (a_ * e1x + b_ * e2x - w * vx)
+                py = hy + hand_r * (a_ * e1y + b_ * e2y - w * vy)
+                pz = hz + hand_r * (a_ * e1z + b_ * e2z - w * vz)
+                if b >= 0 and (px >= bin_lo[b, 0] and px <= bin_hi[b, 0]
+                               and py >= bin_lo[b, 1] and py <= bin_hi[b, 1]
+                               and pz >= bin_lo[b, 2] and pz <= bin_hi[b, 2]):
+                    continue          # inside the stocked bin
+                if nb:
+                    rays += 1
+                    if _segment_blocked(cx, cy, cz, px, py, pz, prisms, lo, hi, idx, nb):
+                        continue
+                dx, dy, dz = px - cx, py - cy, pz - cz
+                hidden = False
+                for p in range(xy.shape[0]):
+                    if _cylinder_hit(cx, cy, cz, dx, dy, dz, xy[p, 0], xy[p, 1], radius,
+                                     height):
+                        hidden = True
+                        break
+                if not hidden:
+                    for k in range(arm_a.shape[0]):
+                        if _arm_hit(cx, cy, cz, dx, dy, dz, arm_a[k, 0], arm_a[k, 1],
+                                    arm_a[k, 2], arm_b[k, 0], arm_b[k, 1], arm_b[k, 2],
+                                    arm_r, 1.0 - 1e-6):
+                            hidden = True
+                            break
+                if not hidden:
+                    seen += 1
+            out[c, h] = seen / disk.shape[0]
+    return rays

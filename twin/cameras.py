@@ -370,6 +370,47 @@ class CameraSystem:
             m.body_height, prisms, lo, hi, seen)
         return seen
 
+    def hand_fractions(self, hands: np.ndarray, xy: np.ndarray, samples: int = 128
+                       ) -> np.ndarray:
+        """(c, s) float64 share of each person's hand silhouette each live camera sees.
+
+        hands: (s, 3) float64 hand of each person [m] (NaN rows: none), in the order of
+        ``xy`` (s, 2) [m]. The hand is a ball (``twin.people.HAND_RADIUS_M``) at the end of
+        an arm from the person's shoulder (:mod:`twin.people`, as rendered); ``samples``
+        points of its silhouette, uniform in image area, are each hidden by: the stocked
+        bin the hand is in (its box), fixtures and interior walls, every body (the
+        reaching person's own included) and every arm. A hand whose centre is outside the
+        image, or behind the camera, gets 0 (as a body's centre does not: a hand is small).
+        """
+        from twin.people import ARM_RADIUS_M, HAND_RADIUS_M, shoulder_point
+
+        m = self.model
+        hands = np.ascontiguousarray(hands, dtype=np.float64).reshape(-1, 3)
+        xy = np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2)
+        if hands.shape[0] != xy.shape[0]:
+            raise ValueError(f"hand_fractions: {hands.shape[0]} hands for {xy.shape[0]} people")
+        rows = np.flatnonzero(np.isfinite(hands).all(axis=1))
+        arm_a = np.zeros((rows.size, 3))
+        arm_b = np.zeros((rows.size, 3))
+        for j, k in enumerate(rows):
+            s_ = shoulder_point(xy[k], hands[k], m.body_radius, m.body_height)
+            d = hands[k] - s_
+            n = float(np.linalg.norm(d))
+            arm_a[j] = s_
+            arm_b[j] = hands[k] - d / n * HAND_RADIUS_M if n > HAND_RADIUS_M else s_
+        q = np.arange(samples, dtype=np.float64)
+        r = np.sqrt((q + 0.5) / samples)
+        th = q * np.pi * (3.0 - np.sqrt(5.0))        # a sunflower: uniform in area
+        disk = np.column_stack([r * np.cos(th), r * np.sin(th)])
+        out = np.zeros((self.cams.camera.shape[0], hands.shape[0]))
+        bins = self._bins
+        self.rays_cast += _detect().hand_fractions(
+            hands, xy, ~self.dead, self._cam_pos, self._cam_rot, self._intr, self._res,
+            m.near_m, bins[0], bins[1], m.bin_margin_m, m.body_radius, m.body_height,
+            self._prisms, self._box_lo, self._box_hi, arm_a, arm_b, ARM_RADIUS_M,
+            HAND_RADIUS_M, disk, out)
+        return out
+
     # -- detections ---------------------------------------------------------------------
 
     def detect(self, frame: int, t: float, xy: np.ndarray,

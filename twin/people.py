@@ -89,7 +89,7 @@ def arm_mesh(xy: np.ndarray, hand: np.ndarray, radius: float, height: float
         elbow = trimesh.creation.icosphere(subdivisions=1, radius=ARM_RADIUS_M)
         elbow.apply_translation(s)
         parts.append(_flat(elbow, TORSO))
-    ball = trimesh.creation.icosphere(subdivisions=1, radius=HAND_RADIUS_M)
+    ball = trimesh.creation.icosphere(subdivisions=2, radius=HAND_RADIUS_M)
     ball.apply_translation(hand)
     parts.append(_flat(ball, SKIN))
     return (np.concatenate([p[0] for p in parts]).astype(np.float32),

@@ -83,6 +83,7 @@ class HandPixels:
     model_seen: np.ndarray        # (n,) bool: the model's clear line of sight
     rendered: np.ndarray          # (n,) float64: hand pixels seen / hand pixels alone
     occluders: np.ndarray         # (n,) int64: other people in the store at that tick
+    model_fraction: np.ndarray    # (n,) float64: CameraSystem.hand_fractions
 
     def table(self) -> dict:
         """Agreement: how much of the hand the pixels show where the model sees it, and
@@ -112,7 +113,7 @@ def hand_pixels(store: str = "kiosk", spacing_m: float = 2.5, seconds: float = 1
     cfg = TwinConfig(store=store, seed=seed, camera_spacing_m=spacing_m,
                      crowd=ShopperConfig(shoppers_in_store=shoppers),
                      arrivals_until_s=seconds)
-    seen_l, frac_l, occ_l = [], [], []
+    seen_l, frac_l, occ_l, mf_l = [], [], [], []
     done: set[tuple] = set()
     with build_twin(cfg) as twin, Renderer(twin.store) as r:
         crowd, model = twin.crowd, twin.sim.cameras
@@ -131,6 +132,7 @@ def hand_pixels(store: str = "kiosk", spacing_m: float = 2.5, seconds: float = 1
                 one = np.full_like(hands, np.nan)
                 one[k] = hands[k]
                 sees = model.hands_visible(hands[k:k + 1], xy)[:, 0]
+                mfrac = model.hand_fractions(one, xy)[:, k]
                 u, v_, _ = project(cams, hands[k:k + 1])
                 res = cams.resolution
                 ok = ((u[:, 0] >= 0) & (u[:, 0] < res[:, 0]) & (v_[:, 0] >= 0)
@@ -143,8 +145,9 @@ def hand_pixels(store: str = "kiosk", spacing_m: float = 2.5, seconds: float = 1
                     seen_l.append(bool(sees[c]))
                     frac_l.append(np.count_nonzero(v.hand == ids[k]) / alone)
                     occ_l.append(len(ids) - 1)
+                    mf_l.append(float(mfrac[c]))
     return HandPixels(np.array(seen_l, bool), np.array(frac_l, np.float64),
-                      np.array(occ_l, np.int64))
+                      np.array(occ_l, np.int64), np.array(mf_l, np.float64))
 
 
 def main(argv: list[str] | None = None) -> int:

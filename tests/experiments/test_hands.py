@@ -41,3 +41,22 @@ def test_a_hand_the_model_finds_hidden_is_hidden_in_the_pixels():
     assert t["model_hidden"]["pairs"] > 0
     assert t["model_hidden"]["rendered_under_0.1"] >= 0.95
     assert ((h.rendered >= 0) & (h.rendered <= 1.0 + 1e-9)).all()
+
+
+def test_the_hand_visible_fraction_follows_the_rendered_hand():
+    """CameraSystem.hand_fractions (the hand as a ball at the end of its arm, against the
+    stocked bin, fixtures, bodies and arms) against the rendered hand's visible fraction, on
+    a seed the geometry was not tuned on (docs/sensing.md: 95.5 % of 337 pairs within 0.05
+    on seed 0, 94.4 % of 126 on seed 3)."""
+    import numpy as np
+    import pytest
+
+    pytest.importorskip("pyrender")
+    h = hand_pixels(seconds=300.0, seed=3)
+    err = np.abs(h.model_fraction - h.rendered)
+    assert err.size > 50
+    assert np.mean(err <= 0.05) >= 0.90
+    assert np.mean(err <= 0.10) >= 0.98
+    assert abs(np.mean(h.model_fraction - h.rendered)) < 0.02       # no bias either way
+    # the old binary rule: where it sees a hand, the pixels often show little of it
+    assert np.mean(h.rendered[h.model_seen] < 0.1) > 0.1
