@@ -4,19 +4,19 @@ The store (:func:`scenes.meshes.scene_mesh`) is uploaded once as a few merged me
 material group: ``structure`` (floor and walls), ``fixtures`` (fixture bodies and shelf
 plates) and ``products`` (one block per stocked bin, vertex-coloured by SKU). People are
 bodies of legs, torso and head (:mod:`twin.people`: the detection model's cylinder,
-``body_radius`` x ``body_height``, in three parts) painted in their looks (:mod:`agents.looks`: top,
-bottoms, skin; without looks, a stable colour of the id), with an arm reaching to the hand
-where the twin says one is (a pick, a put-back, a hand-over); all merged into one mesh per
-frame.
+``body_radius`` x ``body_height``, in three parts) painted in their looks
+(:mod:`agents.looks`: top, bottoms, skin; without looks, a stable colour of the id), with an
+arm reaching to the hand where the twin says one is (a pick, a put-back, a hand-over); all
+merged into one mesh per frame.
 
 Two passes per frame:
 
 - colour: lit RGB (ambient plus two directional lights from above, no shadows, 4x MSAA);
 - ids: unlit, no multisampling, static meshes black, the body of person ``k`` of the frame
-  coded as the 24-bit colour ``k + 1`` and its arm as ``s + k + 1`` (s people); decoded to
-  ``seg`` (person id on body and arm, -1 elsewhere) and ``arm`` (person id on the arm only).
-  Its depth buffer is the returned depth (metres along the optical axis, 0 where nothing
-  was drawn).
+  coded as the 24-bit colour ``k + 1``, its sleeve as ``s + k + 1`` and its hand as
+  ``2 s + k + 1`` (s people); decoded to ``seg`` (person id on body, sleeve and hand, -1
+  elsewhere), ``arm`` (sleeve and hand) and ``hand``. Its depth buffer is the returned depth
+  (metres along the optical axis, 0 where nothing was drawn).
 
 Cameras follow :class:`core.knowledge.Cameras` (pinhole, looking along +z, x right, y down,
 principal point in pixels from the top-left corner): the pose is converted to pyrender's
@@ -208,7 +208,6 @@ class Renderer:
             "body": body,
             "pool": [],        # person nodes for id passes, grown on demand
             "people": None,    # this frame's merged, coloured people (colour pass)
-            "arms": [],        # this frame's arm nodes (id pass)
         }
         return self._gl
 
