@@ -307,6 +307,29 @@ def _arm_hit(ox, oy, oz, dx, dy, dz, ax, ay, az, bx, by, bz, r, s_max):
 
 
 @_jit
+def _hand_point_seen(cx, cy, cz, px, py, pz, b, bin_lo, bin_hi, xy, radius, height, prisms,
+                     lo, hi, idx, arm_a, arm_b, arm_r):
+    """(seen, sight lines tested) of one point of a hand's silhouette from a camera at c:
+    hidden inside the stocked bin ``b`` (-1: none), behind a fixture, a body or an arm."""
+    if b >= 0 and (px >= bin_lo[b, 0] and px <= bin_hi[b, 0]
+                   and py >= bin_lo[b, 1] and py <= bin_hi[b, 1]
+                   and pz >= bin_lo[b, 2] and pz <= bin_hi[b, 2]):
+        return 0, 0
+    nb = prisms.shape[0]
+    if nb and _segment_blocked(cx, cy, cz, px, py, pz, prisms, lo, hi, idx, nb):
+        return 0, 1
+    dx, dy, dz = px - cx, py - cy, pz - cz
+    for p in range(xy.shape[0]):
+        if _cylinder_hit(cx, cy, cz, dx, dy, dz, xy[p, 0], xy[p, 1], radius, height):
+            return 0, int(nb > 0)
+    for k in range(arm_a.shape[0]):
+        if _arm_hit(cx, cy, cz, dx, dy, dz, arm_a[k, 0], arm_a[k, 1], arm_a[k, 2],
+                    arm_b[k, 0], arm_b[k, 1], arm_b[k, 2], arm_r, 1.0 - 1e-6):
+            return 0, int(nb > 0)
+    return 1, int(nb > 0)
+
+
+@_jit
 def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bin_hi,
                    margin, radius, height, prisms, lo, hi, arm_a, arm_b, arm_r, hand_r,
                    disk, out):
@@ -366,29 +389,10 @@ def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, b
                 px = hx + hand_r * (a_ * e1x + b_ * e2x - w * vx)
                 py = hy + hand_r * (a_ * e1y + b_ * e2y - w * vy)
                 pz = hz + hand_r * (a_ * e1z + b_ * e2z - w * vz)
-                if b >= 0 and (px >= bin_lo[b, 0] and px <= bin_hi[b, 0]
-                               and py >= bin_lo[b, 1] and py <= bin_hi[b, 1]
-                               and pz >= bin_lo[b, 2] and pz <= bin_hi[b, 2]):
-                    continue          # inside the stocked bin
-                if nb:
-                    rays += 1
-                    if _segment_blocked(cx, cy, cz, px, py, pz, prisms, lo, hi, idx, nb):
-                        continue
-                dx, dy, dz = px - cx, py - cy, pz - cz
-                hidden = False
-                for p in range(xy.shape[0]):
-                    if _cylinder_hit(cx, cy, cz, dx, dy, dz, xy[p, 0], xy[p, 1], radius,
-                                     height):
-                        hidden = True
-                        break
-                if not hidden:
-                    for k in range(arm_a.shape[0]):
-                        if _arm_hit(cx, cy, cz, dx, dy, dz, arm_a[k, 0], arm_a[k, 1],
-                                    arm_a[k, 2], arm_b[k, 0], arm_b[k, 1], arm_b[k, 2],
-                                    arm_r, 1.0 - 1e-6):
-                            hidden = True
-                            break
-                if not hidden:
-                    seen += 1
+                ok, tested = _hand_point_seen(cx, cy, cz, px, py, pz, b, bin_lo, bin_hi, xy,
+                                              radius, height, prisms, lo, hi, idx, arm_a,
+                                              arm_b, arm_r)
+                rays += tested
+                seen += ok
             out[c, h] = seen / disk.shape[0]
     return rays
