@@ -52,7 +52,7 @@ import numpy as np
 
 from core.knowledge import Cameras
 from core.records import CameraFrame
-from params import config, num
+from params import check, config, num
 from scenes.meshes import wall_quads
 from scenes.store import Store
 from twin.culling import culling_tables
@@ -138,14 +138,30 @@ class DetectionModel:
     top_samples: int = num(24, ge=1, le=1024, integer=True)
     # nearest depth a camera images [m] (lens near plane)
     near_m: float = num(0.1, gt=0, unit="m")
-    # Hands in shelf bins (assumptions, not calibrated): a hand detector/keypoint model finds
-    # a visible hand most of the time and, triangulated or lifted with depth, places it to a
-    # few centimetres.
-    p_hand: float = num(0.8, ge=0, le=1)     # probability a camera that sees a hand reports it
+    # Hands. How much of a hand a camera sees is measured (hand_fractions: the hand ball at
+    # the end of its arm, within 0.05 of the rendered hand on 94-100 % of pairs,
+    # docs/sensing.md). What a hand detector / keypoint model does with it is an assumption,
+    # as for bodies: it finds a hand with probability rising linearly from 0 at
+    # hand_min_visible to p_hand at hand_full_visible of the hand seen (half a hand: as much
+    # as a hand in a stocked bin shows from the aisle), and, triangulated or lifted with
+    # depth, places it to a few centimetres.
+    p_hand: float = num(0.8, ge=0, le=1)     # probability of reporting a well-seen hand
+    hand_min_visible: float = num(0.1, ge=0, lt=1)     # below this share seen: never
+    hand_full_visible: float = num(0.5, gt=0, le=1)    # from this share seen: p_hand
     # 3-D position noise of a reported hand, per axis [m]
     sigma_hand_m: float = num(0.03, ge=0, unit="m")
     # a hand this close to a bin's box counts as in the bin [m]
     bin_margin_m: float = num(0.02, ge=0, unit="m")
+
+    def __post_init__(self) -> None:
+        check(self, "hand_full_visible", self.hand_full_visible > self.hand_min_visible,
+              f"above hand_min_visible ({self.hand_min_visible:g})")
+
+    def p_hand_seen(self, fraction: np.ndarray) -> np.ndarray:
+        """Probability that a camera seeing ``fraction`` of a hand reports it."""
+        ramp = (np.asarray(fraction, np.float64) - self.hand_min_visible) / (
+            self.hand_full_visible - self.hand_min_visible)
+        return self.p_hand * np.clip(ramp, 0.0, 1.0)
 
     @property
     def samples_per_pair(self) -> int:
@@ -418,9 +434,9 @@ class CameraSystem:
         """Detections of people standing at ``xy`` (s, 2) [m] at time ``t`` [s].
 
         hands: (s, 3) float64 hand of each person reaching into a bin [m], NaN rows for
-        people not reaching (None: nobody). Each camera that sees a hand
-        (:meth:`hands_visible`) reports it with probability ``p_hand`` and per-axis noise
-        ``sigma_hand_m``, sorted by camera then x."""
+        people not reaching (None: nobody). Each camera reports a hand with a probability
+        of how much of it it sees (:meth:`hand_fractions`, ``DetectionModel.p_hand_seen``)
+        and per-axis noise ``sigma_hand_m``, sorted by camera then x."""
         m = self.model
         cams = self.cams
         rng = self.rng
@@ -466,13 +482,13 @@ class CameraSystem:
             hands = np.ascontiguousarray(hands, dtype=np.float64).reshape(-1, 3)
             if hands.shape[0] != s:
                 raise ValueError(f"detect: hands has {hands.shape[0]} rows for {s} people")
-            # only the rows with a hand go to the kernel (most people hold none)
             rows = np.flatnonzero(np.isfinite(hands).all(axis=1))
-            hc, hh = np.nonzero(self.hands_visible(hands[rows], xy))
-            hh = rows[hh]
+            frac = self.hand_fractions(hands, xy) if rows.size else np.zeros((c, s))
+            p_seen = m.p_hand_seen(frac)
+            hc, hh = np.nonzero(p_seen > 0.0)
             hand_cam, hand_xyz = np.zeros(0, np.int32), np.zeros((0, 3))
             if hc.size:     # (no draws for no hands: the stream is the same either way)
-                keep = rng.random(hc.size) < m.p_hand
+                keep = rng.random(hc.size) < p_seen[hc, hh]
                 hc, hh = hc[keep], hh[keep]
                 hxyz = hands[hh] + rng.normal(size=(hh.size, 3)) * m.sigma_hand_m
                 order = np.lexsort((hxyz[:, 0], hc))

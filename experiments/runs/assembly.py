@@ -49,8 +49,8 @@ def default_cameras(store: Store, spacing_m: float = 2.5) -> Cameras:
 
     Until issue 21 ``storetwin run`` built 1280x960 px, 90-degree cameras here (f = 640 px),
     so a study row could not be reproduced with ``storetwin run``; the named, priced model
-    the planning tools use won. The old cameras, as a layout file, give the old runs byte for
-    byte (docs/camera-layout.md)."""
+    the planning tools use won. The old cameras, as a layout file, gave the old runs byte for
+    byte (docs/camera-layout.md) until issue 22 measured the hands."""
     from twin.layout import DEFAULT_MODEL
     from twin.placement import grid_layout
     return grid_layout(store, spacing=spacing_m, model=DEFAULT_MODEL).cameras()
