@@ -123,6 +123,17 @@ def _cylinder_hit(ox, oy, oz, dx, dy, dz, qx, qy, radius, height):
     return min(z1, z2) < height and max(z1, z2) > 0.0
 
 
+@_inline
+def _bin_of(hx, hy, hz, bin_lo, bin_hi, margin):
+    """The first bin whose box, grown by ``margin`` [m], holds the hand; -1: none."""
+    for k in range(bin_lo.shape[0]):
+        if (hx >= bin_lo[k, 0] - margin and hx <= bin_hi[k, 0] + margin
+                and hy >= bin_lo[k, 1] - margin and hy <= bin_hi[k, 1] + margin
+                and hz >= bin_lo[k, 2] - margin and hz <= bin_hi[k, 2] + margin):
+            return k
+    return -1
+
+
 @_jit
 def hands_visible(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bin_hi,
                   bin_normal, margin, radius, height, prisms, lo, hi, seen):
@@ -145,13 +156,7 @@ def hands_visible(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bi
         if not (np.isfinite(hx) and np.isfinite(hy) and np.isfinite(hz)):
             continue
         # the bin holding the hand (the first one), and the person it is inside (the nearest)
-        b = -1
-        for k in range(bin_lo.shape[0]):
-            if (hx >= bin_lo[k, 0] - margin and hx <= bin_hi[k, 0] + margin
-                    and hy >= bin_lo[k, 1] - margin and hy <= bin_hi[k, 1] + margin
-                    and hz >= bin_lo[k, 2] - margin and hz <= bin_hi[k, 2] + margin):
-                b = k
-                break
+        b = _bin_of(hx, hy, hz, bin_lo, bin_hi, margin)
         owner = -1
         best = np.inf
         for p in range(s):
@@ -349,13 +354,7 @@ def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, b
         hx, hy, hz = hands[h, 0], hands[h, 1], hands[h, 2]
         if not (np.isfinite(hx) and np.isfinite(hy) and np.isfinite(hz)):
             continue
-        b = -1
-        for k in range(bin_lo.shape[0]):
-            if (hx >= bin_lo[k, 0] - margin and hx <= bin_hi[k, 0] + margin
-                    and hy >= bin_lo[k, 1] - margin and hy <= bin_hi[k, 1] + margin
-                    and hz >= bin_lo[k, 2] - margin and hz <= bin_hi[k, 2] + margin):
-                b = k
-                break
+        b = _bin_of(hx, hy, hz, bin_lo, bin_hi, margin)
         for c in range(c_n):
             if not live[c]:
                 continue
