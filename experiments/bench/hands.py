@@ -2,10 +2,12 @@
 by camera pitch (issue 22).
 
 A reach is one shopper's hand in one shelf bin for consecutive camera ticks (a pick or a
-put-back). It is *seen* when, at one tick of it at least, one camera's line of sight to the
-hand is clear (:meth:`twin.cameras.CameraSystem.hands_visible`: through the bin's open front,
-past fixtures and other people); whether that camera then reports it is the hand model's
-draw (``p_hand``), not counted here. Hand-overs between shoppers are left out.
+put-back). It is *seen* when, at one tick of it at least, one camera sees enough of the hand
+to report it at all (:meth:`twin.cameras.CameraSystem.hand_fractions` above
+``DetectionModel.hand_min_visible``); whether that camera then reports it is the hand
+model's draw, not counted here. For comparison, ``unseen_sight`` counts the reaches no
+camera has a clear line of sight to (:meth:`~twin.cameras.CameraSystem.hands_visible`, the
+rule before hands were measured). Hand-overs between shoppers are left out.
 
 Run: ``python -m experiments.bench.hands [--store kiosk] [--minutes 10] [--shoppers 15]
 [--seed 0] [--spacing 2.5 3 3.5 4] [--json]``.
@@ -30,8 +32,9 @@ class HandSight:
     spacing_m: float
     cameras: int
     reaches: int
-    unseen: int
-    mean_cameras: float      # cameras with a clear view of the hand, best tick of each reach
+    unseen: int              # no camera sees enough of the hand to report it
+    mean_cameras: float      # cameras that see enough of it, best tick of each reach
+    unseen_sight: int = 0    # no camera has a clear line of sight to the hand centre
 
     @property
     def unseen_fraction(self) -> float:
@@ -46,6 +49,7 @@ def hand_sight(store: str = "kiosk", spacing_m: float = 2.5, minutes: float = 10
                      crowd=ShopperConfig(shoppers_in_store=shoppers),
                      arrivals_until_s=minutes * 60.0)
     best: dict[tuple, int] = {}          # reach key -> most cameras at one tick
+    best_sight: dict[tuple, int] = {}
     open_keys: dict[int, tuple] = {}     # shopper -> its reach in progress
     n = 0
     with build_twin(cfg) as twin:
@@ -57,9 +61,16 @@ def hand_sight(store: str = "kiosk", spacing_m: float = 2.5, minutes: float = 10
             hands = crowd.hands()
             rows = np.flatnonzero(np.isfinite(hands).all(axis=1)
                                   & (hands[:, 2] != crowd.HAND_OVER_Z_M))
-            seen = cams.hands_visible(hands[rows], xy).sum(axis=0) if rows.size else []
+            if rows.size:
+                reach = np.full_like(hands, np.nan)
+                reach[rows] = hands[rows]
+                frac = cams.hand_fractions(reach, xy)[:, rows]
+                seen = (twin.sim.cameras.model.p_hand_seen(frac) > 0).sum(axis=0)
+                sight = cams.hands_visible(hands[rows], xy).sum(axis=0)
+            else:
+                seen = sight = []
             now = {}
-            for r, k in zip(rows, seen, strict=True):
+            for r, k, k_los in zip(rows, seen, sight, strict=True):
                 sid = int(ids[r])
                 key = open_keys.get(sid)
                 here = tuple(np.round(hands[r], 4))
@@ -68,12 +79,15 @@ def hand_sight(store: str = "kiosk", spacing_m: float = 2.5, minutes: float = 10
                     key = (sid, here, n)
                 now[sid] = key
                 best[key] = max(best.get(key, 0), int(k))
+                best_sight[key] = max(best_sight.get(key, 0), int(k_los))
             open_keys = now
         n_cams = len(twin.cameras.camera)
     counts = np.array(list(best.values()), dtype=np.int64)
+    los = np.array(list(best_sight.values()), dtype=np.int64)
     return HandSight(float(spacing_m), n_cams, int(counts.size),
                      int(np.count_nonzero(counts == 0)),
-                     float(counts.mean()) if counts.size else float("nan"))
+                     float(counts.mean()) if counts.size else float("nan"),
+                     int(np.count_nonzero(los == 0)))
 
 
 @dataclass(frozen=True)
@@ -167,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
                                if r.reaches else None, "mean_cameras": r.mean_cameras
                                if r.reaches else None} for r in rows], allow_nan=False) + "\n")
     else:
-        out.write("pitch [m]  cameras  reaches  seen by no camera  cameras per reach\n")
+        out.write("pitch [m]  cameras  reaches  seen by no camera  cameras per reach  "
+                  "no line of sight\n")
         for r in rows:
             out.write(f"{r.spacing_m:9.1f}  {r.cameras:7d}  {r.reaches:7d}  {r.unseen:5d} "
-                      f"({100 * r.unseen_fraction:5.1f} %)  {r.mean_cameras:10.2f}\n")
+                      f"({100 * r.unseen_fraction:5.1f} %)  {r.mean_cameras:17.2f}  "
+                      f"{r.unseen_sight:5d}\n")
     return 0
 
 

@@ -13,6 +13,7 @@ def test_fewer_cameras_leave_more_reaches_unseen_on_the_same_crowd():
     assert dense.reaches == sparse.reaches > 5     # the cameras do not move the crowd
     assert dense.cameras > sparse.cameras
     assert 0 <= dense.unseen <= sparse.unseen <= sparse.reaches
+    assert 0 <= dense.unseen_sight <= sparse.unseen_sight <= sparse.reaches
     assert sparse.mean_cameras < dense.mean_cameras
 
 
