@@ -48,6 +48,8 @@ frame costs ~0.3 ms.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from core.knowledge import Cameras
@@ -56,6 +58,7 @@ from params import check, config, num
 from scenes.meshes import wall_quads
 from scenes.store import Store
 from twin.culling import culling_tables
+from twin.people import ARM_RADIUS_M, HAND_RADIUS_M, shoulder_point
 
 # The visible-fraction computation culls camera-person pairs with a plan-view grid
 # (:mod:`twin.culling`) once cameras x people^2 exceeds this; below it every camera scans
@@ -167,6 +170,17 @@ class DetectionModel:
     def samples_per_pair(self) -> int:
         """Surface samples of one person in one camera."""
         return self.side_samples + self.top_samples
+
+
+@functools.lru_cache(maxsize=8)
+def _sunflower(n: int) -> np.ndarray:
+    """(n, 2) points of the unit disk, uniform in area (a sunflower), read-only."""
+    q = np.arange(n, dtype=np.float64)
+    r = np.sqrt((q + 0.5) / n)
+    th = q * np.pi * (3.0 - np.sqrt(5.0))
+    out = np.column_stack([r * np.cos(th), r * np.sin(th)])
+    out.flags.writeable = False
+    return out
 
 
 def _cylinder_hits(o: np.ndarray, d: np.ndarray, cxy: np.ndarray, radius: float,
@@ -398,8 +412,6 @@ class CameraSystem:
         reaching person's own included) and every arm. A hand whose centre is outside the
         image, or behind the camera, gets 0 (as a body's centre does not: a hand is small).
         """
-        from twin.people import ARM_RADIUS_M, HAND_RADIUS_M, shoulder_point
-
         m = self.model
         hands = np.ascontiguousarray(hands, dtype=np.float64).reshape(-1, 3)
         xy = np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2)
@@ -414,10 +426,7 @@ class CameraSystem:
             n = float(np.linalg.norm(d))
             arm_a[j] = s_
             arm_b[j] = hands[k] - d / n * HAND_RADIUS_M if n > HAND_RADIUS_M else s_
-        q = np.arange(samples, dtype=np.float64)
-        r = np.sqrt((q + 0.5) / samples)
-        th = q * np.pi * (3.0 - np.sqrt(5.0))        # a sunflower: uniform in area
-        disk = np.column_stack([r * np.cos(th), r * np.sin(th)])
+        disk = _sunflower(samples)
         out = np.zeros((self.cams.camera.shape[0], hands.shape[0]))
         bins = self._bins
         self.rays_cast += _detect().hand_fractions(

@@ -65,7 +65,7 @@ def hand_sight(store: str = "kiosk", spacing_m: float = 2.5, minutes: float = 10
                 reach = np.full_like(hands, np.nan)
                 reach[rows] = hands[rows]
                 frac = cams.hand_fractions(reach, xy)[:, rows]
-                seen = (twin.sim.cameras.model.p_hand_seen(frac) > 0).sum(axis=0)
+                seen = (cams.model.p_hand_seen(frac) > 0).sum(axis=0)
                 sight = cams.hands_visible(hands[rows], xy).sum(axis=0)
             else:
                 seen = sight = []
