@@ -33,6 +33,10 @@ class TrackerConfig:
     # a leftover detection this close to a matched one and seen by none of its cameras is
     # a stray duplicate of it [m]
     dup_radius_m: float = num(0.8, ge=0, unit="m")
+    # for this long after the first frame a track may be born anywhere, not only in the
+    # entrance: a stream that starts with people already inside (a camera switched on in
+    # an open store, ``storetwin track``). 0 for the twin's runs, whose store opens empty [s]
+    cold_start_s: float = num(0.0, ge=0, unit="s")
     # fused confidence a leftover detection needs to start a track
     birth_min_conf: float = num(0.5, ge=0, le=1)
     # consecutive missed frames that drop a tentative track

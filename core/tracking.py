@@ -93,7 +93,8 @@ class Tracker(ArrayEngine):
     def _setup(self, entrance, exit, camera_hz, config: TrackerConfig | None, xp,
                engine: str | None) -> None:
         self.config = TrackerConfig() if config is None else config
-        self._entrance = _rect(entrance, "entrance")
+        self._entrance = self._door = _rect(entrance, "entrance")
+        self._is_cold = False
         self._exit = _rect(exit, "exit")
         if not (isinstance(camera_hz, (int, float)) and camera_hz > 0):
             raise ValueError(f"StoreKnowledge.camera_hz must be > 0, got {camera_hz!r}")
@@ -169,7 +170,10 @@ class Tracker(ArrayEngine):
                 f"frame {frame.frame} at t={t} s is earlier than the last ({self._t} s)"
             )
         dt = 0.0 if self._t is None else t - self._t
+        if self._t is None:
+            self._t0 = t
         self._t = t
+        self._cold(t - self._t0 < self.config.cold_start_s)
         if self._kernels is None:
             ids, xy = self._update_arrays(frame, t, dt)
         else:
@@ -179,6 +183,16 @@ class Tracker(ArrayEngine):
         while self._history[0][0] < horizon:
             self._history.popleft()
         return Tracks(frame=int(frame.frame), t=t, track_id=ids, xy=xy)
+
+    def _cold(self, cold: bool) -> None:
+        """Births anywhere (``cold``: the stream's first ``cold_start_s``) or only in the
+        entrance rectangle."""
+        if cold == self._is_cold:
+            return
+        self._is_cold = cold
+        self._entrance = _EVERYWHERE if cold else self._door
+        if self._kernels is not None:
+            self._par = self._kernels.params(self.config, self._entrance, self._exit)
 
     def _update_compiled(self, frame: CameraFrame, t: float, dt: float):
         """The numba engine's update: one kernel call (:func:`core._track_kernels.step`),
@@ -329,3 +343,7 @@ def _rect(a: np.ndarray, name: str) -> np.ndarray:
     if r.shape != (4,) or not (r[0] <= r[2] and r[1] <= r[3]):
         raise ValueError(f"StoreKnowledge.{name} must be (xmin, ymin, xmax, ymax), got {a!r}")
     return r
+
+
+# the entrance of a cold start: the whole floor
+_EVERYWHERE = np.array([-np.inf, -np.inf, np.inf, np.inf])

@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from core.records import CameraFrame
+from core.smoothing import smooth_rows
+from core.tracker_config import TrackerConfig
 from core.tracking import Tracker
 
 COLUMNS = ("frame", "t", "camera", "x", "y", "conf")
@@ -52,10 +54,12 @@ class TrackResult:
     detections: int
     frames: int
     camera_hz: float
+    latency_s: float = 0.0   # look-ahead of the smoothing: how late a track row is final [s]
 
     def stats(self) -> dict:
         return {"loop_s": round(self.loop_s, 6), "detections": self.detections,
                 "frames": self.frames, "camera_hz": self.camera_hz,
+                "track_latency_s": self.latency_s,
                 "tracks": int(np.unique(self.track_id).size),
                 "track_rows": int(self.track_id.size),
                 "detections_per_s": round(self.detections / self.loop_s)
@@ -176,10 +180,13 @@ def camera_rate(d: Detections) -> float:
     return round(float(np.median(rate)), 6)
 
 
-def track(d: Detections, camera_hz: float | None = None, entrance=None, exit=None
-          ) -> TrackResult:
+def track(d: Detections, camera_hz: float | None = None, entrance=None, exit=None,
+          lookahead_s: float = 0.0, cold_start_s: float = 0.0) -> TrackResult:
     """Run the tracker over every frame from the first listed to the last, filling the
-    frames absent from the file as empty ones."""
+    frames absent from the file as empty ones; then smooth the positions with
+    ``lookahead_s`` of look-ahead (:mod:`core.smoothing`, 0: the online positions).
+    ``cold_start_s``: births anywhere for the stream's first seconds
+    (``TrackerConfig.cold_start_s``)."""
     hz = camera_rate(d) if camera_hz is None else float(camera_hz)
     if not (math.isfinite(hz) and hz > 0):
         raise DetectionFileError(f"camera rate {hz!r} Hz: give --hz, a rate > 0")
@@ -187,7 +194,8 @@ def track(d: Detections, camera_hz: float | None = None, entrance=None, exit=Non
         lo = d.xy.min(axis=0) - 1.0 if d.xy.size else np.zeros(2)
         hi = d.xy.max(axis=0) + 1.0 if d.xy.size else np.ones(2)
         entrance = np.array([lo[0], lo[1], hi[0], hi[1]])
-    tracker = Tracker.on_floor(entrance, NEVER if exit is None else exit, hz)
+    tracker = Tracker.on_floor(entrance, NEVER if exit is None else exit, hz,
+                               TrackerConfig(cold_start_s=cold_start_s))
     out_f, out_t, out_id, out_xy = [], [], [], []
     if d.frame.size == 0:
         return TrackResult(np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64),
@@ -218,10 +226,12 @@ def track(d: Detections, camera_hz: float | None = None, entrance=None, exit=Non
             out_t.append(np.full(tr.track_id.size, tr.t))
             out_id.append(tr.track_id)
             out_xy.append(tr.xy)
+    ts, ids, xys = _cat(out_t, 0), _cat(out_id, 0).astype(np.int64), _cat(out_xy, (0, 2))
+    if lookahead_s > 0:
+        xys = smooth_rows(ts, ids, xys, lookahead_s)
     loop_s = time.perf_counter() - t0
-    return TrackResult(_cat(out_f, 0).astype(np.int64), _cat(out_t, 0), _cat(out_id, 0)
-                       .astype(np.int64), _cat(out_xy, (0, 2)), loop_s, int(d.frame.size),
-                       len(recs), hz)
+    return TrackResult(_cat(out_f, 0).astype(np.int64), ts, ids, xys, loop_s,
+                       int(d.frame.size), len(recs), hz, float(lookahead_s))
 
 
 def _cat(xs: list, shape) -> np.ndarray:

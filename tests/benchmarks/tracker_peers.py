@@ -134,11 +134,12 @@ class ByteTrackSettings:
     high_conf_det_threshold: float = 0.6       # its default
     minimum_consecutive_frames: int = 3        # our confirm_hits
     minimum_iou_threshold: float = 0.1         # its default
+    footprint_m: float = FOOTPRINT_M           # side of the box around each floor point
 
 
-def boxes(xy: np.ndarray) -> np.ndarray:
+def boxes(xy: np.ndarray, footprint_m: float = FOOTPRINT_M) -> np.ndarray:
     """(m, 2) floor points [m] -> (m, 4) float32 ``xyxy`` footprint boxes [px]."""
-    half = 0.5 * FOOTPRINT_M * PX_PER_M
+    half = 0.5 * footprint_m * PX_PER_M
     c = xy * PX_PER_M
     return np.column_stack([c - half, c + half]).astype(np.float32)
 
@@ -154,7 +155,7 @@ def run_bytetrack(s: FusedStream, cfg: ByteTrackSettings = ByteTrackSettings(),
                                high_conf_det_threshold=cfg.high_conf_det_threshold,
                                minimum_consecutive_frames=cfg.minimum_consecutive_frames,
                                minimum_iou_threshold=cfg.minimum_iou_threshold)
-    inputs = [sv.Detections(xyxy=boxes(xy), confidence=conf.astype(np.float32))
+    inputs = [sv.Detections(xyxy=boxes(xy, cfg.footprint_m), confidence=conf.astype(np.float32))
               for xy, conf in zip(s.xy, s.conf, strict=True)]
     fr, ids, out = [], [], []
     t0 = time.perf_counter()

@@ -372,6 +372,7 @@ BAD_VALUES = {
     "fuse_radius_m": 0.0,
     "gate_m": -1.0,
     "confirm_hits": 0,
+    "cold_start_s": -1.0,
     "max_missed_s": float("nan"),
     "reid_window_s": -0.1,
     "reid_speed_mps": -2.0,
