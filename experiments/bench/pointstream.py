@@ -12,8 +12,8 @@ Nothing here imports the twin's store, shoppers or cameras:
   of stops walks back out of the door, where a new shopper comes in, so the crowd stays at
   ``shoppers``. Velocity follows the waypoint with a first-order lag (``tau_s``) plus an
   Ornstein-Uhlenbeck wander, and people closer than ``personal_m`` push each other apart
-  (a soft social force, Helbing & Molnar 1995 in spirit, not its parameters). Walking
-  speeds are drawn per shopper around 1.1 m/s (a shopping pace, slower than the ~1.3-1.4
+  (a soft social force, Helbing & Molnar 1995 in spirit, not its parameters); bodies are
+  solid, so centres never come closer than ``body_m``. Walking speeds are drawn per shopper around 1.1 m/s (a shopping pace, slower than the ~1.3-1.4
   m/s of free walking, Mohler et al. 2007). A walking shopper changes their mind (turns to
   a new stop) ``reroute_per_s`` times a second. ``pairs_fraction`` of shoppers walk abreast
   of a companion ``companion_m`` apart (dyads walk side by side, Moussaid et al. 2010,
@@ -66,6 +66,9 @@ class PointStreamConfig:
     tau_s: float = num(0.5, gt=0, unit="s")            # velocity lag to the waypoint
     wander_mps: float = num(0.15, ge=0, unit="m/s")    # OU wander amplitude
     personal_m: float = num(0.7, ge=0, unit="m")       # social-force range
+    # bodies are solid: centres stay this far apart (adult shoulder breadth ~0.40-0.46 m,
+    # body depth ~0.25-0.30 m: two people touching stand 0.35-0.46 m apart)
+    body_m: float = num(0.4, ge=0, unit="m")
     pairs_fraction: float = num(0.2, ge=0, le=1)
     companion_m: float = num(0.75, gt=0, unit="m")     # abreast spacing of a pair (assumed)
     reroute_per_s: float = num(0.03, ge=0, unit="1/s")  # change of mind (assumed)
@@ -245,6 +248,7 @@ class _Walkers:
         self.vel += (want - self.vel) * min(1.0, dt / cfg.tau_s)
         push = self._push()
         self.pos += (self.vel + self.wander * (self.dwell <= 0)[:, None] + push) * dt
+        self._separate()
         x0, y0, x1, y1 = self.hall.bounds
         self.pos = np.clip(self.pos, [x0 + 0.2, y0 + 0.2], [x1 - 0.2, y1 - 0.2])
         self.dwell = np.maximum(self.dwell - dt, 0.0)
@@ -253,6 +257,23 @@ class _Walkers:
         walking = (self.dwell <= 0) & ~follow & (self.stops_left > 0)
         for i in np.flatnonzero(walking & (rng.random(n) < cfg.reroute_per_s * dt)):
             self.path[i] = self._route(self.pos[i], self._stop())
+
+    def _separate(self) -> None:
+        """Bodies are solid: centres closer than ``body_m`` are moved apart to it."""
+        r = self.cfg.body_m
+        if r <= 0 or self.pos.shape[0] < 2:
+            return
+        pairs = cKDTree(self.pos).query_pairs(r, output_type="ndarray")
+        if pairs.size == 0:
+            return
+        i, j = pairs[:, 0], pairs[:, 1]
+        d = self.pos[i] - self.pos[j]
+        dist = np.linalg.norm(d, axis=1)
+        d = np.where((dist > 1e-9)[:, None], d, [1.0, 0.0])
+        dist = np.maximum(dist, 1e-9)
+        f = (0.5 * (r - dist) / dist)[:, None] * d
+        np.add.at(self.pos, i, f)
+        np.add.at(self.pos, j, -f)
 
     def _push(self) -> np.ndarray:
         """Soft repulsion of people closer than ``personal_m`` [m/s]."""

@@ -72,6 +72,8 @@ def test_walkers_move_at_a_shopping_pace_and_some_walk_in_pairs(stream) -> None:
         nn.append(dd.min(axis=1))
     nn = np.concatenate(nn)
     assert ((nn > 0.5) & (nn < 1.0)).mean() > 0.1
+    # bodies are solid: nobody walks through anybody (body_m = 0.4 m, up to a push's slack)
+    assert np.quantile(nn, 0.01) > 0.37 and nn.min() > 0.3
 
 
 def test_bad_settings_are_refused() -> None:
