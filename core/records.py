@@ -40,6 +40,9 @@ class CameraFrame:
     from the shelves (passing something to someone) (default none).
     hand_xyz: (h, 3) float64 estimated 3-D position of that hand [m], store frame. Hands
     carry no identity either: which person reached is the core's inference.
+    appearance: (n, D) float32 an appearance descriptor of each detection (how the person
+    looks to that camera; the twin's is ``twin.appearance``, D = 24), or (n, 0) where the
+    source gives none (the default). A core may ignore it.
     """
 
     frame: int
@@ -49,6 +52,7 @@ class CameraFrame:
     conf: np.ndarray
     hand_camera: np.ndarray | None = None
     hand_xyz: np.ndarray | None = None
+    appearance: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "camera", _ro(np.asarray(self.camera, dtype=np.int32)))
@@ -64,6 +68,13 @@ class CameraFrame:
                            _ro(np.asarray(hx, dtype=np.float64).reshape(-1, 3)))
         if self.hand_camera.shape[0] != self.hand_xyz.shape[0]:
             raise ValueError("CameraFrame: hand_camera and hand_xyz must have the same length")
+        # (a record pickled before the field existed has none: the class default, None)
+        ap = np.zeros((n, 0)) if self.appearance is None else self.appearance
+        ap = np.asarray(ap, dtype=np.float32)
+        if ap.ndim != 2 or ap.shape[0] != n:
+            raise ValueError(f"CameraFrame: appearance must have shape ({n}, D), one row per "
+                             f"detection, got {ap.shape}")
+        object.__setattr__(self, "appearance", _ro(ap))
 
     def __len__(self) -> int:
         return int(self.camera.shape[0])

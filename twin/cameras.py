@@ -31,8 +31,9 @@ which checks the two agree).
 
 The visible fraction and distance set the detection probability, the floor-position noise
 and the confidence; false positives are sprinkled per camera. Hands reaching into shelf bins
-are reported in 3-D by every camera that sees them. Detections are sorted by camera and x, so
-their order carries no identity.
+are reported in 3-D by every camera that sees them. Given the people's looks, each detection
+carries an appearance descriptor (:mod:`twin.appearance`, one more compiled call). Detections
+are sorted by camera and x, so their order carries no identity.
 
 Cost: one compiled call per frame (:mod:`twin._camera_kernels`, numba; hands and detections:
 :mod:`twin._detect_kernels`; the first call in a fresh process loads the machine code numba
@@ -57,6 +58,14 @@ from core.records import CameraFrame
 from params import check, config, num
 from scenes.meshes import wall_quads
 from scenes.store import Store
+from twin.appearance import (
+    NOISE_DRAWS,
+    AppearanceModel,
+    D,
+    false_positive_descriptors,
+    zone_albedo,
+)
+from twin.appearance import kernel_table as appearance_table
 from twin.culling import culling_tables
 from twin.people import ARM_RADIUS_M, HAND_RADIUS_M, shoulder_point
 
@@ -209,13 +218,26 @@ class CameraSystem:
 
     def __init__(self, store: Store, cams: Cameras, model: DetectionModel | None = None,
                  rng: np.random.Generator | None = None,
-                 dead: np.ndarray | None = None) -> None:
+                 dead: np.ndarray | None = None,
+                 appearance: AppearanceModel | None = None) -> None:
         self.store = store
         self.cams = cams
         self.model = model or DetectionModel()
         # None: geometry only (visibility, coverage); detect() needs a generator and says so,
         # rather than drawing from a hidden fixed seed
         self.rng = rng
+        # appearance draws come from a stream of their own (spawned: rng is not advanced), so
+        # describing how people look moves no other draw
+        self.appearance = appearance or AppearanceModel()
+        self._app_rng = rng.spawn(1)[0] if rng is not None else None
+        m = self.model
+        self._app_table = appearance_table(self.appearance, m.near_m, m.body_radius,
+                                           m.body_height)
+        rot = np.asarray(cams.rotation, np.float64)
+        self._app_cams = np.ascontiguousarray(np.column_stack(
+            [cams.position, rot[:, :, 0], rot[:, :, 1], rot[:, :, 2], cams.intrinsics,
+             cams.resolution, np.full(len(cams.camera), m.near_m)]), dtype=np.float64)
+        self._albedo_of: tuple[np.ndarray, np.ndarray] | None = None
         self.dead = np.zeros(len(cams.camera), dtype=bool) if dead is None else dead.astype(bool)
         self.rays_cast = 0
         # occluders (fixtures, then interior wall pieces) as convex vertical prisms (plan
@@ -438,78 +460,140 @@ class CameraSystem:
 
     # -- detections ---------------------------------------------------------------------
 
-    def detect(self, frame: int, t: float, xy: np.ndarray,
-               hands: np.ndarray | None = None) -> CameraFrame:
+    def detect(self, frame: int, t: float, xy: np.ndarray, hands: np.ndarray | None = None,
+               looks: np.ndarray | None = None) -> CameraFrame:
         """Detections of people standing at ``xy`` (s, 2) [m] at time ``t`` [s].
 
         hands: (s, 3) float64 hand of each person reaching into a bin [m], NaN rows for
         people not reaching (None: nobody). Each camera reports a hand with a probability
         of how much of it it sees (:meth:`hand_fractions`, ``DetectionModel.p_hand_seen``)
-        and per-axis noise ``sigma_hand_m``, sorted by camera then x."""
-        m = self.model
-        cams = self.cams
-        rng = self.rng
-        if rng is None:
+        and per-axis noise ``sigma_hand_m``, sorted by camera then x.
+
+        looks: (s, 3, 3) uint8 each person's top, bottoms and skin (:mod:`agents.looks`);
+        given, every detection carries an appearance descriptor (n, D) as that camera sees
+        the person (:mod:`twin.appearance`; false positives: a patch of background), drawn
+        from a stream of its own so that no other draw moves; None: appearance (n, 0)."""
+        if self.rng is None:
             raise ValueError("CameraSystem.detect draws misses, noise and false positives: "
                              "construct the CameraSystem with rng=<numpy Generator>")
         xy = np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2)
-        c = cams.camera.shape[0]
         s = xy.shape[0]
-        live = ~self.dead
-        det_cam: list[np.ndarray] = []
-        det_xy: list[np.ndarray] = []
-        det_conf: list[np.ndarray] = []
-        if s:
-            kern = _detect()
-            cc, ss, dist, vis, p = kern.detection_hits(
-                *self._visibility(xy, live, dense=False), xy, self._cam_pos, m.p_max,
-                m.min_visible, m.full_range_m, m.range_scale_m)
-            # one uniform per pair that may fire, in (camera, body) order; then the noise
-            hit = rng.random(cc.size) < p
-            cc, ss, dist, vis = cc[hit], ss[hit], dist[hit], vis[hit]
-            # (arguments evaluate left to right: the (n, 2) noise is drawn first)
-            dxy, conf = kern.detection_points(xy, ss, dist, vis, rng.normal(size=(cc.size, 2)),
-                                              rng.normal(size=cc.size), m.sigma0_m,
-                                              m.sigma_per_m)
-            det_cam.append(cc)
-            det_xy.append(dxy)
-            det_conf.append(conf)
-        # false positives inside each live camera's floor footprint
-        nfp = rng.poisson(m.fp_per_frame, size=c) * live
-        if nfp.any():
-            fc = np.repeat(np.arange(c), nfp)
-            r = 2.0 * np.sqrt(rng.random(fc.size))
-            a = rng.random(fc.size) * 2 * np.pi
-            fxy = cams.position[fc, :2] + np.stack([r * np.cos(a), r * np.sin(a)], axis=1)
-            x0, y0, x1, y1 = self.store.bounds
-            fxy = np.clip(fxy, [x0, y0], [x1, y1])
-            det_cam.append(fc.astype(np.int32))
-            det_xy.append(fxy)
-            det_conf.append(0.1 + 0.4 * rng.random(fc.size))
+        if looks is not None and np.shape(looks) != (s, 3, 3):
+            raise ValueError(f"detect: looks must be {(s, 3, 3)}, got {np.shape(looks)}")
+        cc, ss, vis, dxy, conf = self._body_detections(xy)
+        fc, fxy, fconf = self._false_positives()
         hand_cam = hand_xyz = None
         if hands is not None:
-            hands = np.ascontiguousarray(hands, dtype=np.float64).reshape(-1, 3)
-            if hands.shape[0] != s:
-                raise ValueError(f"detect: hands has {hands.shape[0]} rows for {s} people")
-            rows = np.flatnonzero(np.isfinite(hands).all(axis=1))
-            frac = self.hand_fractions(hands, xy) if rows.size else np.zeros((c, s))
-            p_seen = m.p_hand_seen(frac)
-            hc, hh = np.nonzero(p_seen > 0.0)
-            hand_cam, hand_xyz = np.zeros(0, np.int32), np.zeros((0, 3))
-            if hc.size:     # (no draws for no hands: the stream is the same either way)
-                keep = rng.random(hc.size) < p_seen[hc, hh]
-                hc, hh = hc[keep], hh[keep]
-                hxyz = hands[hh] + rng.normal(size=(hh.size, 3)) * m.sigma_hand_m
-                order = np.lexsort((hxyz[:, 0], hc))
-                hand_cam, hand_xyz = hc[order].astype(np.int32), hxyz[order]
-        if det_cam:
-            if len(det_cam) == 1:
-                cam, dxy, conf = det_cam[0], det_xy[0], det_conf[0]
-            else:
-                cam = np.concatenate(det_cam)
-                dxy = np.concatenate(det_xy)
-                conf = np.concatenate(det_conf)
-            order = np.lexsort((dxy[:, 0], cam))
-            return CameraFrame(frame, t, cam[order], dxy[order], conf[order], hand_cam, hand_xyz)
-        return CameraFrame(frame, t, np.zeros(0, np.int32), np.zeros((0, 2)), np.zeros(0),
-                           hand_cam, hand_xyz)
+            hand_cam, hand_xyz = self._hand_detections(hands, xy)
+        app = None
+        if looks is not None:
+            app = self._appearance(cc, ss, vis, xy, looks)
+            if fc.size:
+                app = np.concatenate([app, false_positive_descriptors(
+                    self._app_rng, fc.size, self.appearance.sigma_colour)])
+        if fc.size:
+            cc, dxy, conf = (np.concatenate(p) for p in ((cc, fc), (dxy, fxy), (conf, fconf)))
+        order = np.lexsort((dxy[:, 0], cc))
+        return CameraFrame(frame, t, cc[order], dxy[order], conf[order], hand_cam, hand_xyz,
+                           None if app is None else app[order])
+
+    def _body_detections(self, xy: np.ndarray):
+        """The people the cameras report: camera (n,) int32, body (n,) int64, visible
+        fraction (n,), noisy foot point (n, 2) [m] and confidence (n,), in (camera, body)
+        order (one uniform per pair that may fire, then the noise)."""
+        m = self.model
+        rng = self.rng
+        if xy.shape[0] == 0:
+            return (np.zeros(0, np.int32), np.zeros(0, np.int64), np.zeros(0), np.zeros((0, 2)),
+                    np.zeros(0))
+        kern = _detect()
+        cc, ss, dist, vis, p = kern.detection_hits(
+            *self._visibility(xy, ~self.dead, dense=False), xy, self._cam_pos, m.p_max,
+            m.min_visible, m.full_range_m, m.range_scale_m)
+        hit = rng.random(cc.size) < p
+        cc, ss, dist, vis = cc[hit], ss[hit], dist[hit], vis[hit]
+        # (arguments evaluate left to right: the (n, 2) noise is drawn first)
+        dxy, conf = kern.detection_points(xy, ss, dist, vis, rng.normal(size=(cc.size, 2)),
+                                          rng.normal(size=cc.size), m.sigma0_m, m.sigma_per_m)
+        return cc, ss, vis, dxy, conf
+
+    def _false_positives(self):
+        """False positives inside each live camera's floor footprint: camera (f,) int32,
+        floor point (f, 2) [m], confidence (f,)."""
+        m = self.model
+        rng = self.rng
+        live = ~self.dead
+        nfp = rng.poisson(m.fp_per_frame, size=live.size) * live
+        if not nfp.any():
+            return np.zeros(0, np.int32), np.zeros((0, 2)), np.zeros(0)
+        fc = np.repeat(np.arange(live.size), nfp)
+        r = 2.0 * np.sqrt(rng.random(fc.size))
+        a = rng.random(fc.size) * 2 * np.pi
+        fxy = self.cams.position[fc, :2] + np.stack([r * np.cos(a), r * np.sin(a)], axis=1)
+        x0, y0, x1, y1 = self.store.bounds
+        fxy = np.clip(fxy, [x0, y0], [x1, y1])
+        return fc.astype(np.int32), fxy, 0.1 + 0.4 * rng.random(fc.size)
+
+    def _hand_detections(self, hands: np.ndarray, xy: np.ndarray):
+        """The hands the cameras report: camera (h,) int32 and noisy position (h, 3) [m],
+        sorted by camera then x (no draws when no camera may see a hand)."""
+        m = self.model
+        rng = self.rng
+        s = xy.shape[0]
+        hands = np.ascontiguousarray(hands, dtype=np.float64).reshape(-1, 3)
+        if hands.shape[0] != s:
+            raise ValueError(f"detect: hands has {hands.shape[0]} rows for {s} people")
+        rows = np.flatnonzero(np.isfinite(hands).all(axis=1))
+        frac = (self.hand_fractions(hands, xy) if rows.size
+                else np.zeros((self.cams.camera.shape[0], s)))
+        p_seen = m.p_hand_seen(frac)
+        hc, hh = np.nonzero(p_seen > 0.0)
+        if not hc.size:     # (no draws for no hands: the stream is the same either way)
+            return np.zeros(0, np.int32), np.zeros((0, 3))
+        keep = rng.random(hc.size) < p_seen[hc, hh]
+        hc, hh = hc[keep], hh[keep]
+        hxyz = hands[hh] + rng.normal(size=(hh.size, 3)) * m.sigma_hand_m
+        order = np.lexsort((hxyz[:, 0], hc))
+        return hc[order].astype(np.int32), hxyz[order]
+
+    def appearance_of(self, cam: np.ndarray, body: np.ndarray, vis: np.ndarray,
+                      xy: np.ndarray, looks: np.ndarray, noise: np.ndarray | None = None,
+                      model: AppearanceModel | None = None) -> np.ndarray:
+        """(n, D) float32 appearance descriptors of bodies ``body`` (n,) int (rows of ``xy``
+        (s, 2) [m], dressed in ``looks`` (s, 3, 3) uint8) seen by cameras ``cam`` (n,) int
+        with visible fractions ``vis`` (n,): one call of
+        :func:`twin._detect_kernels.appearance`. noise: (n, 3 + D) standard normal draws (None:
+        the noise-free descriptor); model: another :class:`AppearanceModel` than this system's
+        (a fit tries many)."""
+        cam = np.ascontiguousarray(cam)
+        n = cam.shape[0]
+        shape = (n, NOISE_DRAWS)
+        noise = np.zeros(shape) if noise is None else np.ascontiguousarray(noise, np.float64)
+        if noise.shape != shape:
+            raise ValueError(f"appearance_of: noise must be {shape}, got {noise.shape}")
+        out = np.empty((n, D), np.float32)
+        table = self._app_table
+        if model is not None:
+            m = self.model
+            table = appearance_table(model, m.near_m, m.body_radius, m.body_height)
+        if n:
+            _detect().appearance(cam, np.ascontiguousarray(body),
+                                 np.ascontiguousarray(vis, dtype=np.float64),
+                                 np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2),
+                                 self._albedo(looks), self._app_cams, table, noise, out)
+        return out
+
+    def _albedo(self, looks: np.ndarray) -> np.ndarray:
+        """:func:`twin.appearance.zone_albedo` of ``looks``, kept while the same array (not
+        changed in place: the simulation passes a new one when the people change) comes."""
+        if self._albedo_of is None or self._albedo_of[0] is not looks:
+            self._albedo_of = (looks, zone_albedo(looks))
+        return self._albedo_of[1]
+
+    def _appearance(self, cc, ss, vis, xy, looks) -> np.ndarray:
+        """(n, D) float32 descriptors of this frame's body detections, with noise from the
+        appearance stream."""
+        if cc.size == 0:
+            return np.zeros((0, D), np.float32)
+        return self.appearance_of(cc, ss, vis, xy, looks,
+                                  self._app_rng.normal(size=(cc.size, NOISE_DRAWS)))

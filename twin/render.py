@@ -32,7 +32,6 @@ the first render, not at construction or import. pyrender picks the platform fro
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -42,6 +41,7 @@ from core.knowledge import Cameras
 from scenes.meshes import PLATE_COLOR, boxes_mesh, product_boxes, scene_mesh, sku_colors
 from scenes.store import Store
 from twin.cameras import DetectionModel
+from twin.lighting import Lighting
 from twin.people import DEFAULT_LOOKS, SKIN, arm_mesh, body_mesh
 
 # pyrender's view of a camera: x right, y up, looking along -z. Ours: y down, along +z.
@@ -49,38 +49,6 @@ _GL_FROM_CV = np.diag([1.0, -1.0, -1.0])
 ZNEAR, ZFAR = 0.05, 200.0      # clipping planes [m]
 MAX_CANVAS = 8192              # largest framebuffer side for a lone silhouette [px]
 PROUD_M = 0.004                # products stand this far proud of their fixture's face [m]
-
-
-@dataclass(frozen=True)
-class Lighting:
-    """Lights of a store lit evenly from above, baked into vertex colours (Lambert).
-
-    A face with unit normal n and albedo a gets a * (ambient + sum_i k_i max(0, -n . d_i)),
-    clipped to 1, with d_i each light's travelling direction. Baked light keeps the colour
-    pass on pyrender's unlit shader: llvmpipe draws the store ~5x faster than with its PBR
-    shader. No shadows (they would also be foreground to a background subtractor).
-    """
-
-    ambient: float = 0.45
-    key: float = 0.45                                            # from above, slanted
-    key_direction: tuple[float, float, float] = (0.25, 0.35, -1.0)
-    fill: float = 0.2                                            # weaker, from elsewhere
-    fill_direction: tuple[float, float, float] = (-0.4, -0.2, -1.0)
-
-    def shade(self, normals: np.ndarray) -> np.ndarray:
-        """(n,) float64 light factor of faces with unit normals (n, 3)."""
-        out = np.full(normals.shape[0], self.ambient)
-        for k, d in ((self.key, self.key_direction), (self.fill, self.fill_direction)):
-            d = np.asarray(d, np.float64)
-            out += k * np.clip(-(normals @ (d / np.linalg.norm(d))), 0.0, None)
-        return out
-
-    def bake(self, colors: np.ndarray, normals: np.ndarray) -> np.ndarray:
-        """(n, 4) uint8 lit RGBA of albedo ``colors`` (n, 4) uint8 on ``normals`` (n, 3)."""
-        out = colors.copy()
-        lit = colors[:, :3].astype(np.float64) * self.shade(normals)[:, None]
-        out[:, :3] = np.clip(np.round(lit), 0, 255).astype(np.uint8)
-        return out
 
 
 class RenderedView(NamedTuple):

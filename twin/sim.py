@@ -63,6 +63,8 @@ class Population(Protocol):
     # Optional: ``hands() -> (s, 3)`` float64 hand positions [m] of people reaching into a
     # bin or holding something out to someone (NaN rows for the others), in the order of
     # ``positions``; cameras report them.
+    # Optional: ``looks(ids) -> (s, 3, 3)`` uint8 top, bottoms and skin of people ``ids``;
+    # cameras describe how each detection looks (twin.appearance).
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,18 @@ class Simulation:
         # "agents" (population.step), "physics" (world.step and plate sums), "plates"
         # (plates.sample), "cameras" (positions, hands, cameras.detect), "gate" (flush).
         self.stage_s: dict[str, float] = dict.fromkeys(STAGES, 0.0)
+        self._looks_of: tuple[np.ndarray, np.ndarray] | None = None   # ids, their looks
+
+    def _looks(self, ids: np.ndarray) -> np.ndarray | None:
+        """(s, 3, 3) uint8 looks of people ``ids`` (s,) from the population (None: it has
+        none), asked again only when the people in the store change."""
+        ask = getattr(self.population, "looks", None)
+        if ask is None:
+            return None
+        last = self._looks_of
+        if last is None or not np.array_equal(last[0], ids):
+            last = self._looks_of = (ids, np.asarray(ask(ids), np.uint8))
+        return last[1]
 
     def run(self, duration_s: float) -> Iterator[Tick]:
         c = self.clock
@@ -115,7 +129,8 @@ class Simulation:
                 pid, pxy = self.population.positions()
                 hands = getattr(self.population, "hands", None)
                 frames = (self.cameras.detect(frame, t, pxy,
-                                              hands() if hands is not None else None),)
+                                              hands() if hands is not None else None,
+                                              self._looks(pid)),)
                 fi = frame
                 frame += 1
             t4 = clk()

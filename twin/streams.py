@@ -2,7 +2,9 @@
 
 Files in a run's ``streams/`` folder (schemas are part of the interchange format, README):
 - ``detections.parquet``: frame int64, t float64 [s], camera int32, x, y float64 [m],
-  conf float32 (the DESIGN's floor-detection format).
+  conf float32 (the DESIGN's floor-detection format), and, where the detections carry one,
+  appearance fixed_size_list<float32>[D] (``twin.appearance``), metadata ``appearance_dim``
+  D (optional: a recording without it replays with no appearance, shape (n, 0)).
 - ``plates.parquet``: t float64 [s] (first sample of the message), plate int32,
   grams fixed_size_list<float32>[k]; metadata ``plate_hz``.
 - ``gate.parquet``: t float64 [s], gate int32, account int64.
@@ -41,6 +43,7 @@ class StreamRecorder:
     def __init__(self, plate_hz: float) -> None:
         self.plate_hz = plate_hz
         self._det: list[tuple] = []
+        self._app: list[np.ndarray] = []
         self._hands: list[tuple] = []
         self._frames: list[tuple[int, float]] = []
         self._plates: list[PlateSamples] = []
@@ -54,6 +57,7 @@ class StreamRecorder:
             self.detections += n
             self._det.append((np.full(n, f.frame, np.int64), np.full(n, f.t), f.camera,
                               f.xy[:, 0], f.xy[:, 1], f.conf))
+            self._app.append(f.appearance)
             self._frames.append((int(f.frame), float(f.t)))
             h = len(f.hand_camera)
             if h:
@@ -71,6 +75,7 @@ class StreamRecorder:
         cols = list(zip(*self._det, strict=True)) if self._det else [[] for _ in range(6)]
         det = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
                         for c, f in zip(cols, DET_SCHEMA, strict=True)], schema=DET_SCHEMA)
+        det = _with_appearance(det, self._app)
         pq.write_table(det, folder / "detections.parquet", compression="zstd")
         cols = list(zip(*self._hands, strict=True)) if self._hands else [[] for _ in range(6)]
         hands = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
@@ -107,6 +112,36 @@ class StreamRecorder:
                                 else np.zeros(0, np.int64), pa.int64()),
         })
         pq.write_table(gate, folder / "gate.parquet", compression="zstd")
+
+
+def _with_appearance(det: pa.Table, app: list[np.ndarray]) -> pa.Table:
+    """The detections table with its ``appearance`` column (and ``appearance_dim`` in the
+    schema's metadata) when the frames carry appearance, unchanged when none does."""
+    dims = {a.shape[1] for a in app if a.shape[0]}
+    if not dims or dims == {0}:
+        return det
+    if len(dims) > 1:
+        raise ValueError(f"StreamRecorder: frames carry appearance of several sizes "
+                         f"{sorted(dims)}; a recording holds one")
+    d = dims.pop()
+    flat = np.concatenate([a.reshape(-1) for a in app if a.shape[0]]).astype(np.float32)
+    col = pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), d)
+    det = det.append_column(pa.field("appearance", pa.list_(pa.float32(), d)), col)
+    return det.replace_schema_metadata({"appearance_dim": str(d)})
+
+
+def _appearance_of(det: pa.Table, path: Path) -> np.ndarray:
+    """(n, D) float32 appearance of a detections table ((n, 0) without the column)."""
+    if "appearance" not in det.column_names:
+        return np.zeros((det.num_rows, 0), np.float32)
+    col = det.column("appearance").combine_chunks()
+    d = getattr(col.type, "list_size", None)
+    meta = det.schema.metadata or {}
+    if d is None or meta.get(b"appearance_dim", str(d).encode()) != str(d).encode():
+        raise StreamFileError(f"{path}: column appearance must be fixed_size_list<float32>"
+                              f"[appearance_dim], got {col.type}, metadata "
+                              f"{meta.get(b'appearance_dim')}")
+    return col.flatten().to_numpy().astype(np.float32).reshape(-1, d)
 
 
 def _read(path: Path, need: tuple[str, ...]) -> pa.Table:
@@ -146,6 +181,7 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     cam = det.column("camera").to_numpy()
     xy = np.stack([det.column("x").to_numpy(), det.column("y").to_numpy()], axis=1)
     conf = det.column("conf").to_numpy()
+    app = _appearance_of(det, folder / "detections.parquet")
     ff = frames.column("frame").to_numpy()
     ft = frames.column("t").to_numpy()
     lo = np.searchsorted(fr, ff, side="left")
@@ -161,7 +197,8 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     hhi = np.searchsorted(hfr, ff, side="right")
     for f, tf, a, b, c, d in zip(ff, ft, lo, hi, hlo, hhi, strict=True):
         events.append((float(tf), 1, CameraFrame(int(f), float(tf), cam[a:b], xy[a:b],
-                                                 conf[a:b], hcam[c:d], hxyz[c:d])))
+                                                 conf[a:b], hcam[c:d], hxyz[c:d],
+                                                 app[a:b])))
     pt = pl.column("t").to_numpy()
     if pt.size:
         plate = pl.column("plate").to_numpy()

@@ -77,7 +77,8 @@ def _crowd() -> None:
 
 
 def _cameras() -> None:
-    """A frame of the kiosk's default cameras: people in the aisles, one hand in a bin."""
+    """A frame of the kiosk's default cameras: people in the aisles, one hand in a bin, each
+    person described (appearance)."""
     import numpy as np
 
     from agents.crowd import ShopperConfig
@@ -90,7 +91,8 @@ def _cameras() -> None:
         bin_lo = np.asarray(store.bins.lo, dtype=np.float64)
         bin_hi = np.asarray(store.bins.hi, dtype=np.float64)
         hands[0] = (bin_lo[0] + bin_hi[0]) / 2
-        twin.sim.cameras.detect(0, 0.0, access, hands)
+        looks = np.full((len(access), 3, 3), 128, np.uint8)      # (appearance, too)
+        twin.sim.cameras.detect(0, 0.0, access, hands, looks)
 
 
 def _tracker() -> None:

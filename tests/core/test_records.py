@@ -42,3 +42,24 @@ def test_an_unpickled_record_is_validated_like_a_built_one():
     bad = CameraFrame.__new__(CameraFrame)
     with pytest.raises(ValueError, match="same length"):
         bad.__setstate__(state)
+
+
+def test_a_frame_carries_appearance_of_one_row_per_detection_or_none():
+    f = _batch().frames[0]
+    assert f.appearance.shape == (2, 0) and f.appearance.dtype == np.float32   # none given
+    app = np.arange(2 * 24, dtype=np.float64).reshape(2, 24) / 100
+    g = CameraFrame(3, 0.2, [0, 1], [[1.0, 2.0], [1.1, 2.1]], [0.9, 0.8], appearance=app)
+    assert g.appearance.dtype == np.float32 and not g.appearance.flags.writeable
+    there = pickle.loads(pickle.dumps(g))
+    np.testing.assert_array_equal(there.appearance, g.appearance)
+    assert not there.appearance.flags.writeable
+    with pytest.raises(ValueError, match="appearance"):
+        CameraFrame(3, 0.2, [0, 1], [[1.0, 2.0], [1.1, 2.1]], [0.9, 0.8], appearance=app[:1])
+    with pytest.raises(ValueError, match="appearance"):
+        CameraFrame(3, 0.2, [0, 1], [[1.0, 2.0], [1.1, 2.1]], [0.9, 0.8],
+                    appearance=np.zeros(2))
+    # a record pickled before the field existed comes back with none
+    state = {k: v for k, v in vars(f).items() if k != "appearance"}
+    old = CameraFrame.__new__(CameraFrame)
+    old.__setstate__(state)
+    assert old.appearance.shape == (2, 0)

@@ -371,7 +371,7 @@ def test_run_folder_has_the_interchange_formats(ablation):
         assert (out / name).is_file(), name
     assert _columns(out / "streams" / "detections.parquet") == {
         "frame": "int64", "t": "double", "camera": "int32", "x": "double", "y": "double",
-        "conf": "float"}
+        "conf": "float", "appearance": "fixed_size_list<element: float>[24]"}
     assert _columns(out / "ground_truth" / "tracks.parquet") == {
         "frame": "int64", "t": "double", "shopper_id": "int64", "x": "double", "y": "double"}
     assert _columns(out / "tracks.parquet") == {

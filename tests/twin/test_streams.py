@@ -9,6 +9,7 @@ import pytest
 
 from core.records import SensorBatch
 from scenes import load_preset
+from twin.appearance import D
 from twin.cameras import CameraSystem, DetectionModel
 from twin.camgeom import ceiling_grid
 from twin.sensors import EntryGate, PlateSensors
@@ -60,6 +61,12 @@ class WalkPickLeave:
         if self.xy is None:
             return np.zeros(0, np.int64), np.zeros((0, 2))
         return np.array([0], np.int64), self.xy[None].copy()
+
+    def looks(self, ids: np.ndarray) -> np.ndarray:
+        """A red top, denim bottoms, light skin (agents.looks rows): cameras describe how
+        each detection looks."""
+        return np.tile(np.array([[170, 35, 40], [55, 75, 115], [224, 172, 130]], np.uint8),
+                       (len(ids), 1, 1))
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +144,30 @@ def test_replayed_frames_equal_the_live_frames(recorded) -> None:
         assert np.array_equal(a.camera, b.camera)
         assert np.array_equal(a.xy, b.xy)
         assert np.array_equal(a.conf, b.conf)
+        assert a.appearance.shape == (len(a), D)
+        assert np.array_equal(a.appearance, b.appearance)
+
+
+def test_a_recording_without_appearance_replays_with_none(recorded, tmp_path) -> None:
+    """Older recordings have no appearance column: they replay the same, with (n, 0)."""
+    meta = pq.read_schema(recorded["folder"] / "detections.parquet").metadata
+    assert meta[b"appearance_dim"] == str(D).encode()
+    for name in ("plates", "gate", "frames", "plate_messages", "hands"):
+        (tmp_path / f"{name}.parquet").write_bytes(
+            (recorded["folder"] / f"{name}.parquet").read_bytes())
+    det = pq.read_table(recorded["folder"] / "detections.parquet")
+    pq.write_table(det.drop(["appearance"]), tmp_path / "detections.parquet")
+    old = [f for b in read_streams(tmp_path) for f in b.frames]
+    new = [f for b in recorded["replay"] for f in b.frames]
+    assert len(old) == len(new) and sum(len(f) for f in old) > 100
+    for a, b in zip(old, new, strict=True):
+        assert a.appearance.shape == (len(a), 0)
+        assert np.array_equal(a.xy, b.xy) and np.array_equal(a.hand_xyz, b.hand_xyz)
+    # a column of another size than its metadata says is named
+    bad = det.replace_schema_metadata({b"appearance_dim": b"7"})
+    pq.write_table(bad, tmp_path / "detections.parquet")
+    with pytest.raises(StreamFileError, match="appearance"):
+        list(read_streams(tmp_path))
 
 
 def test_replay_batches_follow_live_ticks(recorded) -> None:

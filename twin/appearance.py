@@ -1,0 +1,195 @@
+"""Appearance cues: what a camera's re-identification descriptor says about how a shopper
+looks, and the same descriptor measured from rendered pixels (issue 22, part 4).
+
+The descriptor
+--------------
+A body detection carries ``D = 24`` floats: a *zone colour histogram*, the classic
+re-identification feature of horizontal stripes of a person, each a colour histogram (Gray &
+Tao 2008, ELF; Farenzena et al. 2010, SDALF). The body is cut into three zones by height
+(Drillis & Contini 1966, as :mod:`twin.people` paints it): legs (below the hip, 0.530 H),
+torso (to the shoulder, 0.818 H) and head (above it). Each zone's pixels are soft-assigned
+to :data:`PROTOTYPES`, 8 colour prototypes, in a lighting-robust colour space
+(:func:`colour_features`): chromaticity r = R / (R + G + B), g = G / (R + G + B), which a
+change of light level leaves alone, and a compressed brightness ``BRIGHTNESS_W * ln(v +
+V_EPS)``, v = (R + G + B) / 765, so black and white still differ but a shaded side and a
+lit top of one shirt stay close. A pixel's weight on prototype j is proportional to
+exp(-|f - p_j|^2 / (2 TAU^2)), normalised over j. Zone z's 8 entries are its mean soft
+assignment times its share of the person's seen pixels, so the whole vector sums to 1 and
+says both which colours a camera sees and where on the body. Entries: legs 0-7, torso 8-15,
+head 16-23; prototype order as in :data:`PROTOTYPES`.
+
+What the camera sees
+--------------------
+The model (:func:`twin._detect_kernels.appearance`, one compiled call per frame) builds the
+same vector from a shopper's looks (:mod:`agents.looks`: bottoms on the legs, top on the
+torso, skin on the head) as the camera sees them: the projected image area of each zone of
+the body cylinder's camera-facing surface (side bands and the top disc, as the visible
+fraction's samples weigh them), the lights of :class:`twin.lighting.Lighting` on each zone's
+faces, and occlusion, which hides the low zones first (zone z keeps its area times
+``vis ** kappa_z``, vis the body's visible fraction). Then noise: each entry gets a normal
+draw of sigma ``sigma0 + sigma_hidden * (1 - vis)``, is clipped at 0, and the vector is
+normalised again. The zone exponents and the noise are fitted to rendered pixels
+(:mod:`experiments.bench.appearance`; docs/sensing.md).
+
+What it does not model: real lighting's colour casts and shadows, camera white balance,
+textures and logos, carried bags, pose (arms are ignored): the renders have none of them
+either, so a real store's descriptors are noisier than these.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from params import config, num
+from twin.lighting import Lighting
+from twin.people import HIP, SHOULDER
+
+ZONES = ("legs", "torso", "head")
+# (name, sRGB) of the colour prototypes: the neutrals and hues of agents.looks' palette
+# (blacks, greys, whites; navy and denim; reds and pinks; greens; beige, khaki and light skin;
+# brown and dark skin). An assumption, as a re-identification codebook is.
+PROTOTYPES: tuple[tuple[str, tuple[int, int, int]], ...] = (
+    ("black", (24, 24, 26)),
+    ("grey", (110, 110, 112)),
+    ("white", (220, 220, 216)),
+    ("blue", (40, 60, 130)),
+    ("red", (170, 50, 60)),
+    ("green", (60, 115, 60)),
+    ("light warm", (215, 175, 135)),
+    ("dark warm", (110, 72, 48)),
+)
+BINS = len(PROTOTYPES)
+D = len(ZONES) * BINS          # 24 floats per detection
+NOISE_DRAWS = len(ZONES) + D   # normal draws per detection: the zones' shares, the entries
+BRIGHTNESS_W = 0.15            # weight of ln-brightness against chromaticity (assumption)
+V_EPS = 0.02                   # brightness floor of the logarithm (assumption)
+TAU = 0.08                     # soft-assignment width in feature units (assumption)
+CUTS = (0.0, HIP, SHOULDER, 1.0)   # zone boundaries as fractions of stature
+
+
+@config(frozen=True)
+class AppearanceModel:
+    """How a camera's appearance descriptor departs from the shopper's clothes: occlusion
+    hides low zones first, and the descriptor is noisy, more so when little of the body is
+    seen. Defaults: fitted to rendered kiosk crowds, seed 0 (``python -m
+    experiments.bench.appearance --fit``, docs/sensing.md)."""
+
+    # zone z keeps its projected area times vis ** kappa_z (vis: the body's visible fraction)
+    # (fitted: legs 2.0, head 0.0: fixtures and people hide legs first, a head last)
+    kappa_legs: float = num(2.005, ge=0, le=10)
+    kappa_torso: float = num(1.0, ge=0, le=10)      # held at 1: only the differences count
+    kappa_head: float = num(0.0, ge=0, le=10)
+    # log-normal noise of the zones' shares: sigma of a fully seen body, and added per unit
+    # of the body hidden (fitted)
+    sigma_zone0: float = num(0.1173, ge=0, le=5)
+    sigma_zone_hidden: float = num(0.315, ge=0, le=5)
+    # normal noise of each entry of a zone's colour histogram, then clipped at 0 and
+    # normalised (fitted)
+    sigma_colour: float = num(0.0148, ge=0, le=1)
+    # azimuth steps of the body's side when the zones' areas and shades are summed
+    azimuths: int = num(8, ge=4, le=64, integer=True)
+
+    def table(self) -> np.ndarray:
+        """(6,) float64 kappa_legs, kappa_torso, kappa_head, sigma_zone0, sigma_zone_hidden,
+        sigma_colour."""
+        return np.array([self.kappa_legs, self.kappa_torso, self.kappa_head, self.sigma_zone0,
+                         self.sigma_zone_hidden, self.sigma_colour])
+
+
+def colour_features(rgb: np.ndarray) -> np.ndarray:
+    """(n, 3) float64 chromaticity r, g and weighted ln-brightness of sRGB colours (n, 3)
+    (0-255, any dtype)."""
+    c = np.asarray(rgb, np.float64).reshape(-1, 3)
+    s = c.sum(axis=1)
+    safe = np.where(s > 0, s, 1.0)
+    r = np.where(s > 0, c[:, 0] / safe, 1.0 / 3.0)
+    g = np.where(s > 0, c[:, 1] / safe, 1.0 / 3.0)
+    return np.column_stack([r, g, BRIGHTNESS_W * np.log(s / 765.0 + V_EPS)])
+
+
+PROTOTYPE_FEATURES = colour_features(np.array([p[1] for p in PROTOTYPES]))
+
+
+def soft_assign(rgb: np.ndarray) -> np.ndarray:
+    """(n, BINS) float64 soft assignment of sRGB colours (n, 3) to the prototypes (rows sum
+    to 1)."""
+    f = colour_features(rgb)
+    d2 = ((f[:, None, :] - PROTOTYPE_FEATURES[None]) ** 2).sum(axis=2)
+    w = np.exp(-(d2 - d2.min(axis=1, keepdims=True)) / (2 * TAU * TAU))
+    return w / w.sum(axis=1, keepdims=True)
+
+
+def kernel_table(model: AppearanceModel, near_m: float, radius_m: float, height_m: float,
+                 lighting: Lighting | None = None) -> np.ndarray:
+    """(24 + 3 BINS,) float64 everything :func:`twin._detect_kernels.appearance` takes
+    besides the pairs: the lens' near plane and the body cylinder [m], the model's azimuth
+    steps and :meth:`AppearanceModel.table`, the descriptor's constants (BRIGHTNESS_W,
+    V_EPS, TAU, HIP, SHOULDER), the lights of ``lighting`` (default :class:`Lighting`) and
+    the prototypes' features."""
+    return np.concatenate([[near_m, radius_m, height_m, model.azimuths], model.table(),
+                           [BRIGHTNESS_W, V_EPS, TAU, HIP, SHOULDER],
+                           (lighting or Lighting()).table(), PROTOTYPE_FEATURES.reshape(-1)])
+
+
+def zone_albedo(looks: np.ndarray) -> np.ndarray:
+    """(s, 3, 3) float64 albedo [0-255] of each shopper's zones (legs, torso, head) from their
+    looks (s, 3, 3) uint8 (agents.looks rows top, bottoms, skin)."""
+    lk = np.asarray(looks, np.float64).reshape(-1, 3, 3)
+    return np.ascontiguousarray(lk[:, [1, 0, 2]])
+
+
+def pixel_descriptors(rgb: np.ndarray, seg: np.ndarray, depth: np.ndarray,
+                      position: np.ndarray, rotation: np.ndarray, intrinsics: np.ndarray,
+                      ids: np.ndarray, height: float) -> tuple[np.ndarray, np.ndarray]:
+    """The descriptor measured from one rendered view: for each person id (s,), its pixels in
+    ``seg`` (h, w) int32 cut into zones by the height of the surface they show (from
+    ``depth`` (h, w) [m] along the optical axis and the camera's ``position`` (3,) [m],
+    ``rotation`` (3, 3) world-from-camera, ``intrinsics`` fx, fy, cx, cy [px]; stature
+    ``height`` [m]), their ``rgb`` (h, w, 3) uint8 soft-assigned and summed per zone.
+
+    Returns (s, D) float64 descriptors (zeros for a person with no pixel) and (s,) int64
+    pixels of each person."""
+    ids = np.asarray(ids, np.int64).reshape(-1)
+    out = np.zeros((ids.size, D))
+    npx = np.zeros(ids.size, np.int64)
+    rows, cols = np.nonzero(seg >= 0)
+    if rows.size == 0 or ids.size == 0:
+        return out, npx
+    who = seg[rows, cols].astype(np.int64)
+    order = np.argsort(ids)
+    k = np.clip(np.searchsorted(ids[order], who), 0, ids.size - 1)
+    ok = ids[order][k] == who
+    rows, cols, k = rows[ok], cols[ok], order[k[ok]]
+    fx, fy, cx, cy = (float(x) for x in intrinsics)
+    z = depth[rows, cols].astype(np.float64)
+    # world height of each pixel's surface point: C + R p, p = ((u - cx) z / fx, ...)
+    pc = np.column_stack([(cols + 0.5 - cx) * z / fx, (rows + 0.5 - cy) * z / fy, z])
+    hz = position[2] + pc @ np.asarray(rotation, np.float64)[2]
+    zone = np.searchsorted(np.array(CUTS[1:-1]) * height, hz, side="right")
+    soft = soft_assign(rgb[rows, cols])
+    col = zone[:, None] * BINS + np.arange(BINS)[None]
+    np.add.at(out, (np.repeat(k, BINS), col.reshape(-1)), soft.reshape(-1))
+    npx = np.bincount(k, minlength=ids.size).astype(np.int64)
+    out /= np.maximum(npx, 1)[:, None]
+    return out, npx
+
+
+@functools.lru_cache(maxsize=1)
+def _grey_table() -> np.ndarray:
+    """(256, D) descriptors of a uniform grey patch of each level, over the three zones."""
+    g = np.arange(256, dtype=np.float64)
+    out = np.tile(soft_assign(np.repeat(g[:, None], 3, axis=1)) / 3.0, (1, len(ZONES)))
+    out.flags.writeable = False
+    return out
+
+
+def false_positive_descriptors(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+    """(n, D) float32 descriptors of false positives: a patch of background (a random grey
+    floor or fixture, 60-200 of 255, spread over the three zones), with noise ``sigma``."""
+    base = _grey_table()[rng.integers(60, 201, size=n)]
+    out = np.clip(base + sigma * rng.normal(size=(n, D)), 0.0, None)
+    s = out.sum(axis=1, keepdims=True)
+    out = np.where(s > 0, out / np.where(s > 0, s, 1.0), 1.0 / D)
+    return out.astype(np.float32)
