@@ -273,3 +273,32 @@ def edge_matching(p, q, ei, ej, ed):
     for t in range(rows.shape[0]):
         cols[t] = mate[rows[t]]
     return rows, cols
+
+
+@njit(cache=CACHE)
+def look_tv(la, r, lb, j):
+    """Total variation distance (half the L1 distance) between row r of la (p, D) and
+    row j of lb (q, D)."""
+    s = 0.0
+    for k in range(la.shape[1]):
+        s += abs(la[r, k] - lb[j, k])
+    return 0.5 * s
+
+
+@njit(cache=CACHE)
+def gated_assignment_looks(a, b, gate, la, has, lb, weight):
+    """:func:`gated_assignment` where a pair's cost is its distance plus ``weight`` [m]
+    times the total variation between the row's look ``la`` (p, D) (where ``has``) and
+    the column's ``lb`` (q, D): the most pairs within ``gate`` of each other, then the
+    least total cost, solved on the gated edges (:func:`edge_matching`). Without looks
+    (D = 0 or weight 0) it is :func:`gated_assignment`."""
+    if weight <= 0.0 or lb.shape[1] == 0 or la.shape[1] != lb.shape[1]:
+        return gated_assignment(a, b, gate)
+    p, q = a.shape[0], b.shape[0]
+    if p == 0 or q == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    ei, ej, ed = pairs_within(a, b, gate)
+    for e in range(ei.shape[0]):
+        if has[ei[e]]:
+            ed[e] += weight * look_tv(la, ei[e], lb, ej[e])
+    return edge_matching(p, q, ei, ej, ed)

@@ -35,7 +35,7 @@ from core._graph_kernels import components, group, pairs_within_self
 # SHA-256 of the kernel modules whose code these kernels compile in (module docstring;
 # refresh: python -m tests.kernel_pins --update)
 _DEPENDS = {
-    "_assign_kernels.py": "4e32a1a7f74f529639808478a709c370369396b09c05fdb3f54137255827b1a1",
+    "_assign_kernels.py": "d2fb7234a57cbda4bbacd607aced58e83dafdf79154e3122e422a7a8eec99393",
     "_graph_kernels.py": "fb73e653f34b404e4ae18a5c2273956809523374c530367fd30ea83c57a1d121",
 }
 

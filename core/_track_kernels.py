@@ -41,15 +41,20 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
-from core._assign_kernels import BIG, gated_assignment, linear_sum_assignment
+from core._assign_kernels import (
+    BIG,
+    gated_assignment_looks,
+    linear_sum_assignment,
+    look_tv,
+)
 from core._fusion_kernels import fuse
 from core._graph_kernels import argsort_stable, group, indices, pairs_within
 
 # SHA-256 of the kernel modules whose code these kernels compile in (module docstring;
 # refresh: python -m tests.kernel_pins --update)
 _DEPENDS = {
-    "_assign_kernels.py": "4e32a1a7f74f529639808478a709c370369396b09c05fdb3f54137255827b1a1",
-    "_fusion_kernels.py": "cdd5d63188659c30e1e7895d8d15cff494380563b55803e9ee6bb2d4177af3d4",
+    "_assign_kernels.py": "d2fb7234a57cbda4bbacd607aced58e83dafdf79154e3122e422a7a8eec99393",
+    "_fusion_kernels.py": "344ebdf7955dce16b3a9dcd1d8da29ffa7f071feab89d1b6ccf5873c33d8685a",
     "_graph_kernels.py": "fb73e653f34b404e4ae18a5c2273956809523374c530367fd30ea83c57a1d121",
 }
 
@@ -78,7 +83,8 @@ EXIT_MARGIN, DUP_R, BIRTH_CONF, TENT_MAX_MISSES, MEAS_VAR, INIT_POS_VAR, INIT_VE
     7, 14
 )
 MAX_SPEED, ENTRANCE, EXIT = 14, 15, 19  # ENTRANCE, EXIT: 4 values each
-N_PARAMS = 23
+APP_W, APP_ALPHA, APP_REID, APP_R = 23, 24, 25, 26
+N_PARAMS = 27
 
 
 def params(config, entrance: np.ndarray, exit: np.ndarray) -> np.ndarray:
@@ -100,11 +106,15 @@ def params(config, entrance: np.ndarray, exit: np.ndarray) -> np.ndarray:
     p[INIT_VEL_VAR] = c.init_speed_sigma_mps**2
     p[ENTRANCE : ENTRANCE + 4] = entrance
     p[EXIT : EXIT + 4] = exit
+    p[[APP_W, APP_ALPHA, APP_REID, APP_R]] = (
+        c.appearance_weight_m, c.appearance_alpha, c.appearance_reid_m, c.look_radius_m,
+    )
     return p
 
 
-def empty_table(capacity: int) -> tuple:
-    """Table columns for ``capacity`` rows (see the module docstring)."""
+def empty_table(capacity: int, dim: int = 0) -> tuple:
+    """Table columns for ``capacity`` rows (see the module docstring); looks of ``dim``
+    floats."""
     return (
         np.full(capacity, -1, np.int64),
         np.zeros(capacity, np.int8),
@@ -118,6 +128,8 @@ def empty_table(capacity: int) -> tuple:
         np.zeros(capacity),
         np.zeros((capacity, 2)),
         np.full(capacity, -1, np.int64),
+        np.zeros((capacity, dim)),
+        np.zeros(capacity, np.int32),
     )
 
 
@@ -149,8 +161,8 @@ def _take_over(table, src, dst):
 @njit(cache=CACHE)
 def _compact(table, n, keep):
     """Keep the rows r < n where keep[r], in order; returns the new row count."""
-    tid, status, orphan, t_birth, xy_birth, account = (
-        table[0], table[1], table[2], table[7], table[8], table[11],
+    tid, status, orphan, t_birth, xy_birth, account, look, look_n = (
+        table[0], table[1], table[2], table[7], table[8], table[11], table[12], table[13],
     )
     k = 0
     for r in range(n):
@@ -165,6 +177,9 @@ def _compact(table, n, keep):
             xy_birth[k, 0] = xy_birth[r, 0]
             xy_birth[k, 1] = xy_birth[r, 1]
             account[k] = account[r]
+            for j in range(look.shape[1]):
+                look[k, j] = look[r, j]
+            look_n[k] = look_n[r]
         k += 1
     return k
 
@@ -297,6 +312,7 @@ def _confirm(table, n, par, next_id):
     tid, status, orphan, hits, t_birth, xy_birth, t_last, xy_last = (
         table[0], table[1], table[2], table[5], table[7], table[8], table[9], table[10],
     )
+    look, look_n = table[12], table[13]
     ready = np.zeros(n, np.bool_)
     for r in range(n):
         ready[r] = status[r] == TENTATIVE and hits[r] >= par[CONFIRM_HITS]
@@ -325,6 +341,8 @@ def _confirm(table, n, par, next_id):
                 and dist <= par[REID_SPEED] * gap + par[GATE]
             )
             cost[a, b] = dist + 1e-6 * gap if ok[a, b] else BIG
+            if ok[a, b] and look_n[cand[a]] > 0 and look_n[lost[b]] > 0:
+                cost[a, b] += par[APP_REID] * look_tv(look, cand[a], look, lost[b])
     r, c = linear_sum_assignment(cost)
     keep = np.ones(n, np.bool_)
     for s in range(r.shape[0]):
@@ -337,7 +355,7 @@ def _confirm(table, n, par, next_id):
 
 
 @njit(cache=CACHE)
-def step(table, n, camera, dxy, dconf, t, dt, q4, q3, q2, par, next_id,
+def step(table, n, camera, dxy, dconf, app, t, dt, q4, q3, q2, par, next_id,
          dep_tid, dep_acc, dep_certain):
     """One :meth:`Tracker.update` on the first ``n`` rows of ``table``, in place.
 
@@ -353,11 +371,13 @@ def step(table, n, camera, dxy, dconf, t, dt, q4, q3, q2, par, next_id,
     """
     cam, xy, conf = _own_copies(camera, dxy, dconf)
     fxy, fconf, fcount, label = fuse(cam, xy, conf, par[FUSE_R])
+    fapp = _fused_looks(app, label, fxy.shape[0], table[12].shape[1])
     if dt > 0.0:
         _predict(table, n, dt, q4, q3, q2)
-    free, match_row, match_det, nm = _associate(table, n, fxy, label, cam, par)
+    free, match_row, match_det, nm = _associate(table, n, fxy, fapp, label, cam, par)
     _count_matches(table, n, match_row, match_det, nm, fxy, fconf, fcount, t, par)
-    n = _spawn(table, n, fxy, fconf, free, t, par)
+    _see_looks(table, n, match_row, match_det, nm, fapp, par)
+    n = _spawn(table, n, fxy, fconf, fapp, free, t, par)
     n, ndep = expire(table, n, t, par, dt < 0.0, dep_tid, dep_acc, dep_certain)  # (False)
     n, next_id = _confirm(table, n, par, next_id)
     ids, out = _confirmed(table, n)
@@ -381,7 +401,61 @@ def _own_copies(camera, dxy, dconf):
 
 
 @njit(cache=CACHE)
-def _associate(table, n, fxy, label, cam, par):
+def _fused_looks(app, label, m, dim):
+    """(m, dim) mean appearance of each fused point's raw detections (app (n, D)); no
+    columns when the frame has none or the table keeps none."""
+    if app.shape[1] == 0 or dim == 0 or app.shape[1] != dim:
+        return np.zeros((m, 0))
+    out = np.zeros((m, dim))
+    cnt = np.zeros(m)
+    for i in range(label.shape[0]):
+        g = label[i]
+        cnt[g] += 1.0
+        for k in range(dim):
+            out[g, k] += app[i, k]
+    for g in range(m):
+        if cnt[g] > 0:
+            for k in range(dim):
+                out[g, k] /= cnt[g]
+    return out
+
+
+@njit(cache=CACHE)
+def _see_looks(table, n, match_row, match_det, nm, fapp, par):
+    """Each matched row's look moves towards its point's (weight ``appearance_alpha``)
+    where the point is unambiguously its: no other live track within ``look_radius_m``
+    of it. A row's first look is the point's."""
+    if fapp.shape[1] == 0 or nm == 0:
+        return
+    status, x, look, look_n = table[1], table[3], table[12], table[13]
+    pts = np.empty((nm, 2))
+    for s in range(nm):
+        pts[s, 0], pts[s, 1] = x[match_row[s], 0], x[match_row[s], 1]
+    live = indices(status[:n] != LOST)
+    pos = np.empty((live.shape[0], 2))
+    for k in range(live.shape[0]):
+        pos[k, 0], pos[k, 1] = x[live[k], 0], x[live[k], 1]
+    pi, pj, _ = pairs_within(pts, pos, par[APP_R])
+    crowded = np.zeros(nm, np.bool_)
+    for e in range(pi.shape[0]):
+        if live[pj[e]] != match_row[pi[e]]:
+            crowded[pi[e]] = True
+    w = par[APP_ALPHA]
+    for s in range(nm):
+        r, d = match_row[s], match_det[s]
+        if look_n[r] == 0:
+            for k in range(fapp.shape[1]):
+                look[r, k] = fapp[d, k]
+        elif not crowded[s]:
+            for k in range(fapp.shape[1]):
+                look[r, k] = (1.0 - w) * look[r, k] + w * fapp[d, k]
+        else:
+            continue
+        look_n[r] += 1
+
+
+@njit(cache=CACHE)
+def _associate(table, n, fxy, fapp, label, cam, par):
     """Gated assignment of the fused points fxy (m, 2) [m] to the rows r < n: all
     confirmed rows in one problem, then the tentative ones; leftovers that are a stray
     view of a matched point (near it, no camera shared; label (n_det,) int64 fused point
@@ -389,7 +463,7 @@ def _associate(table, n, fxy, label, cam, par):
 
     Returns free (m,) bool (the fused points still unmatched), match_row and match_det
     (int64; the first nm pairs are the matches, in stage order) and nm."""
-    status, x = table[1], table[3]
+    status, x, look, look_n = table[1], table[3], table[12], table[13]
     m = fxy.shape[0]
     dstart, dmembers = group(label, m)
     free = np.ones(m, np.bool_)
@@ -407,7 +481,17 @@ def _associate(table, n, fxy, label, cam, par):
         for s in range(dets.shape[0]):
             b[s, 0] = fxy[dets[s], 0]
             b[s, 1] = fxy[dets[s], 1]
-        r, c = gated_assignment(a, b, par[GATE])
+        la = np.empty((rows.shape[0], fapp.shape[1]))
+        has = np.empty(rows.shape[0], np.bool_)
+        for s in range(rows.shape[0]):
+            has[s] = look_n[rows[s]] > 0
+            for k in range(fapp.shape[1]):
+                la[s, k] = look[rows[s], k]
+        lb = np.empty((dets.shape[0], fapp.shape[1]))
+        for s in range(dets.shape[0]):
+            for k in range(fapp.shape[1]):
+                lb[s, k] = fapp[dets[s], k]
+        r, c = gated_assignment_looks(a, b, par[GATE], la, has, lb, par[APP_W])
         if r.shape[0] == 0:
             continue
         taken = np.empty((r.shape[0], 2))
@@ -456,11 +540,14 @@ def _count_matches(table, n, match_row, match_det, nm, fxy, fconf, fcount, t, pa
 
 
 @njit(cache=CACHE)
-def _spawn(table, n, fxy, fconf, free, t, par):
+def _spawn(table, n, fxy, fconf, fapp, free, t, par):
     """Strong leftover fused points (free, confidence at least ``birth_min_conf``) start
     tentative rows from row n on (orphans outside the entrance). Returns the new row
     count."""
-    tid, status, orphan, x, P, hits, miss, t_birth, xy_birth, t_last, xy_last, account = table
+    tid, status, orphan, x, P, hits, miss, t_birth, xy_birth, t_last, xy_last, account = (
+        table[:12]
+    )
+    look, look_n = table[12], table[13]
     ent = par[ENTRANCE : ENTRANCE + 4]
     for d in range(fxy.shape[0]):
         if not free[d] or fconf[d] < par[BIRTH_CONF]:
@@ -482,6 +569,9 @@ def _spawn(table, n, fxy, fconf, free, t, par):
         t_last[n] = t
         xy_last[n, 0], xy_last[n, 1] = zx, zy
         account[n] = -1
+        look_n[n] = 1 if fapp.shape[1] > 0 else 0
+        for k in range(fapp.shape[1]):
+            look[n, k] = fapp[d, k]
         n += 1
     return n
 

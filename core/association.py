@@ -118,3 +118,38 @@ def _gated_assignment_generic(a, b, gate: float, xp: ModuleType):
         order = xp.argsort(r)
         r, c = r[order], c[order]
     return r, c
+
+
+def _look_tv(la, lb, xp: ModuleType):
+    """Total variation distance (half the L1 distance) between rows of la and lb, (k, D)
+    each, row by row: (k,)."""
+    return 0.5 * xp.abs(la - lb).sum(axis=1)
+
+
+def _gated_assignment_looks(a, b, gate: float, la, has, lb, weight: float, xp: ModuleType,
+                            generic: bool = False):
+    """:func:`_gated_assignment` where a pair's cost is its distance plus ``weight`` [m]
+    times the total variation between the row's look ``la`` (p, D) (where ``has`` (p,))
+    and the column's ``lb`` (q, D): the most pairs within ``gate``, then the least total
+    cost, solved on the gated pairs (:func:`_edge_matching`; the compiled engine's
+    ``core._assign_kernels.gated_assignment_looks``). Without looks (D = 0 or weight 0) it
+    is :func:`_gated_assignment`. Returns (k,) int64 indices into a and b on ``xp``, by
+    ascending row. ``generic``: array ops only (the cupy path, also on numpy)."""
+    if weight <= 0.0 or lb.shape[1] == 0 or la.shape[1] != lb.shape[1]:
+        if generic:
+            return _gated_assignment_generic(a, b, gate, xp)
+        return _gated_assignment(a, b, gate)
+    none = xp.zeros(0, xp.int64)
+    if a.shape[0] == 0 or b.shape[0] == 0:
+        return none, none
+    if not generic:
+        e = cKDTree(a).sparse_distance_matrix(cKDTree(b), gate, output_type="ndarray")
+        i, j, d = e["i"].astype(np.int64), e["j"].astype(np.int64), e["v"]
+    else:
+        i, j, d = _pairs_within(a, b, gate, xp)
+    if i.size == 0:
+        return none, none
+    cost = d + xp.where(has[i], weight * _look_tv(la[i], lb[j], xp), 0.0)
+    r, c = _edge_matching(to_numpy(i), to_numpy(j), to_numpy(cost))
+    order = np.argsort(r, kind="stable")
+    return xp.asarray(r[order]), xp.asarray(c[order])

@@ -30,7 +30,12 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial import cKDTree
 
-from core.association import _BIG, _gated_assignment, _gated_assignment_generic
+from core.association import (
+    _BIG,
+    _gated_assignment,
+    _gated_assignment_generic,
+    _gated_assignment_looks,
+)
 from core.backend import to_numpy
 from core.departure import Departure
 from core.fusion import FusedDetections, _fuse_generic, _shares_camera, fuse_detections
@@ -61,6 +66,7 @@ class ArrayEngine:
         else:
             fused = fuse_detections(frame.camera, frame.xy, frame.conf, cfg.fuse_radius_m)
         self._predict(dt)
+        fapp = self._fused_looks(frame, fused)
 
         R = self._rows
         st = R["status"]
@@ -71,7 +77,12 @@ class ArrayEngine:
         free = xp.arange(fused.xy.shape[0])
         m_rows, m_dets = [], []
         for rows in stages:
-            if self._generic:
+            if fapp.shape[1]:
+                r, c = _gated_assignment_looks(
+                    R["x"][rows, :2], fused.xy[free], cfg.gate_m, R["look"][rows],
+                    R["look_n"][rows] > 0, fapp[free], cfg.appearance_weight_m, xp,
+                    self._generic)
+            elif self._generic:
                 r, c = _gated_assignment_generic(R["x"][rows, :2], fused.xy[free], cfg.gate_m, xp)
             else:
                 r, c = _gated_assignment(R["x"][rows, :2], fused.xy[free], cfg.gate_m)
@@ -95,9 +106,10 @@ class ArrayEngine:
         R["miss"][~seen & (st != _LOST)] += 1
         R["t_last"][rows] = t
         R["xy_last"][rows] = R["x"][rows, :2]
+        self._see_looks(rows, fapp[dets])
 
         strong = free[fused.conf[free] >= cfg.birth_min_conf]
-        self._spawn(fused.xy[strong], t)
+        self._spawn(fused.xy[strong], t, fapp[strong])
         self._expire(t, flushing=False)
         self._confirm(t)
         self._bind(t)
@@ -146,6 +158,44 @@ class ArrayEngine:
         x[:, 2:] *= xp.minimum(1.0, self.config.max_speed_mps / xp.maximum(speed, 1e-12))[:, None]
         R["x"][rows], R["P"][rows] = x, P
 
+    def _fused_looks(self, frame: CameraFrame, fused: FusedDetections):
+        """(m, D) mean appearance descriptor of each fused point's detections; (m, 0)
+        when the frame carries none (the table's looks then sit the frame out)."""
+        xp = self._xp
+        m = fused.xy.shape[0]
+        app = frame.appearance
+        dim = self._rows["look"].shape[1]
+        if app.shape[1] and app.shape[1] != dim:
+            self._look_dim(app.shape[1])
+            dim = app.shape[1]
+        if app.shape[1] == 0:
+            return xp.zeros((m, 0))
+        out = np.zeros((m, dim))
+        np.add.at(out, to_numpy(fused.label), app.astype(np.float64))  # in detection order
+        out /= np.maximum(to_numpy(fused.count), 1)[:, None]
+        return xp.asarray(out)
+
+    def _see_looks(self, rows, fapp) -> None:
+        """Matched ``rows``' looks move towards their points' ``fapp`` (weight
+        ``appearance_alpha``) where no other live track is within ``look_radius_m``; a
+        row's first look is its point's."""
+        if fapp.shape[1] == 0 or rows.size == 0:
+            return
+        xp = self._xp
+        R = self._rows
+        live = xp.flatnonzero(R["status"] != _LOST)
+        i, j, _ = _pairs_within(R["x"][rows, :2], R["x"][live, :2], self.config.look_radius_m,
+                                xp)
+        crowded = xp.zeros(rows.shape[0], dtype=bool)
+        crowded[i[live[j] != rows[i]]] = True
+        first = R["look_n"][rows] == 0
+        w = self.config.appearance_alpha
+        old = R["look"][rows]
+        new = xp.where(first[:, None], fapp, (1.0 - w) * old + w * fapp)
+        upd = first | ~crowded
+        R["look"][rows[upd]] = new[upd]
+        R["look_n"][rows[upd]] += 1
+
     def _drop_duplicates(self, free, taken, fused: FusedDetections, camera):
         """Remove from ``free`` the fused points that are a stray view of a matched one:
         within ``dup_radius_m`` of it and seen by none of its cameras."""
@@ -166,9 +216,9 @@ class ArrayEngine:
         dup[i[~distinct]] = True
         return free[~dup]
 
-    def _spawn(self, z, t: float) -> None:
-        """Start tentative tracks at fused points z (k, 2) [m]: births inside the entrance,
-        re-identification candidates elsewhere."""
+    def _spawn(self, z, t: float, looks) -> None:
+        """Start tentative tracks at fused points z (k, 2) [m] looking ``looks`` (k, D):
+        births inside the entrance, re-identification candidates elsewhere."""
         k = z.shape[0]
         if k == 0:
             return
@@ -190,7 +240,11 @@ class ArrayEngine:
             "t_last": xp.full(k, t),
             "xy_last": z.copy(),
             "account": xp.full(k, -1, xp.int64),
+            "look": xp.zeros((k, self._rows["look"].shape[1])),
+            "look_n": xp.full(k, 1 if looks.shape[1] else 0, xp.int32),
         }
+        if looks.shape[1]:
+            new["look"] = looks.copy()
         self._rows = {name: xp.concatenate([col, new[name]]) for name, col in self._rows.items()}
 
     def _expire(self, t: float, flushing: bool) -> None:
@@ -244,6 +298,11 @@ class ArrayEngine:
         ok = (gap > 0.0) & (gap <= cfg.reid_window_s)
         ok &= dist <= cfg.reid_speed_mps * gap + cfg.gate_m
         cost = xp.where(ok, dist + 1e-6 * gap, _BIG)  # nearest; ties: most recently lost
+        if R["look"].shape[1] and cfg.appearance_reid_m > 0:   # and looking alike
+            la, lb = R["look"][cand][:, None, :], R["look"][lost][None, :, :]
+            both = (R["look_n"][cand][:, None] > 0) & (R["look_n"][lost][None, :] > 0)
+            tv = 0.5 * xp.abs(la - lb).sum(axis=2)
+            cost = cost + xp.where(ok & both, cfg.appearance_reid_m * tv, 0.0)
         r, c = linear_sum_assignment(to_numpy(cost))
         keep = to_numpy(ok)[r, c]
         if not keep.any():
@@ -261,11 +320,12 @@ class ArrayEngine:
             self._rows = {name: col[mask] for name, col in self._rows.items()}
 
 
-def _empty_rows(xp: ModuleType = np) -> dict:
+def _empty_rows(xp: ModuleType = np, dim: int = 0) -> dict:
     """Track table columns (one row per track) on backend ``xp``: tid int64 (-1 until
     confirmed), status int8, orphan bool (re-identification candidate), x (n, 4) float64
     [m, m/s], P (n, 4, 4), hits/miss int32 frames, t_birth/t_last float64 [s],
-    xy_birth/xy_last (n, 2) [m], account int64 (-1 unbound)."""
+    xy_birth/xy_last (n, 2) [m], account int64 (-1 unbound), look (n, dim) float64 (the
+    running appearance descriptor) and look_n int32 (sightings in it)."""
     return {
         "tid": xp.zeros(0, xp.int64),
         "status": xp.zeros(0, xp.int8),
@@ -279,6 +339,8 @@ def _empty_rows(xp: ModuleType = np) -> dict:
         "t_last": xp.zeros(0),
         "xy_last": xp.zeros((0, 2)),
         "account": xp.zeros(0, xp.int64),
+        "look": xp.zeros((0, dim)),
+        "look_n": xp.zeros(0, xp.int32),
     }
 
 

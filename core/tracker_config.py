@@ -50,5 +50,16 @@ class TrackerConfig:
     init_speed_sigma_mps: float = num(1.0, gt=0, unit="m/s")
     # filtered speed is clipped to this [m/s]
     max_speed_mps: float = num(3.0, gt=0, unit="m/s")
+    # Appearance in association: a detection's cost for a track is its distance plus this
+    # many metres per unit of total variation between its descriptor and the track's look
+    # (0: positions alone) [m]
+    appearance_weight_m: float = num(1.0, ge=0, unit="m")
+    # ... and in re-identification: a lost track's look against a candidate's [m]
+    appearance_reid_m: float = num(2.0, ge=0, unit="m")
+    # A track's look is a running mean (this weight per frame) of its detections'
+    # descriptors, from frames where no other track is within look_radius_m of it (a look
+    # taken while two stand together could be either's)
+    appearance_alpha: float = num(0.2, gt=0, le=1)
+    look_radius_m: float = num(0.8, gt=0, unit="m")
     # how far back history() can look [s]
     history_s: float = num(60.0, gt=0, unit="s")

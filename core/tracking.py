@@ -201,9 +201,12 @@ class Tracker(ArrayEngine):
         camera = frame.camera
         if self._n + camera.shape[0] > self._table[0].shape[0]:
             self._grow(self._n + camera.shape[0])
+        app = frame.appearance
+        if app.shape[1] and app.shape[1] != self._table[12].shape[1]:  # (the first: sets it)
+            self._look_dim(app.shape[1])
         q = self.config.accel_sigma_mps2**2
         n, self._next_id, ids, xy, ndep = self._kernels.step(
-            self._table, self._n, camera, frame.xy, frame.conf, t, dt,
+            self._table, self._n, camera, frame.xy, frame.conf, app, t, dt,
             q * dt**4 / 4.0, q * dt**3 / 2.0, q * dt**2,  # Q as _predict writes it
             self._par, self._next_id, *self._dep,
         )
@@ -214,11 +217,25 @@ class Tracker(ArrayEngine):
             self._bind(t)
         return ids, xy
 
+    def _look_dim(self, dim: int) -> None:
+        """Looks of ``dim`` floats from now on: the first frame with appearance
+        descriptors sets it; another size later is an error."""
+        had = self._rows["look"].shape[1]
+        if had:
+            raise ValueError(f"CameraFrame.appearance: {dim} floats a detection where "
+                             f"earlier frames had {had}")
+        if self._kernels is None:
+            n = self._rows["tid"].shape[0]
+            self._table["look"] = self._xp.zeros((n, dim))
+            return
+        cap = self._table[0].shape[0]
+        self._table = (*self._table[:12], np.zeros((cap, dim)), np.zeros(cap, np.int32))
+
     def _grow(self, rows: int) -> None:
         """Room for at least ``rows`` rows in the numba engine's columns (doubling)."""
         n = self._n
         cap = max(2 * self._table[0].shape[0], rows)
-        table = self._kernels.empty_table(cap)
+        table = self._kernels.empty_table(cap, self._table[12].shape[1])
         for new, old in zip(table, self._table, strict=True):
             new[:n] = old[:n]
         self._table = table
@@ -317,7 +334,7 @@ class Tracker(ArrayEngine):
 
 # Track table columns, in the order of core._track_kernels' table tuple.
 _COLUMNS = ("tid", "status", "orphan", "x", "P", "hits", "miss", "t_birth", "xy_birth",
-            "t_last", "xy_last", "account")
+            "t_last", "xy_last", "account", "look", "look_n")
 
 
 def _pick_engine(engine: str | None, xp: ModuleType) -> ModuleType | None:

@@ -363,8 +363,8 @@ def frames_of(s: PointStream) -> list:
             for k, (a, b) in enumerate(zip(start, stop, strict=True))]
 
 
-def run_ours(s: PointStream, lookahead_s: float = LOOKAHEAD_S, records: list | None = None
-             ) -> OurRun:
+def run_ours(s: PointStream, lookahead_s: float = LOOKAHEAD_S, records: list | None = None,
+             tracker: dict | None = None) -> OurRun:
     """storetwin's tracker (the door as entrance and exit, a cold start) on ``s``, then its
     positions smoothed with ``lookahead_s`` of look-ahead (:mod:`core.smoothing`)."""
     import time
@@ -375,7 +375,8 @@ def run_ours(s: PointStream, lookahead_s: float = LOOKAHEAD_S, records: list | N
 
     recs = frames_of(s) if records is None else records
     door = s.hall.door_rect
-    tracker = Tracker.on_floor(door, door, s.cfg.hz, TrackerConfig(cold_start_s=COLD_START_S))
+    tracker = Tracker.on_floor(door, door, s.cfg.hz,
+                               TrackerConfig(cold_start_s=COLD_START_S, **(tracker or {})))
     fr, ids, xy = [], [], []
     t0 = time.perf_counter()
     for rec in recs:

@@ -210,6 +210,8 @@ def kiosk(tmp_path_factory):
     out = tmp_path_factory.mktemp("kiosk") / "run"
     run(RunConfig(store="kiosk", minutes=2, shoppers=15, seed=0, record_streams=True), out=out)
     d = read_detections(out / "streams" / "detections.parquet")
+    col = pq.read_table(out / "streams" / "detections.parquet").column("appearance")
+    app = np.asarray(col.combine_chunks().flatten(), np.float32).reshape(d.frame.size, -1)
     f, start = np.unique(d.frame, return_index=True)
     stop = np.append(start[1:], d.frame.size)
     frames = []
@@ -222,7 +224,7 @@ def kiosk(tmp_path_factory):
                        for j in range(1, gap)]
         sl = slice(start[k], stop[k])
         frames.append(CameraFrame(int(f[k]), float(d.t[start[k]]), d.camera[sl], d.xy[sl],
-                                  d.conf[sl]))
+                                  d.conf[sl], appearance=app[sl]))
     gate = pq.read_table(out / "streams" / "gate.parquet").to_pydict()
     checkins = list(zip(gate["t"], gate["account"], strict=True))
     store = load_preset("kiosk")
@@ -230,8 +232,15 @@ def kiosk(tmp_path_factory):
             np.asarray(store.exit_region))
 
 
-def test_numba_engine_gives_the_array_tracks_on_a_recorded_kiosk_run(kiosk):
+def _without_looks(frames: list[CameraFrame]) -> list[CameraFrame]:
+    return [CameraFrame(f.frame, f.t, f.camera, f.xy, f.conf) for f in frames]
+
+
+@pytest.mark.parametrize("looks", [True, False])
+def test_numba_engine_gives_the_array_tracks_on_a_recorded_kiosk_run(kiosk, looks):
     frames, checkins, entrance, exit_ = kiosk
+    assert frames[-1].appearance.shape[1] == 24 or frames[-2].appearance.shape[1] == 24
+    frames = frames if looks else _without_looks(frames)
     assert len(frames) >= 15 * 115 and len(checkins) >= 8
     want = assert_engines_agree(_floor_tracker(entrance, exit_), frames, checkins)
     assert len(want["accounts"]) >= 8  # shoppers tracked
@@ -254,6 +263,31 @@ def test_numba_engine_gives_the_array_tracks_at_supercenter_size(people, floor_s
     assert min(len(f) for f in frames) > 3 * people
     want = assert_engines_agree(_floor_tracker(stream.floor, NEVER), frames, [])
     assert want["tracks"][-1].track_id.size > 0.9 * people
+
+
+def test_numba_engine_gives_the_array_tracks_with_looks_in_a_crowd():
+    """Appearance in association and looks: 300 people on 20,000 sq ft, each detection
+    with a noisy 24-float descriptor of its person (a third of them dressed alike)."""
+    from experiments.bench.time_core import NEVER, CoreTickSpec, SupercenterStream
+
+    spec = CoreTickSpec(tracks=300, cameras=1500, plates=1, floor_sqft=20_000.0, seed=5)
+    stream = SupercenterStream(spec)
+    rng = np.random.default_rng(0)
+    base = rng.dirichlet(np.ones(24), size=30)       # 30 outfits for 300 people
+    frames = []
+    for _ in range(30):
+        f = stream.next_tick()[0]
+        who = np.argmin(np.linalg.norm(f.xy[:, None] - stream.xy[None], axis=2), axis=1)
+        app = base[who % 30] + rng.normal(0, 0.01, (len(f), 24))
+        frames.append(CameraFrame(f.frame, f.t, f.camera, f.xy, f.conf,
+                                  appearance=np.clip(app, 0, None).astype(np.float32)))
+    make = _floor_tracker(stream.floor, NEVER)
+    want = assert_engines_agree(make, frames, [])
+    assert want["rows"]["look"].shape[1] == 24 and (want["rows"]["look_n"] > 5).any()
+    device = make("array")
+    device._generic = True          # the cupy path's array ops, on numpy
+    assert_same(replay(device, frames, []), want)
+    assert want["tracks"][-1].track_id.size > 0.9 * 300
 
 
 # --------------------------------------------------------------------------- engines
