@@ -19,6 +19,11 @@ class AttributionConfig:
     reach_m: float = num(1.6, gt=0, unit="m")
     # runner-up this much farther: full attribution confidence [m]
     margin_m: float = num(0.8, gt=0, unit="m")
+    # No hand seen, and the runner-up also stood within reach_m of the bin and less than
+    # margin_m farther than the nearest: either could have made the event, so the
+    # attribution's confidence is at most this (below review: a human looks rather than
+    # the core being sure and wrong; issue 22)
+    reach_contested_confidence: float = num(0.45, ge=0, le=1)
     # look this far before the event's first active sample [s]
     lead_s: float = num(1.5, gt=0, unit="s")
     # receipts below this confidence go to a human

@@ -20,7 +20,9 @@ Attribution of a shelf event (plate, ``[t_start - lead_s, t_end]``), first rule 
    also weigh the skus of a plate that holds several (look-alikes side by side).
 2. **Reach.** No hand seen: the track that came nearest to the bins' access point, within
    ``reach_m``; confidence from the margin to the runner-up (``margin_m`` for full
-   confidence), as before hands existed.
+   confidence), at most ``reach_contested_confidence`` (below review) when the runner-up
+   was within ``reach_m`` too and less than ``margin_m`` farther: with no hand seen,
+   either could have reached.
 3. **Blind.** Nobody visible within reach (cameras over that shelf down or blocked): the
    track that was last seen nearest the shelf before it went unseen, when it could have
    walked there (``reid_speed_mps`` of the tracker), gets the item with
@@ -237,6 +239,8 @@ class StoreCore:
             return -1, 0.0
         d2 = best[order[1]] if ids.size > 1 else np.inf
         conf = float(np.clip((d2 - d1) / a.margin_m, 0.2, 1.0))
+        if d2 <= a.reach_m and d2 - d1 < a.margin_m:  # no hand seen, another in reach
+            conf = min(conf, a.reach_contested_confidence)
         return int(ids[order[0]]), conf
 
     def _by_absence(self, ev: ShelfEvent) -> int:

@@ -158,6 +158,24 @@ def test_a_hand_in_the_bin_beats_standing_nearest() -> None:
     assert base[11].confidence > 0.9                                  # ... and is sure of it
 
 
+def test_a_pick_no_camera_saw_between_two_people_goes_to_review() -> None:
+    """Two people at one bin column, the second 0.67 m farther from its access point
+    (by distance alone: 84 % sure of the first), and no camera sees the hand: the nearer is
+    charged, and with someone else within reach the receipt goes to a human instead of
+    being sure. Alone at the bin, the same pick is billed with confidence."""
+    near = walk_in_out(11, 0.0, (4.35, 4.78), (8.0, 22.0))
+    other = walk_in_out(22, 0.5, (4.4, 5.9), (9.0, 22.0))
+    got = feed(StoreCore(), stream([near, other], [(15.0, 0, -500.0)], until=33.0))
+    assert lines(got[11]) == {"SOUP": 1}
+    assert got[11].review and got[11].confidence < 0.5
+    alone = walk_in_out(11, 0.0, (4.35, 4.78), (8.0, 22.0))
+    away = walk_in_out(22, 0.5, (4.4, 8.5), (9.0, 22.0))
+    solo = StoreCore()
+    got = feed(solo, stream([alone, away], [(15.0, 0, -500.0)], until=33.0))
+    assert lines(got[11]) == {"SOUP": 1} and not got[11].review
+    assert solo.attributions[0].method == "reach"
+
+
 def test_hands_weigh_look_alikes_on_a_shared_plate() -> None:
     """One plate under two bins of look-alikes (the same mass): weight cannot tell them
     apart; where the hand was can, and the doubt is kept as a probability."""
