@@ -20,15 +20,21 @@ head 16-23; prototype order as in :data:`PROTOTYPES`.
 
 What the camera sees
 --------------------
-The model (:func:`twin._detect_kernels.appearance`, one compiled call per frame) builds the
+The model (:func:`twin._appearance_kernels.appearance`, one compiled call per frame) builds the
 same vector from a shopper's looks (:mod:`agents.looks`: bottoms on the legs, top on the
 torso, skin on the head) as the camera sees them: the projected image area of each zone of
 the body cylinder's camera-facing surface (side bands and the top disc, as the visible
 fraction's samples weigh them), the lights of :class:`twin.lighting.Lighting` on each zone's
 faces, and occlusion, which hides the low zones first (zone z keeps its area times
-``vis ** kappa_z``, vis the body's visible fraction). Then noise: each entry gets a normal
-draw of sigma ``sigma0 + sigma_hidden * (1 - vis)``, is clipped at 0, and the vector is
-normalised again. The zone exponents and the noise are fitted to rendered pixels
+``vis ** kappa_z``, vis the body's visible fraction). Then noise: the zones' shares get log-normal noise of sigma ``sigma_zone0 +
+sigma_zone_hidden * (1 - vis)``, each histogram entry normal noise ``sigma_colour``, is
+clipped at 0, and the vector is normalised again. A rendered view's error repeats while the
+view stays (shading, the body's edge, the arm over the torso), so each standard normal draw is
+``sqrt(1 - rho)`` times a fresh one of this frame plus ``sqrt(rho)`` times one keyed by
+(run, shopper, camera, floor cell of ``view_cell_m``) through a counter-based hash, the same
+every frame (rho: ``persistent_share``; :class:`Describer`). A tracker that averages a
+shopper's descriptors over frames removes only the fresh part, as it would from the pixels.
+The zone exponents and the noise are fitted to rendered pixels
 (:mod:`experiments.bench.appearance`; docs/sensing.md).
 
 What it does not model: real lighting's colour casts and shadows, camera white balance,
@@ -82,20 +88,31 @@ class AppearanceModel:
     kappa_torso: float = num(1.0, ge=0, le=10)      # held at 1: only the differences count
     kappa_head: float = num(0.0, ge=0, le=10)
     # log-normal noise of the zones' shares: sigma of a fully seen body, and added per unit
-    # of the body hidden (fitted)
-    sigma_zone0: float = num(0.1173, ge=0, le=5)
-    sigma_zone_hidden: float = num(0.315, ge=0, le=5)
+    # of the body hidden (fitted: the pixels' RMS error per bin of vis, 0.1173 and 0.315,
+    # times the gain 2.5 that brings re-identification nearest the pixels' with the AUC within
+    # 0.02 of theirs: their errors follow the view, which independent noise does not)
+    sigma_zone0: float = num(0.2932, ge=0, le=5)
+    sigma_zone_hidden: float = num(0.7875, ge=0, le=5)
     # normal noise of each entry of a zone's colour histogram, then clipped at 0 and
     # normalised (fitted)
     sigma_colour: float = num(0.0148, ge=0, le=1)
+    # share of each draw's variance that persists while a shopper stays in one camera's view
+    # from one floor cell (a draw keyed by run, shopper, camera and cell), the rest drawn
+    # afresh each frame (fitted on 2 s of consecutive frames: the share of the error that is
+    # fresh each frame, 0.29 in the pixels)
+    persistent_share: float = num(0.83, ge=0, le=1)
+    # side of the floor cells [m] over which a view's persistent error holds (assumption: a
+    # shopper walking at ~1 m/s changes view, and the pixels' error with it, in about a second)
+    view_cell_m: float = num(1.0, gt=0, le=100, unit="m")
     # azimuth steps of the body's side when the zones' areas and shades are summed
     azimuths: int = num(8, ge=4, le=64, integer=True)
 
     def table(self) -> np.ndarray:
-        """(6,) float64 kappa_legs, kappa_torso, kappa_head, sigma_zone0, sigma_zone_hidden,
-        sigma_colour."""
+        """(8,) float64 kappa_legs, kappa_torso, kappa_head, sigma_zone0, sigma_zone_hidden,
+        sigma_colour, persistent_share, view_cell_m."""
         return np.array([self.kappa_legs, self.kappa_torso, self.kappa_head, self.sigma_zone0,
-                         self.sigma_zone_hidden, self.sigma_colour])
+                         self.sigma_zone_hidden, self.sigma_colour, self.persistent_share,
+                         self.view_cell_m])
 
 
 def colour_features(rgb: np.ndarray) -> np.ndarray:
@@ -123,7 +140,7 @@ def soft_assign(rgb: np.ndarray) -> np.ndarray:
 
 def kernel_table(model: AppearanceModel, near_m: float, radius_m: float, height_m: float,
                  lighting: Lighting | None = None) -> np.ndarray:
-    """(24 + 3 BINS,) float64 everything :func:`twin._detect_kernels.appearance` takes
+    """(26 + 3 BINS,) float64 everything :func:`twin._appearance_kernels.appearance` takes
     besides the pairs: the lens' near plane and the body cylinder [m], the model's azimuth
     steps and :meth:`AppearanceModel.table`, the descriptor's constants (BRIGHTNESS_W,
     V_EPS, TAU, HIP, SHOULDER), the lights of ``lighting`` (default :class:`Lighting`) and
@@ -193,3 +210,89 @@ def false_positive_descriptors(rng: np.random.Generator, n: int, sigma: float) -
     s = out.sum(axis=1, keepdims=True)
     out = np.where(s > 0, out / np.where(s > 0, s, 1.0), 1.0 / D)
     return out.astype(np.float32)
+
+
+def persistent_key(rng: np.random.Generator | int | None) -> np.ndarray:
+    """(2,) uint64 key of the persistent draws, a hash of the seed of ``rng`` (its
+    SeedSequence, with a tag of its own: nothing is drawn from ``rng``, nothing spawned) or of
+    an int seed; (0,) for None (no persistent draws)."""
+    if rng is None:
+        return np.zeros(0, np.uint64)
+    if isinstance(rng, np.random.Generator):
+        ss = rng.bit_generator.seed_seq
+        seq = np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, 0xA99E))
+    else:
+        seq = np.random.SeedSequence(int(rng), spawn_key=(0xA99E,))
+    return seq.generate_state(2, np.uint64)
+
+
+class Describer:
+    """A camera system's appearance descriptors: the cameras as
+    :func:`twin._appearance_kernels.appearance` takes them, the kernel table, the run's key
+    of the persistent draws and the zone albedo of the last looks."""
+
+    def __init__(self, model: AppearanceModel, cams, near_m: float, radius_m: float,
+                 height_m: float, rng: np.random.Generator | None) -> None:
+        self.model = model
+        self._shape = (near_m, radius_m, height_m)
+        self.table = kernel_table(model, near_m, radius_m, height_m)
+        # frame draws from a stream of their own (spawned: rng is not advanced), persistent
+        # ones keyed by the seed: describing how people look moves no other draw
+        self.rng = rng.spawn(1)[0] if rng is not None else None
+        self.key = persistent_key(self.rng)
+        rot = np.asarray(cams.rotation, np.float64)
+        self.cams = np.ascontiguousarray(np.column_stack(
+            [cams.position, rot[:, :, 0], rot[:, :, 1], rot[:, :, 2], cams.intrinsics,
+             cams.resolution, np.full(len(cams.camera), near_m)]), dtype=np.float64)
+        self._albedo_of: tuple[np.ndarray, np.ndarray] | None = None
+
+    def describe(self, cam, body, vis, xy, looks, noise=None, model=None, ids=None,
+                 key=None) -> np.ndarray:
+        """(n, D) float32 descriptors of bodies ``body`` (n,) int (rows of ``xy`` (s, 2) [m],
+        dressed in ``looks`` (s, 3, 3) uint8, shopper ids ``ids`` (s,), None: the rows) seen
+        by cameras ``cam`` (n,) int with visible fractions ``vis`` (n,): one kernel call.
+        noise: (n, 3 + D) standard normal draws of this frame (None: the noise-free
+        descriptor, no persistent part either); model: another :class:`AppearanceModel` (a
+        fit tries many); key: of the persistent draws (:func:`persistent_key`; None: this
+        system's)."""
+        from twin import _appearance_kernels
+
+        cam = np.ascontiguousarray(cam)
+        n = cam.shape[0]
+        shape = (n, NOISE_DRAWS)
+        if noise is None:
+            noise, key = np.zeros(shape), np.zeros(0, np.uint64)
+        noise = np.ascontiguousarray(noise, np.float64)
+        if noise.shape != shape:
+            raise ValueError(f"appearance_of: noise must be {shape}, got {noise.shape}")
+        xy = np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2)
+        ids = np.arange(xy.shape[0]) if ids is None else ids
+        out = np.empty((n, D), np.float32)
+        table = self.table if model is None else kernel_table(model, *self._shape)
+        if n:
+            _appearance_kernels.appearance(
+                cam, np.ascontiguousarray(body), np.ascontiguousarray(vis, dtype=np.float64),
+                xy, self._albedo(looks), self.cams, table, noise,
+                np.ascontiguousarray(ids, dtype=np.int64),
+                self.key if key is None else np.asarray(key, np.uint64), out)
+        return out
+
+    def _albedo(self, looks: np.ndarray) -> np.ndarray:
+        """:func:`zone_albedo` of ``looks``, kept while the same array (not changed in place:
+        the simulation passes a new one when the people change) comes."""
+        if self._albedo_of is None or self._albedo_of[0] is not looks:
+            self._albedo_of = (looks, zone_albedo(looks))
+        return self._albedo_of[1]
+
+    def frame(self, cc, ss, vis, xy, looks, ids, n_fp: int) -> np.ndarray:
+        """(n + n_fp, D) float32 descriptors of a frame's body detections (frame draws from
+        the appearance stream, persistent ones keyed by shopper ``ids``), then of ``n_fp``
+        false positives."""
+        out = np.zeros((0, D), np.float32)
+        if cc.size:
+            out = self.describe(cc, ss, vis, xy, looks,
+                                self.rng.normal(size=(cc.size, NOISE_DRAWS)), ids=ids)
+        if n_fp:
+            out = np.concatenate([out, false_positive_descriptors(
+                self.rng, n_fp, self.model.sigma_colour)])
+        return out

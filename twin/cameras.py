@@ -58,14 +58,7 @@ from core.records import CameraFrame
 from params import check, config, num
 from scenes.meshes import wall_quads
 from scenes.store import Store
-from twin.appearance import (
-    NOISE_DRAWS,
-    AppearanceModel,
-    D,
-    false_positive_descriptors,
-    zone_albedo,
-)
-from twin.appearance import kernel_table as appearance_table
+from twin.appearance import AppearanceModel, Describer
 from twin.culling import culling_tables
 from twin.people import ARM_RADIUS_M, HAND_RADIUS_M, shoulder_point
 
@@ -226,18 +219,11 @@ class CameraSystem:
         # None: geometry only (visibility, coverage); detect() needs a generator and says so,
         # rather than drawing from a hidden fixed seed
         self.rng = rng
-        # appearance draws come from a stream of their own (spawned: rng is not advanced), so
-        # describing how people look moves no other draw
+        # appearance draws come from a stream of their own, or are keyed by the seed
+        # (twin.appearance.Describer): describing how people look moves no other draw
         self.appearance = appearance or AppearanceModel()
-        self._app_rng = rng.spawn(1)[0] if rng is not None else None
-        m = self.model
-        self._app_table = appearance_table(self.appearance, m.near_m, m.body_radius,
-                                           m.body_height)
-        rot = np.asarray(cams.rotation, np.float64)
-        self._app_cams = np.ascontiguousarray(np.column_stack(
-            [cams.position, rot[:, :, 0], rot[:, :, 1], rot[:, :, 2], cams.intrinsics,
-             cams.resolution, np.full(len(cams.camera), m.near_m)]), dtype=np.float64)
-        self._albedo_of: tuple[np.ndarray, np.ndarray] | None = None
+        self._describer = Describer(self.appearance, cams, self.model.near_m,
+                                    self.model.body_radius, self.model.body_height, rng)
         self.dead = np.zeros(len(cams.camera), dtype=bool) if dead is None else dead.astype(bool)
         self.rays_cast = 0
         # occluders (fixtures, then interior wall pieces) as convex vertical prisms (plan
@@ -461,7 +447,7 @@ class CameraSystem:
     # -- detections ---------------------------------------------------------------------
 
     def detect(self, frame: int, t: float, xy: np.ndarray, hands: np.ndarray | None = None,
-               looks: np.ndarray | None = None) -> CameraFrame:
+               looks: np.ndarray | None = None, ids: np.ndarray | None = None) -> CameraFrame:
         """Detections of people standing at ``xy`` (s, 2) [m] at time ``t`` [s].
 
         hands: (s, 3) float64 hand of each person reaching into a bin [m], NaN rows for
@@ -472,7 +458,9 @@ class CameraSystem:
         looks: (s, 3, 3) uint8 each person's top, bottoms and skin (:mod:`agents.looks`);
         given, every detection carries an appearance descriptor (n, D) as that camera sees
         the person (:mod:`twin.appearance`; false positives: a patch of background), drawn
-        from a stream of its own so that no other draw moves; None: appearance (n, 0)."""
+        from a stream of its own so that no other draw moves; None: appearance (n, 0).
+        ids: (s,) each person's id, which keys the descriptors' persistent error (None: the
+        rows)."""
         if self.rng is None:
             raise ValueError("CameraSystem.detect draws misses, noise and false positives: "
                              "construct the CameraSystem with rng=<numpy Generator>")
@@ -487,10 +475,7 @@ class CameraSystem:
             hand_cam, hand_xyz = self._hand_detections(hands, xy)
         app = None
         if looks is not None:
-            app = self._appearance(cc, ss, vis, xy, looks)
-            if fc.size:
-                app = np.concatenate([app, false_positive_descriptors(
-                    self._app_rng, fc.size, self.appearance.sigma_colour)])
+            app = self._describer.frame(cc, ss, vis, xy, looks, ids, fc.size)
         if fc.size:
             cc, dxy, conf = (np.concatenate(p) for p in ((cc, fc), (dxy, fxy), (conf, fconf)))
         order = np.lexsort((dxy[:, 0], cc))
@@ -556,44 +541,7 @@ class CameraSystem:
         order = np.lexsort((hxyz[:, 0], hc))
         return hc[order].astype(np.int32), hxyz[order]
 
-    def appearance_of(self, cam: np.ndarray, body: np.ndarray, vis: np.ndarray,
-                      xy: np.ndarray, looks: np.ndarray, noise: np.ndarray | None = None,
-                      model: AppearanceModel | None = None) -> np.ndarray:
-        """(n, D) float32 appearance descriptors of bodies ``body`` (n,) int (rows of ``xy``
-        (s, 2) [m], dressed in ``looks`` (s, 3, 3) uint8) seen by cameras ``cam`` (n,) int
-        with visible fractions ``vis`` (n,): one call of
-        :func:`twin._detect_kernels.appearance`. noise: (n, 3 + D) standard normal draws (None:
-        the noise-free descriptor); model: another :class:`AppearanceModel` than this system's
-        (a fit tries many)."""
-        cam = np.ascontiguousarray(cam)
-        n = cam.shape[0]
-        shape = (n, NOISE_DRAWS)
-        noise = np.zeros(shape) if noise is None else np.ascontiguousarray(noise, np.float64)
-        if noise.shape != shape:
-            raise ValueError(f"appearance_of: noise must be {shape}, got {noise.shape}")
-        out = np.empty((n, D), np.float32)
-        table = self._app_table
-        if model is not None:
-            m = self.model
-            table = appearance_table(model, m.near_m, m.body_radius, m.body_height)
-        if n:
-            _detect().appearance(cam, np.ascontiguousarray(body),
-                                 np.ascontiguousarray(vis, dtype=np.float64),
-                                 np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2),
-                                 self._albedo(looks), self._app_cams, table, noise, out)
-        return out
-
-    def _albedo(self, looks: np.ndarray) -> np.ndarray:
-        """:func:`twin.appearance.zone_albedo` of ``looks``, kept while the same array (not
-        changed in place: the simulation passes a new one when the people change) comes."""
-        if self._albedo_of is None or self._albedo_of[0] is not looks:
-            self._albedo_of = (looks, zone_albedo(looks))
-        return self._albedo_of[1]
-
-    def _appearance(self, cc, ss, vis, xy, looks) -> np.ndarray:
-        """(n, D) float32 descriptors of this frame's body detections, with noise from the
-        appearance stream."""
-        if cc.size == 0:
-            return np.zeros((0, D), np.float32)
-        return self.appearance_of(cc, ss, vis, xy, looks,
-                                  self._app_rng.normal(size=(cc.size, NOISE_DRAWS)))
+    def appearance_of(self, cam, body, vis, xy, looks, noise=None, model=None, ids=None,
+                      key=None) -> np.ndarray:
+        """:meth:`twin.appearance.Describer.describe` of this system's cameras."""
+        return self._describer.describe(cam, body, vis, xy, looks, noise, model, ids, key)

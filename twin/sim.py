@@ -130,7 +130,7 @@ class Simulation:
                 hands = getattr(self.population, "hands", None)
                 frames = (self.cameras.detect(frame, t, pxy,
                                               hands() if hands is not None else None,
-                                              self._looks(pid)),)
+                                              self._looks(pid), pid),)
                 fi = frame
                 frame += 1
             t4 = clk()

@@ -35,8 +35,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 KERNEL_MODULES = ("agents._motion_kernels", "twin._sensor_kernels", "twin._camera_kernels",
-                  "twin._detect_kernels", "core._graph_kernels", "core._assign_kernels", "core._fusion_kernels",
-                  "core._track_kernels")
+                  "twin._detect_kernels", "twin._appearance_kernels", "core._graph_kernels",
+                  "core._assign_kernels", "core._fusion_kernels", "core._track_kernels")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The appearance model (twin/appearance.py, twin._detect_kernels.appearance): descriptors as
+"""The appearance model (twin/appearance.py, twin._appearance_kernels.appearance): descriptors as
 a camera sees a shopper's clothes, carried by CameraFrame, without moving any other draw."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 
 from core.knowledge import Cameras
 from scenes import load_preset
-from twin import _detect_kernels
+from twin import _appearance_kernels
 from twin.appearance import (
     BINS,
     AppearanceModel,
@@ -45,10 +45,10 @@ def test_soft_assignment_kernel_matches_the_reference():
     rgb = rng.uniform(0, 255, size=(200, 3))
     rgb[:5] = [[0, 0, 0], [255, 255, 255], [28, 28, 30], [255, 0, 0], [1, 2, 3]]
     tab = kernel_table(AppearanceModel(), 0.1, 0.25, 1.7)
-    protos, consts = tab[24:].reshape(-1, 3), tab[10:15]
+    protos, consts = tab[26:].reshape(-1, 3), tab[12:17]
     got = np.zeros((rgb.shape[0], BINS))
     for k in range(rgb.shape[0]):
-        _detect_kernels._soft_add(*rgb[k], 1.0, protos, consts, got[k], 0, np.empty(BINS))
+        _appearance_kernels._soft_add(*rgb[k], 1.0, protos, consts, got[k], 0, np.empty(BINS))
     np.testing.assert_allclose(got, soft_assign(rgb), atol=1e-9)
     assert np.allclose(got.sum(axis=1), 1.0)
 
