@@ -102,3 +102,23 @@ def test_bad_flags_are_one_error_line(tmp_path) -> None:
     one_error(storetwin("track", str(p), "--out", str(tmp_path / "o.csv"), "--hz", "0"),
               "--hz")
     one_error(storetwin("track", str(p), "--out", str(tmp_path)), "--out", "folder")
+    one_error(storetwin("track", str(p), "--out", str(tmp_path / "o.csv"), "--lookahead",
+                        "3"), "--lookahead", "0 to 2")
+    one_error(storetwin("track", str(p), "--out", str(tmp_path / "o.csv"), "--cold-start",
+                        "-1"), "--cold-start")
+
+
+def test_look_ahead_smooths_the_tracks_and_says_its_latency(recorded, tmp_path) -> None:
+    src = recorded / "streams" / "detections.parquet"
+    rows = {}
+    for la in ("0", "0.8"):
+        out, stats = tmp_path / f"t{la}.csv", tmp_path / f"s{la}.json"
+        proc = storetwin("track", str(src), "--store", "kiosk", "--out", str(out),
+                         "--stats", str(stats), "--lookahead", la)
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(stats.read_text())["track_latency_s"] == float(la)
+        rows[la] = read_tracks(out)
+    online, smooth = rows["0"], rows["0.8"]
+    np.testing.assert_array_equal(online[:, :3], smooth[:, :3])   # the same tracks, ids
+    moved = np.linalg.norm(online[:, 3:5] - smooth[:, 3:5], axis=1)
+    assert 0.0 < np.median(moved) < 0.1 and moved.max() < 1.0      # positions refitted
