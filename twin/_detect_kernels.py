@@ -395,3 +395,125 @@ def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, b
                 seen += ok
             out[c, h] = seen / disk.shape[0]
     return rays
+
+
+@_inline
+def _u01(key, k):
+    """A uniform in [0, 1) from the 64-bit ``key`` and counter ``k`` (splitmix64): the merges'
+    draws, keyed per frame by one draw of their own stream."""
+    z = np.uint64(key) + np.uint64(k + 1) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    z = z ^ (z >> np.uint64(31))
+    return float(z >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@_jit
+def image_boxes(cam, pxy, cam_pos, cam_rot, intr, res, outline, near):
+    """(n, 4) u0, v0, u1, v1 [px] image box of the ``outline`` (k, 3) around each body at
+    ``pxy`` (n, 2) in camera ``cam`` (n,), clipped to the image (as
+    :func:`twin.merges.image_boxes`)."""
+    n = cam.shape[0]
+    out = np.empty((n, 4))
+    for k in range(n):
+        c = cam[k]
+        u0 = v0 = 1e9
+        u1 = v1 = -1e9
+        for q in range(outline.shape[0]):
+            x = pxy[k, 0] + outline[q, 0] - cam_pos[c, 0]
+            y = pxy[k, 1] + outline[q, 1] - cam_pos[c, 1]
+            z = outline[q, 2] - cam_pos[c, 2]
+            zc = x * cam_rot[c, 0, 2] + y * cam_rot[c, 1, 2] + z * cam_rot[c, 2, 2]
+            if zc <= near:
+                continue
+            xc = x * cam_rot[c, 0, 0] + y * cam_rot[c, 1, 0] + z * cam_rot[c, 2, 0]
+            yc = x * cam_rot[c, 0, 1] + y * cam_rot[c, 1, 1] + z * cam_rot[c, 2, 1]
+            u = intr[c, 0] * xc / zc + intr[c, 2]
+            v = intr[c, 1] * yc / zc + intr[c, 3]
+            u0, u1, v0, v1 = min(u0, u), max(u1, u), min(v0, v), max(v1, v)
+        w, h = float(res[c, 0]), float(res[c, 1])
+        out[k, 0] = min(max(u0, 0.0), w)
+        out[k, 1] = min(max(v0, 0.0), h)
+        out[k, 2] = min(max(u1, 0.0), w)
+        out[k, 3] = min(max(v1, 0.0), h)
+    return out
+
+
+@_inline
+def _iou(b, i, j):
+    w = max(min(b[i, 2], b[j, 2]) - max(b[i, 0], b[j, 0]), 0.0)
+    h = max(min(b[i, 3], b[j, 3]) - max(b[i, 1], b[j, 1]), 0.0)
+    inter = w * h
+    u = ((b[i, 2] - b[i, 0]) * (b[i, 3] - b[i, 1]) + (b[j, 2] - b[j, 0]) * (b[j, 3] - b[j, 1])
+         - inter)
+    return inter / u if u > 0.0 and inter > 0.0 else 0.0
+
+
+@_jit
+def merge_split(cam, boxes, vis, dxy, conf, logit0, slope, merge_on, split_rate, offset, key):
+    """Merges and splits of detections sorted by camera (:func:`twin.merges.merge_split`):
+    one uniform per overlapping pair of a camera (pairs in row order), taken by decreasing
+    IoU; then one per surviving detection for a split and one per split for its direction.
+    Returns rows, partner, xy, conf."""
+    n = cam.shape[0]
+    alive = np.ones(n, np.bool_)
+    partner = np.full(n, -1, np.int64)
+    draw = 0
+    if merge_on and n > 1:
+        pi = np.empty(n * 4, np.int64)
+        pj = np.empty(n * 4, np.int64)
+        po = np.empty(n * 4)
+        m = 0
+        for i in range(n):
+            j = i + 1
+            while j < n and cam[j] == cam[i]:
+                o = _iou(boxes, i, j)
+                if o > 0.0:
+                    p = 1.0 / (1.0 + math.exp(-(logit0 + slope * o)))
+                    if _u01(key, draw) < p:
+                        if m == pi.shape[0]:
+                            pi, pj, po = (np.concatenate((pi, pi)), np.concatenate((pj, pj)),
+                                          np.concatenate((po, po)))
+                        pi[m], pj[m], po[m] = i, j, o
+                        m += 1
+                    draw += 1
+                j += 1
+        for q in np.argsort(-po[:m], kind="mergesort"):
+            a, b = pi[q], pj[q]
+            if not (alive[a] and alive[b]) or partner[a] >= 0 or partner[b] >= 0:
+                continue
+            if vis[a] >= vis[b]:
+                alive[b] = False
+                partner[a] = b
+            else:
+                alive[a] = False
+                partner[b] = a
+    rows = np.flatnonzero(alive)
+    na = rows.shape[0]
+    split = np.zeros(na, np.bool_)
+    ns = 0
+    if split_rate > 0.0:
+        for k in range(na):
+            split[k] = _u01(key, draw) < split_rate
+            draw += 1
+            ns += split[k]
+    out_rows = np.empty(na + ns, np.int64)
+    out_part = np.full(na + ns, -1, np.int64)
+    xy = np.empty((na + ns, 2))
+    cf = np.empty(na + ns)
+    e = na
+    for k in range(na):
+        r = rows[k]
+        out_rows[k] = r
+        out_part[k] = partner[r]
+        xy[k, 0], xy[k, 1] = dxy[r, 0], dxy[r, 1]
+        cf[k] = conf[r] if partner[r] < 0 else max(conf[r], conf[partner[r]])
+        if split[k]:
+            a = 2.0 * math.pi * _u01(key, draw)
+            draw += 1
+            out_rows[e] = r
+            xy[e, 0] = dxy[r, 0] + offset * math.cos(a)
+            xy[e, 1] = dxy[r, 1] + offset * math.sin(a)
+            cf[e] = 0.5 * cf[k]
+            e += 1
+    return out_rows, out_part, xy, cf

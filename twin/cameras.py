@@ -33,7 +33,9 @@ The visible fraction and distance set the detection probability, the floor-posit
 and the confidence; false positives are sprinkled per camera. Hands reaching into shelf bins
 are reported in 3-D by every camera that sees them. Given the people's looks, each detection
 carries an appearance descriptor (:mod:`twin.appearance`, one more compiled call). Detections
-are sorted by camera and x, so their order carries no identity.
+are sorted by camera and x, so their order carries no identity. People whose silhouettes
+overlap in a camera's image may come out as one detection, and one person as two, at rates
+fitted to the pixel detector (:mod:`twin.merges`, one more small compiled call).
 
 Cost: one compiled call per frame (:mod:`twin._camera_kernels`, numba; hands and detections:
 :mod:`twin._detect_kernels`; the first call in a fresh process loads the machine code numba
@@ -60,6 +62,7 @@ from scenes.meshes import wall_quads
 from scenes.store import Store
 from twin.appearance import AppearanceModel, Describer
 from twin.culling import culling_tables
+from twin.merges import Merger
 from twin.people import ARM_RADIUS_M, HAND_RADIUS_M, shoulder_point
 
 # The visible-fraction computation culls camera-person pairs with a plan-view grid
@@ -158,6 +161,20 @@ class DetectionModel:
     # a hand this close to a bin's box counts as in the bin [m]
     bin_margin_m: float = num(0.02, ge=0, unit="m")
 
+    # Merges and splits (twin.merges), fitted to the pixel detector on rendered kiosk crowds
+    # (experiments/bench/merges.py, seeds 1-2, docs/sensing.md "Merges and splits measured"):
+    # two detected people whose image boxes overlap (IoU o > 0) come out as one detection
+    # with probability 1 / (1 + exp(-(merge_logit0 + merge_logit_slope o)))
+    # (fit: flat in o, p = 0.20; -60: no merges)
+    merge_logit0: float = num(-1.36, ge=-60, le=20)
+    merge_logit_slope: float = num(0.0, ge=0, le=100)     # [1 / IoU]
+    # a detection comes out twice with this probability (fit: pooled over 10-40 shoppers;
+    # the pixels' is 0.2-0.3 % at 10-20 and ~4 % at 40), the second split_offset_m away
+    # (assumed: between the pixel detector's merge_m, 0.3 m, and the 0.8 m a split is
+    # counted within)
+    split_rate: float = num(0.0217, ge=0, le=1)
+    split_offset_m: float = num(0.4, ge=0, unit="m")
+
     def __post_init__(self) -> None:
         check(self, "hand_full_visible", self.hand_full_visible > self.hand_min_visible,
               f"above hand_min_visible ({self.hand_min_visible:g})")
@@ -224,6 +241,8 @@ class CameraSystem:
         self.appearance = appearance or AppearanceModel()
         self._describer = Describer(self.appearance, cams, self.model.near_m,
                                     self.model.body_radius, self.model.body_height, rng)
+        # merges and splits (twin.merges): a stream of their own, spawned after the describer's
+        self._merger = Merger(self.model, cams, rng)
         self.dead = np.zeros(len(cams.camera), dtype=bool) if dead is None else dead.astype(bool)
         self.rays_cast = 0
         # occluders (fixtures, then interior wall pieces) as convex vertical prisms (plan
@@ -476,6 +495,7 @@ class CameraSystem:
         app = None
         if looks is not None:
             app = self._describer.frame(cc, ss, vis, xy, looks, ids, fc.size)
+        cc, dxy, conf, app = self._merger.apply(cc, ss, vis, dxy, conf, xy, app)
         if fc.size:
             cc, dxy, conf = (np.concatenate(p) for p in ((cc, fc), (dxy, fxy), (conf, fconf)))
         order = np.lexsort((dxy[:, 0], cc))

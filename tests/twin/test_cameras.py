@@ -117,7 +117,7 @@ def test_detection_model_validation_names_the_field(field, value) -> None:
 
 def test_person_in_the_open_is_found_with_sigma_sized_error(open_store) -> None:
     cams = ceiling_grid(open_store)
-    model = DetectionModel(fp_per_frame=0.0)
+    model = DetectionModel(fp_per_frame=0.0, split_rate=0.0)   # (splits: tests/twin/test_merges.py)
     cs = CameraSystem(open_store, cams, model, rng=np.random.default_rng(11))
     person = np.array([[4.3, 2.9]])
     # nothing blocks in an open store: the visible fraction is the share of the silhouette
