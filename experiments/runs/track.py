@@ -42,6 +42,9 @@ class Detections:
     camera: np.ndarray   # (n,) int32
     xy: np.ndarray       # (n, 2) float64 [m]
     conf: np.ndarray     # (n,) float32
+    # (n, D) float32 appearance descriptors (a Parquet file's ``appearance`` column), or
+    # (n, 0): none (CSV files, older recordings)
+    appearance: np.ndarray | None = None
 
 
 @dataclass
@@ -99,8 +102,10 @@ def read_detections(path: str | Path) -> Detections:
             k = int(np.flatnonzero(step & (t[1:] <= t[:-1]))[0]) + 1
             raise _bad(path, at(k), f"frame {frame[k]} at t {t[k]} s is not later than "
                        f"frame {frame[k - 1]} at t {t[k - 1]} s; time must go forward")
+    app = cols.get("appearance", np.zeros((frame.size, 0), np.float32))
     return Detections(frame, t, cols["camera"].astype(np.int32),
-                      np.column_stack([cols["x"], cols["y"]]), cols["conf"].astype(np.float32))
+                      np.column_stack([cols["x"], cols["y"]]), cols["conf"].astype(np.float32),
+                      app)
 
 
 def _check_values(path: Path, cols: dict[str, np.ndarray], row0: int, unit: str) -> None:
@@ -150,6 +155,24 @@ def _read_csv(path: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def _appearance(path: Path, col, n: int) -> np.ndarray:
+    """(n, D) float32 descriptors of a fixed-size list column; an error names the row."""
+    import pyarrow as pa
+
+    if not pa.types.is_fixed_size_list(col.type) or col.null_count:
+        raise _bad(path, "column appearance", "must be a fixed-size list of floats, one "
+                   "per detection (storetwin's streams/detections.parquet)")
+    d = col.type.list_size
+    a = np.asarray(col.combine_chunks().flatten().to_numpy(zero_copy_only=False),
+                   np.float32).reshape(n, d)
+    bad = ~np.isfinite(a).all(axis=1)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        raise _bad(path, f"row {k + 1}", "appearance holds a value that is not a finite "
+                   "number")
+    return a
+
+
 def _read_parquet(path: Path) -> dict[str, np.ndarray]:
     import pyarrow.parquet as pq
 
@@ -168,6 +191,8 @@ def _read_parquet(path: Path) -> dict[str, np.ndarray]:
         except (TypeError, ValueError):
             raise _bad(path, f"column {c}", "not numeric") from None
     _check_values(path, out, row0=1, unit="row")
+    if "appearance" in tab.column_names:
+        out["appearance"] = _appearance(path, tab.column("appearance"), tab.num_rows)
     return out
 
 
@@ -217,7 +242,8 @@ def track(d: Detections, camera_hz: float | None = None, entrance=None, exit=Non
         if sl is None:
             recs.append(CameraFrame(fr, t, empty_c, empty_xy, empty_conf))
         else:
-            recs.append(CameraFrame(fr, t, d.camera[sl], d.xy[sl], d.conf[sl]))
+            app = None if d.appearance is None else d.appearance[sl]
+            recs.append(CameraFrame(fr, t, d.camera[sl], d.xy[sl], d.conf[sl], appearance=app))
     t0 = time.perf_counter()
     for rec in recs:
         tr = tracker.update(rec)

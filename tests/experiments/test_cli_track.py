@@ -122,3 +122,19 @@ def test_look_ahead_smooths_the_tracks_and_says_its_latency(recorded, tmp_path) 
     np.testing.assert_array_equal(online[:, :3], smooth[:, :3])   # the same tracks, ids
     moved = np.linalg.norm(online[:, 3:5] - smooth[:, 3:5], axis=1)
     assert 0.0 < np.median(moved) < 0.1 and moved.max() < 1.0      # positions refitted
+
+
+def test_a_bad_appearance_column_is_one_error_line(recorded, tmp_path) -> None:
+    import pyarrow as pa
+
+    tab = pq.read_table(recorded / "streams" / "detections.parquet")
+    app = np.asarray(tab.column("appearance").combine_chunks().flatten(), np.float32)
+    d = tab.column("appearance").type.list_size
+    app = app.reshape(-1, d).copy()
+    app[7, 3] = np.nan
+    bad = tab.set_column(tab.column_names.index("appearance"), "appearance",
+                         pa.FixedSizeListArray.from_arrays(pa.array(app.ravel()), d))
+    src = tmp_path / "bad.parquet"
+    pq.write_table(bad, src)
+    one_error(storetwin("track", str(src), "--out", str(tmp_path / "o.csv")),
+              "bad.parquet", "row 8", "appearance")
