@@ -517,3 +517,19 @@ def merge_split(cam, boxes, vis, dxy, conf, logit0, slope, merge_on, split_rate,
             cf[e] = 0.5 * cf[k]
             e += 1
     return out_rows, out_part, xy, cf
+
+
+@_jit
+def merge_split_frame(cam, ss, xy, vis, dxy, conf, cam_pos, cam_rot, intr, res, outline, near,
+                      logit0, slope, merge_on, split_rate, offset, key):
+    """:func:`merge_split` of the detections (camera ``cam``, person ``ss`` of people at
+    ``xy``), their image boxes computed here (:func:`image_boxes`): one call per frame."""
+    n = cam.shape[0]
+    pxy = np.empty((n, 2))
+    cam64 = np.empty(n, np.int64)
+    for k in range(n):
+        pxy[k, 0], pxy[k, 1] = xy[ss[k], 0], xy[ss[k], 1]
+        cam64[k] = cam[k]
+    boxes = image_boxes(cam64, pxy, cam_pos, cam_rot, intr, res, outline, near)
+    return merge_split(cam64, boxes, vis, dxy, conf, logit0, slope, merge_on, split_rate,
+                       offset, key)

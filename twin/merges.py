@@ -17,7 +17,8 @@ docs/sensing.md, "Merges and splits measured"):
   ``split_offset_m`` away in a uniform direction, with the person's descriptor.
 
 The draws come from a stream of their own (spawned from the camera system's generator: one
-integer per frame keys a counter-based hash, :func:`twin._detect_kernels.merge_split`), so
+integer drawn once, with the frame number, keys a counter-based hash,
+:func:`twin._detect_kernels.merge_split`), so
 no other draw moves; with ``split_rate`` 0 and ``merge_logit0`` at :data:`MERGE_OFF` (-60) nothing is drawn.
 """
 
@@ -121,6 +122,9 @@ class Merger:
         self.model = model
         self.cams = cams
         self.rng = rng.spawn(1)[0] if rng is not None else None
+        # one draw keys every frame's uniforms (with the frame number): nothing per frame
+        self.key = (int(self.rng.integers(0, 2 ** 63, dtype=np.int64))
+                    if self.rng is not None else 0)
         self.outline = body_outline(model.body_radius, model.body_height)
         f = np.ascontiguousarray
         self._geom = (f(cams.position, np.float64), f(cams.rotation, np.float64),
@@ -132,7 +136,7 @@ class Merger:
         return self.model.merge_logit0 > MERGE_OFF or self.model.split_rate > 0
 
     def apply(self, cc: np.ndarray, ss: np.ndarray, vis: np.ndarray, dxy: np.ndarray,
-              conf: np.ndarray, xy: np.ndarray, app: np.ndarray | None):
+              conf: np.ndarray, xy: np.ndarray, app: np.ndarray | None, frame: int = 0):
         """Merge and split the body detections (camera ``cc``, person ``ss`` (n,) of people
         at ``xy``, in (camera, person) order) and their descriptors ``app`` (n + f, D) (body
         rows, then f false positives' rows; None: none). Returns camera, xy, confidence and
@@ -142,12 +146,13 @@ class Merger:
         from twin import _detect_kernels as k
 
         m = self.model
-        cam = cc.astype(np.int64)
-        boxes = k.image_boxes(cam, xy[ss], *self._geom)
-        key = np.uint64(int(self.rng.integers(0, 2 ** 63, dtype=np.int64)))
-        rows, part, nxy, ncf = k.merge_split(cam, boxes, vis, dxy, conf, m.merge_logit0,
-                                             m.merge_logit_slope, m.merge_logit0 > MERGE_OFF,
-                                             m.split_rate, m.split_offset_m, key)
+        key = np.uint64((self.key + (int(frame) & 0xFFFFFFFF) * 0x2545F4914F6CDD1D)
+                        % 2 ** 64)
+        rows, part, nxy, ncf = k.merge_split_frame(
+            cc, ss, xy, vis, dxy, conf, *self._geom, m.merge_logit0, m.merge_logit_slope,
+            m.merge_logit0 > MERGE_OFF, m.split_rate, m.split_offset_m, key)
+        if rows.size == cc.size and not (part >= 0).any():
+            return cc, nxy, ncf, app            # nothing merged or split
         if app is not None:
             body = app[:cc.size]
             a = body[rows].copy()

@@ -24,7 +24,8 @@ model's own splits (at its current rate) that the count sees; position error per
 sigma = a + b distance (least squares on the binned RMS / sqrt 2).
 
 Run: ``python -m experiments.bench.merges --shoppers 10 20 40 --seed 1 2 [--seconds 20]
-[--every 5] [--fit] [--json]``.
+[--every 5] [--fit] [--split-probe 0.0217] [--json]`` (the ``model`` rows: the default model
+with splits at ``--split-probe``).
 """
 
 from __future__ import annotations
@@ -301,10 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=20.0)
     p.add_argument("--every", type=float, default=5.0)
     p.add_argument("--fit", action="store_true")
+    p.add_argument("--split-probe", type=float, default=0.0217,
+                   help="split rate of the 'model' rows (the fit's count of its own splits)")
     p.add_argument("--json", action="store_true")
     a = p.parse_args(argv)
     off = replace(DetectionModel(), merge_logit0=MERGE_OFF, split_rate=0.0)
-    models = {"model_off": off, "model": DetectionModel()}
+    models = {"model_off": off, "model": replace(DetectionModel(), split_rate=a.split_probe)}
     per = {}
     for n in a.shoppers:
         runs = [crowd_frames(n, s, a.seconds, a.every, models=models) for s in a.seed]
