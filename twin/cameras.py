@@ -172,8 +172,7 @@ class DetectionModel:
     # (assumed: between the pixel detector's merge_m, 0.3 m, and the 0.8 m a split is
     # counted within). Fitted: 0.0217 pooled over 10-40 shoppers (the pixels' is 0.2-0.3 %
     # at 10-20, ~4 % at 40); off by default: a constant rate misfits that density
-    # dependence, and with it on a replayed recording no longer gives the live tracks
-    # exactly (tests/experiments/test_cli_track.py; cause not yet found)
+    # dependence
     split_rate: float = num(0.0, ge=0, le=1)
     split_offset_m: float = num(0.4, ge=0, unit="m")
 
