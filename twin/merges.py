@@ -85,15 +85,6 @@ def camera_pairs(cam: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return i, j.astype(np.int64)
 
 
-def merge_probability(model, overlap: np.ndarray) -> np.ndarray:
-    """The probability that two detected people with image overlap ``overlap`` (box IoU)
-    come out as one detection (0 without overlap)."""
-    o = np.asarray(overlap, np.float64)
-    with np.errstate(over="ignore"):
-        p = 1.0 / (1.0 + np.exp(-(model.merge_logit0 + model.merge_logit_slope * o)))
-    return np.where(o > 0, p, 0.0)
-
-
 def merge_split(rng: np.random.Generator, model, boxes: np.ndarray, cam: np.ndarray,
                 vis: np.ndarray, dxy: np.ndarray, conf: np.ndarray):
     """Merges and splits of one frame's body detections (camera ``cam`` (n,), sorted, visible
