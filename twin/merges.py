@@ -147,7 +147,7 @@ class Merger:
         if app is not None:
             body = app[:cc.size]
             a = body[rows].copy()
-            m = part >= 0
-            a[m] = 0.5 * (body[rows[m]] + body[part[m]])
+            merged = part >= 0
+            a[merged] = 0.5 * (body[rows[merged]] + body[part[merged]])
             app = np.concatenate([a, app[cc.size:]])
         return cc[rows], nxy, ncf, app

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.records import CameraFrame, Tracks
-from core.smoothing import LookAhead, smooth_rows
+from core.records import CameraFrame
+from core.smoothing import smooth_rows
 from core.tracker_config import TrackerConfig
 from core.tracking import Tracker
 
@@ -48,28 +48,6 @@ def test_smoothing_reads_no_further_ahead_than_its_look_ahead() -> None:
     np.testing.assert_array_equal(smooth_rows(tt, ids, noisy, 0.0), noisy)
     with pytest.raises(ValueError, match="lookahead_s"):
         smooth_rows(tt, ids, noisy, -1.0)
-
-
-def test_online_look_ahead_equals_the_batch() -> None:
-    tt, ids, _, noisy = _walkers(np.random.default_rng(2))
-    la = LookAhead(0.7)
-    out = []
-    for k in range(80):
-        rows = [k, 80 + k] if k % 9 else [80 + k]          # track 7 missed now and then
-        tr = Tracks(frame=k, t=k / 10.0, track_id=ids[rows], xy=noisy[rows])
-        got = la.push(tr)
-        assert all(g.t <= k / 10.0 - 0.7 + 1e-9 for g in got)   # latency: 0.7 s
-        out += got
-    out += la.flush()
-    assert [o.frame for o in out] == list(range(80))
-    keep = np.array([k % 9 != 0 for k in range(80)] + [True] * 80)
-    ref = smooth_rows(tt[keep], ids[keep], noisy[keep], 0.7)
-    got_t = np.concatenate([np.full(o.track_id.size, o.t) for o in out])
-    got_id = np.concatenate([o.track_id for o in out])
-    got_xy = np.concatenate([o.xy for o in out])
-    o1 = np.lexsort((got_t, got_id))
-    o2 = np.lexsort((tt[keep], ids[keep]))
-    np.testing.assert_allclose(got_xy[o1], ref[o2], atol=1e-9)
 
 
 def _frame(k: int, xy) -> CameraFrame:
