@@ -5,8 +5,9 @@ spawn, expire, confirm) in one call on a track table kept in preallocated column
 mirrors the array engine (``core/track_arrays.py``) operation by operation, in the same row
 order, so both give the same tracks. Only the check-in binding stays in Python (it is idle
 unless a check-in is queued). Its parts: the assignment solvers (:mod:`core._assign_kernels`),
-pair searches and grouping (:mod:`core._graph_kernels`) and fusion
-(:mod:`core._fusion_kernels`); this module holds the tracking step itself.
+pair searches and grouping (:mod:`core._graph_kernels`), fusion
+(:mod:`core._fusion_kernels`) and the tracks' looks (:mod:`core._look_kernels`); this module
+holds the tracking step itself.
 
 The table is a tuple of columns, ``capacity`` rows each, of which the first ``n`` are
 tracks (as ``core.track_arrays._empty_rows``): tid (cap,) int64 (-1 until confirmed), status
@@ -21,7 +22,7 @@ filter differs from numpy's batched matrix products (BLAS, LAPACK) by float64 ro
 
 Pinned dependencies: numba's cache checks this file only, yet the machine code it keeps for
 these kernels holds that of the kernel modules they call (:mod:`core._assign_kernels`,
-:mod:`core._fusion_kernels` and :mod:`core._graph_kernels`). ``_DEPENDS`` pins the SHA-256
+:mod:`core._fusion_kernels`, :mod:`core._graph_kernels` and :mod:`core._look_kernels`). ``_DEPENDS`` pins the SHA-256
 of each of those files (and of those they pin), and the kernels are cached only while every
 pin holds (``CACHE``): an edit there changes this file too (its pin) or, the pin not
 updated, compiles these kernels afresh in each process rather than run stale machine code.
@@ -49,6 +50,7 @@ from core._assign_kernels import (
 )
 from core._fusion_kernels import fuse
 from core._graph_kernels import argsort_stable, group, indices, pairs_within
+from core._look_kernels import fused_looks, see_looks
 
 # SHA-256 of the kernel modules whose code these kernels compile in (module docstring;
 # refresh: python -m tests.kernel_pins --update)
@@ -56,6 +58,7 @@ _DEPENDS = {
     "_assign_kernels.py": "d2fb7234a57cbda4bbacd607aced58e83dafdf79154e3122e422a7a8eec99393",
     "_fusion_kernels.py": "344ebdf7955dce16b3a9dcd1d8da29ffa7f071feab89d1b6ccf5873c33d8685a",
     "_graph_kernels.py": "fb73e653f34b404e4ae18a5c2273956809523374c530367fd30ea83c57a1d121",
+    "_look_kernels.py": "ef704240168522c26670fd6b6ec8b6daa365be6f8f14f7eac17bee6b2406727d",
 }
 
 
@@ -371,12 +374,13 @@ def step(table, n, camera, dxy, dconf, app, t, dt, q4, q3, q2, par, next_id,
     """
     cam, xy, conf = _own_copies(camera, dxy, dconf)
     fxy, fconf, fcount, label = fuse(cam, xy, conf, par[FUSE_R])
-    fapp = _fused_looks(app, label, fxy.shape[0], table[12].shape[1])
+    fapp = fused_looks(app, label, fxy.shape[0], table[12].shape[1])
     if dt > 0.0:
         _predict(table, n, dt, q4, q3, q2)
     free, match_row, match_det, nm = _associate(table, n, fxy, fapp, label, cam, par)
     _count_matches(table, n, match_row, match_det, nm, fxy, fconf, fcount, t, par)
-    _see_looks(table, n, match_row, match_det, nm, fapp, par)
+    see_looks(table[1], table[3], table[12], table[13], n, match_row, match_det, nm, fapp,
+              par[APP_R], par[APP_ALPHA], LOST)
     n = _spawn(table, n, fxy, fconf, fapp, free, t, par)
     n, ndep = expire(table, n, t, par, dt < 0.0, dep_tid, dep_acc, dep_certain)  # (False)
     n, next_id = _confirm(table, n, par, next_id)
@@ -398,60 +402,6 @@ def _own_copies(camera, dxy, dconf):
         xy[i, 1] = dxy[i, 1]
         conf[i] = dconf[i]
     return cam, xy, conf
-
-
-@njit(cache=CACHE)
-def _fused_looks(app, label, m, dim):
-    """(m, dim) mean appearance of each fused point's raw detections (app (n, D)); no
-    columns when the frame has none or the table keeps none."""
-    if app.shape[1] == 0 or dim == 0 or app.shape[1] != dim:
-        return np.zeros((m, 0))
-    out = np.zeros((m, dim))
-    cnt = np.zeros(m)
-    for i in range(label.shape[0]):
-        g = label[i]
-        cnt[g] += 1.0
-        for k in range(dim):
-            out[g, k] += app[i, k]
-    for g in range(m):
-        if cnt[g] > 0:
-            for k in range(dim):
-                out[g, k] /= cnt[g]
-    return out
-
-
-@njit(cache=CACHE)
-def _see_looks(table, n, match_row, match_det, nm, fapp, par):
-    """Each matched row's look moves towards its point's (weight ``appearance_alpha``)
-    where the point is unambiguously its: no other live track within ``look_radius_m``
-    of it. A row's first look is the point's."""
-    if fapp.shape[1] == 0 or nm == 0:
-        return
-    status, x, look, look_n = table[1], table[3], table[12], table[13]
-    pts = np.empty((nm, 2))
-    for s in range(nm):
-        pts[s, 0], pts[s, 1] = x[match_row[s], 0], x[match_row[s], 1]
-    live = indices(status[:n] != LOST)
-    pos = np.empty((live.shape[0], 2))
-    for k in range(live.shape[0]):
-        pos[k, 0], pos[k, 1] = x[live[k], 0], x[live[k], 1]
-    pi, pj, _ = pairs_within(pts, pos, par[APP_R])
-    crowded = np.zeros(nm, np.bool_)
-    for e in range(pi.shape[0]):
-        if live[pj[e]] != match_row[pi[e]]:
-            crowded[pi[e]] = True
-    w = par[APP_ALPHA]
-    for s in range(nm):
-        r, d = match_row[s], match_det[s]
-        if look_n[r] == 0:
-            for k in range(fapp.shape[1]):
-                look[r, k] = fapp[d, k]
-        elif not crowded[s]:
-            for k in range(fapp.shape[1]):
-                look[r, k] = (1.0 - w) * look[r, k] + w * fapp[d, k]
-        else:
-            continue
-        look_n[r] += 1
 
 
 @njit(cache=CACHE)

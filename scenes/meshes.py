@@ -40,6 +40,9 @@ OTHER_KIND_COLOR = (128, 128, 128, 255)
 FLOOR_COLOR = (232, 226, 210, 255)
 WALL_COLOR = (214, 210, 200, 255)
 PLATE_COLOR = (90, 92, 98, 255)
+# products and plates stand this far proud of their fixture's face, clear of its ends [m]
+# (so no face z-fights with the fixture's, which flickers with the draw order)
+PROUD_M = 0.004
 
 # Base hue (0..1) per catalogue category: products of one category share a hue family; brand
 # and SKU shift it a little, so look-alikes are similar but distinguishable. Categories not
@@ -344,6 +347,19 @@ def sku_colors(catalogue: Catalogue) -> np.ndarray:
     return out
 
 
+def proud_boxes(lo: np.ndarray, hi: np.ndarray, normal: np.ndarray,
+           d: float) -> tuple[np.ndarray, np.ndarray]:
+    """Boxes lo, hi (n, 3) grown by ``d`` [m] towards the aisle along ``normal`` (n, 2) and
+    narrowed by ``d / 2`` at both ends along the face, so none of their faces lies in the
+    plane of their fixture's faces (or of the neighbouring bin's)."""
+    lo, hi = lo.copy(), hi.copy()
+    along = 1.0 - np.abs(normal)                  # the horizontal axis along the face
+    lo[:, :2] += np.minimum(normal, 0.0) * d + along * d / 2
+    hi[:, :2] += np.maximum(normal, 0.0) * d - along * d / 2
+    hi[:, 2] -= d / 2
+    return lo, np.maximum(hi, lo)
+
+
 def product_boxes(store: Store) -> tuple[np.ndarray, np.ndarray]:
     """(n, 3) lo and (n, 3) hi of the stocked volume of every bin [m].
 
@@ -374,6 +390,19 @@ def product_boxes(store: Store) -> tuple[np.ndarray, np.ndarray]:
     phi = np.column_stack([np.where(along_x, a1, d1), np.where(along_x, d1, a1),
                            lo[:, 2] + height])
     return plo, phi
+
+
+def stock_boxes(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 3) lo and hi of every bin's stock as rendered: :func:`product_boxes` standing
+    ``PROUD_M`` proud of the fixture's face (zero-size for a bin with no units)."""
+    bins = store.bins
+    plo, phi = product_boxes(store)
+    if not len(bins):
+        return plo, phi
+    lo, hi = proud_boxes(plo, phi, bins.normal, PROUD_M)
+    empty = ~((bins.facings > 0) & (bins.rows > 0))
+    hi[empty] = lo[empty]
+    return lo, hi
 
 
 def fixture_colors(store: Store) -> np.ndarray:

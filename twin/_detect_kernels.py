@@ -312,13 +312,13 @@ def _arm_hit(ox, oy, oz, dx, dy, dz, ax, ay, az, bx, by, bz, r, s_max):
 
 
 @_jit
-def _hand_point_seen(cx, cy, cz, px, py, pz, b, bin_lo, bin_hi, xy, radius, height, prisms,
-                     lo, hi, idx, arm_a, arm_b, arm_r):
+def _hand_point_seen(cx, cy, cz, px, py, pz, b, stock_lo, stock_hi, xy, radius, height,
+                     prisms, lo, hi, idx, arm_a, arm_b, arm_r):
     """(seen, sight lines tested) of one point of a hand's silhouette from a camera at c:
-    hidden inside the stocked bin ``b`` (-1: none), behind a fixture, a body or an arm."""
-    if b >= 0 and (px >= bin_lo[b, 0] and px <= bin_hi[b, 0]
-                   and py >= bin_lo[b, 1] and py <= bin_hi[b, 1]
-                   and pz >= bin_lo[b, 2] and pz <= bin_hi[b, 2]):
+    hidden inside the stock of bin ``b`` (-1: none), behind a fixture, a body or an arm."""
+    if b >= 0 and (px >= stock_lo[b, 0] and px <= stock_hi[b, 0]
+                   and py >= stock_lo[b, 1] and py <= stock_hi[b, 1]
+                   and pz >= stock_lo[b, 2] and pz <= stock_hi[b, 2]):
         return 0, 0
     nb = prisms.shape[0]
     if nb and _segment_blocked(cx, cy, cz, px, py, pz, prisms, lo, hi, idx, nb):
@@ -336,14 +336,15 @@ def _hand_point_seen(cx, cy, cz, px, py, pz, b, bin_lo, bin_hi, xy, radius, heig
 
 @_jit
 def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bin_hi,
-                   margin, radius, height, prisms, lo, hi, arm_a, arm_b, arm_r, hand_r,
+                   stock_lo, stock_hi, margin, radius, height, prisms, lo, hi, arm_a, arm_b, arm_r, hand_r,
                    disk, out):
     """The share of each hand's silhouette each live camera sees, into out (c, h) float64
     (as ``CameraSystem.hand_fractions``, which documents the rules); returns the number of
     sight lines tested against the occluders.
 
     hands (h, 3) [m] (rows with a NaN: no hand); xy (s, 2) the people; bin_lo, bin_hi (n, 3)
-    the shelf bins; arm_a, arm_b (k, 3): the arms as capsules of radius ``arm_r`` (shoulder
+    the shelf bins (which one holds the hand); stock_lo, stock_hi (n, 3) their stock as
+    rendered (:func:`scenes.meshes.stock_boxes`, what hides the hand inside its bin); arm_a, arm_b (k, 3): the arms as capsules of radius ``arm_r`` (shoulder
     to wrist); hand_r: the hand ball's radius; disk (q, 2): sample points of the unit disk,
     uniform in area (the hand's silhouette as the camera sees it)."""
     c_n = cam_pos.shape[0]
@@ -388,7 +389,7 @@ def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, b
                 px = hx + hand_r * (a_ * e1x + b_ * e2x - w * vx)
                 py = hy + hand_r * (a_ * e1y + b_ * e2y - w * vy)
                 pz = hz + hand_r * (a_ * e1z + b_ * e2z - w * vz)
-                ok, tested = _hand_point_seen(cx, cy, cz, px, py, pz, b, bin_lo, bin_hi, xy,
+                ok, tested = _hand_point_seen(cx, cy, cz, px, py, pz, b, stock_lo, stock_hi, xy,
                                               radius, height, prisms, lo, hi, idx, arm_a,
                                               arm_b, arm_r)
                 rays += tested

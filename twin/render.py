@@ -38,7 +38,15 @@ import numpy as np
 import trimesh
 
 from core.knowledge import Cameras
-from scenes.meshes import PLATE_COLOR, boxes_mesh, product_boxes, scene_mesh, sku_colors
+from scenes.meshes import (
+    PLATE_COLOR,
+    PROUD_M,
+    boxes_mesh,
+    product_boxes,
+    proud_boxes,
+    scene_mesh,
+    sku_colors,
+)
 from scenes.store import Store
 from twin.cameras import DetectionModel
 from twin.lighting import Lighting
@@ -48,7 +56,6 @@ from twin.people import DEFAULT_LOOKS, SKIN, arm_mesh, body_mesh
 _GL_FROM_CV = np.diag([1.0, -1.0, -1.0])
 ZNEAR, ZFAR = 0.05, 200.0      # clipping planes [m]
 MAX_CANVAS = 8192              # largest framebuffer side for a lone silhouette [px]
-PROUD_M = 0.004                # products stand this far proud of their fixture's face [m]
 
 
 class RenderedView(NamedTuple):
@@ -128,13 +135,13 @@ class Renderer:
         if len(bins):
             top = bins.lo.copy()
             top[:, :2] = bins.hi[:, :2]
-            lo, hi = _proud(bins.lo - [0.0, 0.0, store.plate_thickness], top, bins.normal,
+            lo, hi = proud_boxes(bins.lo - [0.0, 0.0, store.plate_thickness], top, bins.normal,
                             PROUD_M / 2)
             groups["fixtures"].append(boxes_mesh(lo, hi, PLATE_COLOR))
         if products and len(bins):
             keep = np.flatnonzero((bins.facings > 0) & (bins.rows > 0))
             plo, phi = product_boxes(store)
-            lo, hi = _proud(plo[keep], phi[keep], bins.normal[keep], PROUD_M)
+            lo, hi = proud_boxes(plo[keep], phi[keep], bins.normal[keep], PROUD_M)
             groups["products"].append(boxes_mesh(
                 lo, hi, sku_colors(store.catalogue)[bins.sku_index[keep]]))
         self._groups = {k: trimesh.util.concatenate(v) for k, v in groups.items() if v}
@@ -474,19 +481,6 @@ class Renderer:
         if arm is not None:
             seen = seen - seg_pixel_counts(arm, ids)
         return np.where(full > 0, seen / np.where(full > 0, full, 1), np.nan)
-
-
-def _proud(lo: np.ndarray, hi: np.ndarray, normal: np.ndarray,
-           d: float) -> tuple[np.ndarray, np.ndarray]:
-    """Boxes lo, hi (n, 3) grown by ``d`` [m] towards the aisle along ``normal`` (n, 2) and
-    narrowed by ``d / 2`` at both ends along the face, so none of their faces lies in the
-    plane of their fixture's faces (or of the neighbouring bin's)."""
-    lo, hi = lo.copy(), hi.copy()
-    along = 1.0 - np.abs(normal)                  # the horizontal axis along the face
-    lo[:, :2] += np.minimum(normal, 0.0) * d + along * d / 2
-    hi[:, :2] += np.maximum(normal, 0.0) * d - along * d / 2
-    hi[:, 2] -= d / 2
-    return lo, np.maximum(hi, lo)
 
 
 def _primitive(pyrender, pos: np.ndarray, nrm: np.ndarray, col: np.ndarray):

@@ -50,24 +50,28 @@ DIST_BINS = (0.0, 1.0, 2.0, 3.0, 5.0)
 
 @dataclass
 class Tally:
-    """Per eligible camera-person pair: vis, dist [m], missed, split, err [m] (NaN: missed);
-    per overlapping eligible pair: iou, merged; and the detection count."""
+    """Per eligible camera-person pair: vis, dist [m], missed, split, err [m] (NaN: missed),
+    alone (no other eligible person's image box overlaps this one's); per overlapping
+    eligible pair: iou, merged; and the detection count."""
     vis: list
     dist: list
     missed: list
     split: list
     err: list
+    alone: list
     iou: list
     merged: list
     detections: int = 0
 
     @classmethod
     def new(cls) -> Tally:
-        return cls([], [], [], [], [], [], [])
+        return cls([], [], [], [], [], [], [], [])
 
     def arrays(self) -> dict:
-        return {k: np.asarray(getattr(self, k), np.float64)
-                for k in ("vis", "dist", "missed", "split", "err", "iou", "merged")}
+        return {k: np.asarray(getattr(self, k), np.float64) for k in FIELDS}
+
+
+FIELDS = ("vis", "dist", "missed", "split", "err", "alone", "iou", "merged")
 
 
 def score_camera(t: Tally, det: np.ndarray, xy: np.ndarray, vis: np.ndarray,
@@ -92,16 +96,19 @@ def score_camera(t: Tally, det: np.ndarray, xy: np.ndarray, vis: np.ndarray,
         d = np.linalg.norm(det[free][:, None] - xy[elig][None], axis=2)
         near = d.argmin(axis=1)
         split[elig[near[d.min(axis=1) <= reach_m]]] = True
+    i, j = camera_pairs(np.zeros(elig.size))
+    a, b = elig[i], elig[j]
+    o = box_iou(boxes[a], boxes[b])
+    crowded = np.zeros(xy.shape[0], bool)
+    crowded[a[o > 0]] = crowded[b[o > 0]] = True
     for k in elig:
+        t.alone.append(not crowded[k])
         t.vis.append(vis[k])
         t.dist.append(float(np.linalg.norm(xy[k] - cam_xy)))
         t.missed.append(match[k] < 0)
         t.split.append(bool(split[k] and match[k] >= 0))
         t.err.append(float(np.linalg.norm(det[match[k]] - xy[k])) if match[k] >= 0
                      else np.nan)
-    i, j = camera_pairs(np.zeros(elig.size))
-    a, b = elig[i], elig[j]
-    o = box_iou(boxes[a], boxes[b])
     for p, q, ov in zip(a[o > 0], b[o > 0], o[o > 0], strict=True):
         one = (match[p] >= 0) != (match[q] >= 0)
         if one:
@@ -230,7 +237,7 @@ def _bins(key: np.ndarray, bins):
 def merge(tallies: list[Tally]) -> Tally:
     out = Tally.new()
     for t in tallies:
-        for k in ("vis", "dist", "missed", "split", "err", "iou", "merged"):
+        for k in FIELDS:
             getattr(out, k).extend(getattr(t, k))
         out.detections += t.detections
     return out

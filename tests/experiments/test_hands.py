@@ -46,9 +46,10 @@ def test_a_hand_the_model_finds_hidden_is_hidden_in_the_pixels():
 
 def test_the_hand_visible_fraction_follows_the_rendered_hand():
     """CameraSystem.hand_fractions (the hand as a ball at the end of its arm, against the
-    stocked bin, fixtures, bodies and arms) against the rendered hand's visible fraction, on
-    a seed the geometry was not tuned on (docs/sensing.md: 95.5 % of 337 pairs within 0.05
-    on seed 0, 94.4 % of 126 on seed 3)."""
+    bin's stock as rendered, fixtures, bodies and arms) against the rendered hand's visible
+    fraction, as issue 22 asks (within 0.05 on >= 95 % of hand-camera pairs), on a seed the
+    geometry was not tuned on (docs/sensing.md: 99.2 % of 126 pairs within 0.05 on seed 3,
+    97.7 % of 171 on seed 2)."""
     import numpy as np
     import pytest
 
@@ -56,7 +57,7 @@ def test_the_hand_visible_fraction_follows_the_rendered_hand():
     h = hand_pixels(seconds=300.0, seed=3)
     err = np.abs(h.model_fraction - h.rendered)
     assert err.size > 50
-    assert np.mean(err <= 0.05) >= 0.90
+    assert np.mean(err <= 0.05) >= 0.95
     assert np.mean(err <= 0.10) >= 0.98
     assert abs(np.mean(h.model_fraction - h.rendered)) < 0.02       # no bias either way
     # the old binary rule: where it sees a hand, the pixels often show little of it
