@@ -212,11 +212,12 @@ def hands_visible(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, bi
 
 
 @_jit
-def detection_hits(pair_c, pair_j, pair_v, xy, cam_pos, p_max, min_visible, full_range_m,
-                   range_scale_m):
+def detection_hits(pair_c, pair_j, pair_v, xy, cam_pos, p_max, min_visible, full_visible,
+                   full_range_m, range_scale_m):
     """The chance each seen camera-body pair (from :func:`twin._camera_kernels.visibility`)
-    fires: p = p_max scaled by the visible fraction above ``min_visible`` and by the horizontal
-    distance beyond ``full_range_m`` (e-folding ``range_scale_m``) [m]. Returns, for the pairs with
+    fires: p = p_max scaled by the visible fraction (rising linearly from 0 at ``min_visible``
+    to 1 at ``full_visible``) and by the horizontal distance beyond ``full_range_m``
+    (e-folding ``range_scale_m``) [m]. Returns, for the pairs with
     p > 0 in their order, camera (n,) int32, body (n,) int64, distance (n,) [m], visible
     fraction (n,) and p (n,); the caller draws one uniform per pair and keeps u < p."""
     m = pair_c.shape[0]
@@ -235,7 +236,7 @@ def detection_hits(pair_c, pair_j, pair_v, xy, cam_pos, p_max, min_visible, full
         dx = cam_pos[c, 0] - xy[j, 0]
         dy = cam_pos[c, 1] - xy[j, 1]
         d = math.sqrt(dx * dx + dy * dy)
-        p = p_max * min(max((vis - min_visible) / (1.0 - min_visible), 0.0), 1.0)
+        p = p_max * min(max((vis - min_visible) / (full_visible - min_visible), 0.0), 1.0)
         if d > full_range_m:
             p *= math.exp(-(d - full_range_m) / range_scale_m)
         if p > 0.0:

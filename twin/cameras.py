@@ -115,22 +115,31 @@ def _prism_table(corners: np.ndarray, zr: np.ndarray) -> np.ndarray:
 class DetectionModel:
     """Parameters of the geometric detection model.
 
-    The detection figures are assumptions: a modern person detector on a ceiling view finds
-    an unoccluded person nearly always (p ~0.95) and localises the foot point to ~5-10 cm
-    near the camera's nadir, worse with distance and occlusion; below ~20% visible it rarely
-    fires. The visible fraction they depend on is calibrated against rendered segmentation
-    masks (``tests/twin/test_render.py``): with the default sampling it agrees with the
-    mask within 0.05 on >= 95% of person-camera pairs.
+    The visible fraction the detection probability depends on is calibrated against rendered
+    segmentation masks (``tests/twin/test_render.py``): with the default sampling it agrees
+    with the mask within 0.05 on >= 95% of person-camera pairs. The detection probability
+    and the foot-point noise are fitted to the shipped pixel detector
+    (:mod:`twin.pixdetect`) on rendered kiosk crowds of 10 / 20 / 40 shoppers (seeds 1-2,
+    320 x 240 px, ``python -m experiments.bench.merges --fit``, docs/sensing.md "Misses and
+    position error measured"): maximum likelihood over camera-person pairs whose image box
+    no other person's overlaps. False positives stay an assumption.
     """
 
-    # detection probability of a fully visible, near person
-    p_max: float = num(0.95, gt=0, le=1)
-    min_visible: float = num(0.2, ge=0, lt=1)   # below this visible fraction: never detected
-    full_range_m: float = 4.0       # horizontal distance up to which p is not reduced [m]
-    range_scale_m: float = 4.0      # e-folding of p beyond full_range_m [m]
-    sigma0_m: float = num(0.05, ge=0, unit="m")        # foot-point noise at the nadir [m]
-    # added noise per metre of horizontal distance [m/m]
-    sigma_per_m: float = num(0.02, ge=0, unit="m/m")
+    # detection probability: p_max x a ramp in the visible fraction (0 at min_visible, 1 at
+    # full_visible) x exp(-(d - full_range_m) / range_scale_m) beyond full_range_m of
+    # horizontal distance d. Fitted: the pixel detector fires on 50-75 % of lone people at
+    # any visible fraction above ~0.2 (it finds a head at the image's edge as readily as a
+    # whole body) and on fewer farther out (0.75 at 0-1 m, 0.38 at 2-3 m)
+    p_max: float = num(0.679, gt=0, le=1)
+    min_visible: float = num(0.0, ge=0, lt=1)   # at or below this visible fraction: never
+    full_visible: float = num(0.236, gt=0, le=1)
+    full_range_m: float = num(7.3, ge=0, unit="m")     # [m] p not reduced up to here
+    range_scale_m: float = num(37.3, gt=0, unit="m")   # e-folding of p beyond it [m]
+    # per-axis foot-point noise (sigma0_m + sigma_per_m d) (2 - visible fraction) [m]
+    # (fitted: the pixel detector's paired errors over (2 - vis), RMS per distance bin, to
+    # 3 m; per axis 0.04 m at 0-1 m, 0.10-0.17 m at 1-2 m, 0.14-0.21 m at 2-3 m)
+    sigma0_m: float = num(0.0169, ge=0, unit="m")
+    sigma_per_m: float = num(0.0483, ge=0, unit="m/m")
     # false positives per camera per frame (Poisson mean)
     fp_per_frame: float = num(0.005, ge=0)
     # person as a vertical cylinder [m] (shoulder half-width)
@@ -166,9 +175,9 @@ class DetectionModel:
     # (experiments/bench/merges.py, seeds 1-2, docs/sensing.md "Merges and splits measured"):
     # two detected people whose image boxes overlap (IoU o > 0) come out as one detection
     # with probability 1 / (1 + exp(-(merge_logit0 + merge_logit_slope o)))
-    # (fit: flat in o, p = 0.20; -60: no merges)
-    merge_logit0: float = num(-1.36, ge=-60, le=20)
-    merge_logit_slope: float = num(0.0, ge=0, le=100)     # [1 / IoU]
+    # (fit: 0.07 at the least overlap, 0.16 at IoU 0.25, 0.35 at 0.5; -60: no merges)
+    merge_logit0: float = num(-2.61, ge=-60, le=20)
+    merge_logit_slope: float = num(3.39, ge=0, le=100)     # [1 / IoU]
     # a detection comes out twice with this probability, the second split_offset_m away
     # (assumed: between the pixel detector's merge_m, 0.3 m, and the 0.8 m a split is
     # counted within). Fitted: 0.0217 pooled over 10-40 shoppers (the pixels' is 0.2-0.3 %
@@ -180,6 +189,8 @@ class DetectionModel:
     def __post_init__(self) -> None:
         check(self, "hand_full_visible", self.hand_full_visible > self.hand_min_visible,
               f"above hand_min_visible ({self.hand_min_visible:g})")
+        check(self, "full_visible", self.full_visible > self.min_visible,
+              f"above min_visible ({self.min_visible:g})")
 
     def p_hand_seen(self, fraction: np.ndarray) -> np.ndarray:
         """Probability that a camera seeing ``fraction`` of a hand reports it."""
@@ -518,7 +529,7 @@ class CameraSystem:
         kern = _detect()
         cc, ss, dist, vis, p = kern.detection_hits(
             *self._visibility(xy, ~self.dead, dense=False), xy, self._cam_pos, m.p_max,
-            m.min_visible, m.full_range_m, m.range_scale_m)
+            m.min_visible, m.full_visible, m.full_range_m, m.range_scale_m)
         hit = rng.random(cc.size) < p
         cc, ss, dist, vis = cc[hit], ss[hit], dist[hit], vis[hit]
         # (arguments evaluate left to right: the (n, 2) noise is drawn first)

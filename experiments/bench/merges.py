@@ -46,6 +46,9 @@ from twin.merges import MERGE_OFF, body_outline, box_iou, camera_pairs, image_bo
 IOU_BINS = (0.0, 0.1, 0.2, 0.35, 0.5, 1.01)
 VIS_BINS = (0.2, 0.4, 0.6, 0.8, 1.01)
 DIST_BINS = (0.0, 1.0, 2.0, 3.0, 5.0)
+# people at or above this visible fraction are counted in the merge, split and miss tables
+# (the model's min_visible when merges were fitted); the detection fit sees every record
+ELIGIBLE = 0.2
 
 
 @dataclass
@@ -67,18 +70,28 @@ class Tally:
     def new(cls) -> Tally:
         return cls([], [], [], [], [], [], [], [])
 
-    def arrays(self) -> dict:
-        return {k: np.asarray(getattr(self, k), np.float64) for k in FIELDS}
+    def arrays(self, min_visible: float | None = ELIGIBLE) -> dict:
+        """The tally as float64 arrays, the person records those at ``min_visible`` and above
+        (None: every record, down to the 0.05 the pairing starts at)."""
+        out = {k: np.asarray(getattr(self, k), np.float64) for k in FIELDS}
+        if min_visible is not None:
+            keep = out["vis"] >= min_visible
+            for k in PERSON_FIELDS:
+                out[k] = out[k][keep]
+        return out
 
 
-FIELDS = ("vis", "dist", "missed", "split", "err", "alone", "iou", "merged")
+PERSON_FIELDS = ("vis", "dist", "missed", "split", "err", "alone")
+FIELDS = (*PERSON_FIELDS, "iou", "merged")
 
 
 def score_camera(t: Tally, det: np.ndarray, xy: np.ndarray, vis: np.ndarray,
-                 boxes: np.ndarray, cam_xy: np.ndarray, min_visible: float = 0.2,
+                 boxes: np.ndarray, cam_xy: np.ndarray, min_visible: float = ELIGIBLE,
                  match_m: float = 0.5, reach_m: float = 0.8) -> None:
     """Add one camera's detections ``det`` (d, 2) [m] of people at ``xy`` (s, 2) with
-    visible fractions ``vis`` (s,) and image boxes ``boxes`` (s, 4) to the tally."""
+    visible fractions ``vis`` (s,) and image boxes ``boxes`` (s, 4) to the tally: a record
+    for each person seen at all (vis > 0.05); splits and merges among those at
+    ``min_visible`` and above."""
     t.detections += det.shape[0]
     seen = np.flatnonzero(vis > 0.05)
     match = np.full(xy.shape[0], -1)
@@ -101,7 +114,7 @@ def score_camera(t: Tally, det: np.ndarray, xy: np.ndarray, vis: np.ndarray,
     o = box_iou(boxes[a], boxes[b])
     crowded = np.zeros(xy.shape[0], bool)
     crowded[a[o > 0]] = crowded[b[o > 0]] = True
-    for k in elig:
+    for k in seen:
         t.alone.append(not crowded[k])
         t.vis.append(vis[k])
         t.dist.append(float(np.linalg.norm(xy[k] - cam_xy)))
@@ -177,8 +190,7 @@ def crowd_frames(shoppers: int, seed: int, seconds: float = 20.0, every_s: float
                     rgb = r.render(cams, c, xy, ids, seg=False, hands=hands, looks=looks)[0]
                     found["pixels"] = det.detect_image(c, rgb)[0]
                 for name, d in found.items():
-                    score_camera(out[name], d, xy, vis[c], boxes, cams.position[c, :2],
-                                 m.min_visible)
+                    score_camera(out[name], d, xy, vis[c], boxes, cams.position[c, :2])
     return out
 
 
@@ -275,6 +287,52 @@ def fit(pix: Tally, base: Tally, model: Tally, model_split: float) -> dict:
             "split_rate": round(max(sp["split_rate"] - sb["split_rate"], 0.0)
                                 / max(seen, 0.1), 4),
             "sigma0_m": round(float(line[1]), 4), "sigma_per_m": round(float(line[0]), 4)}
+
+
+def detection_p(c, vis: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """The model's detection probability (``twin._detect_kernels.detection_hits``) at
+    parameters c = (p_max, min_visible, full_visible, full_range_m, range_scale_m)."""
+    p_max, v0, v1, r, sc = c
+    ramp = np.clip((vis - v0) / max(v1 - v0, 1e-6), 0.0, 1.0) * (vis > v0)
+    return p_max * ramp * np.exp(-np.maximum(dist - r, 0.0) / sc)
+
+
+def fit_detection(pix: Tally) -> dict:
+    """The detection probability's parameters (:func:`detection_p`) by maximum likelihood on
+    the pixels' lone person records (no other person's image box overlaps: merges are the
+    merge model's), every visible fraction from 0.05; and the foot-point noise line: the
+    model's per-axis sigma is (sigma0_m + sigma_per_m d) (2 - vis), so the paired errors
+    over (2 - vis), RMS per distance bin over sqrt 2, get a weighted line through them
+    (people at ``ELIGIBLE`` visible and above, within 3 m: farther out the pixel detector
+    pairs few people, most of them cut by the image's edge, with small errors that a line
+    in distance does not describe)."""
+    a = pix.arrays(None)
+    lone = a["alone"] > 0
+    v, d, hit = a["vis"][lone], a["dist"][lone], a["missed"][lone] == 0
+
+    def nll(c):
+        p = np.clip(detection_p(c, v, d), 1e-6, 1 - 1e-6)
+        return -float(np.sum(np.where(hit, np.log(p), np.log1p(-p))))
+
+    bounds = [(0.05, 1.0), (0.0, 0.5), (0.1, 1.0), (0.0, 8.0), (0.3, 50.0)]
+    best = None
+    for x0 in ([0.8, 0.1, 0.5, 3.0, 4.0], [0.9, 0.2, 1.0, 4.0, 4.0], [0.7, 0.05, 0.3, 2.0, 8.0]):
+        c = minimize(nll, x0=x0, method="Nelder-Mead", bounds=bounds,
+                     options={"maxiter": 4000, "xatol": 1e-4, "fatol": 1e-6}).x
+        c[2] = max(c[2], c[1] + 0.05)
+        if best is None or nll(c) < nll(best):
+            best = c
+    ok = np.isfinite(a["err"]) & (a["vis"] >= ELIGIBLE) & (a["dist"] < 3.0)
+    e = a["err"][ok] / (2.0 - a["vis"][ok])
+    rows = [(np.mean(a["dist"][ok][k]), np.sqrt(np.mean(e[k] ** 2) / 2), n)
+            for lo, hi, n, k in _bins(a["dist"][ok], DIST_BINS) if n >= 5]
+    dd, ss, nn = (np.array(x, np.float64) for x in zip(*rows, strict=True))
+    line = np.polyfit(dd, ss, 1, w=np.sqrt(nn))
+    return {"p_max": round(float(best[0]), 3), "min_visible": round(float(best[1]), 3),
+            "full_visible": round(float(best[2]), 3), "full_range_m": round(float(best[3]), 2),
+            "range_scale_m": round(float(best[4]), 2), "lone_records": int(lone.sum()),
+            "sigma0_m": round(max(float(line[1]), 0.0), 4),
+            "sigma_per_m": round(max(float(line[0]), 0.0), 4)}
 
 
 def table(name: str, s: dict) -> str:

@@ -106,7 +106,7 @@ def test_ceiling_grid_validates_spacing(kiosk) -> None:
 
 @pytest.mark.parametrize(("field", "value"), [
     ("p_max", 0.0), ("p_max", 1.5), ("min_visible", 1.0), ("sigma0_m", -0.1),
-    ("fp_per_frame", -1.0),
+    ("fp_per_frame", -1.0), ("full_visible", 0.0), ("full_range_m", -1.0),
 ])
 def test_detection_model_validation_names_the_field(field, value) -> None:
     with pytest.raises(ValueError, match=f"DetectionModel.{field}"):
@@ -115,9 +115,15 @@ def test_detection_model_validation_names_the_field(field, value) -> None:
 
 # -- detections of people ----------------------------------------------------------------
 
+# Detection figures these tests of the model's mechanics are sized for (a detector that
+# nearly always finds a well-seen person and places it to ~5 cm; the shipped defaults,
+# fitted to the pixel detector, miss a third: tests/twin/test_merges.py checks those)
+SURE = dict(p_max=0.95, min_visible=0.2, full_visible=1.0, full_range_m=4.0, range_scale_m=4.0,
+            sigma0_m=0.05, sigma_per_m=0.02)
+
 def test_person_in_the_open_is_found_with_sigma_sized_error(open_store) -> None:
     cams = ceiling_grid(open_store)
-    model = DetectionModel(fp_per_frame=0.0, split_rate=0.0)   # (splits: tests/twin/test_merges.py)
+    model = DetectionModel(fp_per_frame=0.0, split_rate=0.0, **SURE)   # (splits: test_merges.py)
     cs = CameraSystem(open_store, cams, model, rng=np.random.default_rng(11))
     person = np.array([[4.3, 2.9]])
     # nothing blocks in an open store: the visible fraction is the share of the silhouette
@@ -142,7 +148,8 @@ def test_person_in_the_open_is_found_with_sigma_sized_error(open_store) -> None:
     assert z.std(axis=0) == pytest.approx([1.0, 1.0], rel=0.1)
     # each camera fires at its model probability
     dist = np.linalg.norm(cams.position[:, :2] - person, axis=1)
-    p = model.p_max * np.clip((visible - model.min_visible) / (1 - model.min_visible), 0, 1)
+    p = model.p_max * np.clip((visible - model.min_visible)
+                              / (model.full_visible - model.min_visible), 0, 1)
     p *= np.exp(-np.clip(dist - model.full_range_m, 0, None) / model.range_scale_m)
     expect = 300 * p.sum()
     assert sum(n_det) == pytest.approx(expect, rel=0.08)
@@ -178,7 +185,7 @@ def count_per_camera(cs: CameraSystem, xy: np.ndarray, frames: int) -> np.ndarra
 
 def test_gondola_hides_a_person_in_the_next_aisle() -> None:
     store, empty, cams, person = gondola_between()
-    model = DetectionModel(fp_per_frame=0.0)
+    model = DetectionModel(fp_per_frame=0.0, **SURE)
     # both cameras have (nearly) the whole person in the picture; the gondola hides it from A
     clear_v = CameraSystem(empty, cams, model).visible_fraction(person)[:, 0]
     assert clear_v.min() > 0.95 and clear_v[0] == pytest.approx(clear_v[1])
@@ -233,7 +240,7 @@ def test_a_person_between_lowers_detections_of_the_one_behind(open_store) -> Non
     cams = Cameras(camera=np.array([0], np.int32), position=np.array([[0.5, 3.0, 2.0]]),
                    rotation=side[None], intrinsics=np.array([[640.0, 640.0, 640.0, 480.0]]),
                    resolution=np.array([[1280, 960]], np.int32))
-    model = DetectionModel(fp_per_frame=0.0)
+    model = DetectionModel(fp_per_frame=0.0, **SURE)
     far = np.array([[4.5, 3.0]])
     with_blocker = np.array([[4.5, 3.0], [2.5, 3.0]])
     assert CameraSystem(open_store, cams, model).visible_fraction(far)[0, 0] == 1.0

@@ -19,6 +19,9 @@ from twin.merges import MERGE_OFF, box_iou, camera_pairs, merge_split
 
 OFF = dict(merge_logit0=MERGE_OFF, split_rate=0.0)
 SPLIT_FIT = 0.0217      # the fitted split rate (off by default, DetectionModel.split_rate)
+# the detection figures before the fit to the pixels (a detector sure of well-seen people)
+SURE = dict(p_max=0.95, min_visible=0.2, full_visible=1.0, full_range_m=4.0, range_scale_m=4.0,
+            sigma0_m=0.05, sigma_per_m=0.02)
 
 
 def test_box_iou() -> None:
@@ -71,26 +74,48 @@ def test_merges_move_no_other_draw() -> None:
 
 
 def test_model_against_the_pixels_on_a_fresh_seed() -> None:
-    """40 shoppers, seed 0 (the fit: seeds 1-2), 12 rendered ticks: over camera pairs of
-    eligible people whose image boxes overlap, the model's merge rate (mean of 8 draws) is
-    within 0.04 of the pixel detector's, and with merges off (mean of 4) it is not (the control); at the
-    fitted split rate, splits per detected person within 0.012; the miss rate within 0.08."""
+    """40 shoppers, seed 0 (the fit: seeds 1-2), 12 rendered ticks, the fitted model (8 draws)
+    against the pixel detector on the same ticks (docs/sensing.md "Misses and position error
+    measured" has the figures):
+
+    - merges: over camera pairs of eligible people whose image boxes overlap, the merge rate
+      within 0.05, and within 0.08 where they overlap by IoU >= 0.2; a model that always
+      merges (the control) is not;
+    - splits per detected person within 0.012 at the fitted split rate;
+    - misses: the miss rate within 0.08, and within 0.06 among people >= 60 % visible, where
+      the figures before the fit (SURE, p_max 0.95: the control) miss far fewer;
+    - foot-point error (RMS per axis) within 0.03 m at 0-1 m and 0.05 m at 1-2 m."""
     pytest.importorskip("pyrender")
-    from experiments.bench.merges import crowd_frames, merge_rate, split_rate
+    from experiments.bench.merges import crowd_frames, merge_rate, split_rate, summary
 
     m = DetectionModel(split_rate=SPLIT_FIT)
-    off = replace(m, **OFF)
     draws = {f"m{k}": m for k in range(8)}
-    offs = {f"off{k}": off for k in range(4)}
-    r = crowd_frames(40, 0, 24.0, 2.0, models={**draws, **offs})
+    controls = {"always": replace(m, merge_logit0=20.0), "sure0": replace(m, **SURE),
+                "sure1": replace(m, **SURE)}
+    r = crowd_frames(40, 0, 24.0, 2.0, models={**draws, **controls})
     pix = r["pixels"]
     model = [r[k] for k in draws]
-    merge_m = np.mean([merge_rate(t) for t in model])
-    merge_off = np.mean([merge_rate(r[k]) for k in offs])
+
+    def merged(t, lo=0.0):
+        a = t.arrays()
+        return float(a["merged"][a["iou"] >= lo].mean())
+
+    def missed(t, lo=0.0):
+        a = t.arrays()
+        return float(a["missed"][a["vis"] >= lo].mean())
+
     assert len(pix.merged) > 300
-    assert abs(merge_m - merge_rate(pix)) <= 0.04, (merge_m, merge_rate(pix))
-    assert abs(merge_off - merge_rate(pix)) > 0.04, (merge_off, merge_rate(pix))
+    assert abs(np.mean([merge_rate(t) for t in model]) - merge_rate(pix)) <= 0.05
+    assert abs(np.mean([merged(t, 0.2) for t in model]) - merged(pix, 0.2)) <= 0.08
+    assert merge_rate(r["always"]) - merge_rate(pix) > 0.1
     split_m = np.mean([split_rate(t) for t in model])
     assert abs(split_m - split_rate(pix)) <= 0.012, (split_m, split_rate(pix))
-    miss_m = np.mean([np.mean(t.missed) for t in model])
-    assert abs(miss_m - np.mean(pix.missed)) <= 0.08, (miss_m, np.mean(pix.missed))
+    miss_m, miss_p = np.mean([missed(t) for t in model]), missed(pix)
+    assert abs(miss_m - miss_p) <= 0.08, (miss_m, miss_p)
+    well_m, well_p = np.mean([missed(t, 0.6) for t in model]), missed(pix, 0.6)
+    assert abs(well_m - well_p) <= 0.06, (well_m, well_p)
+    well_sure = np.mean([missed(r[k], 0.6) for k in ("sure0", "sure1")])
+    assert well_p - well_sure > 0.12, (well_p, well_sure)
+    sig_p = [row[3] for row in summary(pix)["sigma_by_dist"][:2]]
+    sig_m = np.mean([[row[3] for row in summary(t)["sigma_by_dist"][:2]] for t in model], axis=0)
+    assert abs(sig_m[0] - sig_p[0]) <= 0.03 and abs(sig_m[1] - sig_p[1]) <= 0.05, (sig_m, sig_p)
