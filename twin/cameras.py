@@ -120,9 +120,9 @@ class DetectionModel:
     with the mask within 0.05 on >= 95% of person-camera pairs. The detection probability
     and the foot-point noise are fitted to the shipped pixel detector
     (:mod:`twin.pixdetect`) on rendered kiosk crowds of 10 / 20 / 40 shoppers (seeds 1-2,
-    320 x 240 px, ``python -m experiments.bench.merges --fit``, docs/sensing.md "Misses and
-    position error measured"): maximum likelihood over camera-person pairs whose image box
-    no other person's overlaps. False positives stay an assumption.
+    320 x 240 px, ``python -m experiments.bench.merges --fit``; docs/sensing.md, "Merges,
+    splits, misses and position error measured"): maximum likelihood over camera-person
+    pairs whose image box no other person's overlaps. False positives stay an assumption.
     """
 
     # detection probability: p_max x a ramp in the visible fraction (0 at min_visible, 1 at
@@ -172,7 +172,7 @@ class DetectionModel:
     bin_margin_m: float = num(0.02, ge=0, unit="m")
 
     # Merges and splits (twin.merges), fitted to the pixel detector on rendered kiosk crowds
-    # (experiments/bench/merges.py, seeds 1-2, docs/sensing.md "Merges and splits measured"):
+    # (experiments/bench/merges.py, seeds 1-2, docs/sensing.md "Merges, splits, misses"):
     # two detected people whose image boxes overlap (IoU o > 0) come out as one detection
     # with probability 1 / (1 + exp(-(merge_logit0 + merge_logit_slope o)))
     # (fit: 0.07 at the least overlap, 0.16 at IoU 0.25, 0.35 at 0.5; -60: no merges)

@@ -4,7 +4,7 @@ A real detector sees blobs, not people: two people whose silhouettes overlap in 
 may come out as one detection (a *merge*), and one person may come out as two (a *split*:
 a body cut by an occluder or a head and a shoulder both taken for heads). The rates are
 fitted to :mod:`twin.pixdetect` on rendered kiosk crowds (``experiments/bench/merges.py``,
-docs/sensing.md, "Merges and splits measured"):
+docs/sensing.md, "Merges, splits, misses and position error measured"):
 
 - the *image overlap* of two people in one camera is the IoU of their silhouettes'
   bounding boxes (:func:`image_boxes`: the body cylinder's outline at feet and head,

@@ -4,8 +4,9 @@ every camera, and fit the model's occlusion exponents and noise so that its desc
 distribute like the pixel ones.
 
 A sample is one (camera, shopper) pair at one rendered tick where the model's visible
-fraction is above ``DetectionModel.min_visible`` (a pair that may be detected) and the mask
-holds at least ``min_pixels`` pixels. The crowd starts inside (``warm_start``) and is
+fraction is above ``MIN_VISIBLE`` (0.2: the detection model's floor when the appearance was
+calibrated; its fitted floor is now 0, docs/sensing.md) and the mask holds at least
+``min_pixels`` pixels. The crowd starts inside (``warm_start``) and is
 rendered every ``every_s`` seconds, as :mod:`experiments.bench.hands` renders its reaches.
 
 Agreement (:meth:`AppearancePixels.scores`), model and pixels side by side, over pairs of
@@ -49,6 +50,8 @@ from twin.appearance import (
     persistent_key,
     pixel_descriptors,
 )
+
+MIN_VISIBLE = 0.2   # samples: pairs above this visible fraction (module docstring)
 
 
 @dataclass(frozen=True)
@@ -175,7 +178,7 @@ def appearance_pixels(store: str = "kiosk", spacing_m: float = 2.5, seconds: flo
             xys.append(xy)
             lks.append(looks)
             for c in range(len(cams.camera)):
-                seen = np.flatnonzero(vis[c] > cs.model.min_visible)
+                seen = np.flatnonzero(vis[c] > MIN_VISIBLE)
                 if not seen.size:
                     continue
                 v = r.render_parts(cams, c, xy, ids, hands=hands, looks=looks)

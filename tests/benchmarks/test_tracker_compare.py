@@ -13,7 +13,7 @@ there are more raw detections than people). Ground truth for the scores is
   ``max_missed_s``), confirmed on the third hit (our ``confirm_hits``), its default
   Kalman filter.
 - ByteTrack (roboflow ``trackers`` 2.6.1, ``ByteTrackTracker``; ``supervision`` no longer
-  ships one): each floor point becomes a 50 cm footprint box in a 1 px = 1 cm frame, with
+  ships one): each floor point becomes a 1 m footprint box in a 1 px = 1 cm frame, with
   its confidence; frame rate 15, lost after 1 s, confirmed on the third hit, tracks born
   at confidence >= 0.5 (our ``birth_min_conf``), its other defaults.
 

@@ -75,8 +75,8 @@ def test_merges_move_no_other_draw() -> None:
 
 def test_model_against_the_pixels_on_a_fresh_seed() -> None:
     """40 shoppers, seed 0 (the fit: seeds 1-2), 12 rendered ticks, the fitted model (8 draws)
-    against the pixel detector on the same ticks (docs/sensing.md "Misses and position error
-    measured" has the figures):
+    against the pixel detector on the same ticks (docs/sensing.md, "Merges, splits, misses
+    and position error measured", has the figures):
 
     - merges: over camera pairs of eligible people whose image boxes overlap, the merge rate
       within 0.05, and within 0.08 where they overlap by IoU >= 0.2; a model that always

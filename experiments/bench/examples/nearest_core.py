@@ -21,6 +21,7 @@ from core.records import ProductLine, Receipt, Tracks
 
 JOIN_M = 1.0        # a detection this close to a track continues it [m]
 MERGE_M = 0.5       # detections of one person by several cameras lie this close [m]
+SMOOTH = 0.5       # a track moves this share of the way to its new point each frame
 LOST_S = 2.0        # a track unseen this long has left (or is lost) [s]
 SETTLE_S = 0.5      # how long a plate's new reading must hold before it counts [s]
 
@@ -62,15 +63,22 @@ class NearestCore:
         return out, done
 
     def _frame(self, f) -> Tracks:
-        people: list[np.ndarray] = []
-        for xy in f.xy:                        # merge the cameras' views of one person
-            if not any(np.hypot(*(xy - q)) < MERGE_M for q in people):
-                people.append(xy)
+        groups: list[list[int]] = []           # merge the cameras' views of one person
+        for i, xy in enumerate(f.xy):
+            g = next((g for g in groups if np.hypot(*(xy - f.xy[g[0]])) < MERGE_M), None)
+            if g is None:
+                groups.append([i])
+            else:
+                g.append(i)
+        # each person where the views agree: their confidence-weighted mean
+        people = [np.average(f.xy[g], axis=0, weights=np.maximum(f.conf[g], 1e-6))
+                  for g in groups]
         free = set(self.tracks)
         for xy in people:
             near = min(free, key=lambda t: np.hypot(*(self.tracks[t]["xy"] - xy)), default=None)
             if near is not None and np.hypot(*(self.tracks[near]["xy"] - xy)) < JOIN_M:
-                self.tracks[near].update(xy=xy, seen=f.t)
+                tr = self.tracks[near]          # smoothed: the views are noisy
+                tr.update(xy=(1 - SMOOTH) * tr["xy"] + SMOOTH * xy, seen=f.t)
                 free.discard(near)
             elif _inside(xy, self.k.entrance):  # someone new at the door
                 acct = self.waiting.pop(0) if self.waiting else None
