@@ -20,7 +20,10 @@ from experiments.cli.common import (
 
 
 def _table(m: dict, timing: dict) -> str:
+    from experiments.scoring.billing import review_lines
+
     b, t, cr, r = m["billing"], m["tracking"], m["crowd"], m["run"]
+    review, unflagged = review_lines(b)
     rows = [
         ("store", f"{r['store']} ({r['area_sqft']:,} sq ft, {r['cameras']} cameras, "
                   f"{r['plates']} plates, {r['skus']} SKUs)"),
@@ -37,7 +40,8 @@ def _table(m: dict, timing: dict) -> str:
                                       f"(over ${b['overcharge_cents'] / 100:.2f}, "
                                       f"under ${b['undercharge_cents'] / 100:.2f})"),
         ("  missing / spurious", f"{b['receipts_missing']} / {b['receipts_spurious']}"),
-        ("  sent to review", f"{fmt(b['review_rate_per_1000'])} per 1,000"),
+        ("  sent to review", review),
+        ("  exact among unflagged", unflagged),
         ("TRACKING", ""),
         ("  HOTA (DetA x AssA)", fmt(t.get("hota"), pct=True)),
         ("  IDF1", fmt(t["idf1"], pct=True)),

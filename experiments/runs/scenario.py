@@ -18,6 +18,7 @@ from core.records import Receipt, SensorBatch, Tracks
 from core.store_core import StoreCore
 from experiments.runs.config import RunConfig, RunResult
 from experiments.runs.run import run
+from experiments.scoring.billing import BillingScores, review_lines, score_billing
 
 TAIL_S = 10.0
 FIRST_ACCOUNT = 1001      # scripted accounts are numbered from here, in order of appearance
@@ -81,6 +82,12 @@ class ScenarioResult:
     def billed_right(self) -> int:
         return sum(r.billed_right for r in self.rows)
 
+    def review(self, core: str | None = None) -> BillingScores:
+        """The review figures of ``core``'s receipts (default the main core) against the
+        script's: :func:`review_scores` at the store's prices."""
+        rows = self.rows if core in (None, self.core) else self.others[core]
+        return review_scores(rows, self.run.crowd.store.catalogue.prices())
+
     def as_dict(self) -> dict:
         s = self.scenario
         return {"scenario": s.name, "store": s.store_ref, "seed": s.seed,
@@ -89,7 +96,25 @@ class ScenarioResult:
                 "rows": [r.as_dict() for r in self.rows], "problems": self.problems,
                 "end_s": round(self.run.end_s, 3), "metrics": self.run.metrics,
                 "timing": self.run.timing, "core": self.core,
-                "others": {k: [r.as_dict() for r in v] for k, v in self.others.items()}}
+                "others": {k: [r.as_dict() for r in v] for k, v in self.others.items()},
+                "review": {c: self.review(c).as_dict() for c in (self.core, *self.others)}}
+
+
+def review_scores(rows: list[AccountRow], prices: dict[str, int]) -> BillingScores:
+    """Billing scores of a scenario's accounts with the script's receipts as the truth, for
+    their review figures: receipts sent to review (``receipts_flagged`` of
+    ``receipts_issued``), the money in them (script's receipts at ``prices`` [cents]) and
+    exact match among the unflagged (its ``silent_wrong`` is the "wrong" verdicts)."""
+    truth = {r.account_id: r.expected for r in rows}
+    issued = {r.account_id: r.issued for r in rows if r.issued is not None}
+    review = {r.account_id: bool(r.review) for r in rows if r.issued is not None}
+    return score_billing(truth, issued, prices, review)
+
+
+def review_text(b: BillingScores | dict) -> str:
+    """One line: sent to review with its counts and money, exact among unflagged."""
+    sent, unflagged = review_lines(b if isinstance(b, dict) else b.as_dict())
+    return f"sent to review {sent}; exact among unflagged {unflagged}"
 
 
 def verdicts(rows: list[AccountRow]) -> dict[str, int]:
@@ -184,6 +209,22 @@ def run_scenario(s: Scenario, out: str | Path | None = None, core: Core | None =
     return ScenarioResult(s, rows_for(res.receipts), problems, res, core_name, other_rows)
 
 
+def pooled_review(scores: list[BillingScores]) -> dict:
+    """The review figures of several scenarios' :class:`BillingScores` pooled (counts and
+    cents summed, ratios recomputed), in ``as_dict()`` form (undefined ratios ``None``)."""
+    keys = ("receipts_true", "receipts_issued", "receipts_flagged", "money_true_cents",
+            "money_flagged_cents", "receipts_unflagged", "receipts_unflagged_exact",
+            "silent_wrong")
+    d = {k: sum(getattr(s, k) for s in scores) for k in keys}
+
+    def part(num: int, den: int, scale: float = 1.0) -> float | None:
+        return scale * num / den if den else None
+    d["review_rate_per_1000"] = part(d["receipts_flagged"], d["receipts_issued"], 1000.0)
+    d["flagged_money_share"] = part(d["money_flagged_cents"], d["money_true_cents"])
+    d["unflagged_exact_match"] = part(d["receipts_unflagged_exact"], d["receipts_unflagged"])
+    return d
+
+
 def _cart(c: dict[str, int] | None) -> str:
     if c is None:
         return "-"
@@ -214,10 +255,12 @@ def format_result(r: ScenarioResult) -> str:
     lines.append("")
     lines.append(f"billed right: {r.billed_right}/{len(r.rows)} accounts; ground truth "
                  f"{'matches' if r.ran_as_written else 'DOES NOT match'} the script")
+    lines.append(f"{r.core} core: {review_text(r.review())}")
     for name, rows in r.others.items():
         v = verdicts(rows)
         lines.append(f"{name} core on the same sensor records: {v['ok']}/{len(rows)} right, "
-                     f"{v['flagged']} flagged, {v['wrong']} wrong")
+                     f"{v['flagged']} flagged, {v['wrong']} wrong; "
+                     f"{review_text(r.review(name))}")
     for p in r.problems:
         lines.append(f"  problem: {p}")
     return "\n".join(lines)
@@ -244,6 +287,10 @@ def format_library(results: list[ScenarioResult]) -> str:
     w = [max(len(x) for x in col) for col in zip(cols, *body, strict=True)]
     lines = ["  ".join(c.ljust(k) for c, k in zip(cols, w, strict=True))]
     lines += ["  ".join(c.ljust(k) for c, k in zip(b, w, strict=True)) for b in body]
+    lines.append("")
+    for c in cores:
+        lines.append(f"{c} core, all scenarios: "
+                     f"{review_text(pooled_review([r.review(c) for r in results]))}")
     lines.append("")
     lines.append("ok: receipt equals the script's; flagged: not equal, sent to review; "
                  "wrong: not equal and not flagged, or no receipt")

@@ -48,7 +48,22 @@ class BillingScores(AsDict):
     unflagged_exact_match: exact-match fraction over the true receipts that did not go to
         review (no issued receipt, or an issued one not flagged; a missing receipt reaches
         no reviewer and counts as unflagged and wrong). Equals ``exact_match`` when no
-        review map was given. ``nan`` if there are no such receipts.
+        review map was given. ``nan`` if there are no such receipts (every receipt went to
+        review): undefined, ``None`` in ``as_dict()``, never a number.
+    receipts_flagged: issued receipts flagged for review (the numerator of
+        ``review_rate_per_1000``; its denominator is ``receipts_issued``). 0 without a
+        review map.
+    money_true_cents: value of all true receipts at catalogue prices [cents].
+    money_flagged_cents: value at catalogue prices of the true receipts whose issued
+        receipt went to review [cents]: the sales a reviewer has to check (a flagged
+        spurious receipt counts in ``receipts_flagged`` but has no true value).
+    flagged_money_share: ``money_flagged_cents / money_true_cents``; ``nan`` when the true
+        receipts are worth nothing.
+    receipts_unflagged: true receipts that did not go to review (the denominator of
+        ``unflagged_exact_match``; missing receipts included).
+    receipts_unflagged_exact: of those, exactly right (its numerator).
+    silent_wrong: ``receipts_unflagged - receipts_unflagged_exact``: receipts charged
+        wrong with no one checking (missing receipts included).
     """
 
     receipts_true: int
@@ -64,6 +79,13 @@ class BillingScores(AsDict):
     undercharge_cents: int
     review_rate_per_1000: float
     unflagged_exact_match: float
+    receipts_flagged: int
+    money_true_cents: int
+    money_flagged_cents: int
+    flagged_money_share: float
+    receipts_unflagged: int
+    receipts_unflagged_exact: int
+    silent_wrong: int
 
 
 def _check_receipt(account: int, receipt: Receipt, prices: Mapping[str, int], what: str) -> None:
@@ -150,19 +172,25 @@ def score_billing(
     unflagged_exact = 0
     over = 0
     under = 0
+    money_true = 0
+    money_flagged = 0
     for account, t in truth.items():
         i = issued.get(account)
         is_exact = i is not None and dict(t) == dict(i)
         exact += is_exact
         f1_sum += receipt_f1(t, i)
         true_units += _units(t)
-        diff = (_total(i, prices) if i is not None else 0) - _total(t, prices)
+        true_total = _total(t, prices)
+        money_true += true_total
+        diff = (_total(i, prices) if i is not None else 0) - true_total
         abs_err += abs(diff)
         over += max(diff, 0)
         under += max(-diff, 0)
         if i is not None:
             matched_units += _matched_units(t, i)
-        if account not in flagged:
+        if account in flagged:
+            money_flagged += true_total
+        else:
             unflagged += 1
             unflagged_exact += is_exact
     issued_units = 0
@@ -187,4 +215,51 @@ def score_billing(
             math.nan if review is None else 1000.0 * ratio(len(flagged), n_issued)
         ),
         unflagged_exact_match=ratio(unflagged_exact, unflagged),
+        receipts_flagged=len(flagged),
+        money_true_cents=int(money_true),
+        money_flagged_cents=int(money_flagged),
+        flagged_money_share=ratio(money_flagged, money_true),
+        receipts_unflagged=unflagged,
+        receipts_unflagged_exact=int(unflagged_exact),
+        silent_wrong=unflagged - int(unflagged_exact),
     )
+
+
+def _usd(cents: float) -> str:
+    return f"${cents / 100:,.2f}"
+
+
+def review_lines(b: Mapping[str, object]) -> tuple[str, str]:
+    """The review figures of a billing block (``BillingScores.as_dict()``, as in
+    metrics.json) as two lines of text, each with its counts:
+
+    ``"222 per 1,000 (8 of 36), $41.20 of $180.50 (22.8 %)"`` (sent to review) and
+    ``"96.4 % (27 of 28), silent wrong 1"`` (exact among unflagged).
+
+    An undefined figure reads ``n/a`` with the reason, never ``nan``. A block written before
+    the counts existed (no ``receipts_flagged``) gives the rate and fraction alone.
+    """
+    rate, frac = b.get("review_rate_per_1000"), b.get("unflagged_exact_match")
+
+    def undefined(v) -> bool:
+        return v is None or (isinstance(v, float) and math.isnan(v))
+
+    if "receipts_flagged" not in b:       # an older metrics.json
+        return ("n/a" if undefined(rate) else f"{rate:,.0f} per 1,000",
+                "n/a" if undefined(frac) else f"{100 * frac:.1f} %")
+    flagged, issued = int(b["receipts_flagged"]), int(b["receipts_issued"])
+    if undefined(rate):
+        review = (f"n/a (no receipts issued, {flagged} of {issued})" if issued == 0
+                  else f"n/a (no review flags given, 0 of {issued})")
+    else:
+        review = f"{rate:,.0f} per 1,000 ({flagged} of {issued})"
+    share = b.get("flagged_money_share")
+    money = (f"{_usd(int(b['money_flagged_cents']))} of {_usd(int(b['money_true_cents']))}"
+             + (" (n/a)" if undefined(share) else f" ({100 * share:.1f} %)"))
+    n, k = int(b["receipts_unflagged"]), int(b["receipts_unflagged_exact"])
+    if undefined(frac):
+        exact = ("n/a: every receipt went to review (0 of 0)" if b.get("receipts_true")
+                 else "n/a: no receipts scored (0 of 0)")
+    else:
+        exact = f"{100 * frac:.1f} % ({k} of {n})"
+    return f"{review}, {money}", f"{exact}, silent wrong {int(b['silent_wrong'])}"

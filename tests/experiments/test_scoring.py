@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from experiments.scoring.billing import BillingScores, receipt_f1, score_billing
+from experiments.scoring.billing import BillingScores, receipt_f1, review_lines, score_billing
 from experiments.scoring.tracking import TrackingScores, score_tracking
 
 PRICES = {"a": 100, "b": 250, "c": 40}
@@ -91,6 +91,72 @@ def test_review_rate_and_unflagged_exact_match():
     none = score_billing(truth, issued, PRICES)
     assert math.isnan(none.review_rate_per_1000)
     assert none.unflagged_exact_match == none.exact_match
+
+
+def test_review_counts_money_and_silent_wrong_by_hand():
+    # prices a 100, b 250, c 40 [cents]
+    truth = {1: {"a": 2}, 2: {"b": 1}, 3: {"c": 1}, 4: {"a": 1, "c": 1}, 5: {"b": 2}}
+    issued = {1: {"a": 2},          # right, flagged
+              2: {"a": 1},          # wrong, flagged
+              3: {"c": 1},          # right, unflagged
+              4: {"a": 1},          # wrong, unflagged: silent
+              6: {"c": 3}}          # spurious, flagged; 5 missing: silent
+    review = {1: True, 2: True, 3: False, 6: True}
+    s = score_billing(truth, issued, PRICES, review)
+    assert (s.receipts_flagged, s.receipts_issued) == (3, 5)
+    assert s.review_rate_per_1000 == 600.0
+    # true totals: 200, 250, 40, 140, 500 = 1130; flagged true receipts 1 and 2 = 450
+    assert (s.money_flagged_cents, s.money_true_cents) == (450, 1130)
+    assert s.flagged_money_share == pytest.approx(450 / 1130)
+    # unflagged true receipts 3 (right), 4 (wrong), 5 (missing)
+    assert (s.receipts_unflagged, s.receipts_unflagged_exact, s.silent_wrong) == (3, 1, 2)
+    assert s.unflagged_exact_match == pytest.approx(1 / 3)
+    sent, unflagged = review_lines(s.as_dict())
+    assert sent == "600 per 1,000 (3 of 5), $4.50 of $11.30 (39.8 %)"
+    assert unflagged == "33.3 % (1 of 3), silent wrong 2"
+
+
+def test_review_none_flagged_is_zero_of_n():
+    truth = {1: {"a": 1}, 2: {"b": 1}}
+    s = score_billing(truth, {1: {"a": 1}, 2: {"a": 1}}, PRICES, {1: False, 2: False})
+    assert (s.receipts_flagged, s.review_rate_per_1000) == (0, 0.0)
+    assert (s.money_flagged_cents, s.flagged_money_share) == (0, 0.0)
+    assert (s.receipts_unflagged, s.silent_wrong) == (2, 1)
+    sent, unflagged = review_lines(s.as_dict())
+    assert sent == "0 per 1,000 (0 of 2), $0.00 of $3.50 (0.0 %)"
+    assert unflagged == "50.0 % (1 of 2), silent wrong 1"
+
+
+def test_review_all_flagged_leaves_unflagged_exact_undefined():
+    truth = {1: {"a": 1}, 2: {"b": 1}}
+    s = score_billing(truth, {1: {"a": 1}, 2: {"c": 1}}, PRICES, {1: True, 2: True})
+    assert (s.receipts_flagged, s.review_rate_per_1000, s.flagged_money_share) == (2, 1000.0,
+                                                                                    1.0)
+    assert (s.receipts_unflagged, s.receipts_unflagged_exact, s.silent_wrong) == (0, 0, 0)
+    assert math.isnan(s.unflagged_exact_match)
+    d = s.as_dict()
+    assert d["unflagged_exact_match"] is None
+    json.dumps(d, allow_nan=False)
+    sent, unflagged = review_lines(d)
+    assert sent == "1,000 per 1,000 (2 of 2), $3.50 of $3.50 (100.0 %)"
+    assert unflagged == "n/a: every receipt went to review (0 of 0), silent wrong 0"
+    assert "nan" not in sent + unflagged
+
+
+def test_review_with_no_receipts_divides_by_nothing():
+    d = score_billing({}, {}, PRICES, {}).as_dict()
+    json.dumps(d, allow_nan=False)
+    assert (d["receipts_flagged"], d["money_true_cents"], d["silent_wrong"]) == (0, 0, 0)
+    assert d["review_rate_per_1000"] is None and d["flagged_money_share"] is None
+    sent, unflagged = review_lines(d)
+    assert sent == "n/a (no receipts issued, 0 of 0), $0.00 of $0.00 (n/a)"
+    assert unflagged == "n/a: no receipts scored (0 of 0), silent wrong 0"
+
+
+def test_review_lines_read_an_older_billing_block():
+    # metrics.json written before the review counts: rate and fraction alone
+    old = {"review_rate_per_1000": 222.2222, "unflagged_exact_match": 0.9}
+    assert review_lines(old) == ("222 per 1,000", "90.0 %")
 
 
 def test_no_receipts_at_all_is_nan_not_error():
