@@ -249,8 +249,8 @@ def review_lines(b: Mapping[str, object]) -> tuple[str, str]:
                 "n/a" if undefined(frac) else f"{100 * frac:.1f} %")
     flagged, issued = int(b["receipts_flagged"]), int(b["receipts_issued"])
     if undefined(rate):
-        review = (f"n/a (no receipts issued, {flagged} of {issued})" if issued == 0
-                  else f"n/a (no review flags given, 0 of {issued})")
+        review = (f"n/a ({flagged} of {issued}: no receipts issued)" if issued == 0
+                  else f"n/a (0 of {issued}: no review flags given)")
     else:
         review = f"{rate:,.0f} per 1,000 ({flagged} of {issued})"
     share = b.get("flagged_money_share")
@@ -258,8 +258,8 @@ def review_lines(b: Mapping[str, object]) -> tuple[str, str]:
              + (" (n/a)" if undefined(share) else f" ({100 * share:.1f} %)"))
     n, k = int(b["receipts_unflagged"]), int(b["receipts_unflagged_exact"])
     if undefined(frac):
-        exact = ("n/a: every receipt went to review (0 of 0)" if b.get("receipts_true")
-                 else "n/a: no receipts scored (0 of 0)")
+        exact = ("n/a (0 of 0: every receipt went to review)" if b.get("receipts_true")
+                 else "n/a (0 of 0: no receipts scored)")
     else:
         exact = f"{100 * frac:.1f} % ({k} of {n})"
     return f"{review}, {money}", f"{exact}, silent wrong {int(b['silent_wrong'])}"

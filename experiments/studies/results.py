@@ -39,6 +39,12 @@ METRIC_COLUMNS: dict[str, pa.DataType] = {
     "precision": pa.float64(), "recall": pa.float64(), "money_abs_mean_usd": pa.float64(),
     "money_over_usd": pa.float64(), "money_under_usd": pa.float64(),
     "review_per_1000": pa.float64(), "unflagged_exact": pa.float64(),
+    # review counts: receipts_flagged of receipts_issued went to review; the money in them
+    # (true receipts at catalogue prices) over all; unflagged receipts, wrong among them
+    "receipts_issued": pa.int64(), "receipts_flagged": pa.int64(),
+    "flagged_money_share": pa.float64(), "money_flagged_usd": pa.float64(),
+    "money_true_usd": pa.float64(), "receipts_unflagged": pa.int64(),
+    "silent_wrong": pa.int64(),
     "ran_as_written": pa.bool_(),
     # tracking
     "hota": pa.float64(), "deta": pa.float64(), "assa": pa.float64(), "idf1": pa.float64(),
@@ -104,6 +110,12 @@ def metrics_row(metrics: dict, timing: dict) -> dict:
         "money_under_usd": usd(b["undercharge_cents"]),
         "review_per_1000": b["review_rate_per_1000"],
         "unflagged_exact": b["unflagged_exact_match"],
+        # absent from a billing block written before the review counts
+        "receipts_issued": b.get("receipts_issued"), "receipts_flagged": b.get("receipts_flagged"),
+        "flagged_money_share": b.get("flagged_money_share"),
+        "money_flagged_usd": usd(b.get("money_flagged_cents")),
+        "money_true_usd": usd(b.get("money_true_cents")),
+        "receipts_unflagged": b.get("receipts_unflagged"), "silent_wrong": b.get("silent_wrong"),
         "hota": t["hota"], "deta": t["deta"], "assa": t["assa"], "idf1": t["idf1"],
         "mota": t["mota"], "id_switches": t["id_switches"],
         "wall_s": timing["wall_s"], "sim_s": timing["sim_s"],

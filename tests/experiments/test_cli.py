@@ -71,6 +71,17 @@ def test_run_prints_a_table_for_people(tmp_path):
     assert "IDF1" in proc.stdout
     assert str(tmp_path / "run") in proc.stdout
     assert (tmp_path / "run" / "metrics.json").is_file()
+    # the review lines state their counts, as metrics.json holds them
+    b = json.loads((tmp_path / "run" / "metrics.json").read_text())["billing"]
+    lines = proc.stdout.splitlines()
+    sent = next(ln for ln in lines if ln.strip().startswith("sent to review"))
+    assert f"({b['receipts_flagged']} of {b['receipts_issued']}" in sent
+    assert f"of ${b['money_true_cents'] / 100:,.2f}" in sent
+    unflagged = next(ln for ln in lines if ln.strip().startswith("exact among unflagged"))
+    assert f"({b['receipts_unflagged_exact']} of {b['receipts_unflagged']}" in unflagged
+    assert unflagged.endswith(f"silent wrong {b['silent_wrong']}")
+    assert b["receipts_unflagged"] - b["silent_wrong"] == b["receipts_unflagged_exact"]
+    assert "nan" not in sent + unflagged
 
 
 # --------------------------------------------------------------------------- bad input

@@ -219,6 +219,17 @@ def _row(**kw) -> dict:
 
 CORE_MS_EXPONENT = 0.9      # the synthetic core's time per frame grows as area^0.9
 
+# receipts flagged of 40 issued on the kiosk, per cameras (full core; the naive core flags
+# none), seed 1 one more than seed 0; every receipt worth $5, one unflagged one wrong per run
+FLAGGED = {30: 2, 20: 4, 12: 10}
+
+
+def _review_cells(cams: int, core: str, seed: int) -> dict:
+    f = 0 if core == "naive" else FLAGGED[cams] + seed
+    return dict(receipts_issued=40, receipts_flagged=f, review_per_1000=1000 * f / 40,
+                money_flagged_usd=5.0 * f, money_true_usd=200.0, flagged_money_share=f / 40,
+                receipts_unflagged=40 - f, silent_wrong=1, unflagged_exact=(39 - f) / (40 - f))
+
 
 def synthetic_rows() -> list[dict]:
     rng = np.random.default_rng(7)
@@ -241,7 +252,8 @@ def synthetic_rows() -> list[dict]:
                         stage_cameras_s=0.5 * wall, stage_core_s=0.15 * wall,
                         stage_other_s=0.05 * wall, cameras=cams, plates=495,
                         floor_k1=1.0, floor_k2=0.3, bins_k1=0.9,
-                        cost_total_usd=550.0 * cams + 60.0 * 495))
+                        cost_total_usd=550.0 * cams + 60.0 * 495,
+                        **_review_cells(cams, core, seed)))
     for store, area, shoppers in (("grocery", 10_399.9, 100.0), ("supercenter", 180_000.6, 600.0)):
         for seed in range(2):
             wall = 120 / (230 * (1808.3 / area) ** 1.05)
@@ -311,14 +323,36 @@ def test_synthetic_report_finds_the_plan_the_law_and_the_slow_stage(synthetic):
             "the most accurate is <b>grid 2.5 m, full core</b>") in strict
 
 
+def test_synthetic_report_plots_review_against_cameras_beside_cost(synthetic):
+    page = write_report(synthetic).read_text()
+    kiosk = page[page.index("<h3>kiosk</h3>"):page.index("<h3>grocery</h3>")]
+    pair = re.search(r'<div class="pair">(.*?)</div>', kiosk).group(1)
+    assert re.findall(r'data-figure="([^"]+)"', pair) == ["pareto-kiosk", "review-kiosk"]
+    assert "receipts sent to review per 1,000 issued against cameras" in pair
+    # the review table, summed over the two seeds at 20 shoppers: 12 cameras, full core,
+    # flagged 10 + 11 of 80 = 262.5 per 1,000, $105 of $400, unflagged 59 of which 57 right
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", kiosk)
+               if "grid 4 m, full core" in r and "per" not in r and "59)" in r)
+    cells = re.findall(r"<td>(.*?)</td>", row)
+    assert cells[1:] == ["12", "262 (21 of 80)", "$105.00 of $400.00 (26.2&nbsp;%)",
+                         "96.6&nbsp;% (57 of 59)", "2"]
+    naive = next(r for r in re.findall(r"<tr>(.*?)</tr>", kiosk)
+                 if "grid 4 m, naive core" in r and "(0 of 80)" in r)
+    assert "0 (0 of 80)" in naive and "$0.00 of $400.00" in naive
+    # the stores without review counts draw the cost figure alone
+    grocery = page[page.index("<h3>grocery</h3>"):]
+    assert 'data-figure="review-grocery"' not in grocery
+    assert 'data-figure="pareto-grocery"' in grocery
+
+
 @needs_chromium
 def test_synthetic_report_draws_every_figure_in_chromium(synthetic, tmp_path):
     page = synthetic / "report.html"
     if not page.exists():
         write_report(synthetic)
     figs = figures_in_chromium(page, tmp_path)
-    want = {"pareto-kiosk", "pareto-grocery", "pareto-supercenter", "crowd-kiosk", "scale",
-            "stages", "fidelity", "heatmap-kiosk"}
+    want = {"pareto-kiosk", "review-kiosk", "pareto-grocery", "pareto-supercenter",
+            "crowd-kiosk", "scale", "stages", "fidelity", "heatmap-kiosk"}
     assert set(figs) == want
     for name, size in figs.items():
         assert size is not None and size[0] > 300 and size[1] > 200, (name, size)
@@ -364,7 +398,8 @@ def test_real_study_report_opens_offline_in_chromium(study, tmp_path):
     cols = re.findall(r"<th>(.*?)</th>", head)
     assert cols[cols.index("scenario") + 1:][:2] == ["HOTA", "floor_k2"]
     figs = figures_in_chromium(path, tmp_path)
-    assert {"pareto-kiosk", "scale", "stages", "fidelity", "heatmap-kiosk"} <= set(figs)
+    assert {"pareto-kiosk", "review-kiosk", "scale", "stages", "fidelity",
+            "heatmap-kiosk"} <= set(figs)
     assert all(size is not None and size[0] > 300 for size in figs.values()), figs
     screenshot_is_drawn(path, tmp_path)
     # the same results, the same bytes (the heatmap recomputed, nothing dated but the data)

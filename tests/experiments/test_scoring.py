@@ -139,7 +139,7 @@ def test_review_all_flagged_leaves_unflagged_exact_undefined():
     json.dumps(d, allow_nan=False)
     sent, unflagged = review_lines(d)
     assert sent == "1,000 per 1,000 (2 of 2), $3.50 of $3.50 (100.0 %)"
-    assert unflagged == "n/a: every receipt went to review (0 of 0), silent wrong 0"
+    assert unflagged == "n/a (0 of 0: every receipt went to review), silent wrong 0"
     assert "nan" not in sent + unflagged
 
 
@@ -149,8 +149,8 @@ def test_review_with_no_receipts_divides_by_nothing():
     assert (d["receipts_flagged"], d["money_true_cents"], d["silent_wrong"]) == (0, 0, 0)
     assert d["review_rate_per_1000"] is None and d["flagged_money_share"] is None
     sent, unflagged = review_lines(d)
-    assert sent == "n/a (no receipts issued, 0 of 0), $0.00 of $0.00 (n/a)"
-    assert unflagged == "n/a: no receipts scored (0 of 0), silent wrong 0"
+    assert sent == "n/a (0 of 0: no receipts issued), $0.00 of $0.00 (n/a)"
+    assert unflagged == "n/a (0 of 0: no receipts scored), silent wrong 0"
 
 
 def test_review_lines_read_an_older_billing_block():

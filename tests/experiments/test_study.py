@@ -143,6 +143,27 @@ def test_study_rows_hold_parameters_metrics_cost_and_versions(small):
     assert dense["plates"] == sparse["plates"] == 495
 
 
+def test_study_rows_count_the_receipts_sent_to_review(small):
+    _, res, _ = small
+    rows = load_results(res).to_pylist()
+    for col in ("receipts_issued", "receipts_flagged", "flagged_money_share",
+                "money_flagged_usd", "money_true_usd", "receipts_unflagged", "silent_wrong"):
+        assert col in rows[0], col
+    for r in rows:
+        n, f = r["receipts_issued"], r["receipts_flagged"]
+        assert 0 <= f <= n and n > 0
+        assert r["review_per_1000"] == pytest.approx(1000 * f / n)
+        assert 0 <= r["money_flagged_usd"] <= r["money_true_usd"]
+        assert r["flagged_money_share"] == pytest.approx(
+            r["money_flagged_usd"] / r["money_true_usd"])
+        u = r["receipts_unflagged"]
+        assert 0 <= r["silent_wrong"] <= u <= r["receipts"]
+        if u:
+            assert r["unflagged_exact"] == pytest.approx((u - r["silent_wrong"]) / u)
+        else:
+            assert r["unflagged_exact"] is None     # every receipt went to review
+
+
 def test_results_are_queryable_with_duckdb(small):
     duckdb = pytest.importorskip("duckdb")
     _, res, _ = small

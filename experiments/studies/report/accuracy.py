@@ -15,6 +15,8 @@ from experiments.studies.report.figures import (
     crowd_figure,
     fidelity_figure,
     heatmap_uri,
+    review_counts,
+    review_figure,
 )
 from experiments.studies.report.groups import as_float, group_rows, present, varying_params
 from experiments.studies.report.markup import (
@@ -66,9 +68,18 @@ def cost_section(plans: list[StorePlan], rows: list[dict], columns: set[str],
         if p.unscored:
             out.append(f"<p class=\"note\">{p.unscored} configuration(s) without a scored "
                        f"receipt or a cost are not drawn.</p>")
-        out.append(figure_html(cost_figure(p, target), f"pareto-{p.store}",
+        cost_fig = figure_html(cost_figure(p, target), f"pareto-{p.store}",
                                f"{esc(p.store)}: receipt exact match against hardware cost, "
-                               f"{esc(p.condition)}.", f"accuracy vs cost, {p.store}"))
+                               f"{esc(p.condition)}.", f"accuracy vs cost, {p.store}")
+        rev = review_figure(p)
+        if rev is None:
+            out.append(cost_fig)
+        else:
+            out.append('<div class="pair">' + cost_fig + figure_html(
+                rev, f"review-{p.store}",
+                f"{esc(p.store)}: receipts sent to review per 1,000 issued against cameras, "
+                f"one point per configuration; labels: flagged of issued over its seeds.",
+                f"review vs cameras, {p.store}") + "</div>")
         head = ["configuration", "cameras", "plates", "cost", "cameras / plates / install",
                 "exact (mean)", "exact (min-max)", "F1", "seeds", "meets target"]
         body = []
@@ -84,8 +95,40 @@ def cost_section(plans: list[StorePlan], rows: list[dict], columns: set[str],
                          fmt_pct(g.mean("f1"), 2), str(st.n),
                          "yes" if st.mean >= target else "no"])
         out.append("<p>Pareto frontier:</p>" + table_html(head, body, "num"))
+        out.append(_review_table(p, columns))
         out.append(_crowd_levels_table(p.store, rows, columns, target))
     return "".join(out)
+
+
+def _review_table(p: StorePlan, columns: set[str]) -> str:
+    """Per configuration of ``p``: receipts sent to review per 1,000 with their counts, the
+    share of money in them, exact match among the unflagged and the silent wrongs, summed
+    over the seeds (empty without the review counts, as in a study written before them)."""
+    if "receipts_flagged" not in columns:
+        return ""
+    body = []
+    for g, label in zip(p.configs, p.labels, strict=True):
+        f, n = review_counts(g)
+        money = [(as_float(r.get("money_flagged_usd")), as_float(r.get("money_true_usd")))
+                 for r in g.rows]
+        money = [(a, b) for a, b in money if math.isfinite(a) and math.isfinite(b)]
+        mf, mt = sum(a for a, _ in money), sum(b for _, b in money)
+        unf = sum(int(v) for r in g.rows if math.isfinite(v := as_float(r.get(
+            "receipts_unflagged"))))
+        wrong = sum(int(v) for r in g.rows if math.isfinite(v := as_float(r.get(
+            "silent_wrong"))))
+        body.append([esc(label), fmt_num(g.mean("cameras"), ".0f"),
+                     (f"{fmt_num(1000 * f / n, ',.0f')} ({f} of {n})" if n
+                      else f"&ndash; (0 of {n})"),
+                     (f"${mf:,.2f} of ${mt:,.2f} ({fmt_pct(mf / mt)})" if mt > 0
+                      else "&ndash;"),
+                     (f"{fmt_pct((unf - wrong) / unf)} ({unf - wrong} of {unf})" if unf
+                      else "&ndash; (every receipt went to review)"),
+                     str(wrong)])
+    head = ["configuration", "cameras", "sent to review per 1,000", "money in flagged receipts",
+            "exact among unflagged", "silent wrong"]
+    return ("<p>Review, summed over seeds (a silent wrong is a receipt charged wrong that "
+            "no one checks):</p>" + table_html(head, body, "num"))
 
 
 def _prices_table(prices: dict | None) -> str:

@@ -138,6 +138,62 @@ def cost_figure(plan: StorePlan, target: float) -> str:
     return _svg_uri(fig)
 
 
+def review_counts(g: Group) -> tuple[int, int]:
+    """(receipts flagged for review, receipts issued) summed over a group's runs that have
+    both counts."""
+    flagged = issued = 0
+    for r in g.rows:
+        f, n = as_float(r.get("receipts_flagged")), as_float(r.get("receipts_issued"))
+        if math.isfinite(f) and math.isfinite(n):
+            flagged, issued = flagged + int(f), issued + int(n)
+    return flagged, issued
+
+
+def review_figure(plan: StorePlan) -> str | None:
+    """Receipts sent to review per 1,000 issued against the number of cameras, one point per
+    configuration of ``plan`` (mean over seeds, error bars min-max; coloured and marked as in
+    :func:`cost_figure`), each labelled with its counts over the seeds ("8 of 36"). None when
+    no configuration has a review rate."""
+    from matplotlib.lines import Line2D
+
+    pts = [(g, g.mean("cameras"), g.stat("review_per_1000")) for g in plan.configs]
+    pts = [(g, x, st) for g, x, st in pts if st.n and math.isfinite(x)]
+    if not pts:
+        return None
+    fig, (ax,) = _figure(6.0, 4.8)
+    layouts = {str(g.get("layout")) for g in plan.configs}
+    by = "layout" if len(layouts) <= 10 else "layout_generator"
+    gens = sorted({str(g.get(by)) for g in plan.configs})
+    cores = sorted({str(g.get("core")) for g in plan.configs})
+    col = dict(zip(gens, _colors(len(gens))))
+    mk = {c: _MARKERS[i % len(_MARKERS)] for i, c in enumerate(cores)}
+    label = len(pts) <= 12          # more labels than that would collide
+    at: dict[float, int] = {}       # points already labelled at one camera count
+    for g, x, st in pts:
+        _errorbar(ax, [x], [st], scale=1.0, fmt=mk[str(g.get("core"))], ms=6, elinewidth=1,
+                  color=col[str(g.get(by))], alpha=0.9)
+        f, n = review_counts(g)
+        if label and n:
+            k = at.get(x, 0)
+            at[x] = k + 1
+            ax.annotate(f"{f} of {n}", (x, st.mean), xytext=(7, 3 - 11 * k),
+                        textcoords="offset points", fontsize=8, color="#444444")
+    xs = [x for _, x, _ in pts]
+    pad = max(1.0, 0.08 * (max(xs) - min(xs)))
+    ax.set_xlim(min(xs) - pad, max(xs) + 2.5 * pad)    # room for the labels on the right
+    top = max(st.hi for _, _, st in pts)
+    ax.set_ylim(0, max(50.0, 1.15 * top))
+    ax.set_xlabel("cameras")
+    ax.set_ylabel("receipts sent to review per 1,000 issued\n(mean, min-max over seeds)")
+    ax.set_title(f"{plan.store}: review vs cameras at {plan.condition}", fontsize=10)
+    handles = [Line2D([], [], color=col[gname], marker="o", ls="", label=gname) for gname in gens]
+    if len(cores) > 1:
+        handles += [Line2D([], [], color="#555555", marker=mk[c], ls="", label=f"{c} core")
+                    for c in cores]
+    ax.legend(handles=handles, fontsize=8, loc="best")
+    return _svg_uri(fig)
+
+
 # ---------------------------------------------------------------------------------------------
 # accuracy against the crowd
 

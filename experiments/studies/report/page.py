@@ -5,7 +5,8 @@ the page, its header and the table of every run, and ``write_report``.
 billing, tracking, throughput, stage profile, coverage and cost; see
 ``experiments/studies/results.py``) and writes ``report.html``: accuracy against hardware
 cost with its Pareto frontier and the cheapest configuration that meets the exact-receipt
-target, accuracy against the crowd, speed against store size with a fitted growth law and
+target (beside it, receipts sent to review against cameras, with the counts), accuracy against
+the crowd, speed against store size with a fitted growth law and
 the stage that dominates, fidelity against the AutoCheckout 2020 figures, what the store
 learns about its shoppers, coverage heatmaps of the chosen layouts and a table of every run.
 
@@ -212,6 +213,8 @@ dl.facts{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em}
 dl.facts dt{font-weight:600}dl.facts dd{margin:0}
 figure{margin:1em 0}figure img{max-width:100%;height:auto;border:1px solid #e5e5e5}
 figcaption{font-size:.85em;color:#555}
+div.pair{display:flex;flex-wrap:wrap;gap:1em;align-items:flex-start}
+div.pair>figure:first-child{flex:4 1 380px}div.pair>figure:last-child{flex:3 1 300px}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0}
 th,td{border:1px solid #d5d5d5;padding:.25em .55em;vertical-align:top}
 th{background:#f2f2f2;text-align:left}
