@@ -53,7 +53,13 @@ def cmd_scenario(a: argparse.Namespace) -> int:
         check_out(out)
     from experiments.runs.config import RunConfigError
     from experiments.runs.guard import CoreFault
-    from experiments.runs.scenario import format_library, format_result, make_core, run_scenario
+    from experiments.runs.scenario import (
+        format_library,
+        format_result,
+        make_core,
+        pooled_review,
+        run_scenario,
+    )
     results = []
     for sc in scs:
         try:
@@ -70,7 +76,9 @@ def cmd_scenario(a: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 1
     if a.json:
-        doc = {"scenarios": [r.as_dict() for r in results]} if a.all else results[0].as_dict()
+        doc = ({"scenarios": [r.as_dict() for r in results],
+                "review": {c: pooled_review([r.review(c) for r in results]) for c in cores}}
+               if a.all else results[0].as_dict())
         print(json.dumps(doc, sort_keys=True, allow_nan=False))
     elif a.all:
         print(format_library(results))

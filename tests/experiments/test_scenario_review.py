@@ -106,3 +106,17 @@ def test_a_real_scenario_reports_review_per_core() -> None:
     line = next(ln for ln in text.splitlines() if ln.startswith("full core: sent to review"))
     assert " of " in line and "silent wrong" in line
     assert "naive core on the same sensor records" in text
+
+
+def test_all_scenarios_json_pools_review_per_core() -> None:
+    proc = storetwin("scenario", "--all", "--core", "full", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    pooled, per = doc["review"]["full"], [s["review"]["full"] for s in doc["scenarios"]]
+    for k in ("receipts_issued", "receipts_flagged", "money_flagged_cents",
+              "receipts_unflagged", "silent_wrong"):
+        assert pooled[k] == sum(p[k] for p in per), k
+    assert pooled["silent_wrong"] == sum(r["verdict"] == "wrong" for s in doc["scenarios"]
+                                         for r in s["rows"])
+    assert pooled["review_rate_per_1000"] == pytest.approx(
+        1000 * pooled["receipts_flagged"] / pooled["receipts_issued"])
