@@ -53,3 +53,26 @@ class AttributionConfig:
     # hold this" case). The same pair is one hand-over within ``handover_gap_s`` [s].
     handover_confidence: float = num(0.3, ge=0, le=1)
     handover_gap_s: float = num(5.0, gt=0, unit="s")
+    # Identity swaps (issue 23). Two confirmed tracks on different accounts closer than
+    # swap_m may have swapped identities: closer than the fusion radius (0.5 m) plus the
+    # foot-point noise near a camera (~0.05-0.1 m), their detections fuse into one point
+    # and the tracker cannot tell who continues as whom [m].
+    swap_m: float = num(0.6, gt=0, unit="m")
+    # ... for at least this long: a brief pass keeps each track on its own course (the
+    # Kalman filter's velocity), a shopper walking in another's steps does not [s]
+    swap_min_s: float = num(2.0, ge=0, unit="s")
+    # ... while moving together this far: two people standing side by side at a shelf keep
+    # their places; one walking in another's steps is where trackers swap them [m]
+    swap_min_move_m: float = num(1.0, ge=0, unit="m")
+    # A shelf event billed to one of them afterwards is doubted (its line, both carts: below
+    # review) unless appearance re-identified the track since: reid_looks looks taken apart
+    # from others since the encounter, and its look now at least reid_margin (total
+    # variation) nearer its own look before the encounter than the other's (assumptions).
+    swap_confidence: float = num(0.45, ge=0, le=1)
+    # ... unless their looks before the approach differ by this much (total variation): the
+    # tracker's association adds 1 m per unit of it (TrackerConfig.appearance_weight_m), more
+    # than two people within swap_m can gain by distance (same-person looks differ by
+    # 0.1-0.45 on the default run, different people's mostly by 0.55-0.75; assumption)
+    swap_look_tv: float = num(0.5, gt=0, le=1)
+    reid_looks: int = num(3, ge=1, integer=True)
+    reid_margin: float = num(0.1, ge=0, le=1)

@@ -145,6 +145,16 @@ class _Cart:
     confidence: float = 1.0
     flagged: bool = False
     log: list[tuple[float, int, int, float]] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)     # why it goes to review, in order
+    doubt: dict[int, str] = field(default_factory=dict)  # sku -> why that line is unsure
+
+    def note(self, reason: str, sku: int | None = None) -> None:
+        """Flag the cart for review with ``reason`` (once), against line ``sku`` too."""
+        self.flagged = True
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+        if sku is not None:
+            self.doubt.setdefault(int(sku), reason)
 
 
 class Carts:
@@ -180,11 +190,13 @@ class Carts:
         guess: ItemGuess,
         t: float,
         attribution_confidence: float = 1.0,
+        doubt: str = "",
     ) -> None:
         """Apply one guess to ``account``'s cart.
 
         t: event time [s] (kept in the cart's log). attribution_confidence: [0, 1] belief
-        that this account made the event.
+        that this account made the event. doubt: why that is unsure (non-empty: the line
+        carries it and the receipt goes to review with it as a reason).
         """
         if not 0.0 <= attribution_confidence <= 1.0:
             raise ValueError(
@@ -194,9 +206,11 @@ class Carts:
         have = cart.qty.get(guess.sku_index, 0)
         new = have + guess.quantity
         cart.confidence *= guess.confidence * attribution_confidence
+        if doubt:
+            cart.note(doubt, guess.sku_index)
         if new < 0:
             cart.confidence *= self._factor
-            cart.flagged = True
+            cart.note("put-back: more units than the cart holds", guess.sku_index)
             new = 0
         if new:
             cart.qty[guess.sku_index] = new
@@ -204,14 +218,16 @@ class Carts:
             cart.qty.pop(guess.sku_index, None)
         cart.log.append((float(t), guess.sku_index, guess.quantity, guess.confidence))
 
-    def doubt(self, account: int, factor: float) -> None:
+    def doubt(self, account: int, factor: float, reason: str = "unresolved",
+              sku: int | None = None) -> None:
         """Something happened to ``account``'s cart that the sensors could not resolve (a
-        hand-over): multiply its confidence by ``factor`` in [0, 1] and flag it for review."""
+        hand-over, a possible identity swap): multiply its confidence by ``factor`` in
+        [0, 1] and flag it for review with ``reason`` (against line ``sku`` too)."""
         if not 0.0 <= factor <= 1.0:
             raise ValueError(f"factor must be in [0, 1], got {factor!r}")
         cart = self._carts.setdefault(int(account), _Cart())
         cart.confidence *= factor
-        cart.flagged = True
+        cart.note(reason, sku)
 
     def last_taken(self, account: int) -> int | None:
         """The sku of the latest unit taken into ``account``'s cart that is still in it
@@ -251,13 +267,18 @@ class Carts:
             for i, n in cart.qty.items()
             if n > 0
         )
+        why = {str(catalogue.sku[i]): r for i, r in cart.doubt.items()}
         total = sum(n * price for _, n, price in lines)
         conf = float(min(1.0, max(0.0, cart.confidence)))
         return Receipt(
             account=int(account),
-            products=tuple(ProductLine(sku=s, quantity=int(n)) for s, n, _ in lines),
+            products=tuple(ProductLine(sku=s, quantity=int(n), doubt=why.get(s, ""))
+                           for s, n, _ in lines),
             total=int(total),
             confidence=conf,
             review=bool(conf < review_threshold or cart.flagged),
             t_issued=float(t),
+            reasons=tuple(cart.reasons) + (() if cart.flagged or conf >= review_threshold
+                                           else (f"confidence {conf:.2f} below "
+                                                 f"{review_threshold:g}",)),
         )

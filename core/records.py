@@ -142,8 +142,11 @@ class SensorBatch:
 
 @dataclass(frozen=True)
 class ProductLine:
+    """One line of a receipt. doubt: why the core is unsure of it (empty: sure)."""
+
     sku: str
     quantity: int
+    doubt: str = ""
 
 
 @dataclass(frozen=True)
@@ -151,7 +154,9 @@ class Receipt:
     """What the store charges one account.
 
     total: [cents]. confidence: [0, 1] belief that every line is right.
-    review: True when a human should look before the charge goes out.
+    review: True when a human should look before the charge goes out; reasons: why, one
+    sentence each (e.g. "attribution: 2 tracks within reach, no hand seen"); a core may
+    leave them empty.
     """
 
     account: int
@@ -161,14 +166,17 @@ class Receipt:
     review: bool
     t_issued: float = 0.0
     track_ids: tuple[int, ...] = field(default_factory=tuple)
+    reasons: tuple[str, ...] = field(default_factory=tuple)
 
     def to_json(self) -> dict:
         return {
             "account": int(self.account),
-            "products": [{"sku": p.sku, "quantity": int(p.quantity)} for p in self.products],
+            "products": [{"sku": p.sku, "quantity": int(p.quantity),
+                          **({"doubt": p.doubt} if p.doubt else {})} for p in self.products],
             "total": int(self.total),
             "confidence": round(float(self.confidence), 6),
             "review": bool(self.review),
+            "reasons": [str(r) for r in self.reasons],
         }
 
 

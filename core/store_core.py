@@ -122,6 +122,11 @@ class StoreCore:
                                  + (cfg.confirm_hits * (cfg.tentative_max_misses + 1) + 1)
                                  / knowledge.camera_hz)
         self._closed: list[ShelfEvent] = []              # events waiting for this tick's frames
+        # identity swaps: pairs of tracks closer than swap_m at the last frame (-> since
+        # when, their looks then, looks taken, counted), and per track its encounters (t,
+        # other track, own look, other's look, own looks taken)
+        self._close: dict[tuple[int, int], list] = {}
+        self._encounters: dict[int, list[tuple]] = {}
         self._journeys = JourneyLog(knowledge, self.journey_config)
 
     # -- hands -------------------------------------------------------------------------------
@@ -188,22 +193,92 @@ class StoreCore:
             sku = self.carts.last_taken(giver)
             self.carts.add(giver, ItemGuess(sku, -1, 1.0), t)
             self.carts.add(receiver, ItemGuess(sku, 1, 1.0), t)
+        why = ("hand-over: seen between two accounts; what passed is unknown" if giver < 0
+               else "hand-over: seen between two accounts; one unit moved to the receiver")
         for k in (ka, kb):
-            self.carts.doubt(k, a.handover_confidence)
+            self.carts.doubt(k, a.handover_confidence, why)
         self.hand_overs.append(HandOver(t, (ka, kb), giver, receiver, sku))
+
+    # -- identity swaps ----------------------------------------------------------------------
+    def _see_encounters(self, t: float, tracks: Tracks) -> None:
+        """Note each pair of tracks on different accounts that stays within ``swap_m`` for
+        ``swap_min_s`` while moving ``swap_min_move_m`` together (once per approach), with
+        both tracks' looks as they were when the approach began."""
+        if tracks.track_id.size < 2:
+            self._close = {}
+            return
+        a = self.attribution
+        pairs = cKDTree(tracks.xy).query_pairs(a.swap_m, output_type="ndarray")
+        now = {}
+        for i, j in pairs.tolist():
+            ti, tj = int(tracks.track_id[i]), int(tracks.track_id[j])
+            if self._cart_key(ti) == self._cart_key(tj):
+                continue                    # one account: a swap moves nothing
+            pair = (min(ti, tj), max(ti, tj))
+            mid = 0.5 * (tracks.xy[i] + tracks.xy[j])
+            if pair not in self._close:     # the approach begins: the looks as they are
+                looks, got = self.tracker.looks(pair)
+                now[pair] = [t, looks, got, False, mid]
+                continue
+            now[pair] = rec = self._close[pair]
+            if (rec[3] or t - rec[0] < a.swap_min_s
+                    or np.hypot(*(mid - rec[4])) < a.swap_min_move_m):
+                continue
+            rec[3] = True                   # close long enough: an encounter
+            looks, got = rec[1], rec[2]
+            if (looks.shape[1] and np.isfinite(looks).all() and got.min() > 0
+                    and 0.5 * float(np.abs(looks[0] - looks[1]).sum()) >= a.swap_look_tv):
+                continue                    # they look unlike: the tracker keeps them apart
+            for k, (a_, b_) in enumerate((pair, pair[::-1])):
+                self._encounters.setdefault(a_, []).append(
+                    (rec[0], b_, looks[k], looks[1 - k], int(got[k])))
+        self._close = now
+
+    def _identity_doubt(self, track: int, ev: ShelfEvent, sku: int) -> str:
+        """Why ``track``'s identity is in doubt for event ``ev`` ("" when it is not): it
+        came within ``swap_m`` of a track on another account before the event ended and
+        appearance has not re-identified it since. Both carts are doubted."""
+        a = self.attribution
+        why = ""
+        for t_c, other, own0, other0, got0 in self._encounters.get(track, ()):
+            if t_c > ev.t_end or self._reidentified(track, own0, other0, got0):
+                continue
+            why = (f"identity: within {a.swap_m:g} m of another account's track for "
+                   f"{a.swap_min_s:g} s or more from t = {t_c:.1f} s, not re-identified since")
+            ko = self._cart_key(other)
+            if ko not in self._billed:
+                self.carts.doubt(ko, a.swap_confidence, why)
+            self.carts.doubt(self._cart_key(track), a.swap_confidence, why, sku)
+        return why
+
+    def _reidentified(self, track: int, own0: np.ndarray, other0: np.ndarray,
+                      got0: int) -> bool:
+        """Whether ``track``'s look, taken apart from others since an encounter, is now
+        ``reid_margin`` nearer its own look before it (``own0``) than the other's
+        (``other0``)."""
+        a = self.attribution
+        if own0.size == 0 or not (np.isfinite(own0).all() and np.isfinite(other0).all()):
+            return False
+        look, got = self.tracker.looks([track])
+        if got[0] - got0 < a.reid_looks or not np.isfinite(look[0]).all():
+            return False
+        tv_own = 0.5 * float(np.abs(look[0] - own0).sum())
+        tv_other = 0.5 * float(np.abs(look[0] - other0).sum())
+        return tv_own + a.reid_margin <= tv_other
 
     # -- attribution -------------------------------------------------------------------------
     def _cart_key(self, track: int) -> int:
         acct = self.tracker.account_of(track)
         return acct if acct >= 0 else -(track + 1)
 
-    def _by_hands(self, ev: ShelfEvent) -> tuple[int, float, dict[int, float]]:
-        """(track, confidence, bin -> sightings) from hands in the event's bins; track -1
-        when no hand was seen there, or none had a track near it."""
+    def _by_hands(self, ev: ShelfEvent) -> tuple[int, float, dict[int, float], list[int]]:
+        """(track, confidence, bin -> sightings, the other tracks with a tenth of the
+        posterior or more) from hands in the event's bins; track -1 when no hand was seen
+        there, or none had a track near it."""
         a = self.attribution
         w = self._hands.window(ev.t_start - a.lead_s, ev.t_end, ev.plate)
         if w is None:
-            return -1, 0.0, {}
+            return -1, 0.0, {}, []
         obs_u, oi = np.unique(w["obs"], return_inverse=True)
         bins = np.zeros(obs_u.size, np.int64)
         bins[oi] = w["bin"]
@@ -211,7 +286,7 @@ class StoreCore:
                                                    strict=True)}
         near = w["track"] >= 0
         if not near.any():
-            return -1, 0.0, votes
+            return -1, 0.0, votes, []
         cand, cj = np.unique(w["track"][near], return_inverse=True)
         d = np.full((obs_u.size, cand.size), a.hand_reach_m)
         d[oi[near], cj] = np.minimum(w["d"][near], a.hand_reach_m)
@@ -220,14 +295,16 @@ class StoreCore:
         p = np.exp(ll - ll.max())
         p /= p.sum()
         best = int(np.argmax(p))
-        return int(cand[best]), float(p[best]), votes
+        others = [int(c) for k, c in enumerate(cand.tolist()) if k != best and p[k] >= 0.1]
+        return int(cand[best]), float(p[best]), votes, others
 
-    def _by_reach(self, ev: ShelfEvent) -> tuple[int, float]:
-        """Track nearest the plate's access point during the event, and the confidence."""
+    def _by_reach(self, ev: ShelfEvent) -> tuple[int, float, str, list[int]]:
+        """Track nearest the plate's access point during the event, the confidence, why it
+        is doubtful ("" when it is not) and the other tracks that could have made it."""
         a = self.attribution
         tid, _t, xy = self.tracker.history(ev.t_start - a.lead_s, ev.t_end)
         if tid.size == 0:
-            return -1, 0.0
+            return -1, 0.0, "", []
         at = self._plate_access[ev.plate]
         d = np.linalg.norm(xy - at[None, :], axis=1)
         ids, inv = np.unique(tid, return_inverse=True)
@@ -236,12 +313,19 @@ class StoreCore:
         order = np.argsort(best, kind="stable")
         d1 = best[order[0]]
         if d1 > a.reach_m:
-            return -1, 0.0
+            return -1, 0.0, "", []
         d2 = best[order[1]] if ids.size > 1 else np.inf
         conf = float(np.clip((d2 - d1) / a.margin_m, 0.2, 1.0))
+        why = ""
         if d2 <= a.reach_m and d2 - d1 < a.margin_m:  # no hand seen, another in reach
             conf = min(conf, a.reach_contested_confidence)
-        return int(ids[order[0]]), conf
+            n = int(np.count_nonzero(best <= a.reach_m))
+            why = f"attribution: {n} tracks within reach, no hand seen"
+        elif conf < a.review_threshold:
+            why = "attribution: no hand seen, the nearest track by a small margin"
+        others = [int(ids[k]) for k in order[1:]
+                  if best[k] <= a.reach_m and best[k] - d1 < a.margin_m] if why else []
+        return int(ids[order[0]]), conf, why, others
 
     def _by_absence(self, ev: ShelfEvent) -> int:
         """A track unseen during the event that could have been at the shelf: last seen
@@ -293,14 +377,17 @@ class StoreCore:
     def _bill_event(self, ev: ShelfEvent) -> None:
         a = self.attribution
         self.stats.shelf_events += 1
-        track, conf, votes = self._by_hands(ev)
-        method = "hand"
+        track, conf, votes, others = self._by_hands(ev)
+        method, why = "hand", ""
+        if track >= 0 and conf < a.review_threshold:
+            why = f"attribution: hand seen between tracks (p = {conf:.2f})"
         if track < 0:
-            track, conf = self._by_reach(ev)
+            track, conf, why, others = self._by_reach(ev)
             method = "reach"
         if track < 0:
             track, conf = self._by_absence(ev), a.blind_confidence
             method = "blind"
+            why = "attribution: nobody seen at the shelf; the last seen near it"
         key = self._cart_key(track) if track >= 0 else None
         guess = infer_items(ev, self.k.plates, self.k.catalogue,
                             prior=self._prior(ev, key, votes))
@@ -310,7 +397,13 @@ class StoreCore:
         setattr(self.stats, f"{method}_attributions",
                 getattr(self.stats, f"{method}_attributions") + 1)
         misplaced = self._track_misplaced(ev, guess, key)
-        self.carts.add(key, guess, ev.t_end, conf)
+        swap = self._identity_doubt(track, ev, guess.sku_index)
+        self.carts.add(key, guess, ev.t_end, conf, why or swap)
+        for o in others if why else ():    # who else could have made it: their bill too
+            ko = self._cart_key(o)
+            if ko != key and ko not in self._billed:
+                self.carts.doubt(ko, a.reach_contested_confidence,
+                                 why + "; billed to another shopper")
         self.attributions.append(Attribution(ev, track, self.tracker.account_of(track),
                                              guess.sku_index, guess.quantity,
                                              guess.confidence * conf, method, misplaced))
@@ -354,10 +447,12 @@ class StoreCore:
             if d.account < 0:
                 continue  # nobody to charge: the cart is lost (counted in stats)
             r = self.carts.receipt(key, d.t, self.k.catalogue, self.attribution.review_threshold)
+            reasons = r.reasons
             if not all(g.certain for g in group):
                 r = Receipt(r.account, r.products, r.total, r.confidence * 0.5, True, r.t_issued)
+                reasons += ("departure: lost in the store, not seen leaving by the exit",)
             r = Receipt(r.account, r.products, r.total, r.confidence, r.review, r.t_issued,
-                        tuple(g.track_id for g in group))
+                        tuple(g.track_id for g in group), reasons)
             self.carts.remove(key)
             self._billed.add(key)
             out.append(r)
@@ -378,7 +473,8 @@ class StoreCore:
             elif t - t_in > self._unbound_after_s:
                 del self._unbound[acct]
                 self.stats.untracked_accounts += 1
-                out.append(Receipt(acct, (), 0, 0.0, True, t))
+                out.append(Receipt(acct, (), 0, 0.0, True, t, (),
+                                   ("tracking: no track took this check-in",)))
                 self._journeys.receipt(out[-1])
         return out
 
@@ -396,6 +492,7 @@ class StoreCore:
         for f in batch.frames:
             self.stats.detections += len(f)
             tr = self.tracker.update(f)
+            self._see_encounters(float(f.t), tr)
             self._see_hands(f, tr)
             self._journeys.observe(tr)
             tracks.append(tr)

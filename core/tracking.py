@@ -259,6 +259,26 @@ class Tracker(ArrayEngine):
         R = self._rows
         return bool(self._xp.any((R["account"] == account) & (R["tid"] >= 0)))
 
+    def looks(self, track_ids) -> tuple[np.ndarray, np.ndarray]:
+        """The running look of each of ``track_ids`` (confirmed track ids): (n, D) float64
+        (D = 0 when the stream carries no appearance; NaN rows for an id not in the table)
+        and (n,) int64 looks taken so far (0 for an unknown id), host numpy."""
+        from core.backend import to_numpy
+
+        R = self._rows
+        tid = to_numpy(R["tid"])
+        look = to_numpy(R["look"])
+        got = to_numpy(R["look_n"]).astype(np.int64)
+        ids = np.asarray(track_ids, np.int64).reshape(-1)
+        out = np.full((ids.size, look.shape[1]), np.nan)
+        n = np.zeros(ids.size, np.int64)
+        for k, i in enumerate(ids.tolist()):
+            row = np.flatnonzero(tid == i)
+            if row.size:
+                out[k] = look[row[0]]
+                n[k] = got[row[0]]
+        return out, n
+
     def account_of(self, track_id: int) -> int:
         """Account bound to a track (also after it departed); -1 if unbound or unknown."""
         return self._accounts.get(int(track_id), -1)

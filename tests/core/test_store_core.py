@@ -59,6 +59,7 @@ class Person:
     hidden: list[tuple[float, float]] = field(default_factory=list)
     held_out: list[tuple[float, float, tuple[float, float, float]]] = field(
         default_factory=list)   # (t0, t1, hand xyz): a hand held out to someone
+    look: tuple[float, ...] | None = None     # an appearance descriptor (none: no column)
 
     def pos(self, t: float) -> np.ndarray | None:
         k = np.asarray(self.keys)
@@ -90,7 +91,7 @@ def stream(people: list[Person], changes: list[tuple[float, int, float]], until:
     k = int(PLATE_HZ / HZ)
     for i in range(int(until * HZ)):
         t = (i + 1) / HZ
-        cam, xy, hc, hx = [], [], [], []
+        cam, xy, hc, hx, app = [], [], [], [], []
         for p in people:
             q = p.pos(t)
             if q is None or any(a <= t < b for a, b in p.hidden):
@@ -98,13 +99,17 @@ def stream(people: list[Person], changes: list[tuple[float, int, float]], until:
             for c in (0, 1):
                 cam.append(c)
                 xy.append(q + rng.normal(0, 0.05, 2))
+                if p.look is not None:
+                    app.append(p.look)
                 h = p.hand(t)
                 if h is not None:
                     hc.append(c)
                     hx.append(h + rng.normal(0, 0.02, 3))
+        looks = (np.array(app, np.float32).reshape(len(cam), -1) if len(app) == len(cam)
+                 and app else None)
         frame = CameraFrame(i, t, np.array(cam, np.int32), np.array(xy).reshape(-1, 2),
                             np.full(len(cam), 0.9, np.float32), np.array(hc, np.int32),
-                            np.array(hx).reshape(-1, 3))
+                            np.array(hx).reshape(-1, 3), looks)
         ts = t - (k - 1 - np.arange(k)) / PLATE_HZ
         g = np.repeat(load[:, None], k, axis=1)
         for tc, plate, grams in changes:
@@ -147,7 +152,7 @@ def test_a_hand_in_the_bin_beats_standing_nearest() -> None:
     access point reaches in. Weight-only nearest-person billing charges the other; the hand
     tells the full core who it was."""
     near = walk_in_out(11, 0.0, (4.35, 4.78), (8.0, 22.0))
-    reacher = walk_in_out(22, 0.5, (4.4, 5.3), (9.0, 22.0), reaches=[(14.0, 15.0, 0)])
+    reacher = walk_in_out(22, 3.0, (4.4, 5.3), (9.0, 22.0), reaches=[(14.0, 15.0, 0)])
     batches = stream([near, reacher], [(15.0, 0, -500.0)], until=33.0)
     full, naive = StoreCore(), NaiveCore()
     got, base = feed(full, batches), feed(naive, batches)
@@ -164,15 +169,23 @@ def test_a_pick_no_camera_saw_between_two_people_goes_to_review() -> None:
     charged, and with someone else within reach the receipt goes to a human instead of
     being sure. Alone at the bin, the same pick is billed with confidence."""
     near = walk_in_out(11, 0.0, (4.35, 4.78), (8.0, 22.0))
-    other = walk_in_out(22, 0.5, (4.4, 5.9), (9.0, 22.0))
+    other = walk_in_out(22, 3.0, (4.4, 5.9), (9.0, 22.0))
     got = feed(StoreCore(), stream([near, other], [(15.0, 0, -500.0)], until=33.0))
     assert lines(got[11]) == {"SOUP": 1}
     assert got[11].review and got[11].confidence < 0.5
+    # the doubt is stated, on the line and on both receipts: the other may owe the soup
+    why = "attribution: 2 tracks within reach, no hand seen"
+    assert got[11].reasons == (why,) and got[11].products[0].doubt == why
+    assert got[22].review and got[22].reasons == (why + "; billed to another shopper",)
+    assert got[11].to_json()["reasons"] == [why]
+    assert got[11].to_json()["products"] == [{"sku": "SOUP", "quantity": 1, "doubt": why}]
     alone = walk_in_out(11, 0.0, (4.35, 4.78), (8.0, 22.0))
-    away = walk_in_out(22, 0.5, (4.4, 8.5), (9.0, 22.0))
+    away = walk_in_out(22, 3.0, (4.4, 8.5), (9.0, 22.0))
     solo = StoreCore()
     got = feed(solo, stream([alone, away], [(15.0, 0, -500.0)], until=33.0))
     assert lines(got[11]) == {"SOUP": 1} and not got[11].review
+    assert got[11].reasons == () and got[22].reasons == ()
+    assert got[11].to_json()["products"] == [{"sku": "SOUP", "quantity": 1}]
     assert solo.attributions[0].method == "reach"
 
 
@@ -315,3 +328,41 @@ def test_a_hand_over_moves_the_item_and_sends_both_receipts_to_review() -> None:
     got = feed(calm, stream([quiet, taker], [(12.0, 0, -500.0)], until=40.0))
     assert lines(got[11]) == {"SOUP": 1} and not got[11].review and not got[22].review
     assert calm.stats.hand_overs == 0
+
+
+def _follower_case(lag_s: float | None, looks: tuple | None = None) -> dict[int, Receipt]:
+    """A (11) walks through the store at ~0.8 m/s with B (22, another account) in its steps
+    ``lag_s`` behind (~0.4 m at 0.5 s; None: B enters 12 s later and walks alone), then A
+    reaches into bin 0 (seen) while B waits a few metres off."""
+    route = [(0.0, 2.0, 0.8), (1.0, 2.0, 2.0), (6.0, 3.0, 6.0), (11.0, 3.0, 2.5)]
+    a = Person(11, [*route, (14.0, 4.35, 5.0), (20.0, 4.35, 5.0), (26.0, 10.0, 1.0),
+                    (26.5, 10.0, 0.2)], reaches=[(16.0, 17.0, 0)],
+               look=None if looks is None else looks[0])
+    lag = 12.0 if lag_s is None else lag_s
+    b = Person(22, [(t + lag, x, y) for t, x, y in route]
+               + [(lag + 15.0, 2.0, 8.0), (lag + 22.0, 2.0, 8.0), (lag + 28.0, 10.0, 1.0),
+                  (lag + 28.5, 10.0, 0.2)],
+               look=None if looks is None else looks[1])
+    return feed(StoreCore(), stream([a, b], [(17.0, 0, -500.0)], until=lag + 40.0))
+
+
+def test_a_shopper_walking_in_anothers_steps_puts_later_picks_in_doubt() -> None:
+    """B walks in A's steps (0.5 s, ~0.4 m behind) for 11 s: their tracks could have
+    swapped identities, so a pick afterwards (hand seen) goes to review on both receipts,
+    with the reason; dressed alike, too. B walking the same way alone, or the two looking
+    clearly unlike (the tracker tells them apart by appearance), the same pick is billed
+    with confidence."""
+    got = _follower_case(0.5)
+    # (here the tracks do swap: the soup lands on either receipt) never sure, always said
+    assert sorted([lines(got[11]), lines(got[22])], key=len) == [{}, {"SOUP": 1}]
+    assert got[11].review and got[22].review
+    for r in got.values():
+        assert r.reasons[0].startswith("identity: within 0.6 m of another account's track")
+        assert all(p.doubt == r.reasons[0] for p in r.products)
+    apart = _follower_case(None)
+    assert lines(apart[11]) == {"SOUP": 1} and not apart[11].review and not apart[22].review
+    unlike = _follower_case(0.5, looks=((1.0, 0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 1.0)))
+    assert lines(unlike[11]) == {"SOUP": 1} and not unlike[11].review
+    alike = _follower_case(0.5, looks=((0.5, 0.5, 0.0, 0.0), (0.5, 0.5, 0.0, 0.0)))
+    assert all(r.review and r.reasons[0].startswith("identity:") for r in alike.values())
+
