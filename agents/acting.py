@@ -10,7 +10,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.actions import Conceal, Exit, HandTo, Inspect, Look, Pick, PutBack, Wait
+from agents.actions import (
+    After,
+    Conceal,
+    Exit,
+    Follow,
+    HandTo,
+    Inspect,
+    Look,
+    Pick,
+    PutBack,
+    Reach,
+    Stand,
+    Wait,
+    WaitUntil,
+)
 from agents.roster import ShopperState, TruthEvent
 from twin.world import World
 
@@ -48,8 +62,19 @@ class Acting:
     def _near(self, k: int, b: int) -> bool:
         return bool(np.hypot(*(self.store.bins.access_xy[b] - self.xy[k])) < 0.9)
 
+    def _mark_done(self, sh: ShopperState, a, t: float) -> None:
+        """A scripted action of ``sh`` is over at ``t``: an ``After`` may wait for it."""
+        m = self._marks.get(id(a))
+        if m is not None and m[0] is a:
+            self._done_at[m[1:]] = t
+        if isinstance(a, Follow):
+            k = self._order.index(sh)
+            self._speed[k] = sh.speed
+
     def _next(self, sh: ShopperState, k: int, t: float) -> None:
         """Start the shopper's next action (or the first phase of it)."""
+        if sh.action is not None and (self._marks or isinstance(sh.action, Follow)):
+            self._mark_done(sh, sh.action, t)
         if not sh.actions:
             if sh.sid in self.controlled:
                 sh.action, sh.state, sh.since = None, "await", t
@@ -95,6 +120,29 @@ class Acting:
             sh.state, sh.until = "settle", t + self.config.settle_s
         elif isinstance(a, Exit):
             self._walk_to(sh, k, self.exit_inside, then_exit=True)
+        elif isinstance(a, WaitUntil):
+            sh.state, sh.until = "wait", max(t, a.t_s)
+        elif isinstance(a, After):
+            done = self._done_at.get((a.shopper, a.kind, a.n))
+            if done is not None and done + a.offset_s <= t:
+                return self._next(sh, k, t)
+            sh.state = "after"
+            sh.until = np.inf if done is None else done + a.offset_s
+            sh.path = []
+            self.vel[k] = 0.0
+            if done is None:
+                self._after_wait.append(sh)
+        elif isinstance(a, Reach):
+            sh.bin = a.bin
+            if self._near(k, sh.bin):
+                return self._arrived(sh, k, t)
+            self._walk_to(sh, k, self.store.bins.access_xy[sh.bin])
+        elif isinstance(a, Stand):
+            self._walk_to(sh, k, np.array([a.x, a.y]))
+        elif isinstance(a, Follow):
+            sh.state, sh.until = "follow", t + a.seconds
+            sh.path, sh.goal, sh.exiting = [], None, False
+            sh.since = -np.inf
         else:  # pragma: no cover - the Action union is closed
             raise TypeError(f"unknown action {a!r}")
 
@@ -105,6 +153,12 @@ class Acting:
         self.vel[k] = 0.0
         if isinstance(a, Exit):
             sh.state = "gone"
+            if self._marks:
+                self._mark_done(sh, a, t)
+        elif isinstance(a, Stand):
+            sh.state, sh.until = "wait", t + a.seconds
+        elif isinstance(a, Reach):
+            sh.state, sh.until = "touch_in", t
         elif isinstance(a, Look):
             sh.state, sh.until = "browse", t + a.seconds
         elif isinstance(a, Pick):
@@ -120,6 +174,11 @@ class Acting:
         c = self.config
         if sh.state == "browse" and isinstance(a, Pick):
             sh.state, sh.until = "hesitate", t + a.hesitate_s
+        elif sh.state == "touch_in":       # a reach: the hand goes in, takes nothing
+            world.wake(sh.bin)
+            sh.state, sh.until = "touch", t + a.seconds
+        elif sh.state == "touch":
+            sh.state, sh.until = "settle", t + c.settle_s
         elif sh.state == "hesitate":
             world.wake(sh.bin)
             sh.state, sh.until = "reach", t + c.reach_s
@@ -193,3 +252,68 @@ class Acting:
                 self._target[k] = sh.path[0]
                 self._best[k] = np.inf
 
+
+    # -- scripted timing and following -------------------------------------------------------
+    def _resolve_after(self, t: float) -> None:
+        """Shoppers held by an ``After`` whose moment has now happened get their start time."""
+        still = []
+        for sh in self._after_wait:
+            a = sh.action
+            if sh.state != "after" or not isinstance(a, After):
+                continue
+            done = self._done_at.get((a.shopper, a.kind, a.n))
+            if done is None:
+                still.append(sh)
+            else:
+                sh.until = max(t, done + a.offset_s)
+        self._after_wait = still
+
+    FOLLOW_SLACK_M = 0.15   # a follower this close to its spot behind the target stands [m]
+    FOLLOW_MAX_SPEEDUP = 1.5    # ... and walks at most this much faster than the faster of
+    #                             the two's own paces, to catch up
+    FOLLOW_LEAD_S = 0.5     # aims where its spot will be this much later [s]
+
+    def _follow(self, t: float) -> None:
+        """Followers keep ``distance_m`` behind their targets (behind: opposite the target's
+        walking direction; a target standing still is kept at that distance on the side the
+        follower is on); a follow is over at its time, or when the target has left."""
+        for k, sh in enumerate(self._order):
+            if sh.state != "follow":
+                continue
+            a = sh.action
+            if t >= sh.until:
+                self._next(sh, k, t)
+                continue
+            tg = self.shoppers.get(a.to)
+            if tg is None or tg.state == "gone":
+                if self.roster.get(a.to) is not None and a.to not in self.shoppers:
+                    self._next(sh, k, t)      # it has left: the follow is over
+                continue                      # not in yet: stand
+            kt = self._order.index(tg)
+            p, v = self.xy[kt], self.vel[kt]
+            speed = float(np.hypot(*v))
+            if speed > 0.2:
+                spot = p - v / speed * a.distance_m
+            else:
+                d = self.xy[k] - p
+                n = float(np.hypot(*d))
+                spot = p + (d / n if n > 1e-6 else np.array([1.0, 0.0])) * a.distance_m
+            gap = float(np.hypot(*(spot - self.xy[k])))
+            # keep up: the target's pace, faster the further behind (at most FOLLOW_MAX_SPEEDUP
+            # times one's own), aiming a little ahead of a spot that moves
+            self._speed[k] = min(self.FOLLOW_MAX_SPEEDUP * max(sh.speed, tg.speed),
+                                 max(sh.speed, speed) * (1.0 + gap))
+            if gap <= self.FOLLOW_SLACK_M:
+                sh.path = []
+                self.vel[k] = 0.0
+                continue
+            goal = self.nav.nearest_free(spot + v * self.FOLLOW_LEAD_S)
+            if self.nav.line_of_sight(self.xy[k], goal):
+                sh.path, sh.goal = [goal], goal
+            elif not sh.path or t - sh.since >= 0.5:     # a route at most every 0.5 s
+                sh.since, sh.goal = t, goal
+                sh.path = self.nav.route(self.xy[k], goal)
+            else:
+                continue
+            self._target[k] = sh.path[0]
+            self._best[k] = np.inf

@@ -76,7 +76,58 @@ class Exit:
     """Walk to the exit and leave."""
 
 
-Action = Look | Pick | Inspect | PutBack | HandTo | Wait | Conceal | Exit
+@dataclass(frozen=True)
+class WaitUntil:
+    """Stand still until simulated time ``t_s`` [s] (at once when it has passed)."""
+    t_s: float
+
+
+@dataclass(frozen=True)
+class After:
+    """Stand still until ``offset_s`` [s] after shopper ``shopper`` (a crowd id) finished its
+    ``n``-th (1-based) scripted action of kind ``kind`` (a scenario ``do`` name, or
+    ``"enter"``: passed the gate). A scripted timing gate, placed just before the action it
+    holds back; not an action of its own (it is not counted as one)."""
+    shopper: int
+    kind: str
+    n: int = 1
+    offset_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Follow:
+    """Walk behind shopper ``to`` (a crowd id), ``distance_m`` [m] from it, for ``seconds``
+    (standing while it is not in the store yet; over when it has left)."""
+    to: int
+    distance_m: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Reach:
+    """Walk to bin ``bin`` and hold a hand in it for ``seconds``, taking nothing (a touch:
+    the hand is seen as for a pick, the shelf's weight does not change)."""
+    bin: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Stand:
+    """Walk to the floor point (``x``, ``y``) [m] and stand there ``seconds``."""
+    x: float
+    y: float
+    seconds: float
+
+
+Action = (Look | Pick | Inspect | PutBack | HandTo | Wait | Conceal | Exit | WaitUntil
+          | After | Follow | Reach | Stand)
+
+# a scenario's ``do`` name of each action (the kinds an ``After`` counts); After is none
+ACTION_KIND: dict[type, str] = {
+    Pick: "pick", PutBack: "put_back", HandTo: "hand_to", Conceal: "conceal", Wait: "wait",
+    Look: "look", Inspect: "inspect", Exit: "exit", WaitUntil: "wait_until",
+    Follow: "follow", Reach: "reach", Stand: "stand",
+}
 
 # ground-truth action names (``TruthEvent.action``)
 TRUTH_ACTIONS = ("enter", "look", "pick", "put_back", "misplace", "hand_out", "hand_in",

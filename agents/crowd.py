@@ -28,13 +28,14 @@ Defaults and where they come from (docs/shoppers.md, REFERENCES.md):
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from agents.acting import Acting
-from agents.actions import Action
+from agents.actions import ACTION_KIND, Action
 from agents.arrivals import ArrivalProcess, rate_for_crowd
 from agents.behaviour import stock_index
 from agents.door import Admission
@@ -91,12 +92,15 @@ class ScriptedShopper:
 
     controlled: driven step by step from outside (an RL agent, :meth:`Crowd.command`): when
     its queue runs dry it stands and waits (state ``await``) for the next command instead
-    of walking out."""
+    of walking out. checkin_delay_s: the gate's check-in message is sent that long after it
+    passes the gate [s]; checkin: False sends none (an unknown shopper)."""
     name: str
     account: int
     enter_s: float
     actions: tuple[Action, ...]
     controlled: bool = False
+    checkin_delay_s: float = 0.0
+    checkin: bool = True
 
 
 class Crowd(Admission, StopPlanning, Acting, Walking):
@@ -144,6 +148,7 @@ class Crowd(Admission, StopPlanning, Acting, Walking):
         self._speed = np.zeros(0)           # desired speed [m/s] and body radius [m]
         self._radius = np.zeros(0)
         self._next_id = len(scripted)
+        self._script_timing(scripted)
         self._accounts: set[int] = {s.account for s in scripted}
         self._members: dict[int, int] = {}       # account -> members not yet gone
         for s in scripted:
@@ -178,6 +183,25 @@ class Crowd(Admission, StopPlanning, Acting, Walking):
         self._mk = _motion_kernels
         _motion_kernels.warm_up()
 
+    def _script_timing(self, scripted) -> None:
+        """What the scripted shoppers' timing keys need: each scripted action object -> (it,
+        crowd id, kind, occurrence) for :class:`agents.actions.After`, with (crowd id, kind,
+        occurrence) -> when that action was over [s]; check-ins late or not sent."""
+        self._marks: dict[int, tuple] = {}
+        for i, s in enumerate(scripted):
+            seen: dict[str, int] = {}
+            for a in s.actions:
+                kind = ACTION_KIND.get(type(a))
+                if kind is not None:
+                    seen[kind] = seen.get(kind, 0) + 1
+                    self._marks[id(a)] = (a, i, kind, seen[kind])
+        self._done_at: dict[tuple[int, str, int], float] = {}
+        self._after_wait: list[ShopperState] = []
+        # crowd id -> (delay [s], sent at all); late messages as (due time, crowd id, account)
+        self._checkin = {i: (s.checkin_delay_s, s.checkin) for i, s in enumerate(scripted)
+                         if s.checkin_delay_s or not s.checkin}
+        self._late_checkins: list[tuple[float, int, int]] = []
+
     # -- the Population interface ------------------------------------------------------------
     def looks(self, ids: np.ndarray) -> np.ndarray:
         """(s, 3, 3) uint8 sRGB top, bottoms and skin (agents.looks) of the shoppers ``ids``
@@ -201,7 +225,8 @@ class Crowd(Admission, StopPlanning, Acting, Walking):
 
     def hands(self) -> np.ndarray:
         """(s, 3) float64 hand position [m] of each person (order of ``positions``) whose hand
-        is in a shelf bin now (reaching for a pick or putting back) or held out to another
+        is in a shelf bin now (reaching for a pick, putting back, or a touch that takes
+        nothing: :class:`agents.actions.Reach`) or held out to another
         shopper (the moments after a hand-over: halfway between the two, at
         ``HAND_OVER_Z_M``); NaN rows for the others.
 
@@ -220,7 +245,7 @@ class Crowd(Admission, StopPlanning, Acting, Walking):
                     out[k, :2] = 0.5 * (self.xy[k] + self.xy[kr])
                     out[k, 2] = self.HAND_OVER_Z_M
                 continue
-            if sh.state in ("reach", "place"):
+            if sh.state in ("reach", "place", "touch"):
                 i = sh.bin
                 n = b.normal[i]
                 side = np.array([-n[1], n[0]])
@@ -241,7 +266,12 @@ class Crowd(Admission, StopPlanning, Acting, Walking):
             while t >= self._next_arrival:
                 self._sample_party(self._next_arrival)
                 self._next_arrival = self.arrivals.next_after(self._next_arrival, self.rng)
+        while self._late_checkins and self._late_checkins[0][0] <= t:
+            _, _, acct = heapq.heappop(self._late_checkins)
+            gate.check_in(t, acct)
         self._admit(t, gate)
+        if self._after_wait:
+            self._resolve_after(t)
         state = [sh.state for sh in self._order]
         timed = np.array([s not in WALKING and s not in ("gone", "await") for s in state],
                          dtype=bool)
@@ -253,6 +283,8 @@ class Crowd(Admission, StopPlanning, Acting, Walking):
                     self._timer(sh, k, t, world)
         if "hand" in state:
             self._hand_over(t)
+        if "follow" in state:
+            self._follow(t)
         self._move(t, dt)
         self._leave(t)
 

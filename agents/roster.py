@@ -54,7 +54,7 @@ class ShopperState:
     radius: float
     actions: deque
     state: str = "idle"   # walk | browse | hesitate | reach | place | inspect | wait | hand |
-    until: float = 0.0    # yield | settle | gone
+    until: float = 0.0    # yield | settle | gone | after | follow | touch_in | touch
     action: Action | None = None
     bin: int = -1
     path: list[np.ndarray] = field(default_factory=list)
@@ -70,7 +70,7 @@ class ShopperState:
     handing_to: int = -1  # receiver's id while the hands meet after a hand-over (settle)
 
 
-WALKING = ("walk", "hand")   # the states in which a shopper walks
+WALKING = ("walk", "hand", "follow")   # the states in which a shopper walks
 
 
 def pref_weights(p: ShopperPrefs) -> dict[str, float]:

@@ -25,16 +25,22 @@ from pathlib import Path
 
 from agents.actions import (
     Action,
+    After,
     Conceal,
     Exit,
+    Follow,
     HandTo,
     Inspect,
     Look,
     Pick,
     PutBack,
+    Reach,
+    Stand,
     Wait,
+    WaitUntil,
 )
 from agents.scenario_actions import ActionReader, ShopperSoFar, StoreView
+from agents.scenario_after import check_afters
 from agents.scenario_types import Scenario, ScenarioError, ScriptedShopper
 from params import MAX_SEED  # fits an int64 column of the results store
 from scenes.checks import Reader, kind_of, parse_toml, read_text, show
@@ -54,7 +60,9 @@ NAME_RULE = "1 to 64 characters of A-Z, a-z, 0-9, _ and -"
 
 TOP_KEYS = ("format", "name", "description", "store", "seed", "max_duration_s", "layout",
             "crowd", "shopper")
-SHOPPER_KEYS = ("id", "account", "enter_s", "actions")
+SHOPPER_KEYS = ("id", "account", "enter_s", "actions", "checkin_delay_s", "checkin")
+CROWD_KEYS = ("shoppers", "warm_start", "seed")
+MAX_CHECKIN_DELAY_S = 600.0     # a late check-in [s]
 
 
 def _name(r: Reader, d: dict, key: str, path: str, default=None) -> str | None:
@@ -119,8 +127,8 @@ def _load_layout(r: Reader, ref: str, base_dir: Path, store: Store | None) -> st
     return str(path)
 
 
-def _shoppers(r: Reader, doc: dict, view: StoreView | None, max_s: float | None
-              ) -> list[ScriptedShopper]:
+def _shoppers(r: Reader, doc: dict, view: StoreView | None, max_s: float | None,
+              layout: str | None = None) -> list[ScriptedShopper]:
     if "shopper" not in doc:
         r.bad("shopper", "is missing (required); expected at least one [[shopper]]")
         return []
@@ -145,7 +153,9 @@ def _shoppers(r: Reader, doc: dict, view: StoreView | None, max_s: float | None
         if ok and v not in ids:
             ids[v] = i
     reader = ActionReader(r, view, ids, names)
+    reader.max_s, reader.layout = max_s, layout
     out: list[ScriptedShopper] = []
+    scripts: dict[int, tuple] = {}
     for i, t in enumerate(arr):
         p = f"shopper[{i}]"
         t = r.table(t, p, SHOPPER_KEYS, ("id", "actions"))
@@ -157,6 +167,12 @@ def _shoppers(r: Reader, doc: dict, view: StoreView | None, max_s: float | None
                   "unique")
         account = _name(r, t, "account", p, default=name) if "account" in t else name
         enter = r.number(t, "enter_s", p, ge=0, le=MAX_DURATION_S, default=0.0, unit="s")
+        delay = r.number(t, "checkin_delay_s", p, ge=0, le=MAX_CHECKIN_DELAY_S, default=0.0,
+                         unit="s")
+        checkin = r.boolean(t, "checkin", p, default=True)
+        if "checkin_delay_s" in t and not checkin:
+            r.bad(f"{p}.checkin_delay_s", "is not allowed with checkin = false (no message is "
+                  "sent); expected one of the two")
         acts = r.array(t, "actions", p)
         if acts is None:
             continue
@@ -174,9 +190,12 @@ def _shoppers(r: Reader, doc: dict, view: StoreView | None, max_s: float | None
                       "(wait, look, inspect, browse_s, hesitate_s), walking aside: past "
                       f"max_duration_s = {max_s:g}; expected a shorter script or a larger "
                       "max_duration_s")
-        if None in (name, account, enter, actions):
+        if None in (name, account, enter, actions, delay):
             continue
-        out.append(ScriptedShopper(name, account, enter, actions))
+        scripts[i] = actions
+        out.append(ScriptedShopper(name, account, enter, actions, delay, checkin))
+    if reader.afters:
+        check_afters(r, reader.afters, scripts, names)
     return out
 
 
@@ -212,20 +231,27 @@ def build_scenario(doc: dict, source: str = "<scenario>", base_dir: Path | None 
         lref = r.string(doc, "layout", "")
         if lref is not None:
             layout = _load_layout(r, lref, base, store)
-    crowd = 0.0
+    crowd, warm, crowd_seed = 0.0, False, None
     if "crowd" in doc:
-        c = r.table(doc["crowd"], "crowd", ("shoppers",))
+        c = r.table(doc["crowd"], "crowd", CROWD_KEYS)
         if c is not None:
             crowd = r.number(c, "shoppers", "crowd", ge=0, le=MAX_CROWD, default=0.0,
                              unit="shoppers in the store at once")
+            warm = r.boolean(c, "warm_start", "crowd", default=False)
+            if "seed" in c:
+                crowd_seed = r.integer(c, "seed", "crowd", ge=0, le=MAX_SEED)
+            if warm and crowd is not None and crowd < 1:
+                r.bad("crowd.warm_start", f"= true with shoppers = {crowd:g}: no one to put "
+                      "in the store; expected shoppers >= 1")
     view = StoreView.of(store) if store is not None else None
-    shoppers = _shoppers(r, doc, view, max_s)
+    shoppers = _shoppers(r, doc, view, max_s, layout)
     if r.problems:
         raise ScenarioError(source, r.problems)
     assert store is not None and name is not None and seed is not None and max_s is not None
     return Scenario(source=source, name=name, description=description, store=store,
                     store_ref=store_ref, seed=seed, max_duration_s=max_s, layout=layout,
-                    crowd_shoppers=float(crowd), shoppers=tuple(shoppers))
+                    crowd_shoppers=float(crowd), shoppers=tuple(shoppers),
+                    crowd_warm_start=warm, crowd_seed=crowd_seed)
 
 
 def parse_scenario(text: str, source: str = "<scenario>", base_dir: Path | None = None
@@ -293,6 +319,15 @@ def _action_table(a: Action, sku: list[str], names: list[str]) -> dict:
         return {"do": "inspect", "s": float(a.seconds)}
     if isinstance(a, Exit):
         return {"do": "exit"}
+    if isinstance(a, WaitUntil):
+        return {"do": "wait_until", "t_s": float(a.t_s)}
+    if isinstance(a, Follow):
+        return {"do": "follow", "shopper": names[a.to], "distance_m": float(a.distance_m),
+                "s": float(a.seconds)}
+    if isinstance(a, Reach):
+        return {"do": "reach", "bin": a.bin, "s": float(a.seconds)}
+    if isinstance(a, Stand):
+        return {"do": "stand", "at": [float(a.x), float(a.y)], "s": float(a.seconds)}
     raise TypeError(f"scenario writer: unknown action {a!r}")
 
 
@@ -311,11 +346,33 @@ def dumps_scenario(scenario: Scenario) -> str:
             f"max_duration_s = {_toml(float(sc.max_duration_s))}"]
     if sc.layout is not None:
         out.append(f"layout = {_toml(sc.layout)}")
+    crowd = []
     if sc.crowd_shoppers:
-        out += ["", "[crowd]", f"shoppers = {_toml(float(sc.crowd_shoppers))}"]
+        crowd.append(f"shoppers = {_toml(float(sc.crowd_shoppers))}")
+    if sc.crowd_warm_start:
+        crowd.append("warm_start = true")
+    if sc.crowd_seed is not None:
+        crowd.append(f"seed = {_toml(sc.crowd_seed)}")
+    if crowd:
+        out += ["", "[crowd]", *crowd]
     for s in sc.shoppers:
         out += ["", "[[shopper]]", f"id = {_toml(s.name)}", f"account = {_toml(s.account)}",
-                f"enter_s = {_toml(float(s.enter_s))}", "actions = ["]
-        out += [f"  {_toml(_action_table(a, sku, names))}," for a in s.actions]
+                f"enter_s = {_toml(float(s.enter_s))}"]
+        if not s.checkin:
+            out.append("checkin = false")
+        elif s.checkin_delay_s:
+            out.append(f"checkin_delay_s = {_toml(float(s.checkin_delay_s))}")
+        out.append("actions = [")
+        after = None
+        for a in s.actions:
+            if isinstance(a, After):
+                after = a
+                continue
+            d = _action_table(a, sku, names)
+            if after is not None:
+                d["after"] = (f"{names[after.shopper]}.{after.kind}#{after.n} + "
+                              f"{float(after.offset_s)!r}")
+                after = None
+            out.append(f"  {_toml(d)},")
         out.append("]")
     return "\n".join(out) + "\n"

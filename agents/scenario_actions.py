@@ -14,15 +14,21 @@ from dataclasses import dataclass, field
 
 from agents.actions import (
     Action,
+    After,
     Conceal,
     Exit,
+    Follow,
     HandTo,
     Inspect,
     Look,
     Pick,
     PutBack,
+    Reach,
+    Stand,
     Wait,
+    WaitUntil,
 )
+from agents.scenario_after import parse_after
 from scenes.checks import Reader, kind_of, show
 from scenes.store import Store
 
@@ -39,11 +45,19 @@ ACTION_KEYS: dict[str, tuple[str, ...]] = {
     "look": ("do", "sku", "bin", "s"),
     "inspect": ("do", "s"),
     "exit": ("do",),
+    "wait_until": ("do", "t_s"),
+    "follow": ("do", "shopper", "distance_m", "s"),
+    "reach": ("do", "sku", "bin", "s"),
+    "stand": ("do", "at", "camera", "bin", "s"),
 }
 ACTION_REQUIRED: dict[str, tuple[str, ...]] = {
     "pick": ("sku",), "put_back": ("sku",), "hand_to": ("shopper", "sku"),
     "conceal": ("sku",), "wait": ("s",), "look": ("s",), "inspect": ("s",), "exit": (),
+    "wait_until": ("t_s",), "follow": ("shopper", "s"), "reach": (), "stand": ("at", "s"),
 }
+MAX_FOLLOW_M = 10.0             # a follow's distance_m [m]
+DEFAULT_FOLLOW_M = 1.0
+DEFAULT_REACH_S = 2.0           # a reach's hand in the bin [s]
 DOS = tuple(ACTION_KEYS)
 HOLDINGS_RULE = ("held = its picks - put-backs - hand-outs - concealed units so far, "
                  "+ hand-ins from shoppers listed earlier in the file")
@@ -87,6 +101,9 @@ class ShopperSoFar:
     held: dict[int, int] = field(default_factory=dict)   # catalogue row -> free units
     unsure: set[int] = field(default_factory=set)         # rows an earlier problem blurs
     stand_s: float = 0.0                                  # scripted waiting [s]
+    after: After | None = None       # the after key of the action being read
+    until_s: float = 0.0             # the latest wait_until [s]
+    after_bad: bool = False          # ... which had a problem
 
 
 class ActionReader:
@@ -100,6 +117,11 @@ class ActionReader:
         self.names = names          # index -> id (None where it is invalid)
         self.hand_ins: dict[int, dict[int, int]] = {}   # receiver -> sku -> units
         self.unknown = 0            # unknown skus so far (a suggestion scans the catalogue)
+        self.max_s: float | None = None     # the run's max_duration_s, when valid
+        # every after key read: (path, shopper index, position in its script, After)
+        self.afters: list[tuple[str, int, int, After]] = []
+        self.places = None          # agents.scenario_places.Places, built when first needed
+        self.layout: str | None = None
 
     # -- fields
 
@@ -182,7 +204,11 @@ class ActionReader:
         do = r.string(a, "do", path, choices=DOS)
         if do is None:
             return None
-        t = r.table(a, path, ACTION_KEYS[do], ACTION_REQUIRED[do])
+        if "after" in a:        # any action may wait for another shopper's (scenario_after)
+            a = dict(a)
+            me.after = parse_after(r, a.pop("after"), f"{path}.after", self.ids)
+            me.after_bad = me.after is None
+        t = r.table(a, path, ACTION_KEYS[do] + ("after",), ACTION_REQUIRED[do])
         if t is None:
             return None
         return getattr(self, f"_{do}")(me, t, path)
@@ -312,6 +338,73 @@ class ActionReader:
     def _exit(self, me: ShopperSoFar, t: dict, path: str) -> Action | None:
         return Exit()
 
+    def _other(self, me: ShopperSoFar, t: dict, path: str, what: str) -> int | None:
+        """The index of the other shopper ``t["shopper"]`` names."""
+        name = self.r.string(t, "shopper", path)
+        if name is None:
+            return None
+        others = [n for n in dict.fromkeys(self.names) if n is not None and n != me.name]
+        allowed = (f"another shopper's id: {', '.join(others)}" if others
+                   else "another shopper's id, but this file has no other shopper")
+        if name == me.name:
+            self.r.bad(f"{path}.shopper", f"= {show(name)} is this shopper, who cannot {what} "
+                       f"itself; expected {allowed}")
+        elif name not in self.ids:
+            self.r.bad(f"{path}.shopper", f"= {show(name)} names no shopper; expected {allowed}")
+        else:
+            return self.ids[name]
+        return None
+
+    def _wait_until(self, me: ShopperSoFar, t: dict, path: str) -> Action | None:
+        ts = self.r.number(t, "t_s", path, ge=0.0, le=self.max_s or 86_400.0, unit="s")
+        if ts is not None and self.max_s is not None and ts >= self.max_s:
+            self.r.bad(f"{path}.t_s", f"= {ts:g} is not before max_duration_s = "
+                       f"{self.max_s:g}; expected a time the run reaches")
+            return None
+        if ts is not None:
+            me.until_s = max(me.until_s, ts)
+        return None if ts is None else WaitUntil(ts)
+
+    def _follow(self, me: ShopperSoFar, t: dict, path: str) -> Action | None:
+        to = self._other(me, t, path, "follow")
+        d = self.r.number(t, "distance_m", path, gt=0.0, le=MAX_FOLLOW_M,
+                          default=DEFAULT_FOLLOW_M, unit="m")
+        s = self.seconds(t, "s", path, MAX_STAND_S)
+        me.stand_s += s or 0.0
+        if to is None or d is None or s is None:
+            return None
+        return Follow(to, d, s)
+
+    def _reach(self, me: ShopperSoFar, t: dict, path: str) -> Action | None:
+        s = self.seconds(t, "s", path, MAX_PICK_PAUSE_S, default=DEFAULT_REACH_S)
+        if s is not None and s <= 0:
+            self.r.bad(f"{path}.s", f"= {s:g} is not allowed; expected a number > 0 and <= "
+                       f"{MAX_PICK_PAUSE_S:g} (s)")
+            s = None
+        me.stand_s += s or 0.0
+        if ("sku" in t) == ("bin" in t):
+            self.r.bad(path, "expected exactly one of sku (that sku's bin) and bin (a bin row) "
+                       "to reach into")
+            return None
+        if "bin" in t:
+            b = self.bin(t, path)
+        else:
+            k = self.sku(t, "sku", path, placed=True)
+            b = None if k is None else self.view.bins_of[k][0]
+        if s is None or b is None:
+            return None
+        return Reach(b, s)
+
+    def _stand(self, me: ShopperSoFar, t: dict, path: str) -> Action | None:
+        from agents.scenario_places import read_stand
+
+        s = self.seconds(t, "s", path, MAX_STAND_S)
+        me.stand_s += s or 0.0
+        xy = read_stand(self, t, path)
+        if s is None or xy is None:
+            return None
+        return Stand(xy[0], xy[1], s)
+
     # -- one shopper
 
     def shopper(self, me: ShopperSoFar, arr: list, path: str) -> tuple[Action, ...] | None:
@@ -324,9 +417,15 @@ class ActionReader:
                 self.r.bad(p, f"follows the exit at actions[{exit_at}]; nothing may follow an "
                            f"exit (the shopper has left): remove the {len(arr) - j} action(s) "
                            "after it")
+            me.after, me.after_bad = None, False
             act = self.action(me, a, p)
             if isinstance(act, Exit) and exit_at is None:
                 exit_at = j
+            if me.after_bad:
+                out.append(None)
+            elif me.after is not None:
+                self.afters.append((f"{p}.after", me.index, len(out), me.after))
+                out.append(me.after)
             out.append(act)
         if any(x is None for x in out):
             return None

@@ -29,13 +29,18 @@ class ScriptedShopper:
 
     name: unique id in the file; account: app account it checks in with (shoppers sharing
     one are a group billed together); enter_s: entry time [s]; actions: what it does, in
-    order, ending with :class:`agents.actions.Exit`.
+    order, ending with :class:`agents.actions.Exit` (an ``after`` key is an
+    :class:`agents.actions.After` just before the action it holds back); checkin_delay_s:
+    the gate's check-in message reaches the core this long after it passes the gate [s];
+    checkin: False sends no check-in at all (an unknown shopper).
     """
 
     name: str
     account: str
     enter_s: float
     actions: tuple[Action, ...]
+    checkin_delay_s: float = 0.0
+    checkin: bool = True
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,9 @@ class Scenario:
     name, or the absolute path of the store spec file; seed: the run's seed; max_duration_s:
     the latest the run stops [s]; layout: absolute path of a camera layout file, or None for
     the run's default; crowd_shoppers: background shoppers kept in the store [shoppers];
-    shoppers: the scripted shoppers in file order (crowd ids 0 .. k-1).
+    shoppers: the scripted shoppers in file order (crowd ids 0 .. k-1); crowd_warm_start:
+    the background crowd is inside, mid-trip, at t = 0; crowd_seed: the background crowd's
+    own seed (None: drawn from ``seed``, as before).
     """
 
     source: str = field(compare=False)
@@ -60,6 +67,8 @@ class Scenario:
     layout: str | None
     crowd_shoppers: float
     shoppers: tuple[ScriptedShopper, ...]
+    crowd_warm_start: bool = False
+    crowd_seed: int | None = None
 
     @property
     def accounts(self) -> tuple[str, ...]:

@@ -194,6 +194,8 @@ class Walking:
         moment before going on (a scripted shopper, or anyone leaving or handing over, then
         tries the same way again)."""
         a = sh.action
+        if sh.state == "follow":
+            return                            # a follower stays with the one it follows
         rec = self.roster[sh.sid]
         if rec.visit != "scripted" and isinstance(a, Look):
             return self._next(sh, k, t)
@@ -229,7 +231,7 @@ class Walking:
             self._target[k] = sh.path[0]
             self._best[k] = np.inf
             return
-        if sh.state == "hand":
-            return                      # keep following the receiver
+        if sh.state in ("hand", "follow"):
+            return                      # keep following the receiver / the one followed
         self._arrived(sh, k, t)
 

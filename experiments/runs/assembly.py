@@ -7,7 +7,8 @@ experiments/ constructs a ``World``, ``Crowd``, ``CameraSystem`` or ``Simulation
 (tests/test_architecture.py), so the same options give the same twin everywhere.
 
 Randomness: one ``SeedSequence(seed)`` spawned into independent streams for the crowd, the
-cameras and the plates, so the same seed gives the same bytes.
+cameras and the plates, so the same seed gives the same bytes (with ``crowd_seed``, the
+crowd's stream is the one that seed's ``SeedSequence`` spawns first instead).
 
 Cameras: a layout file when one is given, else :func:`default_cameras`, the one camera
 default of storetwin.
@@ -77,6 +78,9 @@ class TwinConfig:
     arrivals_until_s: float | None = num(None, ge=0, unit="s", optional=True)  # None: no end
     scripted: tuple[ScriptedShopper, ...] = ()   # a scenario's shoppers, beside the crowd
     warm_start: int = num(0, ge=0, integer=True)  # sampled shoppers inside, mid-trip, at t=0
+    # the crowd's own seed: its stream is then spawned from this seed instead (the cameras
+    # and plates keep ``seed``'s), so crowd and sensor noise vary independently
+    crowd_seed: int | None = num(None, ge=0, le=2**63 - 1, integer=True, optional=True)
     clock: Clock = field(default_factory=Clock)
 
 
@@ -138,6 +142,8 @@ def build_twin(cfg: TwinConfig, core: Core | None = None, *, core_process: bool 
     store = load_store(cfg.store) if store is None else store
     ss = np.random.SeedSequence(cfg.seed)
     rng_crowd, rng_cam, rng_plate = (np.random.default_rng(s) for s in ss.spawn(3))
+    if cfg.crowd_seed is not None:
+        rng_crowd = np.random.default_rng(np.random.SeedSequence(cfg.crowd_seed).spawn(3)[0])
     clock = cfg.clock
     cams = load_cameras(store, cfg.layout, cfg.camera_spacing_m) if cameras is None else cameras
     loadcell = LoadCellModel(plate_hz=clock.plate_hz)

@@ -37,6 +37,8 @@ class RunConfig:
     # study's speed runs). The core never saw them enter: tracking is scored on the shoppers
     # who come in through the door only, and billing not at all (see the scoring below).
     warm_start: bool = False
+    # the background crowd's own seed (a scenario's [crowd] seed); None: drawn from ``seed``
+    crowd_seed: int | None = num(None, ge=0, le=2**63 - 1, integer=True, optional=True)
     # shoppers leaving in the last seconds are not scored
     unscored_tail_s: float = num(10.0, ge=0, unit="s")
     # run the core in its own process, fed while the twin simulates on (experiments.runs.
@@ -70,6 +72,7 @@ class RunConfig:
                                 population=replace(POPULATION,
                                                    look_taste=float(self.look_taste))),
             arrivals_until_s=self.minutes * 60.0, scripted=tuple(scripted),
+            crowd_seed=self.crowd_seed,
             warm_start=int(round(self.shoppers)) if self.warm_start and self.shoppers >= 1
             else 0)
 

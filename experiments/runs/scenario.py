@@ -162,7 +162,8 @@ class _Tee:
 def scripted_shoppers(s: Scenario) -> tuple[tuple[ScriptedShopper, ...], dict[str, int]]:
     """The crowd's view of a scenario's shoppers, and account name -> account id."""
     ids = {name: FIRST_ACCOUNT + i for i, name in enumerate(s.accounts)}
-    return tuple(ScriptedShopper(sh.name, ids[sh.account], sh.enter_s, sh.actions)
+    return tuple(ScriptedShopper(sh.name, ids[sh.account], sh.enter_s, sh.actions,
+                                 checkin_delay_s=sh.checkin_delay_s, checkin=sh.checkin)
                  for sh in s.shoppers), ids
 
 
@@ -179,7 +180,8 @@ def run_scenario(s: Scenario, out: str | Path | None = None, core: Core | None =
     scripted, ids = scripted_shoppers(s)
     cfg = RunConfig(store=s.store_ref, minutes=s.max_duration_s / 60.0,
                     shoppers=s.crowd_shoppers, seed=s.seed, layout=s.layout,
-                    record_streams=out is not None, dead_cameras=tuple(dead_cameras))
+                    record_streams=out is not None, dead_cameras=tuple(dead_cameras),
+                    warm_start=s.crowd_warm_start, crowd_seed=s.crowd_seed)
     main = core if core is not None else StoreCore()
     tee = _Tee(main, dict(others or {})) if others else None
     res = run(cfg, out=out, core=tee or main, progress=progress, scripted=scripted,

@@ -262,7 +262,8 @@ def test_a_bad_file_reports_every_problem_with_its_file_field_and_what_is_allowe
                           "in the store at once)",
         "shopper[0].enter_s": "= -1 is not allowed; expected a number >= 0 and <= 86400 (s)",
         "shopper[0].actions[0].do": "= 'grab' is not allowed; expected one of pick, put_back, "
-                                    "hand_to, conceal, wait, look, inspect, exit",
+                                    "hand_to, conceal, wait, look, inspect, exit, wait_until, "
+                                    "follow, reach, stand",
         "shopper[0].actions[1].qty": "= 0 is not allowed; expected an integer >= 1 and <= 50",
         "shopper[0].actions[2].bin": "= 17 holds SKU00005 (White Sandwich Bread), not "
                                      "SKU00001; expected a bin of SKU00001: 0, 1, 2, 3",
@@ -272,13 +273,14 @@ def test_a_bad_file_reports_every_problem_with_its_file_field_and_what_is_allowe
                                          "shopper's id: bob",
         "shopper[0].actions[7].shopper": "= 'zed' names no shopper; expected another "
                                          "shopper's id: bob",
-        "shopper[0].actions[8].seconds": "unknown key; allowed here: do, s",
+        "shopper[0].actions[8].seconds": "unknown key; allowed here: do, s, after",
         "shopper[0].actions[8].s": "is missing (required)",
         "shopper[0].actions[11]": "follows the exit at actions[10]; nothing may follow an exit "
                                   "(the shopper has left): remove the 1 action(s) after it",
         "shopper[1].id": "= 'alice' is used by shopper[0]; shopper ids are unique",
         "shopper[2].actions[1].do": "is missing (required); expected one of pick, put_back, "
-                                    "hand_to, conceal, wait, look, inspect, exit",
+                                    "hand_to, conceal, wait, look, inspect, exit, wait_until, "
+                                    "follow, reach, stand",
         "shopper[2].actions[2]": "expected exactly one of sku (that sku's bin) and bin (a bin "
                                  "row) to look at",
     }
