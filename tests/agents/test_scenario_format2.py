@@ -27,7 +27,7 @@ from agents.scenario_places import BLOCK_CLEAR_M, BLOCK_LEFT, Places
 from agents.scenario_types import ScenarioError, expected_receipts
 from scenes.tomlw import dumps
 
-NEW = ("follower_shadows_group", "handover_after_pick", "swap_timed", "reach_no_take",
+NEW = ("follower_shadows_group", "follower_blind_pick", "handover_after_pick", "swap_timed", "reach_no_take",
        "late_checkin", "no_checkin", "warm_crowd_pick", "blind_spot_pick",
        "hidden_by_second_shopper", "three_adjacent_near_equal_weight", "swap_in_blind_spot")
 
