@@ -59,11 +59,10 @@ class AttributionConfig:
     # and the tracker cannot tell who continues as whom [m].
     swap_m: float = num(0.6, gt=0, unit="m")
     # ... for at least this long: a brief pass keeps each track on its own course (the
-    # Kalman filter's velocity), a shopper walking in another's steps does not [s]
+    # Kalman filter's velocity); a shopper walking in another's steps, or two standing
+    # shoulder to shoulder at a shelf, do not (the default run, seed 0, swaps two people
+    # standing together at t = 357 s) [s]
     swap_min_s: float = num(2.0, ge=0, unit="s")
-    # ... while moving together this far: two people standing side by side at a shelf keep
-    # their places; one walking in another's steps is where trackers swap them [m]
-    swap_min_move_m: float = num(1.0, ge=0, unit="m")
     # A shelf event billed to one of them afterwards is doubted (its line, both carts: below
     # review) unless appearance re-identified the track since: reid_looks looks taken apart
     # from others since the encounter, and its look now at least reid_margin (total

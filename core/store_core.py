@@ -202,8 +202,8 @@ class StoreCore:
     # -- identity swaps ----------------------------------------------------------------------
     def _see_encounters(self, t: float, tracks: Tracks) -> None:
         """Note each pair of tracks on different accounts that stays within ``swap_m`` for
-        ``swap_min_s`` while moving ``swap_min_move_m`` together (once per approach), with
-        both tracks' looks as they were when the approach began."""
+        ``swap_min_s`` (once per approach), with both tracks' looks as they were when the
+        approach began."""
         if tracks.track_id.size < 2:
             self._close = {}
             return
@@ -215,14 +215,12 @@ class StoreCore:
             if self._cart_key(ti) == self._cart_key(tj):
                 continue                    # one account: a swap moves nothing
             pair = (min(ti, tj), max(ti, tj))
-            mid = 0.5 * (tracks.xy[i] + tracks.xy[j])
             if pair not in self._close:     # the approach begins: the looks as they are
                 looks, got = self.tracker.looks(pair)
-                now[pair] = [t, looks, got, False, mid]
+                now[pair] = [t, looks, got, False]
                 continue
             now[pair] = rec = self._close[pair]
-            if (rec[3] or t - rec[0] < a.swap_min_s
-                    or np.hypot(*(mid - rec[4])) < a.swap_min_move_m):
+            if rec[3] or t - rec[0] < a.swap_min_s:
                 continue
             rec[3] = True                   # close long enough: an encounter
             looks, got = rec[1], rec[2]
@@ -446,6 +444,11 @@ class StoreCore:
             group = self._pending.pop(key)
             if d.account < 0:
                 continue  # nobody to charge: the cart is lost (counted in stats)
+            n = self.tracker.ambiguous_bindings.get(key, 0)
+            if n:
+                self.carts.doubt(key, self.attribution.swap_confidence,
+                                 f"check-in: {n} check-ins and new tracks at the gate as near "
+                                 "in time; which shopper is this account is a guess")
             r = self.carts.receipt(key, d.t, self.k.catalogue, self.attribution.review_threshold)
             reasons = r.reasons
             if not all(g.certain for g in group):

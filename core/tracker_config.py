@@ -28,6 +28,11 @@ class TrackerConfig:
     exit_linger_s: float = num(0.5, ge=0, unit="s")
     # a check-in binds to a track born within this time of it [s]
     checkin_window_s: float = num(4.0, ge=0, unit="s")
+    # a binding is a guess (its receipt goes to review) when a rival pairing of tracks and
+    # check-ins fits their times within this much in all: the spread of a track's birth
+    # after its scan (confirmation takes a few frames; a person takes ~1 s through a gate;
+    # assumption) [s]
+    checkin_tolerance_s: float = num(1.0, ge=0, unit="s")
     # last seen this close to the exit rectangle counts as at the exit [m]
     exit_margin_m: float = num(1.0, ge=0, unit="m")
     # a leftover detection this close to a matched one and seen by none of its cameras is

@@ -119,6 +119,10 @@ class Tracker(ArrayEngine):
             self._par = self._kernels.params(cfg, self._entrance, self._exit)
         self._departures: list[Departure] = []
         self._accounts: dict[int, int] = {}
+        # accounts bound where another check-in or another new track was as near in time:
+        # account -> how many tracks and check-ins competed (who is who is a guess)
+        self.ambiguous_bindings: dict[int, int] = {}
+        self._recent_binds: list[tuple[float, float, int]] = []  # (t_birth, t_checkin, acct)
         self._q_t = np.zeros(0, np.float64)  # queued check-ins, sorted by time (host)
         self._q_account = np.zeros(0, np.int64)
         self._history: deque[tuple[float, np.ndarray, np.ndarray]] = deque()  # host
@@ -318,6 +322,35 @@ class Tracker(ArrayEngine):
         return self.pop_departures()
 
     # ------------------------------------------------------------------ internals
+    def _note_rivals(self, t_birth: float, t_in: float, acc: int, others: list[tuple]
+                     ) -> None:
+        """A binding (a track born at ``t_birth`` to the check-in of ``acc`` at ``t_in``) is
+        a guess when a rival pairing fits the times about as well (within
+        ``checkin_tolerance_s`` summed): another check-in for the track, another new track
+        for the check-in, or a recent binding the two could be swapped with (a message that
+        arrived late, a shopper right behind). ``others``: (t_birth, t_in, account) of the
+        rivals of this pass (NaN for the side they do not have). Notes every account
+        involved in :attr:`ambiguous_bindings`."""
+        tol = self.config.checkin_tolerance_s
+        base = abs(t_birth - t_in)
+        hit = []
+        for b, c, a in [*others, *self._recent_binds]:
+            if np.isnan(b):         # another check-in for this track
+                ok = abs(t_birth - c) <= base + tol
+            elif np.isnan(c):       # another new track for this check-in
+                ok = abs(b - t_in) <= base + tol
+            else:                   # a binding made before: swapped, the times fit as well?
+                ok = abs(t_birth - c) + abs(b - t_in) <= base + abs(b - c) + tol
+            if ok:
+                hit.append(a)
+        if hit:
+            n = 1 + len(hit)
+            for a in (acc, *(h for h in hit if h >= 0)):
+                self.ambiguous_bindings[a] = max(self.ambiguous_bindings.get(a, 0), n)
+        w = self.config.checkin_window_s
+        self._recent_binds = [r for r in self._recent_binds if t_in - r[1] <= 2 * w]
+        self._recent_binds.append((t_birth, t_in, acc))
+
     def _bind(self, t: float) -> None:
         """Bind unbound confirmed tracks, oldest birth first, to the earliest unconsumed
         check-in within ``checkin_window_s`` of their birth; forget stale check-ins. The
@@ -337,15 +370,22 @@ class Tracker(ArrayEngine):
         if cand.size:
             t_birth, tid = to_numpy(R["t_birth"][cand]), to_numpy(R["tid"][cand])
             bound, accounts = [], []
+            free = np.ones(t_birth.size, dtype=bool)     # not bound in this pass
             for k in np.lexsort((tid, t_birth)):  # one pass per unbound track (few)
                 ok = np.flatnonzero(~used & (np.abs(self._q_t - t_birth[k]) <= w))
                 if ok.size:
                     j = ok[0]
                     used[j] = True
+                    free[k] = False
                     acc = int(self._q_account[j])
                     bound.append(k)
                     accounts.append(acc)
                     self._accounts[int(tid[k])] = acc
+                    rivals = [(np.nan, float(self._q_t[i]), int(self._q_account[i]))
+                              for i in ok[1:]]
+                    rivals += [(float(t_birth[i]), np.nan, -1) for i in np.flatnonzero(
+                        free & (np.abs(t_birth - self._q_t[j]) <= w))]
+                    self._note_rivals(float(t_birth[k]), float(self._q_t[j]), acc, rivals)
             if bound:
                 R["account"][cand[xp.asarray(bound)]] = xp.asarray(accounts, dtype=xp.int64)
         keep = ~used & (self._q_t >= t - w - self._confirm_latency_s)
