@@ -75,3 +75,10 @@ class AttributionConfig:
     swap_look_tv: float = num(0.5, gt=0, le=1)
     reid_looks: int = num(3, ge=1, integer=True)
     reid_margin: float = num(0.1, ge=0, le=1)
+    # Two shoppers on different accounts both unseen for this long over a common stretch
+    # (a blind spot, a crowd), last seen within unseen_m of each other, could have handed
+    # something over where no camera saw it: both receipts go to review (swap_confidence)
+    # (assumptions: a hand-over takes a second or more; two people within a couple of
+    # metres can reach each other in it) [s], [m]
+    unseen_min_s: float = num(1.0, gt=0, unit="s")
+    unseen_m: float = num(2.0, gt=0, unit="m")

@@ -126,6 +126,8 @@ class StoreCore:
         # when, their looks then, looks taken, counted), and per track its encounters (t,
         # other track, own look, other's look, own looks taken)
         self._close: dict[tuple[int, int], list] = {}
+        self._seen: dict[int, tuple[float, np.ndarray]] = {}  # track -> last (t, xy) seen
+        self._gaps: list[tuple[int, float, float, np.ndarray]] = []  # (track, t0, t1, xy0)
         self._encounters: dict[int, list[tuple]] = {}
         self._journeys = JourneyLog(knowledge, self.journey_config)
 
@@ -231,6 +233,37 @@ class StoreCore:
                 self._encounters.setdefault(a_, []).append(
                     (rec[0], b_, looks[k], looks[1 - k], int(got[k])))
         self._close = now
+
+    def _see_unseen(self, t: float, tracks: Tracks) -> None:
+        """Two shoppers on different accounts unseen together (each track unseen for
+        ``unseen_min_s`` or more over a common stretch of it, last seen within ``unseen_m``
+        of each other) could have handed something over where no camera looks: both carts
+        go to review, saying so."""
+        a = self.attribution
+        ids = tracks.track_id.tolist()
+        here = set(ids)
+        for k, tid in enumerate(ids):
+            prev = self._seen.get(tid)
+            self._seen[tid] = (t, tracks.xy[k])
+            if prev is None or t - prev[0] < a.unseen_min_s:
+                continue
+            t0, xy0 = prev
+            rivals = [(o, max(t0, t_o), min(t, t1), xy_o) for o, t_o, t1, xy_o in self._gaps]
+            rivals += [(o, max(t0, t_o), t, xy_o) for o, (t_o, xy_o) in self._seen.items()
+                       if o not in here and o not in self._departed]
+            for o, s0, s1, xy_o in rivals:
+                if (o == tid or s1 - s0 < a.unseen_min_s or np.hypot(*(xy0 - xy_o)) > a.unseen_m
+                        or self._cart_key(o) == self._cart_key(tid)):
+                    continue
+                why = (f"hand-over possible: unseen together with another account's shopper "
+                       f"for {s1 - s0:.1f} s from t = {s0:.1f} s")
+                for key in (self._cart_key(tid), self._cart_key(o)):
+                    if key not in self._billed:
+                        self.carts.doubt(key, a.swap_confidence, why)
+            self._gaps.append((tid, t0, t, xy0))
+        horizon = t - self.tracker_config.reid_window_s
+        self._gaps = [g for g in self._gaps if g[2] >= horizon]
+        self._seen = {k: v for k, v in self._seen.items() if v[0] >= horizon}
 
     def _identity_doubt(self, track: int, ev: ShelfEvent, sku: int) -> str:
         """Why ``track``'s identity is in doubt for event ``ev`` ("" when it is not): it
@@ -496,6 +529,7 @@ class StoreCore:
             self.stats.detections += len(f)
             tr = self.tracker.update(f)
             self._see_encounters(float(f.t), tr)
+            self._see_unseen(float(f.t), tr)
             self._see_hands(f, tr)
             self._journeys.observe(tr)
             tracks.append(tr)

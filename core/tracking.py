@@ -352,9 +352,11 @@ class Tracker(ArrayEngine):
         self._recent_binds.append((t_birth, t_in, acc))
 
     def _bind(self, t: float) -> None:
-        """Bind unbound confirmed tracks, oldest birth first, to the earliest unconsumed
-        check-in within ``checkin_window_s`` of their birth; forget stale check-ins. The
-        few candidate tracks are matched on the host."""
+        """Bind unbound confirmed tracks born at the entrance (within ``exit_margin_m`` of
+        its rectangle: a crowd already inside at a cold start did not just scan in), oldest
+        birth first, to the earliest unconsumed check-in within ``checkin_window_s`` of
+        their birth; forget stale check-ins. The few candidate tracks are matched on the
+        host."""
         if self._q_t.size == 0:
             return
         xp = self._xp
@@ -366,6 +368,12 @@ class Tracker(ArrayEngine):
             & (R["t_birth"] >= float(self._q_t[0]) - w)
             & (R["t_birth"] <= float(self._q_t[-1]) + w)
         )
+        if cand.size:   # only people born at the door scanned in (not a crowd already in)
+            xy_b = to_numpy(R["xy_birth"][cand])
+            d, m = self._door, self.config.exit_margin_m
+            at_door = ((xy_b[:, 0] >= d[0] - m) & (xy_b[:, 0] <= d[2] + m)
+                       & (xy_b[:, 1] >= d[1] - m) & (xy_b[:, 1] <= d[3] + m))
+            cand = cand[xp.asarray(at_door)]
         used = np.zeros(self._q_t.size, dtype=bool)
         if cand.size:
             t_birth, tid = to_numpy(R["t_birth"][cand]), to_numpy(R["tid"][cand])

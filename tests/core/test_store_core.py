@@ -391,3 +391,23 @@ def test_check_ins_that_could_be_swapped_send_both_receipts_to_review() -> None:
     assert lines(calm[11]) == {"SOUP": 1}
     assert not calm[11].review and not calm[22].review
 
+
+
+def test_two_shoppers_unseen_together_go_to_review() -> None:
+    """A (with a soup) and B stand a metre apart where no camera sees them for 4 s: an item
+    could have changed hands unseen, so both receipts go to review, saying so. Unseen at
+    different times, nothing is in doubt."""
+    def case(b_hidden: tuple[float, float]) -> dict[int, Receipt]:
+        a = walk_in_out(11, 0.0, (4.35, 5.0), (9.0, 24.0), reaches=[(12.0, 13.0, 0)],
+                        hidden=[(17.0, 21.0)], look=(1.0, 0.0, 0.0, 0.0))
+        b = walk_in_out(22, 4.0, (4.4, 6.0), (10.0, 26.0), hidden=[b_hidden],
+                        look=(0.0, 0.0, 0.0, 1.0))
+        return feed(StoreCore(), stream([a, b], [(13.0, 0, -500.0)], until=40.0))
+
+    got = case((17.0, 21.0))
+    why = "hand-over possible: unseen together with another account's shopper"
+    assert lines(got[11]) == {"SOUP": 1}
+    assert all(r.review and any(x.startswith(why) for x in r.reasons) for r in got.values())
+    apart = case((23.0, 25.0))
+    assert lines(apart[11]) == {"SOUP": 1}
+    assert not any(x.startswith("hand-over") for r in apart.values() for x in r.reasons)
