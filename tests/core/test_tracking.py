@@ -382,6 +382,7 @@ BAD_VALUES = {
     "reid_speed_mps": -2.0,
     "exit_linger_s": float("inf"),
     "checkin_window_s": -4.0,
+    "checkin_tolerance_s": -1.0,
     "exit_margin_m": -1.0,
     "dup_radius_m": "0.8",
     "birth_min_conf": 1.5,
