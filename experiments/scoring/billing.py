@@ -134,6 +134,35 @@ def receipt_f1(true: Receipt, issued: Receipt | None) -> float:
     return 2.0 * matched / (n_true + n_issued)
 
 
+def _tally_truth(truth: Mapping[int, Receipt], issued: Mapping[int, Receipt],
+                 prices: Mapping[str, int], flagged: set[int]) -> dict:
+    """Sums over the true receipts: exact, F1, units, money (errors, over, under, true,
+    flagged) and the unflagged ones (exact among them)."""
+    c = dict.fromkeys(("exact", "f1_sum", "matched_units", "true_units", "abs_err",
+                       "unflagged", "unflagged_exact", "over", "under", "money_true",
+                       "money_flagged"), 0)
+    for account, t in truth.items():
+        i = issued.get(account)
+        is_exact = i is not None and dict(t) == dict(i)
+        c["exact"] += is_exact
+        c["f1_sum"] += receipt_f1(t, i)
+        c["true_units"] += _units(t)
+        true_total = _total(t, prices)
+        c["money_true"] += true_total
+        diff = (_total(i, prices) if i is not None else 0) - true_total
+        c["abs_err"] += abs(diff)
+        c["over"] += max(diff, 0)
+        c["under"] += max(-diff, 0)
+        if i is not None:
+            c["matched_units"] += _matched_units(t, i)
+        if account in flagged:
+            c["money_flagged"] += true_total
+        else:
+            c["unflagged"] += 1
+            c["unflagged_exact"] += is_exact
+    return c
+
+
 def score_billing(
     truth: Mapping[int, Receipt],
     issued: Mapping[int, Receipt],
@@ -163,65 +192,37 @@ def score_billing(
     missing = sum(1 for a in truth if a not in issued)
     spurious = sum(1 for a in issued if a not in truth)
 
-    exact = 0
-    f1_sum = 0.0
-    matched_units = 0
-    true_units = 0
-    abs_err = 0
-    unflagged = 0
-    unflagged_exact = 0
-    over = 0
-    under = 0
-    money_true = 0
-    money_flagged = 0
-    for account, t in truth.items():
-        i = issued.get(account)
-        is_exact = i is not None and dict(t) == dict(i)
-        exact += is_exact
-        f1_sum += receipt_f1(t, i)
-        true_units += _units(t)
-        true_total = _total(t, prices)
-        money_true += true_total
-        diff = (_total(i, prices) if i is not None else 0) - true_total
-        abs_err += abs(diff)
-        over += max(diff, 0)
-        under += max(-diff, 0)
-        if i is not None:
-            matched_units += _matched_units(t, i)
-        if account in flagged:
-            money_flagged += true_total
-        else:
-            unflagged += 1
-            unflagged_exact += is_exact
+    c = _tally_truth(truth, issued, prices, flagged)
     issued_units = 0
     for account, i in issued.items():
         issued_units += _units(i)
         if account not in truth:
-            over += _total(i, prices)
+            c["over"] += _total(i, prices)
+    unflagged, unflagged_exact = c["unflagged"], int(c["unflagged_exact"])
 
     return BillingScores(
         receipts_true=n_true,
         receipts_issued=n_issued,
         receipts_missing=missing,
         receipts_spurious=spurious,
-        exact_match=ratio(exact, n_true),
-        receipt_f1=ratio(f1_sum, n_true),
-        item_precision=ratio(matched_units, issued_units),
-        item_recall=ratio(matched_units, true_units),
-        money_mae_cents=ratio(abs_err, n_true),
-        overcharge_cents=int(over),
-        undercharge_cents=int(under),
+        exact_match=ratio(c["exact"], n_true),
+        receipt_f1=ratio(c["f1_sum"], n_true),
+        item_precision=ratio(c["matched_units"], issued_units),
+        item_recall=ratio(c["matched_units"], c["true_units"]),
+        money_mae_cents=ratio(c["abs_err"], n_true),
+        overcharge_cents=int(c["over"]),
+        undercharge_cents=int(c["under"]),
         review_rate_per_1000=(
             math.nan if review is None else 1000.0 * ratio(len(flagged), n_issued)
         ),
         unflagged_exact_match=ratio(unflagged_exact, unflagged),
         receipts_flagged=len(flagged),
-        money_true_cents=int(money_true),
-        money_flagged_cents=int(money_flagged),
-        flagged_money_share=ratio(money_flagged, money_true),
+        money_true_cents=int(c["money_true"]),
+        money_flagged_cents=int(c["money_flagged"]),
+        flagged_money_share=ratio(c["money_flagged"], c["money_true"]),
         receipts_unflagged=unflagged,
-        receipts_unflagged_exact=int(unflagged_exact),
-        silent_wrong=unflagged - int(unflagged_exact),
+        receipts_unflagged_exact=unflagged_exact,
+        silent_wrong=unflagged - unflagged_exact,
     )
 
 
