@@ -319,18 +319,22 @@ class ActionReader:
         me.stand_s += s or 0.0
         return None if s is None else Inspect(s)
 
+    def _target_bin(self, t: dict, path: str, what: str) -> int | None:
+        """The bin an action names by exactly one of ``sku`` (the lowest bin of that sku)
+        and ``bin`` (a row); None (and a problem reported) otherwise."""
+        if ("sku" in t) == ("bin" in t):
+            self.r.bad(path, "expected exactly one of sku (that sku's bin) and bin (a bin row) "
+                       f"{what}")
+            return None
+        if "bin" in t:
+            return self.bin(t, path)
+        k = self.sku(t, "sku", path, placed=True)
+        return None if k is None else self.view.bins_of[k][0]
+
     def _look(self, me: ShopperSoFar, t: dict, path: str) -> Action | None:
         s = self.seconds(t, "s", path, MAX_STAND_S)
         me.stand_s += s or 0.0
-        if ("sku" in t) == ("bin" in t):
-            self.r.bad(path, "expected exactly one of sku (that sku's bin) and bin (a bin row) "
-                       "to look at")
-            return None
-        if "bin" in t:
-            b = self.bin(t, path)
-        else:
-            k = self.sku(t, "sku", path, placed=True)
-            b = None if k is None else self.view.bins_of[k][0]
+        b = self._target_bin(t, path, "to look at")
         if s is None or b is None:
             return None
         return Look(b, s)
@@ -382,15 +386,7 @@ class ActionReader:
                        f"{MAX_PICK_PAUSE_S:g} (s)")
             s = None
         me.stand_s += s or 0.0
-        if ("sku" in t) == ("bin" in t):
-            self.r.bad(path, "expected exactly one of sku (that sku's bin) and bin (a bin row) "
-                       "to reach into")
-            return None
-        if "bin" in t:
-            b = self.bin(t, path)
-        else:
-            k = self.sku(t, "sku", path, placed=True)
-            b = None if k is None else self.view.bins_of[k][0]
+        b = self._target_bin(t, path, "to reach into")
         if s is None or b is None:
             return None
         return Reach(b, s)

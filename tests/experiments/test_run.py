@@ -343,12 +343,16 @@ def test_receipts_json_has_the_design_format(ablation):
     assert len(doc["receipts"]) == len(res.receipts)
     assert any(r["products"] for r in doc["receipts"])
     for r in doc["receipts"]:
-        assert set(r) == {"account", "products", "total", "confidence", "review"}
+        assert set(r) == {"account", "products", "total", "confidence", "review", "reasons"}
         assert type(r["account"]) is int and type(r["total"]) is int
         assert type(r["review"]) is bool
+        # a reason is a sentence; an unflagged receipt has none
+        assert all(type(x) is str and x for x in r["reasons"])
+        assert r["review"] or not r["reasons"]
         assert isinstance(r["confidence"], float | int) and 0 <= r["confidence"] <= 1
         for p in r["products"]:
-            assert set(p) == {"sku", "quantity"}
+            assert set(p) in ({"sku", "quantity"}, {"sku", "quantity", "doubt"})
+            assert p.get("doubt", "x") and (r["review"] or "doubt" not in p)
             assert type(p["sku"]) is str and type(p["quantity"]) is int and p["quantity"] > 0
         assert r["total"] == sum(prices[p["sku"]] * p["quantity"] for p in r["products"])
     truth = json.loads((out / "ground_truth" / "receipts.json").read_text())
