@@ -128,6 +128,7 @@ class StoreCore:
         self._close: dict[tuple[int, int], list] = {}
         self._seen: dict[int, tuple[float, np.ndarray]] = {}  # track -> last (t, xy) seen
         self._gaps: list[tuple[int, float, float, np.ndarray]] = []  # (track, t0, t1, xy0)
+        self._unseen_pairs: set[tuple[int, int]] = set()  # pairs already doubted for it
         self._encounters: dict[int, list[tuple]] = {}
         self._journeys = JourneyLog(knowledge, self.journey_config)
 
@@ -252,9 +253,12 @@ class StoreCore:
             rivals += [(o, max(t0, t_o), t, xy_o) for o, (t_o, xy_o) in self._seen.items()
                        if o not in here and o not in self._departed]
             for o, s0, s1, xy_o in rivals:
-                if (o == tid or s1 - s0 < a.unseen_min_s or np.hypot(*(xy0 - xy_o)) > a.unseen_m
+                pair = (min(o, tid), max(o, tid))
+                if (o == tid or pair in self._unseen_pairs or s1 - s0 < a.unseen_min_s
+                        or np.hypot(*(xy0 - xy_o)) > a.unseen_m
                         or self._cart_key(o) == self._cart_key(tid)):
                     continue
+                self._unseen_pairs.add(pair)
                 why = (f"hand-over possible: unseen together with another account's shopper "
                        f"for {s1 - s0:.1f} s from t = {s0:.1f} s")
                 for key in (self._cart_key(tid), self._cart_key(o)):
