@@ -223,6 +223,17 @@ class Crowd(Admission, StopPlanning, Acting, Walking):
     # height of an adult (~1.05 m; standing elbow height, ANSUR-type tables ~1.0-1.1 m).
     HAND_OVER_Z_M = 1.05
 
+    def hand_receivers(self) -> np.ndarray:
+        """(s,) int64: for each person (order of ``positions``) holding a hand out to another
+        (a hand-over, see :meth:`hands`), the receiver's row; -1 for the others."""
+        out = np.full(self.ids.shape[0], -1, np.int64)
+        for k, sh in enumerate(self._order):
+            if sh.state == "settle" and sh.handing_to >= 0:
+                rx = self.shoppers.get(sh.handing_to)
+                if rx is not None and rx.state != "gone":
+                    out[k] = self._order.index(rx)
+        return out
+
     def hands(self) -> np.ndarray:
         """(s, 3) float64 hand position [m] of each person (order of ``positions``) whose hand
         is in a shelf bin now (reaching for a pick, putting back, or a touch that takes

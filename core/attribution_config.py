@@ -50,9 +50,11 @@ class AttributionConfig:
     # A hand held out away from every bin, between two shoppers on different accounts, is a
     # hand-over: both carts are multiplied by this (below review) and, when only one cart
     # holds anything, its latest unit moves to the other (assumption: the usual "can you
-    # hold this" case). The same pair is one hand-over within ``handover_gap_s`` [s].
+    # hold this" case). The same pair is one hand-over while sightings come less than
+    # ``handover_gap_s`` apart (the twin holds a hand out for 0.5 s; two hand-overs of a swap
+    # come a second or more apart) [s].
     handover_confidence: float = num(0.3, ge=0, le=1)
-    handover_gap_s: float = num(5.0, gt=0, unit="s")
+    handover_gap_s: float = num(1.0, gt=0, unit="s")
     # Identity swaps (issue 23). Two confirmed tracks on different accounts closer than
     # swap_m may have swapped identities: closer than the fusion radius (0.5 m) plus the
     # foot-point noise near a camera (~0.05-0.1 m), their detections fuse into one point
@@ -82,3 +84,10 @@ class AttributionConfig:
     # metres can reach each other in it) [s], [m]
     unseen_min_s: float = num(1.0, gt=0, unit="s")
     unseen_m: float = num(2.0, gt=0, unit="m")
+    # A hand-over a camera saw with both people (CameraFrame.hand_pass): the giver and the
+    # receiver are the tracks nearest the points it reports, within this (the fused foot
+    # point's error, ~0.1-0.2 m, plus an arm's lean; assumption) [m]
+    pass_match_m: float = num(0.8, gt=0, unit="m")
+    # ... and the giver's unit moves once the pick behind it is billed: a shelf event closes
+    # after the load settles (ShelfEventConfig, ~1-2 s); a pass waits this long for it [s]
+    pass_wait_s: float = num(5.0, gt=0, unit="s")

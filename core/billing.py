@@ -146,6 +146,7 @@ class _Cart:
     flagged: bool = False
     log: list[tuple[float, int, int, float]] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)     # why it goes to review, in order
+    received: dict[int, int] = field(default_factory=dict)  # sku -> units handed in
     doubt: dict[int, str] = field(default_factory=dict)  # sku -> why that line is unsure
 
     def note(self, reason: str, sku: int | None = None) -> None:
@@ -229,16 +230,37 @@ class Carts:
         cart.confidence *= factor
         cart.note(reason, sku)
 
-    def last_taken(self, account: int) -> int | None:
-        """The sku of the latest unit taken into ``account``'s cart that is still in it
-        (None when the cart is empty)."""
+    def last_taken(self, account: int, own: bool = False, before: float = math.inf
+                   ) -> int | None:
+        """The sku of the latest unit taken into ``account``'s cart (at ``before`` [s] or
+        earlier) that is still in it (None when there is none); ``own``: of the units it
+        took from a shelf, not those handed to it (:meth:`hand_over`)."""
         cart = self._carts.get(int(account))
         if cart is None:
             return None
-        for _t, sku, qty, _c in reversed(cart.log):
-            if qty > 0 and cart.qty.get(sku, 0) > 0:
+        for t, sku, qty, _c in reversed(cart.log):
+            held = cart.qty.get(sku, 0) - (cart.received.get(sku, 0) if own else 0)
+            if qty > 0 and held > 0 and t <= before:
                 return sku
         return None
+
+    def hand_over(self, giver: int, receiver: int, t: float) -> int | None:
+        """A hand-over seen from ``giver`` to ``receiver`` at ``t`` [s]: the giver's latest
+        unit it took from a shelf by then (else its latest by then) moves to the receiver;
+        returns its sku (None: the giver held nothing known by then)."""
+        sku = self.last_taken(giver, own=True, before=t)
+        if sku is None:
+            sku = self.last_taken(giver, before=t)
+        if sku is None:
+            return None
+        self.add(giver, ItemGuess(sku, -1, 1.0), t)
+        g = self._carts[int(giver)]
+        if g.received.get(sku, 0) > g.qty.get(sku, 0):
+            g.received[sku] = g.qty.get(sku, 0)
+        self.add(receiver, ItemGuess(sku, 1, 1.0), t)
+        r = self._carts[int(receiver)]
+        r.received[sku] = r.received.get(sku, 0) + 1
+        return sku
 
     def quantities(self, account: int) -> dict[int, int]:
         """Copy of the cart: catalogue row -> units (> 0). Empty for an unknown account."""

@@ -43,6 +43,9 @@ class CameraFrame:
     appearance: (n, D) float32 an appearance descriptor of each detection (how the person
     looks to that camera; the twin's is ``twin.appearance``, D = 24), or (n, 0) where the
     source gives none (the default). A core may ignore it.
+    hand_pass: (h, 4) float64 or None: for a hand held out between two people (a hand-over)
+    that camera saw along with both of them, where it saw the giver and the receiver stand
+    (giver x, y, receiver x, y) [m]; NaN rows for the other hands; None: not reported.
     """
 
     frame: int
@@ -53,6 +56,7 @@ class CameraFrame:
     hand_camera: np.ndarray | None = None
     hand_xyz: np.ndarray | None = None
     appearance: np.ndarray | None = None
+    hand_pass: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "camera", _ro(np.asarray(self.camera, dtype=np.int32)))
@@ -68,6 +72,13 @@ class CameraFrame:
                            _ro(np.asarray(hx, dtype=np.float64).reshape(-1, 3)))
         if self.hand_camera.shape[0] != self.hand_xyz.shape[0]:
             raise ValueError("CameraFrame: hand_camera and hand_xyz must have the same length")
+        if self.hand_pass is not None:
+            hp = np.asarray(self.hand_pass, dtype=np.float64)
+            if hp.shape != (self.hand_xyz.shape[0], 4):
+                raise ValueError(f"CameraFrame: hand_pass must have shape "
+                                 f"({self.hand_xyz.shape[0]}, 4), one row per hand, got "
+                                 f"{hp.shape}")
+            object.__setattr__(self, "hand_pass", _ro(hp))
         # (a record pickled before the field existed has none: the class default, None)
         ap = np.zeros((n, 0)) if self.appearance is None else self.appearance
         ap = np.asarray(ap, dtype=np.float32)

@@ -55,6 +55,7 @@ from scipy.spatial import cKDTree
 from core.attribution_config import AttributionConfig
 from core.billing import Carts, ItemGuess, infer_items
 from core.departure import Departure
+from core.doubt import IdentityDoubt
 from core.hands import ARM_M, BinFaces, HandLog
 from core.journeys import JourneyConfig, JourneyLog
 from core.knowledge import StoreKnowledge
@@ -65,7 +66,7 @@ from core.tracker_config import TrackerConfig
 from core.tracking import Tracker
 
 
-class StoreCore:
+class StoreCore(IdentityDoubt):
     """Implements :class:`core.protocol.Core`."""
 
     def __init__(self, tracker: TrackerConfig | None = None,
@@ -113,6 +114,9 @@ class StoreCore:
         self._pending: dict[int, list[Departure]] = {}  # account -> departed tracks
         self._departed: set[int] = set()
         self._last_handover: dict[tuple[int, int], float] = {}  # cart-key pair -> time [s]
+        self._last_pass: dict[tuple[int, int], float] = {}  # (giver, receiver) key -> time
+        self._pending_handover: dict[tuple[int, int], float] = {}  # hand seen, no pass yet
+        self._passes: list[tuple[float, int, int]] = []  # seen (t, giver, receiver), to move
         self._unbound: dict[int, float] = {}            # account -> check-in time, no track yet
         self._billed: set[int] = set()                  # accounts that got their receipt
         cfg = self.tracker_config
@@ -141,7 +145,8 @@ class StoreCore:
         d, b = self._bin_tree.query(h, distance_upper_bound=a.hand_bin_m)
         ok = np.isfinite(d)
         if not ok.all():
-            self._see_hand_overs(float(frame.t), h[~ok], tracks)
+            passes = None if frame.hand_pass is None else frame.hand_pass[~ok]
+            self._see_hand_overs(float(frame.t), h[~ok], tracks, passes)
         if not ok.any():
             return
         h, b = h[ok], b[ok]
@@ -165,12 +170,33 @@ class StoreCore:
             "d": np.concatenate([dist[oi, tj], np.full(lonely.size, np.inf)]),
         })
 
-    def _see_hand_overs(self, t: float, hands: np.ndarray, tracks: Tracks) -> None:
-        """Hands in no bin: where one is within an arm of two shoppers on different
-        accounts, something changed hands (``AttributionConfig.handover_confidence``)."""
+    def _see_hand_overs(self, t: float, hands: np.ndarray, tracks: Tracks,
+                        passes: np.ndarray | None = None) -> None:
+        """Hands in no bin. Where a camera saw who gave and who took (``passes`` rows: giver
+        x, y, receiver x, y), the giver's unit moves to the receiver, billed as seen. Where
+        a hand is only within an arm of two shoppers on different accounts, something
+        changed hands unseen: decided ``handover_gap_s`` later unless a camera saw that pass
+        meanwhile (``AttributionConfig.handover_confidence``)."""
         if tracks.track_id.size < 2:
             return
         a = self.attribution
+        if passes is not None:
+            for row in passes[np.isfinite(passes).all(axis=1)]:
+                g = self._nearest_track(row[:2], tracks)
+                r = self._nearest_track(row[2:], tracks, not_track=g)
+                if g < 0 or r < 0 or self._cart_key(g) == self._cart_key(r):
+                    continue
+                kg, kr = self._cart_key(g), self._cart_key(r)
+                pair = (min(kg, kr), max(kg, kr))
+                if t - self._pending_handover.get(pair, -np.inf) < a.handover_gap_s:
+                    del self._pending_handover[pair]     # that hand was this pass
+                self._settle_hand_overs(t, {kg, kr})     # an earlier one, unseen
+                if t - self._last_pass.get((kg, kr), -np.inf) < a.handover_gap_s:
+                    self._last_pass[(kg, kr)] = t
+                    continue
+                self._last_pass[(kg, kr)] = t
+                self._last_handover[pair] = t
+                self._passes.append((t, kg, kr))      # moved once the giver's pick is billed
         d = np.linalg.norm(hands[:, None, :2] - tracks.xy[None, :, :], axis=2)  # (h, m)
         for row in d:  # a hand-over is a few sightings a minute at most
             near = np.argsort(row, kind="stable")
@@ -183,9 +209,49 @@ class StoreCore:
                 self._last_handover[pair] = t
                 continue
             self._last_handover[pair] = t
-            self._hand_over(t, *pair)
+            self._pending_handover.setdefault(pair, t)
+
+    def _resolve_passes(self, now: float, keys: set[int] | None = None) -> None:
+        """Hand-overs a camera saw (giver -> receiver at t), in order: the giver's unit taken
+        by then moves. A pick's shelf event is billed a few seconds after the hand left the
+        bin, so a pass waits for it up to ``pass_wait_s`` (or until one of ``keys`` is
+        billed); with nothing in the giver's cart by then, both carts go to review."""
+        a = self.attribution
+        left = []
+        for t, kg, kr in self._passes:
+            sku = self.carts.hand_over(kg, kr, t)
+            if sku is None and now - t < a.pass_wait_s and not (keys and {kg, kr} & keys):
+                left.append((t, kg, kr))
+                continue
+            self.stats.hand_overs += 1
+            pair = (min(kg, kr), max(kg, kr))
+            self.hand_overs.append(HandOver(t, pair, kg, kr, -1 if sku is None else sku))
+            if sku is None:
+                why = "hand-over: seen, but what passed is unknown (the giver held nothing known)"
+                for k in (kg, kr):
+                    self.carts.doubt(k, a.handover_confidence, why)
+        self._passes = left
+
+    def _nearest_track(self, xy: np.ndarray, tracks: Tracks, not_track: int = -1) -> int:
+        """The track nearest ``xy`` within ``pass_match_m`` (other than ``not_track``); -1
+        when none."""
+        d = np.linalg.norm(tracks.xy - xy[None, :], axis=1)
+        d[tracks.track_id == not_track] = np.inf
+        k = int(np.argmin(d))
+        return int(tracks.track_id[k]) if d[k] <= self.attribution.pass_match_m else -1
+
+    def _settle_hand_overs(self, t: float, keys: set[int] | None = None) -> None:
+        """Hand-overs seen as a hand only, ``handover_gap_s`` ago with no pass seen since (or
+        involving ``keys``: about to be billed, or in a pass seen now): decided as unseen
+        (:meth:`_hand_over`)."""
+        for pair, t0 in list(self._pending_handover.items()):
+            if t - t0 >= self.attribution.handover_gap_s or (keys and set(pair) & keys):
+                del self._pending_handover[pair]
+                self._hand_over(t0, *pair)
 
     def _hand_over(self, t: float, ka: int, kb: int) -> None:
+        """A hand-over nobody saw the direction of: both carts doubted; when only one holds
+        anything, its latest unit moves to the other."""
         a = self.attribution
         self.stats.hand_overs += 1
         full = [k for k in (ka, kb) if self.carts.quantities(k)]
@@ -201,105 +267,6 @@ class StoreCore:
         for k in (ka, kb):
             self.carts.doubt(k, a.handover_confidence, why)
         self.hand_overs.append(HandOver(t, (ka, kb), giver, receiver, sku))
-
-    # -- identity swaps ----------------------------------------------------------------------
-    def _see_encounters(self, t: float, tracks: Tracks) -> None:
-        """Note each pair of tracks on different accounts that stays within ``swap_m`` for
-        ``swap_min_s`` (once per approach), with both tracks' looks as they were when the
-        approach began."""
-        if tracks.track_id.size < 2:
-            self._close = {}
-            return
-        a = self.attribution
-        pairs = cKDTree(tracks.xy).query_pairs(a.swap_m, output_type="ndarray")
-        now = {}
-        for i, j in pairs.tolist():
-            ti, tj = int(tracks.track_id[i]), int(tracks.track_id[j])
-            if self._cart_key(ti) == self._cart_key(tj):
-                continue                    # one account: a swap moves nothing
-            pair = (min(ti, tj), max(ti, tj))
-            if pair not in self._close:     # the approach begins: the looks as they are
-                looks, got = self.tracker.looks(pair)
-                now[pair] = [t, looks, got, False]
-                continue
-            now[pair] = rec = self._close[pair]
-            if rec[3] or t - rec[0] < a.swap_min_s:
-                continue
-            rec[3] = True                   # close long enough: an encounter
-            looks, got = rec[1], rec[2]
-            if (looks.shape[1] and np.isfinite(looks).all() and got.min() > 0
-                    and 0.5 * float(np.abs(looks[0] - looks[1]).sum()) >= a.swap_look_tv):
-                continue                    # they look unlike: the tracker keeps them apart
-            for k, (a_, b_) in enumerate((pair, pair[::-1])):
-                self._encounters.setdefault(a_, []).append(
-                    (rec[0], b_, looks[k], looks[1 - k], int(got[k])))
-        self._close = now
-
-    def _see_unseen(self, t: float, tracks: Tracks) -> None:
-        """Two shoppers on different accounts unseen together (each track unseen for
-        ``unseen_min_s`` or more over a common stretch of it, last seen within ``unseen_m``
-        of each other) could have handed something over where no camera looks: both carts
-        go to review, saying so."""
-        a = self.attribution
-        ids = tracks.track_id.tolist()
-        here = set(ids)
-        for k, tid in enumerate(ids):
-            prev = self._seen.get(tid)
-            self._seen[tid] = (t, tracks.xy[k])
-            if prev is None or t - prev[0] < a.unseen_min_s:
-                continue
-            t0, xy0 = prev
-            rivals = [(o, max(t0, t_o), min(t, t1), xy_o) for o, t_o, t1, xy_o in self._gaps]
-            rivals += [(o, max(t0, t_o), t, xy_o) for o, (t_o, xy_o) in self._seen.items()
-                       if o not in here and o not in self._departed]
-            for o, s0, s1, xy_o in rivals:
-                pair = (min(o, tid), max(o, tid))
-                if (o == tid or pair in self._unseen_pairs or s1 - s0 < a.unseen_min_s
-                        or np.hypot(*(xy0 - xy_o)) > a.unseen_m
-                        or self._cart_key(o) == self._cart_key(tid)):
-                    continue
-                self._unseen_pairs.add(pair)
-                why = (f"hand-over possible: unseen together with another account's shopper "
-                       f"for {s1 - s0:.1f} s from t = {s0:.1f} s")
-                for key in (self._cart_key(tid), self._cart_key(o)):
-                    if key not in self._billed:
-                        self.carts.doubt(key, a.swap_confidence, why)
-            self._gaps.append((tid, t0, t, xy0))
-        horizon = t - self.tracker_config.reid_window_s
-        self._gaps = [g for g in self._gaps if g[2] >= horizon]
-        self._seen = {k: v for k, v in self._seen.items() if v[0] >= horizon}
-
-    def _identity_doubt(self, track: int, ev: ShelfEvent, sku: int) -> str:
-        """Why ``track``'s identity is in doubt for event ``ev`` ("" when it is not): it
-        came within ``swap_m`` of a track on another account before the event ended and
-        appearance has not re-identified it since. Both carts are doubted."""
-        a = self.attribution
-        why = ""
-        for t_c, other, own0, other0, got0 in self._encounters.get(track, ()):
-            if t_c > ev.t_end or self._reidentified(track, own0, other0, got0):
-                continue
-            why = (f"identity: within {a.swap_m:g} m of another account's track for "
-                   f"{a.swap_min_s:g} s or more from t = {t_c:.1f} s, not re-identified since")
-            ko = self._cart_key(other)
-            if ko not in self._billed:
-                self.carts.doubt(ko, a.swap_confidence, why)
-            self.carts.doubt(self._cart_key(track), a.swap_confidence, why, sku)
-        return why
-
-    def _reidentified(self, track: int, own0: np.ndarray, other0: np.ndarray,
-                      got0: int) -> bool:
-        """Whether ``track``'s look, taken apart from others since an encounter, is now
-        ``reid_margin`` nearer its own look before it (``own0``) than the other's
-        (``other0``)."""
-        a = self.attribution
-        if own0.size == 0 or not (np.isfinite(own0).all() and np.isfinite(other0).all()):
-            return False
-        look, got = self.tracker.looks([track])
-        if got[0] - got0 < a.reid_looks or not np.isfinite(look[0]).all():
-            return False
-        tv_own = 0.5 * float(np.abs(look[0] - own0).sum())
-        tv_other = 0.5 * float(np.abs(look[0] - other0).sum())
-        return tv_own + a.reid_margin <= tv_other
 
     # -- attribution -------------------------------------------------------------------------
     def _cart_key(self, track: int) -> int:
@@ -433,7 +400,7 @@ class StoreCore:
                 getattr(self.stats, f"{method}_attributions") + 1)
         misplaced = self._track_misplaced(ev, guess, key)
         swap = self._identity_doubt(track, ev, guess.sku_index)
-        self.carts.add(key, guess, ev.t_end, conf, why or swap)
+        self.carts.add(key, guess, ev.t_start, conf, why or swap)   # taken when the hand went in
         for o in others if why else ():    # who else could have made it: their bill too
             ko = self._cart_key(o)
             if ko != key and ko not in self._billed:
@@ -478,6 +445,8 @@ class StoreCore:
             self._pending.setdefault(key, []).append(d)
             if d.account >= 0 and self.tracker.active_with_account(d.account):
                 continue  # a group member is still shopping: one receipt when all have left
+            self._resolve_passes(d.t, {key})
+            self._settle_hand_overs(d.t, {key})
             group = self._pending.pop(key)
             if d.account < 0:
                 continue  # nobody to charge: the cart is lost (counted in stats)
@@ -541,6 +510,8 @@ class StoreCore:
         for ev in self._closed:
             self._bill_event(ev)
         self._closed = []
+        self._resolve_passes(batch.t)
+        self._settle_hand_overs(batch.t)
         out = self._depart(self.tracker.pop_departures())
         return tracks, out + self._untracked(batch.t)
 
@@ -548,6 +519,8 @@ class StoreCore:
         for ev in self._closed:
             self._bill_event(ev)
         self._closed = []
+        self._resolve_passes(np.inf)
+        self._settle_hand_overs(np.inf)
         out = self._depart(self.tracker.flush(t))
         out += self._untracked(t)
         self._journeys.finish(t)

@@ -62,6 +62,7 @@ from scenes.meshes import stock_boxes, wall_quads
 from scenes.store import Store
 from twin.appearance import AppearanceModel, Describer
 from twin.culling import culling_tables
+from twin.handover import hand_passes
 from twin.merges import Merger
 from twin.people import ARM_RADIUS_M, HAND_RADIUS_M, shoulder_point
 
@@ -170,6 +171,10 @@ class DetectionModel:
     sigma_hand_m: float = num(0.03, ge=0, unit="m")
     # a hand this close to a bin's box counts as in the bin [m]
     bin_margin_m: float = num(0.02, ge=0, unit="m")
+    # A camera that reports a hand held out between two people (a hand-over) and sees at
+    # least this share of both bodies reports who gave and who took, as an action-recognition
+    # model on a pose would (assumption: a quarter of each body shows the arm's direction)
+    pass_min_visible: float = num(0.25, ge=0, le=1)
 
     # Merges and splits (twin.merges), fitted to the pixel detector on rendered kiosk crowds
     # (experiments/bench/merges.py, seeds 1-2, docs/sensing.md "Merges, splits, misses"):
@@ -481,7 +486,8 @@ class CameraSystem:
     # -- detections ---------------------------------------------------------------------
 
     def detect(self, frame: int, t: float, xy: np.ndarray, hands: np.ndarray | None = None,
-               looks: np.ndarray | None = None, ids: np.ndarray | None = None) -> CameraFrame:
+               looks: np.ndarray | None = None, ids: np.ndarray | None = None,
+               receivers: np.ndarray | None = None) -> CameraFrame:
         """Detections of people standing at ``xy`` (s, 2) [m] at time ``t`` [s].
 
         hands: (s, 3) float64 hand of each person reaching into a bin [m], NaN rows for
@@ -494,7 +500,11 @@ class CameraSystem:
         the person (:mod:`twin.appearance`; false positives: a patch of background), drawn
         from a stream of its own so that no other draw moves; None: appearance (n, 0).
         ids: (s,) each person's id, which keys the descriptors' persistent error (None: the
-        rows)."""
+        rows). receivers: (s,) for a person holding a hand out to another (a hand-over), the
+        receiver's row, -1 for the others (None: nobody): a camera that reports such a hand
+        and sees both people (each ``pass_min_visible`` or more) reports where they stand,
+        giver then receiver (``CameraFrame.hand_pass``), with body noise from a stream keyed
+        by the frame (no other draw moves)."""
         if self.rng is None:
             raise ValueError("CameraSystem.detect draws misses, noise and false positives: "
                              "construct the CameraSystem with rng=<numpy Generator>")
@@ -504,9 +514,11 @@ class CameraSystem:
             raise ValueError(f"detect: looks must be {(s, 3, 3)}, got {np.shape(looks)}")
         cc, ss, vis, dxy, conf = self._body_detections(xy)
         fc, fxy, fconf = self._false_positives()
-        hand_cam = hand_xyz = None
+        hand_cam = hand_xyz = hand_pass = None
         if hands is not None:
-            hand_cam, hand_xyz = self._hand_detections(hands, xy)
+            hand_cam, hand_xyz, owner = self._hand_detections(hands, xy)
+            if receivers is not None:
+                hand_pass = hand_passes(self, frame, hand_cam, owner, xy, receivers)
         app = None
         if looks is not None:
             app = self._describer.frame(cc, ss, vis, xy, looks, ids, fc.size)
@@ -515,7 +527,7 @@ class CameraSystem:
             cc, dxy, conf = (np.concatenate(p) for p in ((cc, fc), (dxy, fxy), (conf, fconf)))
         order = np.lexsort((dxy[:, 0], cc))
         return CameraFrame(frame, t, cc[order], dxy[order], conf[order], hand_cam, hand_xyz,
-                           None if app is None else app[order])
+                           None if app is None else app[order], hand_pass)
 
     def _body_detections(self, xy: np.ndarray):
         """The people the cameras report: camera (n,) int32, body (n,) int64, visible
@@ -555,8 +567,9 @@ class CameraSystem:
         return fc.astype(np.int32), fxy, 0.1 + 0.4 * rng.random(fc.size)
 
     def _hand_detections(self, hands: np.ndarray, xy: np.ndarray):
-        """The hands the cameras report: camera (h,) int32 and noisy position (h, 3) [m],
-        sorted by camera then x (no draws when no camera may see a hand)."""
+        """The hands the cameras report: camera (h,) int32, noisy position (h, 3) [m] and
+        whose hand (h,) int64 (a row of ``xy``), sorted by camera then x (no draws when no
+        camera may see a hand)."""
         m = self.model
         rng = self.rng
         s = xy.shape[0]
@@ -569,12 +582,12 @@ class CameraSystem:
         p_seen = m.p_hand_seen(frac)
         hc, hh = np.nonzero(p_seen > 0.0)
         if not hc.size:     # (no draws for no hands: the stream is the same either way)
-            return np.zeros(0, np.int32), np.zeros((0, 3))
+            return np.zeros(0, np.int32), np.zeros((0, 3)), np.zeros(0, np.int64)
         keep = rng.random(hc.size) < p_seen[hc, hh]
         hc, hh = hc[keep], hh[keep]
         hxyz = hands[hh] + rng.normal(size=(hh.size, 3)) * m.sigma_hand_m
         order = np.lexsort((hxyz[:, 0], hc))
-        return hc[order].astype(np.int32), hxyz[order]
+        return hc[order].astype(np.int32), hxyz[order], hh[order].astype(np.int64)
 
     def appearance_of(self, cam, body, vis, xy, looks, noise=None, model=None, ids=None,
                       key=None) -> np.ndarray:

@@ -128,9 +128,11 @@ class Simulation:
             if i % c.camera_every == 0:
                 pid, pxy = self.population.positions()
                 hands = getattr(self.population, "hands", None)
+                recv = getattr(self.population, "hand_receivers", None)
                 frames = (self.cameras.detect(frame, t, pxy,
                                               hands() if hands is not None else None,
-                                              self._looks(pid), pid),)
+                                              self._looks(pid), pid,
+                                              recv() if recv is not None else None),)
                 fi = frame
                 frame += 1
             t4 = clk()

@@ -13,7 +13,10 @@ Files in a run's ``streams/`` folder (schemas are part of the interchange format
 - ``plate_messages.parquet``: t fixed_size_list<float64>[k], the exact sample times of each
   plate message, in message order.
 - ``hands.parquet``: frame int64, t float64 [s], camera int32, x, y, z float64 [m]: hands
-  seen in shelf bins (optional: a recording without it replays with no hands).
+  seen in shelf bins or held out to someone (optional: a recording without it replays with
+  no hands); pass_x0, pass_y0, pass_x1, pass_y1 float64 [m]: for a hand-over that camera saw
+  with both people, where the giver and the receiver stood (``CameraFrame.hand_pass``), NaN
+  otherwise (optional: older recordings have none).
 """
 
 from __future__ import annotations
@@ -36,7 +39,10 @@ DET_SCHEMA = pa.schema([("frame", pa.int64()), ("t", pa.float64()), ("camera", p
                         ("x", pa.float64()), ("y", pa.float64()), ("conf", pa.float32())])
 GATE_SCHEMA = pa.schema([("t", pa.float64()), ("gate", pa.int32()), ("account", pa.int64())])
 HAND_SCHEMA = pa.schema([("frame", pa.int64()), ("t", pa.float64()), ("camera", pa.int32()),
-                         ("x", pa.float64()), ("y", pa.float64()), ("z", pa.float64())])
+                         ("x", pa.float64()), ("y", pa.float64()), ("z", pa.float64()),
+                         ("pass_x0", pa.float64()), ("pass_y0", pa.float64()),
+                         ("pass_x1", pa.float64()), ("pass_y1", pa.float64())])
+PASS_COLUMNS = ("pass_x0", "pass_y0", "pass_x1", "pass_y1")
 
 
 class StreamRecorder:
@@ -61,9 +67,10 @@ class StreamRecorder:
             self._frames.append((int(f.frame), float(f.t)))
             h = len(f.hand_camera)
             if h:
+                hp = np.full((h, 4), np.nan) if f.hand_pass is None else f.hand_pass
                 self._hands.append((np.full(h, f.frame, np.int64), np.full(h, f.t),
                                     f.hand_camera, f.hand_xyz[:, 0], f.hand_xyz[:, 1],
-                                    f.hand_xyz[:, 2]))
+                                    f.hand_xyz[:, 2], *hp.T))
         for p in batch.plates:
             self._plates.append(p)
             self.plate_samples += p.grams.size
@@ -77,7 +84,8 @@ class StreamRecorder:
                         for c, f in zip(cols, DET_SCHEMA, strict=True)], schema=DET_SCHEMA)
         det = _with_appearance(det, self._app)
         pq.write_table(det, folder / "detections.parquet", compression="zstd")
-        cols = list(zip(*self._hands, strict=True)) if self._hands else [[] for _ in range(6)]
+        cols = (list(zip(*self._hands, strict=True)) if self._hands
+                else [[] for _ in range(len(HAND_SCHEMA))])
         hands = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
                           for c, f in zip(cols, HAND_SCHEMA, strict=True)], schema=HAND_SCHEMA)
         pq.write_table(hands, folder / "hands.parquet", compression="zstd")
@@ -191,14 +199,19 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
         hfr = hd.column("frame").to_numpy()
         hcam = hd.column("camera").to_numpy()
         hxyz = np.stack([hd.column(c).to_numpy() for c in ("x", "y", "z")], axis=1)
+        hpass = (np.stack([hd.column(c).to_numpy() for c in PASS_COLUMNS], axis=1)
+                 if all(c in hd.column_names for c in PASS_COLUMNS)
+                 else np.full((hfr.size, 4), np.nan))
     else:
         hfr, hcam, hxyz = np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros((0, 3))
+        hpass = np.zeros((0, 4))
     hlo = np.searchsorted(hfr, ff, side="left")
     hhi = np.searchsorted(hfr, ff, side="right")
     for f, tf, a, b, c, d in zip(ff, ft, lo, hi, hlo, hhi, strict=True):
+        hp = hpass[c:d] if np.isfinite(hpass[c:d]).any() else None
         events.append((float(tf), 1, CameraFrame(int(f), float(tf), cam[a:b], xy[a:b],
                                                  conf[a:b], hcam[c:d], hxyz[c:d],
-                                                 app[a:b])))
+                                                 app[a:b], hp)))
     pt = pl.column("t").to_numpy()
     if pt.size:
         plate = pl.column("plate").to_numpy()

@@ -61,6 +61,7 @@ class Person:
         default_factory=list)   # (t0, t1, hand xyz): a hand held out to someone
     look: tuple[float, ...] | None = None     # an appearance descriptor (none: no column)
     checkin_delay: float = 0.0                 # the gate's message comes this late [s]
+    give_to: int = -1      # a held-out hand passes to people[give_to], cameras see who gives
 
     def pos(self, t: float) -> np.ndarray | None:
         k = np.asarray(self.keys)
@@ -92,7 +93,7 @@ def stream(people: list[Person], changes: list[tuple[float, int, float]], until:
     k = int(PLATE_HZ / HZ)
     for i in range(int(until * HZ)):
         t = (i + 1) / HZ
-        cam, xy, hc, hx, app = [], [], [], [], []
+        cam, xy, hc, hx, app, hp = [], [], [], [], [], []
         for p in people:
             q = p.pos(t)
             if q is None or any(a <= t < b for a, b in p.hidden):
@@ -106,11 +107,16 @@ def stream(people: list[Person], changes: list[tuple[float, int, float]], until:
                 if h is not None:
                     hc.append(c)
                     hx.append(h + rng.normal(0, 0.02, 3))
+                    r = people[p.give_to].pos(t) if p.give_to >= 0 else None
+                    held = any(a <= t < b for a, b, _ in p.held_out)
+                    hp.append(np.r_[q, r] if held and r is not None else np.full(4, np.nan))
         looks = (np.array(app, np.float32).reshape(len(cam), -1) if len(app) == len(cam)
                  and app else None)
+        passes = np.array(hp).reshape(-1, 4)
         frame = CameraFrame(i, t, np.array(cam, np.int32), np.array(xy).reshape(-1, 2),
                             np.full(len(cam), 0.9, np.float32), np.array(hc, np.int32),
-                            np.array(hx).reshape(-1, 3), looks)
+                            np.array(hx).reshape(-1, 3), looks,
+                            passes if np.isfinite(passes).any() else None)
         ts = t - (k - 1 - np.arange(k)) / PLATE_HZ
         g = np.repeat(load[:, None], k, axis=1)
         for tc, plate, grams in changes:
@@ -411,3 +417,31 @@ def test_two_shoppers_unseen_together_go_to_review() -> None:
     apart = case((23.0, 25.0))
     assert lines(apart[11]) == {"SOUP": 1}
     assert not any(x.startswith("hand-over") for r in apart.values() for x in r.reasons)
+
+
+def test_a_swap_a_camera_sees_is_billed_right() -> None:
+    """A takes a soup and B a rice; A hands the soup to B, then B the rice to A. Where the
+    cameras see who gave (CameraFrame.hand_pass), each unit moves to the one who walked out
+    with it and nothing is in doubt; seen only as hands between them, both receipts go to
+    review, saying the hand-over was seen but not what passed."""
+    def case(seen: bool) -> dict[int, Receipt]:
+        a = Person(11, [(0.0, 2.0, 0.8), (1.0, 2.0, 2.0), (8.0, 4.35, 5.0), (13.0, 4.35, 5.0),
+                        (16.0, 6.0, 7.0), (30.0, 6.0, 7.0), (36.0, 10.0, 1.0),
+                        (36.5, 10.0, 0.2)], reaches=[(10.0, 11.0, 0)],
+                   held_out=[(20.0, 20.5, (6.5, 7.0, 1.05))], give_to=1 if seen else -1,
+                   look=(1.0, 0.0, 0.0, 0.0))
+        b = Person(22, [(5.0, 2.0, 0.8), (6.0, 2.0, 2.0), (12.0, 4.35, 5.3), (15.0, 4.35, 5.3),
+                        (18.0, 7.0, 7.0), (30.0, 7.0, 7.0), (38.0, 10.0, 1.0),
+                        (38.5, 10.0, 0.2)], reaches=[(13.5, 14.5, 1)],
+                   held_out=[(25.0, 25.5, (6.5, 7.0, 1.05))], give_to=0 if seen else -1,
+                   look=(0.0, 0.0, 0.0, 1.0))
+        return feed(StoreCore(), stream([a, b], [(11.0, 0, -500.0), (14.5, 1, -1000.0)],
+                                        until=48.0))
+
+    got = case(seen=True)
+    assert lines(got[11]) == {"RICE": 1} and lines(got[22]) == {"SOUP": 1}
+    assert not got[11].review and not got[22].review
+    blind = case(seen=False)
+    why = "hand-over: seen between two accounts; what passed is unknown"
+    assert all(r.review and why in r.reasons for r in blind.values())
+

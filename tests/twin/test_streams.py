@@ -255,3 +255,58 @@ def test_empty_recording_round_trips(tmp_path) -> None:
         assert pq.read_table(tmp_path / f"{name}.parquet").num_rows == 0
     assert pa.types.is_fixed_size_list(pq.read_table(tmp_path / "plates.parquet")
                                        .schema.field("grams").type)
+
+
+def test_hand_overs_seen_round_trip_and_older_hands_files_read(tmp_path) -> None:
+    """A frame's hand_pass (who gave, who took) is written to hands.parquet and read back;
+    a hands.parquet without the pass columns (older recordings) replays with none."""
+    from core.records import CameraFrame, GateCheckIns
+
+    hp = np.array([[1.0, 2.0, 3.0, 4.0], [np.nan] * 4])
+    f0 = CameraFrame(0, 0.1, np.array([0], np.int32), np.array([[1.0, 1.0]]),
+                     np.array([0.9], np.float32), np.array([0, 1], np.int32),
+                     np.array([[2.0, 3.0, 1.05], [5.0, 5.0, 0.9]]), None, hp)
+    f1 = CameraFrame(1, 0.2, np.array([0], np.int32), np.array([[1.1, 1.0]]),
+                     np.array([0.9], np.float32), np.array([0], np.int32),
+                     np.array([[5.0, 5.0, 0.9]]))
+    rec = StreamRecorder(60.0)
+    gate = (GateCheckIns(np.array([0.1]), np.array([0], np.int32), np.array([7])),)
+    rec.add(SensorBatch(0.1, (f0,), (), gate))
+    rec.add(SensorBatch(0.2, (f1,), (), ()))
+    rec.write(tmp_path)
+    back = [f for b in read_streams(tmp_path) for f in b.frames]
+    assert np.array_equal(back[0].hand_pass, hp, equal_nan=True)
+    assert back[1].hand_pass is None
+    hands = pq.read_table(tmp_path / "hands.parquet")
+    pq.write_table(hands.drop(["pass_x0", "pass_y0", "pass_x1", "pass_y1"]),
+                   tmp_path / "hands.parquet")
+    old = [f for b in read_streams(tmp_path) for f in b.frames]
+    assert old[0].hand_pass is None and np.array_equal(old[0].hand_xyz, f0.hand_xyz)
+    with pytest.raises(ValueError, match="hand_pass"):
+        CameraFrame(0, 0.1, np.zeros(0, np.int32), np.zeros((0, 2)), np.zeros(0, np.float32),
+                    np.array([0], np.int32), np.array([[1.0, 1.0, 1.0]]), None,
+                    np.zeros((2, 4)))
+
+
+def test_cameras_that_see_both_people_report_who_gave() -> None:
+    """A hand held out between two people in the open: the cameras that report it and see
+    both bodies say where the giver and the receiver stand (within body noise); without
+    receivers nothing is reported, and every other draw is the same either way."""
+    store = load_preset("kiosk")
+    cams = ceiling_grid(store)
+    xy = np.array([[7.0, 2.2], [7.9, 2.2]])
+    hands = np.array([[7.45, 2.2, 1.05], [np.nan] * 3])
+    seen = 0
+    a = CameraSystem(store, cams, DetectionModel(), np.random.default_rng(3))
+    b = CameraSystem(store, cams, DetectionModel(), np.random.default_rng(3))
+    for f in range(40):
+        fa = a.detect(f, f / 15.0, xy, hands, receivers=np.array([1, -1]))
+        fb = b.detect(f, f / 15.0, xy, hands)
+        assert fb.hand_pass is None
+        assert np.array_equal(fa.xy, fb.xy) and np.array_equal(fa.hand_xyz, fb.hand_xyz)
+        if fa.hand_pass is not None:
+            ok = np.isfinite(fa.hand_pass).all(axis=1)
+            seen += int(ok.sum())
+            assert np.all(np.linalg.norm(fa.hand_pass[ok, :2] - xy[0], axis=1) < 0.6)
+            assert np.all(np.linalg.norm(fa.hand_pass[ok, 2:] - xy[1], axis=1) < 0.6)
+    assert seen > 20

@@ -1,0 +1,122 @@
+"""Where the full core doubts who is who (issue 23): tracks that may have swapped
+identities, and shoppers who were out of every camera's sight together.
+
+:class:`IdentityDoubt` is a part of :class:`core.store_core.StoreCore` (which keeps the
+state it uses: ``_close``, ``_encounters``, ``_seen``, ``_gaps``, ``_unseen_pairs``, the
+tracker, the carts): per frame it notes encounters (two tracks on different accounts within
+``AttributionConfig.swap_m`` for ``swap_min_s``, with their looks then) and shared unseen
+stretches; a shelf event billed after an encounter, unless appearance re-identified the
+track, and a shared unseen stretch send both carts to review with the reason.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from core.records import Tracks
+from core.shelf import ShelfEvent
+
+
+class IdentityDoubt:
+    """Identity-swap and unseen-together doubt of :class:`core.store_core.StoreCore`."""
+
+    # -- identity swaps ----------------------------------------------------------------------
+    def _see_encounters(self, t: float, tracks: Tracks) -> None:
+        """Note each pair of tracks on different accounts that stays within ``swap_m`` for
+        ``swap_min_s`` (once per approach), with both tracks' looks as they were when the
+        approach began."""
+        if tracks.track_id.size < 2:
+            self._close = {}
+            return
+        a = self.attribution
+        pairs = cKDTree(tracks.xy).query_pairs(a.swap_m, output_type="ndarray")
+        now = {}
+        for i, j in pairs.tolist():
+            ti, tj = int(tracks.track_id[i]), int(tracks.track_id[j])
+            if self._cart_key(ti) == self._cart_key(tj):
+                continue                    # one account: a swap moves nothing
+            pair = (min(ti, tj), max(ti, tj))
+            if pair not in self._close:     # the approach begins: the looks as they are
+                looks, got = self.tracker.looks(pair)
+                now[pair] = [t, looks, got, False]
+                continue
+            now[pair] = rec = self._close[pair]
+            if rec[3] or t - rec[0] < a.swap_min_s:
+                continue
+            rec[3] = True                   # close long enough: an encounter
+            looks, got = rec[1], rec[2]
+            if (looks.shape[1] and np.isfinite(looks).all() and got.min() > 0
+                    and 0.5 * float(np.abs(looks[0] - looks[1]).sum()) >= a.swap_look_tv):
+                continue                    # they look unlike: the tracker keeps them apart
+            for k, (a_, b_) in enumerate((pair, pair[::-1])):
+                self._encounters.setdefault(a_, []).append(
+                    (rec[0], b_, looks[k], looks[1 - k], int(got[k])))
+        self._close = now
+
+    def _see_unseen(self, t: float, tracks: Tracks) -> None:
+        """Two shoppers on different accounts unseen together (each track unseen for
+        ``unseen_min_s`` or more over a common stretch of it, last seen within ``unseen_m``
+        of each other) could have handed something over where no camera looks: both carts
+        go to review, saying so."""
+        a = self.attribution
+        ids = tracks.track_id.tolist()
+        here = set(ids)
+        for k, tid in enumerate(ids):
+            prev = self._seen.get(tid)
+            self._seen[tid] = (t, tracks.xy[k])
+            if prev is None or t - prev[0] < a.unseen_min_s:
+                continue
+            t0, xy0 = prev
+            rivals = [(o, max(t0, t_o), min(t, t1), xy_o) for o, t_o, t1, xy_o in self._gaps]
+            rivals += [(o, max(t0, t_o), t, xy_o) for o, (t_o, xy_o) in self._seen.items()
+                       if o not in here and o not in self._departed]
+            for o, s0, s1, xy_o in rivals:
+                pair = (min(o, tid), max(o, tid))
+                if (o == tid or pair in self._unseen_pairs or s1 - s0 < a.unseen_min_s
+                        or np.hypot(*(xy0 - xy_o)) > a.unseen_m
+                        or self._cart_key(o) == self._cart_key(tid)):
+                    continue
+                self._unseen_pairs.add(pair)
+                why = (f"hand-over possible: unseen together with another account's shopper "
+                       f"for {s1 - s0:.1f} s from t = {s0:.1f} s")
+                for key in (self._cart_key(tid), self._cart_key(o)):
+                    if key not in self._billed:
+                        self.carts.doubt(key, a.swap_confidence, why)
+            self._gaps.append((tid, t0, t, xy0))
+        horizon = t - self.tracker_config.reid_window_s
+        self._gaps = [g for g in self._gaps if g[2] >= horizon]
+        self._seen = {k: v for k, v in self._seen.items() if v[0] >= horizon}
+
+    def _identity_doubt(self, track: int, ev: ShelfEvent, sku: int) -> str:
+        """Why ``track``'s identity is in doubt for event ``ev`` ("" when it is not): it
+        came within ``swap_m`` of a track on another account before the event ended and
+        appearance has not re-identified it since. Both carts are doubted."""
+        a = self.attribution
+        why = ""
+        for t_c, other, own0, other0, got0 in self._encounters.get(track, ()):
+            if t_c > ev.t_end or self._reidentified(track, own0, other0, got0):
+                continue
+            why = (f"identity: within {a.swap_m:g} m of another account's track for "
+                   f"{a.swap_min_s:g} s or more from t = {t_c:.1f} s, not re-identified since")
+            ko = self._cart_key(other)
+            if ko not in self._billed:
+                self.carts.doubt(ko, a.swap_confidence, why)
+            self.carts.doubt(self._cart_key(track), a.swap_confidence, why, sku)
+        return why
+
+    def _reidentified(self, track: int, own0: np.ndarray, other0: np.ndarray,
+                      got0: int) -> bool:
+        """Whether ``track``'s look, taken apart from others since an encounter, is now
+        ``reid_margin`` nearer its own look before it (``own0``) than the other's
+        (``other0``)."""
+        a = self.attribution
+        if own0.size == 0 or not (np.isfinite(own0).all() and np.isfinite(other0).all()):
+            return False
+        look, got = self.tracker.looks([track])
+        if got[0] - got0 < a.reid_looks or not np.isfinite(look[0]).all():
+            return False
+        tv_own = 0.5 * float(np.abs(look[0] - own0).sum())
+        tv_other = 0.5 * float(np.abs(look[0] - other0).sum())
+        return tv_own + a.reid_margin <= tv_other
+
