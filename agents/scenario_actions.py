@@ -276,22 +276,9 @@ class ActionReader:
         return PutBack(k, qty, b)
 
     def _hand_to(self, me: ShopperSoFar, t: dict, path: str) -> Action | None:
-        to_name = self.r.string(t, "shopper", path)
+        to = self._other(me, t, path, "hand over to")
         k = self.sku(t, "sku", path, placed=False)
         qty = self.qty(t, path)
-        to = None
-        if to_name is not None:
-            others = [n for n in dict.fromkeys(self.names) if n is not None and n != me.name]
-            allowed = (f"another shopper's id: {', '.join(others)}" if others
-                       else "another shopper's id, but this file has no other shopper")
-            if to_name == me.name:
-                self.r.bad(f"{path}.shopper", f"= {show(to_name)} is this shopper; expected "
-                           f"{allowed}")
-            elif to_name not in self.ids:
-                self.r.bad(f"{path}.shopper", f"= {show(to_name)} names no shopper; expected "
-                           f"{allowed}")
-            else:
-                to = self.ids[to_name]
         if k is not None and qty is not None:
             self.take(me, k, qty, path, "hands over")
         if k is None or qty is None or to is None:

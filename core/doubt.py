@@ -2,7 +2,7 @@
 identities, and shoppers who were out of every camera's sight together.
 
 :class:`IdentityDoubt` is a part of :class:`core.store_core.StoreCore` (which keeps the
-state it uses: ``_close``, ``_encounters``, ``_seen``, ``_gaps``, ``_unseen_pairs``, the
+state it uses: ``_close``, ``_encounters``, ``_seen_*``, ``_gaps``, ``_unseen_pairs``, the
 tracker, the carts): per frame it notes encounters (two tracks on different accounts within
 ``AttributionConfig.swap_m`` for ``swap_min_s``, with their looks then) and shared unseen
 stretches; a shelf event billed after an encounter, unless appearance re-identified the
@@ -58,35 +58,55 @@ class IdentityDoubt:
         """Two shoppers on different accounts unseen together (each track unseen for
         ``unseen_min_s`` or more over a common stretch of it, last seen within ``unseen_m``
         of each other) could have handed something over where no camera looks: both carts
-        go to review, saying so."""
+        go to review, saying so. Per frame, array work on the tracks seen; Python only for
+        the few that come back after a gap."""
         a = self.attribution
-        ids = tracks.track_id.tolist()
-        here = set(ids)
-        for k, tid in enumerate(ids):
-            prev = self._seen.get(tid)
-            self._seen[tid] = (t, tracks.xy[k])
-            if prev is None or t - prev[0] < a.unseen_min_s:
-                continue
-            t0, xy0 = prev
-            rivals = [(o, max(t0, t_o), min(t, t1), xy_o) for o, t_o, t1, xy_o in self._gaps]
-            rivals += [(o, max(t0, t_o), t, xy_o) for o, (t_o, xy_o) in self._seen.items()
-                       if o not in here and o not in self._departed]
-            for o, s0, s1, xy_o in rivals:
-                pair = (min(o, tid), max(o, tid))
-                if (o == tid or pair in self._unseen_pairs or s1 - s0 < a.unseen_min_s
-                        or np.hypot(*(xy0 - xy_o)) > a.unseen_m
-                        or self._cart_key(o) == self._cart_key(tid)):
-                    continue
-                self._unseen_pairs.add(pair)
-                why = (f"hand-over possible: unseen together with another account's shopper "
-                       f"for {s1 - s0:.1f} s from t = {s0:.1f} s")
-                for key in (self._cart_key(tid), self._cart_key(o)):
-                    if key not in self._billed:
-                        self.carts.doubt(key, a.swap_confidence, why)
-            self._gaps.append((tid, t0, t, xy0))
+        ids = np.asarray(tracks.track_id, np.int64)
+        sid, st, sxy = self._seen_ids, self._seen_t, self._seen_xy
+        if sid.size:
+            pos = np.minimum(np.searchsorted(sid, ids), sid.size - 1)
+            known = sid[pos] == ids
+            back = np.flatnonzero(known & (t - st[pos] >= a.unseen_min_s))
+        else:
+            pos, known = np.zeros(ids.size, np.int64), np.zeros(ids.size, bool)
+            back = np.zeros(0, np.int64)
+        gaps = [(int(ids[k]), float(st[pos[k]]), t, sxy[pos[k]].copy()) for k in back]
+        st[pos[known]] = t
+        sxy[pos[known]] = tracks.xy[known]
+        if not known.all():
+            sid = np.concatenate([sid, ids[~known]])
+            order = np.argsort(sid, kind="stable")
+            sid, st = sid[order], np.concatenate([st, np.full((~known).sum(), t)])[order]
+            sxy = np.concatenate([sxy, tracks.xy[~known]])[order]
+        if gaps:
+            away = ~np.isin(sid, ids) & ~np.isin(sid, np.fromiter(self._departed, np.int64))
+            ongoing = [(int(o), float(t_o), t, xy_o)
+                       for o, t_o, xy_o in zip(sid[away], st[away], sxy[away], strict=True)]
+            for tid, t0, _t, xy0 in gaps:
+                for o, t_o, t1, xy_o in self._gaps + ongoing:
+                    self._unseen_together(tid, o, max(t0, t_o), min(t, t1), xy0, xy_o)
+                self._gaps.append((tid, t0, t, xy0))
         horizon = t - self.tracker_config.reid_window_s
         self._gaps = [g for g in self._gaps if g[2] >= horizon]
-        self._seen = {k: v for k, v in self._seen.items() if v[0] >= horizon}
+        keep = st >= horizon
+        self._seen_ids, self._seen_t, self._seen_xy = sid[keep], st[keep], sxy[keep]
+
+    def _unseen_together(self, tid: int, o: int, s0: float, s1: float, xy0: np.ndarray,
+                         xy_o: np.ndarray) -> None:
+        """Doubt both carts once when tracks ``tid`` and ``o`` were unseen together from
+        ``s0`` to ``s1``, last seen at ``xy0`` and ``xy_o``."""
+        a = self.attribution
+        pair = (min(o, tid), max(o, tid))
+        if (o == tid or pair in self._unseen_pairs or s1 - s0 < a.unseen_min_s
+                or np.hypot(*(xy0 - xy_o)) > a.unseen_m
+                or self._cart_key(o) == self._cart_key(tid)):
+            return
+        self._unseen_pairs.add(pair)
+        why = (f"hand-over possible: unseen together with another account's shopper "
+               f"for {s1 - s0:.1f} s from t = {s0:.1f} s")
+        for key in (self._cart_key(tid), self._cart_key(o)):
+            if key not in self._billed:
+                self.carts.doubt(key, a.swap_confidence, why)
 
     def _identity_doubt(self, track: int, ev: ShelfEvent, sku: int) -> str:
         """Why ``track``'s identity is in doubt for event ``ev`` ("" when it is not): it

@@ -130,7 +130,10 @@ class StoreCore(IdentityDoubt):
         # when, their looks then, looks taken, counted), and per track its encounters (t,
         # other track, own look, other's look, own looks taken)
         self._close: dict[tuple[int, int], list] = {}
-        self._seen: dict[int, tuple[float, np.ndarray]] = {}  # track -> last (t, xy) seen
+        # tracks seen lately: ids (sorted), when and where each was last seen [s], [m]
+        self._seen_ids = np.zeros(0, np.int64)
+        self._seen_t = np.zeros(0)
+        self._seen_xy = np.zeros((0, 2))
         self._gaps: list[tuple[int, float, float, np.ndarray]] = []  # (track, t0, t1, xy0)
         self._unseen_pairs: set[tuple[int, int]] = set()  # pairs already doubted for it
         self._encounters: dict[int, list[tuple]] = {}
@@ -440,6 +443,7 @@ class StoreCore(IdentityDoubt):
         out = []
         for d in deps:
             self._departed.add(d.track_id)
+            self._encounters.pop(d.track_id, None)   # (it will bill nothing more)
             self._journeys.depart(d.track_id, d.t)
             key = d.account if d.account >= 0 else -(d.track_id + 1)
             self._pending.setdefault(key, []).append(d)

@@ -518,7 +518,9 @@ class CameraSystem:
         if hands is not None:
             hand_cam, hand_xyz, owner = self._hand_detections(hands, xy)
             if receivers is not None:
-                hand_pass = hand_passes(self, frame, hand_cam, owner, xy, receivers)
+                hand_pass = hand_passes(self.model, self._cam_pos[:, :2], self.visible_fraction,
+                                        self._merger.key, frame, hand_cam, owner, xy,
+                                        receivers)
         app = None
         if looks is not None:
             app = self._describer.frame(cc, ss, vis, xy, looks, ids, fc.size)

@@ -15,27 +15,29 @@ from __future__ import annotations
 import numpy as np
 
 
-def hand_passes(cs, frame: int, cam: np.ndarray, owner: np.ndarray, xy: np.ndarray,
-                receivers: np.ndarray) -> np.ndarray | None:
+def hand_passes(model, cam_xy: np.ndarray, visible_fraction, key: int, frame: int,
+                cam: np.ndarray, owner: np.ndarray, xy: np.ndarray, receivers: np.ndarray
+                ) -> np.ndarray | None:
     """(h, 4) giver x, y and receiver x, y [m] for each hand camera ``cam`` (h,) reported of
     person ``owner`` (h,) (rows of ``xy`` (s, 2)); NaN rows where the hand is no hand-over
     or the camera does not see both people well enough. None when no reported hand is a
-    hand-over. ``cs``: the :class:`twin.cameras.CameraSystem`; receivers (s,): the receiver's
-    row for a giver, -1 for the others."""
+    hand-over. model: the ``DetectionModel``; cam_xy (c, 2): the cameras' plan positions [m];
+    visible_fraction: xy -> (c, s) visible fractions (``CameraSystem.visible_fraction``);
+    key: the noise stream's key; receivers (s,): the receiver's row for a giver, -1 for the
+    others."""
     rec = np.asarray(receivers, np.int64).reshape(-1)
     if rec.shape[0] != xy.shape[0]:
         raise ValueError(f"detect: receivers has {rec.shape[0]} rows for {xy.shape[0]} people")
     rows = np.flatnonzero(rec[owner] >= 0) if cam.size else np.zeros(0, np.int64)
     if not rows.size:
         return None
-    m = cs.model
-    vis = cs.visible_fraction(xy)
+    m = model
+    vis = visible_fraction(xy)
     g, r, c = owner[rows], rec[owner[rows]], cam[rows]
     ok = (vis[c, g] >= m.pass_min_visible) & (vis[c, r] >= m.pass_min_visible)
-    cam_xy = cs.cams.position[c, :2]
-    sg = m.sigma0_m + m.sigma_per_m * np.linalg.norm(xy[g] - cam_xy, axis=1)
-    sr = m.sigma0_m + m.sigma_per_m * np.linalg.norm(xy[r] - cam_xy, axis=1)
-    rng = np.random.default_rng([cs._merger.key, int(frame), 0x9A55])
+    sg = m.sigma0_m + m.sigma_per_m * np.linalg.norm(xy[g] - cam_xy[c], axis=1)
+    sr = m.sigma0_m + m.sigma_per_m * np.linalg.norm(xy[r] - cam_xy[c], axis=1)
+    rng = np.random.default_rng([key, int(frame), 0x9A55])
     noise = rng.normal(size=(rows.size, 4)) * np.column_stack([sg, sg, sr, sr])
     out = np.full((cam.size, 4), np.nan)
     out[rows[ok]] = (np.concatenate([xy[g], xy[r]], axis=1) + noise)[ok]

@@ -42,10 +42,10 @@ from scenes.meshes import (
     PLATE_COLOR,
     PROUD_M,
     boxes_mesh,
-    product_boxes,
     proud_boxes,
     scene_mesh,
     sku_colors,
+    stock_boxes,
 )
 from scenes.store import Store
 from twin.cameras import DetectionModel
@@ -140,8 +140,8 @@ class Renderer:
             groups["fixtures"].append(boxes_mesh(lo, hi, PLATE_COLOR))
         if products and len(bins):
             keep = np.flatnonzero((bins.facings > 0) & (bins.rows > 0))
-            plo, phi = product_boxes(store)
-            lo, hi = proud_boxes(plo[keep], phi[keep], bins.normal[keep], PROUD_M)
+            lo, hi = stock_boxes(store)
+            lo, hi = lo[keep], hi[keep]
             groups["products"].append(boxes_mesh(
                 lo, hi, sku_colors(store.catalogue)[bins.sku_index[keep]]))
         self._groups = {k: trimesh.util.concatenate(v) for k, v in groups.items() if v}

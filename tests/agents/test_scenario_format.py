@@ -269,7 +269,7 @@ def test_a_bad_file_reports_every_problem_with_its_file_field_and_what_is_allowe
                                      "SKU00001; expected a bin of SKU00001: 0, 1, 2, 3",
         "shopper[0].actions[3].bin": "= 600 is not allowed; expected a bin row of store "
                                      "'kiosk', an integer >= 0 and <= 494",
-        "shopper[0].actions[6].shopper": "= 'alice' is this shopper; expected another "
+        "shopper[0].actions[6].shopper": "= 'alice' is this shopper, who cannot hand over to itself; expected another "
                                          "shopper's id: bob",
         "shopper[0].actions[7].shopper": "= 'zed' names no shopper; expected another "
                                          "shopper's id: bob",
