@@ -84,6 +84,15 @@ class AttributionConfig:
     # metres can reach each other in it) [s], [m]
     unseen_min_s: float = num(1.0, gt=0, unit="s")
     unseen_m: float = num(2.0, gt=0, unit="m")
+    # Two shoppers on different accounts within swap_m of each other for close_s or more,
+    # one of them holding something, with no hand seen held out between them: at that
+    # distance a hand passed at elbow height is between the two bodies, hidden from the
+    # ceiling (issue 23's swap_in_blind_spot: both seen by up to five cameras, the hands by
+    # none), so a hand-over may have happened unseen; both receipts go to review
+    # (swap_confidence). Five seconds: a hand-over is the walk up, the pass and 0.5 s with
+    # the hand out (assumption), two people passing in an aisle are close for less; on the
+    # default run (seed 0) it sends 3 more of 36 receipts to review (3 s: 4 more) [s]
+    close_s: float = num(5.0, gt=0, unit="s")
     # A hand-over a camera saw with both people (CameraFrame.hand_pass): the giver and the
     # receiver are the tracks nearest the points it reports, within this (the fused foot
     # point's error, ~0.1-0.2 m, plus an arm's lean; assumption) [m]

@@ -26,6 +26,7 @@ class CoreStats:
     misplaced_units: int = 0
     untracked_accounts: int = 0   # checked in, never tracked: empty receipt sent to review
     hand_overs: int = 0           # hands seen meeting between two accounts' shoppers
+    alerts: int = 0               # shoppers bound to no check-in who left with items
 
 
 @dataclass(frozen=True)

@@ -160,6 +160,11 @@ class ProductLine:
     doubt: str = ""
 
 
+NO_ACCOUNT = -1
+"""The account of an alert (:class:`Receipt`): a shopper left with items the core could not
+bind to any check-in (someone who walked in behind another, a lost gate message)."""
+
+
 @dataclass(frozen=True)
 class Receipt:
     """What the store charges one account.
@@ -168,6 +173,9 @@ class Receipt:
     review: True when a human should look before the charge goes out; reasons: why, one
     sentence each (e.g. "attribution: 2 tracks within reach, no hand seen"); a core may
     leave them empty.
+    An ``account`` of :data:`NO_ACCOUNT` is an alert, not a bill: a shopper bound to no
+    account left with these items at ``t_issued``; it always goes to review and nobody is
+    charged.
     """
 
     account: int

@@ -60,10 +60,17 @@ from core.hands import ARM_M, BinFaces, HandLog
 from core.journeys import JourneyConfig, JourneyLog
 from core.knowledge import StoreKnowledge
 from core.ledger import Attribution, CoreStats, HandOver, LedgerEntry, MisplacedNote
-from core.records import CameraFrame, Receipt, SensorBatch, Tracks
+from core.records import NO_ACCOUNT, CameraFrame, Receipt, SensorBatch, Tracks
 from core.shelf import ShelfEvent, ShelfEventConfig, ShelfEventDetector
 from core.tracker_config import TrackerConfig
 from core.tracking import Tracker
+
+# The core tracks whoever is in view when its stream starts, wherever they stand, for this
+# long (TrackerConfig.cold_start_s): a store already open when billing starts (a restart, a
+# warm start) has shoppers inside whom no check-in binds, and untracked they would pull the
+# tracks of those who do scan in onto themselves; tracked, their picks leave as alerts.
+# Two seconds: thirty frames at the twin's 15 Hz, enough to confirm everyone in view [s].
+COLD_START_S = 2.0
 
 
 class StoreCore(IdentityDoubt):
@@ -77,7 +84,7 @@ class StoreCore(IdentityDoubt):
         "cupy" or "auto"; None: ``STORETWIN_BACKEND``, see :mod:`core.backend`)."""
         self.xp = xp
         self.journey_config = journey or JourneyConfig()
-        self.tracker_config = tracker or TrackerConfig()
+        self.tracker_config = tracker or TrackerConfig(cold_start_s=COLD_START_S)
         self.shelf_config = shelf or ShelfEventConfig()
         self.attribution = attribution or AttributionConfig()
         self.stats = CoreStats()
@@ -136,6 +143,7 @@ class StoreCore(IdentityDoubt):
         self._seen_xy = np.zeros((0, 2))
         self._gaps: list[tuple[int, float, float, np.ndarray]] = []  # (track, t0, t1, xy0)
         self._unseen_pairs: set[tuple[int, int]] = set()  # pairs already doubted for it
+        self._close_doubted: set[tuple[int, int]] = set()  # cart pairs doubted for closeness
         self._encounters: dict[int, list[tuple]] = {}
         self._journeys = JourneyLog(knowledge, self.journey_config)
 
@@ -439,21 +447,28 @@ class StoreCore(IdentityDoubt):
         return False
 
     # -- receipts ----------------------------------------------------------------------------
-    def _depart(self, deps: list[Departure]) -> list[Receipt]:
+    def _depart(self, deps: list[Departure], ending: bool = False) -> list[Receipt]:
+        """Receipts (and alerts) of departed tracks; ``ending``: ``deps`` are the tracks
+        still in the store as the stream ends, each account's receipt after its last."""
         out = []
-        for d in deps:
+        last = {d.account: i for i, d in enumerate(deps)} if ending else {}
+        for i, d in enumerate(deps):
             self._departed.add(d.track_id)
             self._encounters.pop(d.track_id, None)   # (it will bill nothing more)
             self._journeys.depart(d.track_id, d.t)
             key = d.account if d.account >= 0 else -(d.track_id + 1)
             self._pending.setdefault(key, []).append(d)
-            if d.account >= 0 and self.tracker.active_with_account(d.account):
+            if d.account >= 0 and (last[d.account] != i if ending
+                                   else self.tracker.active_with_account(d.account)):
                 continue  # a group member is still shopping: one receipt when all have left
             self._resolve_passes(d.t, {key})
             self._settle_hand_overs(d.t, {key})
             group = self._pending.pop(key)
             if d.account < 0:
-                continue  # nobody to charge: the cart is lost (counted in stats)
+                alert = self._alert(key, d)
+                if alert is not None:
+                    out.append(alert)
+                continue
             n = self.tracker.ambiguous_bindings.get(key, 0)
             if n:
                 self.carts.doubt(key, self.attribution.swap_confidence,
@@ -463,7 +478,8 @@ class StoreCore(IdentityDoubt):
             reasons = r.reasons
             if not all(g.certain for g in group):
                 r = Receipt(r.account, r.products, r.total, r.confidence * 0.5, True, r.t_issued)
-                reasons += ("departure: lost in the store, not seen leaving by the exit",)
+                reasons += ("departure: still in the store when the stream ended" if ending
+                            else "departure: lost in the store, not seen leaving by the exit",)
             r = Receipt(r.account, r.products, r.total, r.confidence, r.review, r.t_issued,
                         tuple(g.track_id for g in group), reasons)
             self.carts.remove(key)
@@ -472,6 +488,21 @@ class StoreCore(IdentityDoubt):
             self._journeys.receipt(r)
         self.stats.receipts += len(out)
         return out
+
+    def _alert(self, key: int, d: Departure) -> Receipt | None:
+        """A shopper bound to no check-in leaves: when their cart holds something, an alert
+        (a :data:`~core.records.NO_ACCOUNT` receipt, always to review) tells staff what
+        left unbilled; an empty cart goes quietly."""
+        r = self.carts.receipt(key, d.t, self.k.catalogue, self.attribution.review_threshold)
+        self.carts.remove(key)
+        if not r.products:
+            return None
+        self.stats.alerts += 1
+        how = "at the exit" if d.certain else "lost in the store"
+        return Receipt(NO_ACCOUNT, r.products, r.total, 0.0, True, d.t, (d.track_id,),
+                       (f"identity: a shopper bound to no check-in left ({how}) with these "
+                        "items; nobody is charged (walked in behind someone, or the gate "
+                        "message was lost)",))
 
     # -- protocol ----------------------------------------------------------------------------
     def _untracked(self, t: float) -> list[Receipt]:
@@ -526,6 +557,11 @@ class StoreCore(IdentityDoubt):
         self._resolve_passes(np.inf)
         self._settle_hand_overs(np.inf)
         out = self._depart(self.tracker.flush(t))
+        # whoever the tracks say is still inside: every account's receipt goes out, to review
+        # (a shopper whose track another took over has left unbilled otherwise)
+        tid, acc = self.tracker.open_tracks()
+        out += self._depart([Departure(k, a, float(t), False)
+                             for k, a in zip(tid.tolist(), acc.tolist(), strict=True)], True)
         out += self._untracked(t)
         self._journeys.finish(t)
         return out

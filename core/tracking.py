@@ -54,6 +54,7 @@ from collections import deque
 from types import ModuleType
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from core.backend import get_xp, to_numpy
 from core.departure import Departure
@@ -263,6 +264,15 @@ class Tracker(ArrayEngine):
         R = self._rows
         return bool(self._xp.any((R["account"] == account) & (R["tid"] >= 0)))
 
+    def open_tracks(self) -> tuple[np.ndarray, np.ndarray]:
+        """(track ids, accounts) of the confirmed or lost tracks not departed that are bound
+        to an account, sorted by account then id (host numpy int64)."""
+        R = self._rows
+        keep = (R["tid"] >= 0) & (R["account"] >= 0)
+        tid, acc = to_numpy(R["tid"][keep]), to_numpy(R["account"][keep])
+        order = np.lexsort((tid, acc))
+        return tid[order].astype(np.int64), acc[order].astype(np.int64)
+
     def looks(self, track_ids) -> tuple[np.ndarray, np.ndarray]:
         """The running look of each of ``track_ids`` (confirmed track ids): (n, D) float64
         (D = 0 when the stream carries no appearance; NaN rows for an id not in the table)
@@ -312,7 +322,7 @@ class Tracker(ArrayEngine):
         active in the store do not depart. Returns every departure not popped yet.
         """
         t = float(t)
-        self._bind(t)
+        self._bind(t, final=True)
         if self._kernels is None:
             self._expire(t, flushing=True)
         else:
@@ -333,30 +343,35 @@ class Tracker(ArrayEngine):
         involved in :attr:`ambiguous_bindings`."""
         tol = self.config.checkin_tolerance_s
         base = abs(t_birth - t_in)
-        hit = []
+        hit, kinds = [], [0, 0, 0]
         for b, c, a in [*others, *self._recent_binds]:
             if np.isnan(b):         # another check-in for this track
-                ok = abs(t_birth - c) <= base + tol
+                kind, ok = 0, abs(t_birth - c) <= base + tol
             elif np.isnan(c):       # another new track for this check-in
-                ok = abs(b - t_in) <= base + tol
+                kind, ok = 1, abs(b - t_in) <= base + tol
             else:                   # a binding made before: swapped, the times fit as well?
-                ok = abs(t_birth - c) + abs(b - t_in) <= base + abs(b - c) + tol
+                kind, ok = 2, abs(t_birth - c) + abs(b - t_in) <= base + abs(b - c) + tol
             if ok:
                 hit.append(a)
-        if hit:
-            n = 1 + len(hit)
+                kinds[kind] += 1
+        if hit:   # a rival check-in and a rival track are one other shopper at the gate
+            n = 1 + max(kinds[0], kinds[1]) + kinds[2]
             for a in (acc, *(h for h in hit if h >= 0)):
                 self.ambiguous_bindings[a] = max(self.ambiguous_bindings.get(a, 0), n)
         w = self.config.checkin_window_s
         self._recent_binds = [r for r in self._recent_binds if t_in - r[1] <= 2 * w]
         self._recent_binds.append((t_birth, t_in, acc))
 
-    def _bind(self, t: float) -> None:
+    def _bind(self, t: float, final: bool = False) -> None:
         """Bind unbound confirmed tracks born at the entrance (within ``exit_margin_m`` of
-        its rectangle: a crowd already inside at a cold start did not just scan in), oldest
-        birth first, to the earliest unconsumed check-in within ``checkin_window_s`` of
-        their birth; forget stale check-ins. The few candidate tracks are matched on the
-        host."""
+        its rectangle: a crowd already inside at a cold start did not just scan in) to
+        check-ins within ``checkin_window_s`` of their birth, the pairing whose birth and
+        check-in times differ least in sum; forget stale check-ins.
+
+        A check-in waits until a track born up to ``checkin_tolerance_s`` after it would be
+        confirmed (``final``: not at the end of the stream), so a shopper who scans in is
+        not bound to someone already standing at the door. The few candidates are matched
+        on the host."""
         if self._q_t.size == 0:
             return
         xp = self._xp
@@ -375,25 +390,33 @@ class Tracker(ArrayEngine):
                        & (xy_b[:, 1] >= d[1] - m) & (xy_b[:, 1] <= d[3] + m))
             cand = cand[xp.asarray(at_door)]
         used = np.zeros(self._q_t.size, dtype=bool)
-        if cand.size:
+        due = self._q_t <= t - self.config.checkin_tolerance_s - self._confirm_latency_s
+        if final:
+            due[:] = True
+        if cand.size and due.any():
             t_birth, tid = to_numpy(R["t_birth"][cand]), to_numpy(R["tid"][cand])
-            bound, accounts = [], []
+            jobs = np.flatnonzero(due)
+            cost = np.abs(t_birth[:, None] - self._q_t[None, jobs])     # (tracks, due)
+            ok = cost <= w
+            rows, cols = linear_sum_assignment(np.where(ok, cost, 1e6 + cost))
+            pairs = sorted((int(k), int(jobs[c])) for k, c in zip(rows, cols, strict=True)
+                           if ok[k, c])
             free = np.ones(t_birth.size, dtype=bool)     # not bound in this pass
-            for k in np.lexsort((tid, t_birth)):  # one pass per unbound track (few)
-                ok = np.flatnonzero(~used & (np.abs(self._q_t - t_birth[k]) <= w))
-                if ok.size:
-                    j = ok[0]
-                    used[j] = True
-                    free[k] = False
-                    acc = int(self._q_account[j])
-                    bound.append(k)
-                    accounts.append(acc)
-                    self._accounts[int(tid[k])] = acc
-                    rivals = [(np.nan, float(self._q_t[i]), int(self._q_account[i]))
-                              for i in ok[1:]]
-                    rivals += [(float(t_birth[i]), np.nan, -1) for i in np.flatnonzero(
-                        free & (np.abs(t_birth - self._q_t[j]) <= w))]
-                    self._note_rivals(float(t_birth[k]), float(self._q_t[j]), acc, rivals)
+            for k, j in pairs:
+                used[j] = True
+                free[k] = False
+            bound, accounts = [], []
+            for k, j in sorted(pairs, key=lambda p: (t_birth[p[0]], tid[p[0]])):
+                acc = int(self._q_account[j])
+                bound.append(k)
+                accounts.append(acc)
+                self._accounts[int(tid[k])] = acc
+                rivals = [(np.nan, float(self._q_t[i]), int(self._q_account[i]))
+                          for i in np.flatnonzero(np.abs(self._q_t - t_birth[k]) <= w)
+                          if i != j and (not used[i] or i > j)]
+                rivals += [(float(t_birth[i]), np.nan, -1) for i in np.flatnonzero(
+                    free & (np.abs(t_birth - self._q_t[j]) <= w))]
+                self._note_rivals(float(t_birth[k]), float(self._q_t[j]), acc, rivals)
             if bound:
                 R["account"][cand[xp.asarray(bound)]] = xp.asarray(accounts, dtype=xp.int64)
         keep = ~used & (self._q_t >= t - w - self._confirm_latency_s)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.records import Receipt
+from core.records import NO_ACCOUNT, Receipt
+from experiments.scoring.billing import match_alerts
 from experiments.scoring.hota import score_hota
 from experiments.scoring.tracking import score_tracking
 
@@ -40,12 +41,16 @@ def per_visit(visits, receipts: list[Receipt], scored_until: float):
 
 def billing_truth(crowd, receipts: list[Receipt], *, end: float, unscored_tail_s: float,
                   scripted_accounts: set[int], warm: bool):
-    """(scored truth, issued, review flags, latencies or None, visits) of a run that stopped
-    at ``end``. A warm start bills nothing: the core, started with people already inside whom
-    it never saw enter, gives their picks to the shoppers it does track, so no receipt of
-    such a run says anything about the core (a core that picks up people already inside, as
-    after a restart at opening hours, would be needed). Tracking is scored on door shoppers.
+    """(scored truth, issued, review flags, latencies or None, visits, alerts) of a run that
+    stopped at ``end``; alerts: the core's :data:`~core.records.NO_ACCOUNT` receipts as
+    keyword arguments of ``score_billing`` (the unbilled visits they stand for, how many).
+
+    A warm start bills nothing: the core, started with people already inside whom it never
+    saw enter, cannot bill them (their picks come out as alerts at best), so no receipt of
+    such a run says anything about the core. Tracking is scored on door shoppers.
     """
+    alert_t = [r.t_issued for r in receipts if r.account == NO_ACCOUNT]
+    receipts = [r for r in receipts if r.account != NO_ACCOUNT]
     truth_all = crowd.truth_receipts()
     scored = {} if warm else {
         a: r for a, r in truth_all.items()
@@ -58,7 +63,12 @@ def billing_truth(crowd, receipts: list[Receipt], *, end: float, unscored_tail_s
     latencies = None
     if not warm and len({v[0] for v in visits}) < len(visits):
         scored, issued, review, latencies = per_visit(visits, receipts, end - unscored_tail_s)
-    return scored, issued, review, latencies, visits
+        exits = {k: k[1] for k in scored}
+    else:
+        exits = {a: crowd.exited[a] for a in scored}
+    alerts = {"alerted": match_alerts(alert_t, exits, set(scored) - set(issued)),
+              "alerts": len(alert_t)}
+    return scored, issued, review, latencies, visits, alerts
 
 
 def tracking_scores(gt: list[np.ndarray], hy: list[np.ndarray]) -> dict:
@@ -80,10 +90,10 @@ def core_metrics(stats, counts: dict, receipts: list[Receipt],
     """The core's own counts (its ``stats``, where it keeps them) and receipt latencies."""
     return {
         "detections": counts["detections"], "plate_samples": counts["plate_samples"],
-        "receipts": len(receipts),
+        "receipts": sum(r.account != NO_ACCOUNT for r in receipts),
         **{k: getattr(stats, k, None) for k in (
             "shelf_events", "unattributed_events", "hand_attributions", "blind_attributions",
-            "misplaced_units", "untracked_accounts", "hand_overs")},
+            "misplaced_units", "untracked_accounts", "hand_overs", "alerts")},
         "receipt_latency_s_mean": _latency(latencies, None),
         "receipt_latency_s_p95": _latency(latencies, 95),
     }

@@ -186,10 +186,10 @@ def _score(config: RunConfig, twin: Twin, loop: _Loop, end: float, scripted, war
     from here on)."""
     t_wall0, sim_wall, setup_s, core_wait_s = times
     store, crowd, receipts = twin.store, twin.crowd, loop.receipts
-    scored, issued, review, latencies, visits = billing_truth(
+    scored, issued, review, latencies, visits, alerts = billing_truth(
         crowd, receipts, end=end, unscored_tail_s=config.unscored_tail_s,
         scripted_accounts={s.account for s in scripted}, warm=bool(warm_accounts))
-    billing = score_billing(scored, issued, store.catalogue.prices(), review)
+    billing = score_billing(scored, issued, store.catalogue.prices(), review, **alerts)
     gt, hy = loop.columns(loop.gt_rows), loop.columns(loop.hy_rows)
     if latencies is None:
         exits = {e.account: e.t for e in crowd.truth if e.action == "exit"}

@@ -14,11 +14,11 @@ from pathlib import Path
 from agents.crowd import ScriptedShopper
 from agents.scenario_types import Scenario, expected_receipts
 from core.protocol import Core
-from core.records import Receipt, SensorBatch, Tracks
+from core.records import NO_ACCOUNT, Receipt, SensorBatch, Tracks
 from core.store_core import StoreCore
 from experiments.runs.config import RunConfig, RunResult
 from experiments.runs.run import run
-from experiments.scoring.billing import BillingScores, review_lines, score_billing
+from experiments.scoring.billing import BillingScores, match_alerts, review_lines, score_billing
 
 TAIL_S = 10.0
 FIRST_ACCOUNT = 1001      # scripted accounts are numbered from here, in order of appearance
@@ -40,6 +40,7 @@ class AccountRow:
     issued: dict[str, int] | None  # the core's receipt (None: none issued)
     confidence: float | None
     review: bool | None
+    alerted: bool = False          # no receipt, but the core alerted staff as this one left
 
     @property
     def ran_as_written(self) -> bool:
@@ -51,16 +52,17 @@ class AccountRow:
 
     @property
     def verdict(self) -> str:
-        """"ok" (right), "flagged" (not right, but sent to review) or "wrong" (not right and
-        not flagged, or no receipt at all: a silent error)."""
+        """"ok" (right), "flagged" (not right, but sent to review, or no receipt but an
+        alert as the shopper left) or "wrong" (not right and not flagged, or no receipt and
+        no alert: a silent error)."""
         if self.billed_right:
             return "ok"
-        return "flagged" if self.review else "wrong"
+        return "flagged" if self.review or (self.issued is None and self.alerted) else "wrong"
 
     def as_dict(self) -> dict:
         return {"account": self.account, "account_id": self.account_id,
                 "expected": self.expected, "truth": self.truth, "issued": self.issued,
-                "confidence": self.confidence, "review": self.review,
+                "confidence": self.confidence, "review": self.review, "alerted": self.alerted,
                 "ran_as_written": self.ran_as_written, "billed_right": self.billed_right,
                 "verdict": self.verdict}
 
@@ -108,7 +110,8 @@ def review_scores(rows: list[AccountRow], prices: dict[str, int]) -> BillingScor
     truth = {r.account_id: r.expected for r in rows}
     issued = {r.account_id: r.issued for r in rows if r.issued is not None}
     review = {r.account_id: bool(r.review) for r in rows if r.issued is not None}
-    return score_billing(truth, issued, prices, review)
+    alerted = {r.account_id for r in rows if r.issued is None and r.alerted}
+    return score_billing(truth, issued, prices, review, alerted, len(alerted))
 
 
 def review_text(b: BillingScores | dict) -> str:
@@ -190,7 +193,10 @@ def run_scenario(s: Scenario, out: str | Path | None = None, core: Core | None =
     expected = expected_receipts(s)
 
     def rows_for(receipts: list[Receipt]) -> list[AccountRow]:
-        by_acct = {r.account: r for r in receipts}
+        by_acct = {r.account: r for r in receipts if r.account != NO_ACCOUNT}
+        exits = {a: crowd.exited[a] for a in ids.values() if a in crowd.exited}
+        alerted = match_alerts([r.t_issued for r in receipts if r.account == NO_ACCOUNT],
+                               exits, set(exits) - set(by_acct))
         rows = []
         for name, acct in ids.items():
             truth = dict(sorted(crowd.carts.get(acct, {}).items())) if acct in crowd.exited \
@@ -200,7 +206,8 @@ def run_scenario(s: Scenario, out: str | Path | None = None, core: Core | None =
             rows.append(AccountRow(name, acct, dict(sorted(expected[name].items())), truth,
                                    dict(sorted(issued.items())) if issued is not None else None,
                                    round(float(r.confidence), 4) if r is not None else None,
-                                   bool(r.review) if r is not None else None))
+                                   bool(r.review) if r is not None else None,
+                                   acct in alerted))
         return rows
 
     problems = list(crowd.problems)
@@ -247,6 +254,8 @@ def format_result(r: ScenarioResult) -> str:
                                                   else "WRONG")
         if row.review:
             verdict += ", review"
+        elif row.issued is None and row.alerted:
+            verdict += ", alert"
         if not row.ran_as_written:
             verdict += ", truth != script"
         body.append([row.account, _cart(row.expected), _cart(row.truth), _cart(row.issued),

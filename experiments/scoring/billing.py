@@ -64,6 +64,11 @@ class BillingScores(AsDict):
     receipts_unflagged_exact: of those, exactly right (its numerator).
     silent_wrong: ``receipts_unflagged - receipts_unflagged_exact``: receipts charged
         wrong with no one checking (missing receipts included).
+    alerts: alerts the core raised (shoppers bound to no account who left with items, see
+        ``core.records.NO_ACCOUNT``); 0 when none were given.
+    receipts_alerted: true receipts with no issued receipt that an alert stands for
+        (:func:`match_alerts`): staff were told, so they count as flagged, not silent
+        (their value is in ``money_flagged_cents``), though still missing and unmatched.
     """
 
     receipts_true: int
@@ -86,6 +91,8 @@ class BillingScores(AsDict):
     receipts_unflagged: int
     receipts_unflagged_exact: int
     silent_wrong: int
+    alerts: int = 0
+    receipts_alerted: int = 0
 
 
 def _check_receipt(account: int, receipt: Receipt, prices: Mapping[str, int], what: str) -> None:
@@ -134,6 +141,23 @@ def receipt_f1(true: Receipt, issued: Receipt | None) -> float:
     return 2.0 * matched / (n_true + n_issued)
 
 
+def match_alerts(alert_times: list[float], exits: Mapping, unbilled: set,
+                 within_s: float = 5.0) -> set:
+    """Which unbilled true receipts the core's alerts stand for: each alert (the time the
+    shopper bound to no account left [s]) takes the unbilled visit (a key of ``exits``,
+    the time it left [s]) that left nearest in time, within ``within_s``; each visit is
+    taken once, the closest pairs first. (Staff told "someone just left with these items"
+    look at the exit then: the time is how the alert names a shopper.)"""
+    pairs = sorted((abs(t - exits[k]), i, k) for i, t in enumerate(alert_times)
+                   for k in unbilled if k in exits and abs(t - exits[k]) <= within_s)
+    used, taken = set(), set()
+    for _, i, k in pairs:
+        if i not in used and k not in taken:
+            used.add(i)
+            taken.add(k)
+    return taken
+
+
 def _tally_truth(truth: Mapping[int, Receipt], issued: Mapping[int, Receipt],
                  prices: Mapping[str, int], flagged: set[int]) -> dict:
     """Sums over the true receipts: exact, F1, units, money (errors, over, under, true,
@@ -168,6 +192,8 @@ def score_billing(
     issued: Mapping[int, Receipt],
     prices: Mapping[str, int],
     review: Mapping[int, bool] | None = None,
+    alerted: set | frozenset = frozenset(),
+    alerts: int = 0,
 ) -> BillingScores:
     """Score issued receipts against the true ones.
 
@@ -177,6 +203,8 @@ def score_billing(
     prices: sku -> unit price [cents]; every sku on either side must have one.
     review: optional account -> flagged-for-human-review; accounts absent are unflagged;
         entries for accounts without an issued receipt are ignored.
+    alerted: true accounts with no issued receipt that an alert stands for
+        (:func:`match_alerts`); they count as flagged. alerts: how many alerts were raised.
 
     Raises ValueError on a non-positive or non-integer quantity or an unpriced sku.
     See :class:`BillingScores` for each score's definition and when it is ``nan``.
@@ -192,7 +220,8 @@ def score_billing(
     missing = sum(1 for a in truth if a not in issued)
     spurious = sum(1 for a in issued if a not in truth)
 
-    c = _tally_truth(truth, issued, prices, flagged)
+    alerted = {a for a in alerted if a in truth and a not in issued}
+    c = _tally_truth(truth, issued, prices, flagged | alerted)
     issued_units = 0
     for account, i in issued.items():
         issued_units += _units(i)
@@ -223,6 +252,8 @@ def score_billing(
         receipts_unflagged=unflagged,
         receipts_unflagged_exact=unflagged_exact,
         silent_wrong=unflagged - unflagged_exact,
+        alerts=int(alerts),
+        receipts_alerted=len(alerted),
     )
 
 
@@ -263,4 +294,7 @@ def review_lines(b: Mapping[str, object]) -> tuple[str, str]:
                  else "n/a (0 of 0: no receipts scored)")
     else:
         exact = f"{100 * frac:.1f} % ({k} of {n})"
+    if b.get("alerts"):
+        review += (f", {int(b['alerts'])} alert(s) of a shopper on no account leaving with "
+                   f"items ({int(b.get('receipts_alerted', 0))} for a missing receipt)")
     return f"{review}, {money}", f"{exact}, silent wrong {int(b['silent_wrong'])}"

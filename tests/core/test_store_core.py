@@ -62,6 +62,7 @@ class Person:
     look: tuple[float, ...] | None = None     # an appearance descriptor (none: no column)
     checkin_delay: float = 0.0                 # the gate's message comes this late [s]
     give_to: int = -1      # a held-out hand passes to people[give_to], cameras see who gives
+    checkin: bool = True   # False: never scans in at the gate
 
     def pos(self, t: float) -> np.ndarray | None:
         k = np.asarray(self.keys)
@@ -127,7 +128,8 @@ def stream(people: list[Person], changes: list[tuple[float, int, float]], until:
         g += drift[:, None] + rng.normal(0, 2.0, g.shape)
         gate = tuple(GateCheckIns(np.array([t]), np.array([0], np.int32),
                                   np.array([p.account], np.int64))
-                     for p in people if i == round((p.keys[0][0] + p.checkin_delay) * HZ))
+                     for p in people
+                     if p.checkin and i == round((p.keys[0][0] + p.checkin_delay) * HZ))
         out.append(SensorBatch(t, (frame,), (PlateSamples(ts, ids, g),), gate))
     return out
 

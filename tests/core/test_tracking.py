@@ -403,3 +403,24 @@ def test_every_config_field_is_validated():
 def test_invalid_config_names_the_field(field, value):
     with pytest.raises(ValueError, match=f"TrackerConfig.{field} "):
         TrackerConfig(**{field: value})
+
+
+def test_a_check_in_binds_the_one_who_came_in_not_who_stood_at_the_door():
+    """Someone already stands at the door when the stream starts (a store busy at t = 0);
+    a shopper walks in 2 s later and scans in. The check-in binds the newcomer (born when
+    it was made), not the older track that was there first, and nobody calls it a guess;
+    at the end of the stream a check-in still waiting binds too."""
+    lingerer = Walker(keys=((0.0, 2.5, 0.9), (6.0, 2.5, 0.9), (10.0, 6.0, 8.0)))
+    comer = shopper(2.0, y=4.0)
+    frames = synth_frames([lingerer, comer], t_end=12.0, seed=4, fp_rate=0.0)
+    tracker = Tracker(make_knowledge())
+    tracks = run(tracker, frames, checkins=[(2.0, 77)])
+    t_old, t_new = id_near(tracks, lingerer, 1.0), id_near(tracks, comer, 6.0)
+    assert t_old >= 0 and t_new >= 0 and t_old != t_new
+    assert tracker.account_of(t_new) == 77 and tracker.account_of(t_old) == -1
+    assert tracker.ambiguous_bindings == {}
+    early = Tracker(make_knowledge())           # the stream ends right after the scan
+    run(early, frames[: int(3.0 * HZ)], checkins=[(2.0, 77)])
+    assert early.account_of(t_new) == -1        # (still waiting for a later-born track)
+    early.flush(3.0)
+    assert early.account_of(t_new) == 77

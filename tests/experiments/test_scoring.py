@@ -8,7 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from experiments.scoring.billing import BillingScores, receipt_f1, review_lines, score_billing
+from experiments.scoring.billing import (
+    BillingScores,
+    match_alerts,
+    receipt_f1,
+    review_lines,
+    score_billing,
+)
 from experiments.scoring.tracking import TrackingScores, score_tracking
 
 PRICES = {"a": 100, "b": 250, "c": 40}
@@ -125,6 +131,36 @@ def test_review_none_flagged_is_zero_of_n():
     sent, unflagged = review_lines(s.as_dict())
     assert sent == "0 per 1,000 (0 of 2), $0.00 of $3.50 (0.0 %)"
     assert unflagged == "50.0 % (1 of 2), silent wrong 1"
+
+
+def test_an_alert_takes_the_unbilled_visit_that_left_nearest_in_time():
+    """Each alert stands for the one unbilled visit that left closest to it, within 5 s;
+    billed visits, far ones and a second alert for a taken visit stand for nothing."""
+    exits = {1: 100.0, 2: 103.0, 3: 200.0, 4: 101.0}
+    assert match_alerts([102.6], exits, {1, 2, 3}) == {2}
+    assert match_alerts([102.6, 101.0], exits, {1, 2, 3}) == {1, 2}
+    assert match_alerts([150.0], exits, {1, 2, 3}) == set()
+    assert match_alerts([101.0], exits, {1, 2, 3}) == {1}           # 4 was billed
+    assert match_alerts([103.0, 103.2], exits, {2}) == {2}
+    assert match_alerts([], exits, {1, 2}) == set()
+
+
+def test_a_missing_receipt_an_alert_stands_for_is_flagged_not_silent():
+    """Shopper 2 left unbilled: without an alert that is a silent wrong; with one it counts
+    as flagged (its value among the money to check), still missing and not exact."""
+    truth = {1: {"a": 1}, 2: {"b": 2}}
+    issued = {1: {"a": 1}}
+    silent = score_billing(truth, issued, PRICES, {1: False})
+    assert (silent.silent_wrong, silent.receipts_unflagged, silent.money_flagged_cents) == \
+        (1, 2, 0)
+    told = score_billing(truth, issued, PRICES, {1: False}, alerted={2, 1, 9}, alerts=2)
+    assert (told.silent_wrong, told.receipts_unflagged, told.money_flagged_cents) == (0, 1, 500)
+    assert (told.receipts_missing, told.exact_match, told.receipts_flagged) == (1, 0.5, 0)
+    assert (told.alerts, told.receipts_alerted) == (2, 1)        # billed 1 and unknown 9 not
+    sent, unflagged = review_lines(told.as_dict())
+    assert sent.endswith("2 alert(s) of a shopper on no account leaving with items "
+                         "(1 for a missing receipt), $5.00 of $6.00 (83.3 %)")
+    assert unflagged == "100.0 % (1 of 1), silent wrong 0"
 
 
 def test_review_all_flagged_leaves_unflagged_exact_undefined():
