@@ -84,14 +84,16 @@ class AttributionConfig:
     # metres can reach each other in it) [s], [m]
     unseen_min_s: float = num(1.0, gt=0, unit="s")
     unseen_m: float = num(2.0, gt=0, unit="m")
-    # Two shoppers on different accounts within swap_m of each other for close_s or more,
-    # one of them holding something, with no hand seen held out between them: at that
+    # Two shoppers on different accounts within swap_m of each other for close_s, counting
+    # only the time neither has had a hand in a bin within lead_s (a hand there is busy) and
+    # one of them holds something, with no hand seen held out between them: at that
     # distance a hand passed at elbow height is between the two bodies, hidden from the
     # ceiling (issue 23's swap_in_blind_spot: both seen by up to five cameras, the hands by
     # none), so a hand-over may have happened unseen; both receipts go to review
     # (swap_confidence). Five seconds: a hand-over is the walk up, the pass and 0.5 s with
     # the hand out (assumption), two people passing in an aisle are close for less; on the
-    # default run (seed 0) it sends 3 more of 36 receipts to review (3 s: 4 more) [s]
+    # default run (seed 0) it sends 2 of 36 receipts to review that nothing else did, both
+    # right (counting all close time, 3 s: 4 more, 5 s: 3 more) [s]
     close_s: float = num(5.0, gt=0, unit="s")
     # A hand-over a camera saw with both people (CameraFrame.hand_pass): the giver and the
     # receiver are the tracks nearest the points it reports, within this (the fused foot

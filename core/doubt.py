@@ -39,12 +39,20 @@ class IdentityDoubt:
             pair = (min(ti, tj), max(ti, tj))
             if pair not in self._close:     # the approach begins: the looks as they are
                 looks, got = self.tracker.looks(pair)
-                now[pair] = [t, looks, got, False, False]
+                now[pair] = [t, looks, got, False, False, 0.0, t]
                 continue
             now[pair] = rec = self._close[pair]
-            if not rec[4] and t - rec[0] >= a.close_s:
+            # idle together with something to hand over: neither has had a hand in a bin
+            # lately (a hand there is busy), one of them holds an item
+            h = self._hand_t
+            if (min(t - h.get(ti, -np.inf), t - h.get(tj, -np.inf)) > a.lead_s
+                    and (self.carts.quantities(self._cart_key(ti))
+                         or self.carts.quantities(self._cart_key(tj)))):
+                rec[5] += t - rec[6]
+            rec[6] = t
+            if not rec[4] and rec[5] >= a.close_s:
                 rec[4] = True
-                self._close_unseen(pair, rec[0], t)
+                self._close_unseen(pair, rec[0], t, rec[5])
             if rec[3] or t - rec[0] < a.swap_min_s:
                 continue
             rec[3] = True                   # close long enough: an encounter
@@ -57,21 +65,21 @@ class IdentityDoubt:
                     (rec[0], b_, looks[k], looks[1 - k], int(got[k])))
         self._close = now
 
-    def _close_unseen(self, pair: tuple[int, int], t0: float, t: float) -> None:
+    def _close_unseen(self, pair: tuple[int, int], t0: float, t: float, idle: float
+                      ) -> None:
         """Tracks ``pair`` (different accounts) stayed within ``swap_m`` from ``t0`` to
-        ``t``: unless a hand was seen held out between them (a hand-over seen is billed as
-        seen) or neither holds anything, both carts go to review, once per pair of
-        accounts."""
+        ``t``, ``idle`` seconds of it with their hands out of the bins and something in one
+        of the carts: unless a hand was seen held out between them (a hand-over seen is
+        billed as seen), both carts go to review, once per pair of accounts."""
         a = self.attribution
         ka, kb = self._cart_key(pair[0]), self._cart_key(pair[1])
         keys = (min(ka, kb), max(ka, kb))
         if (keys in self._close_doubted
-                or self._last_handover.get(keys, -np.inf) >= t0 - a.handover_gap_s
-                or not (self.carts.quantities(ka) or self.carts.quantities(kb))):
+                or self._last_handover.get(keys, -np.inf) >= t0 - a.handover_gap_s):
             return
         self._close_doubted.add(keys)
-        why = (f"hand-over possible: within {a.swap_m:g} m of another account's shopper for "
-               f"{t - t0:.0f} s from t = {t0:.1f} s, no hand seen between them")
+        why = (f"hand-over possible: within {a.swap_m:g} m of another account's shopper, "
+               f"hands free, for {idle:.0f} s from t = {t0:.1f} s, no hand seen between them")
         for key in keys:
             if key not in self._billed:
                 self.carts.doubt(key, a.swap_confidence, why)

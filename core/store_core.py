@@ -144,6 +144,7 @@ class StoreCore(IdentityDoubt):
         self._gaps: list[tuple[int, float, float, np.ndarray]] = []  # (track, t0, t1, xy0)
         self._unseen_pairs: set[tuple[int, int]] = set()  # pairs already doubted for it
         self._close_doubted: set[tuple[int, int]] = set()  # cart pairs doubted for closeness
+        self._hand_t: dict[int, float] = {}    # track -> when a hand in a bin was near it
         self._encounters: dict[int, list[tuple]] = {}
         self._journeys = JourneyLog(knowledge, self.journey_config)
 
@@ -173,6 +174,12 @@ class StoreCore(IdentityDoubt):
         else:
             dist = np.zeros((n, 0))
             oi = tj = np.zeros(0, np.int64)
+        if oi.size:   # whose hand it most likely is (the best fit) is busy at a shelf
+            fit = np.full((n, tracks.track_id.size), np.inf)
+            fit[oi, tj] = dist[oi, tj]
+            rows = np.unique(oi)
+            for k in np.unique(tracks.track_id[np.argmin(fit[rows], axis=1)]).tolist():
+                self._hand_t[k] = float(frame.t)
         lonely = np.setdiff1d(np.arange(n), oi)  # no track near: keep the sighting anyway
         rows_o = np.concatenate([oi, lonely])
         self._hands.add(float(frame.t), {

@@ -362,6 +362,40 @@ class Tracker(ArrayEngine):
         self._recent_binds = [r for r in self._recent_binds if t_in - r[1] <= 2 * w]
         self._recent_binds.append((t_birth, t_in, acc))
 
+    def _rivals(self, k: int, j: int, t_birth: np.ndarray, free: np.ndarray,
+                unused: np.ndarray) -> list[tuple]:
+        """Rivals (t_birth, t_in, account) of binding candidate ``k`` (born at
+        ``t_birth[k]``) to queued check-in ``j``: other check-ins near the birth and other
+        free tracks near the check-in. One with a partner of its own (the nearest in time
+        within the window) competes as that pair, a swap of the two bindings; one without,
+        alone (NaN on the side it lacks). A check-in bound in this pass competes through
+        ``_recent_binds``."""
+        w = self.config.checkin_window_s
+        q = self._q_t
+        out, pairs = [], set()
+        others = free.copy()
+        others[k] = False
+
+        def partner(mask: np.ndarray, times: np.ndarray, t0: float) -> int:
+            d = np.where(mask, np.abs(times - t0), np.inf)
+            p = int(np.argmin(d)) if d.size else -1
+            return p if p >= 0 and d[p] <= w else -1
+
+        for i in np.flatnonzero(unused & (np.abs(q - t_birth[k]) <= w)).tolist():
+            k2 = partner(others, t_birth, q[i])
+            if k2 >= 0:
+                pairs.add((k2, i))
+            else:
+                out.append((np.nan, float(q[i]), int(self._q_account[i])))
+        for i in np.flatnonzero(others & (np.abs(t_birth - q[j]) <= w)).tolist():
+            j2 = partner(unused, q, t_birth[i])
+            if j2 >= 0:
+                pairs.add((i, j2))
+            else:
+                out.append((float(t_birth[i]), np.nan, -1))
+        return out + [(float(t_birth[a]), float(q[b]), int(self._q_account[b]))
+                      for a, b in sorted(pairs)]
+
     def _bind(self, t: float, final: bool = False) -> None:
         """Bind unbound confirmed tracks born at the entrance (within ``exit_margin_m`` of
         its rectangle: a crowd already inside at a cold start did not just scan in) to
@@ -411,12 +445,8 @@ class Tracker(ArrayEngine):
                 bound.append(k)
                 accounts.append(acc)
                 self._accounts[int(tid[k])] = acc
-                rivals = [(np.nan, float(self._q_t[i]), int(self._q_account[i]))
-                          for i in np.flatnonzero(np.abs(self._q_t - t_birth[k]) <= w)
-                          if i != j and (not used[i] or i > j)]
-                rivals += [(float(t_birth[i]), np.nan, -1) for i in np.flatnonzero(
-                    free & (np.abs(t_birth - self._q_t[j]) <= w))]
-                self._note_rivals(float(t_birth[k]), float(self._q_t[j]), acc, rivals)
+                self._note_rivals(float(t_birth[k]), float(self._q_t[j]), acc,
+                                  self._rivals(k, j, t_birth, free, ~used))
             if bound:
                 R["account"][cand[xp.asarray(bound)]] = xp.asarray(accounts, dtype=xp.int64)
         keep = ~used & (self._q_t >= t - w - self._confirm_latency_s)

@@ -45,6 +45,8 @@ METRIC_COLUMNS: dict[str, pa.DataType] = {
     "flagged_money_share": pa.float64(), "money_flagged_usd": pa.float64(),
     "money_true_usd": pa.float64(), "receipts_unflagged": pa.int64(),
     "silent_wrong": pa.int64(),
+    # alerts of shoppers on no account leaving with items; the missing receipts they cover
+    "alerts": pa.int64(), "receipts_alerted": pa.int64(),
     "ran_as_written": pa.bool_(),
     # tracking
     "hota": pa.float64(), "deta": pa.float64(), "assa": pa.float64(), "idf1": pa.float64(),
@@ -116,6 +118,7 @@ def metrics_row(metrics: dict, timing: dict) -> dict:
         "money_flagged_usd": usd(b.get("money_flagged_cents")),
         "money_true_usd": usd(b.get("money_true_cents")),
         "receipts_unflagged": b.get("receipts_unflagged"), "silent_wrong": b.get("silent_wrong"),
+        "alerts": b.get("alerts"), "receipts_alerted": b.get("receipts_alerted"),
         "hota": t["hota"], "deta": t["deta"], "assa": t["assa"], "idf1": t["idf1"],
         "mota": t["mota"], "id_switches": t["id_switches"],
         "wall_s": timing["wall_s"], "sim_s": timing["sim_s"],

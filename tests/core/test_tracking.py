@@ -424,3 +424,18 @@ def test_a_check_in_binds_the_one_who_came_in_not_who_stood_at_the_door():
     assert early.account_of(t_new) == -1        # (still waiting for a later-born track)
     early.flush(3.0)
     assert early.account_of(t_new) == 77
+
+
+@pytest.mark.parametrize(("gap_s", "guess"), [(1.0, False), (0.4, True)])
+def test_two_shoppers_scanned_as_they_came_in_are_a_guess_only_when_close(gap_s, guess):
+    """Two shoppers each scanned as they came in, gap_s apart: 1 s apart, swapping their
+    accounts would fit the times 2 s worse, so each binding is sure; 0.4 s apart it fits
+    within the tolerance, and both accounts are noted as a guess."""
+    a, b = shopper(0.5, y=6.0), shopper(0.5 + gap_s, y=8.0)
+    frames = synth_frames([a, b], t_end=10.0, seed=5, fp_rate=0.0)
+    tracker = Tracker(make_knowledge())
+    tracks = run(tracker, frames, checkins=[(0.5, 101), (0.5 + gap_s, 202)])
+    ta, tb = id_near(tracks, a, 6.0), id_near(tracks, b, 7.0)
+    if not guess:
+        assert (tracker.account_of(ta), tracker.account_of(tb)) == (101, 202)
+    assert tracker.ambiguous_bindings == ({101: 2, 202: 2} if guess else {})
