@@ -1,12 +1,15 @@
-"""Where the full core doubts who is who (issue 23): tracks that may have swapped
-identities, and shoppers who were out of every camera's sight together.
+"""Where the full core doubts who is who and who holds what (issue 23): tracks that may
+have swapped identities, shoppers who were out of every camera's sight together, and
+shoppers who stood close enough for a hand-over no camera could see.
 
 :class:`IdentityDoubt` is a part of :class:`core.store_core.StoreCore` (which keeps the
-state it uses: ``_close``, ``_encounters``, ``_seen_*``, ``_gaps``, ``_unseen_pairs``, the
-tracker, the carts): per frame it notes encounters (two tracks on different accounts within
-``AttributionConfig.swap_m`` for ``swap_min_s``, with their looks then) and shared unseen
-stretches; a shelf event billed after an encounter, unless appearance re-identified the
-track, and a shared unseen stretch send both carts to review with the reason.
+state it uses: ``_close``, ``_encounters``, ``_seen_*``, ``_gaps``, ``_unseen_pairs``,
+``_close_doubted``, ``_hand_t``, ``_last_handover``, the tracker, the carts): per frame it
+notes encounters (two tracks on different accounts within ``AttributionConfig.swap_m`` for
+``swap_min_s``, with their looks then), their idle time together (hands out of the bins,
+something in a cart) and shared unseen stretches; a shelf event billed after an encounter,
+unless appearance re-identified the track, ``close_s`` idle together with no hand seen
+between them, and a shared unseen stretch send both carts to review with the reason.
 """
 
 from __future__ import annotations

@@ -493,7 +493,7 @@ class StoreCore(IdentityDoubt):
             self._billed.add(key)
             out.append(r)
             self._journeys.receipt(r)
-        self.stats.receipts += len(out)
+        self.stats.receipts += sum(r.account != NO_ACCOUNT for r in out)
         return out
 
     def _alert(self, key: int, d: Departure) -> Receipt | None:
