@@ -79,8 +79,12 @@ def cmd_run(a: argparse.Namespace) -> int:
     from experiments.runs.run import run
 
     load_store_arg(a.store, "--store")   # a bad store fails here, before any simulation
-    if not 0 < a.minutes <= 1440:
-        raise CliError(f"--minutes must be in (0, 1440], got {a.minutes:g}")
+    if not 1 / 60 <= a.minutes <= 1440:
+        raise CliError(f"--minutes must be in [0.0167 (one simulated second), 1440], got "
+                       f"{a.minutes:g}")
+    if a.layout is None and not 0.5 <= a.camera_spacing <= 50:
+        raise CliError(f"--camera-spacing must be in [0.5, 50] m (as 'storetwin layout "
+                       f"grid --spacing'), got {a.camera_spacing:g}")
     if not 0 <= a.shoppers <= 10_000:
         raise CliError(f"--shoppers must be in [0, 10000], got {a.shoppers:g}")
     if a.layout is not None:

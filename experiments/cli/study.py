@@ -12,12 +12,16 @@ from experiments.cli.common import (
     check_out,
 )
 
+# more runs than this need --yes: a typo in a seed range or an axis should not start (or
+# list) a million runs
+MAX_RUNS = 10_000
+
 
 def cmd_study(a: argparse.Namespace) -> int:
     from experiments.studies.execute import run_study
     from experiments.studies.results import ResultsError
     from experiments.studies.spec import StudyError, load_study
-    from experiments.studies.sweep import expand
+    from experiments.studies.sweep import count_runs, expand
     from scenes.checks import ProblemsError
 
     try:
@@ -29,6 +33,10 @@ def cmd_study(a: argparse.Namespace) -> int:
     if a.address and a.executor != "ray":
         raise CliError("--address names a Ray cluster: give it with --executor ray")
     out = Path(a.out) if a.out else Path("results") / study.name
+    n = count_runs(study)
+    if n > MAX_RUNS and not a.yes:
+        raise CliError(f"{a.file}: the study expands to {n:,} runs, more than {MAX_RUNS:,}; "
+                       "give --yes to run (or list) that many")
     if a.dry_run:
         specs = expand(study)
         rows = [{"run_id": s.run_id, **s.params.columns()} for s in specs]
@@ -65,6 +73,10 @@ def cmd_study(a: argparse.Namespace) -> int:
               f"{o.done} ran, {o.failed} failed ({o.wall_s:.1f} s)")
         print(f"results: {o.results / 'results.parquet'}  (one row per run; "
               f"'storetwin report {o.results}' draws them)")
+    if o.failed:
+        print(f"storetwin study: {o.failed} of {o.total} runs failed (each row's 'error' "
+              "says why; --retry-failed runs them again)", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -77,7 +89,8 @@ def add(sub) -> None:
                     "results folder lacks, on a local process pool or on Ray. One Parquet row "
                     "per run (parameters, metrics, timings, versions) in RESULTS/runs/, "
                     "gathered into RESULTS/results.parquet. Killed and restarted, it skips "
-                    "finished runs; a run that crashes is recorded as failed.",
+                    "finished runs; a run that crashes is recorded as failed, and the "
+                    "study exits 1.",
         epilog="examples: storetwin study experiments/studies/kiosk_layouts.toml\n"
                "          storetwin study my.toml --out results/my --executor ray\n"
                "          storetwin study my.toml --dry-run",
@@ -92,5 +105,7 @@ def add(sub) -> None:
     st.add_argument("--retry-failed", action="store_true",
                     help="run again the runs recorded as failed")
     st.add_argument("--dry-run", action="store_true", help="list the runs; run nothing")
+    st.add_argument("--yes", action="store_true",
+                    help=f"run a study of more than {MAX_RUNS:,} runs")
     st.add_argument("--json", action="store_true", help="print the summary as JSON")
     st.set_defaults(func=cmd_study)

@@ -23,11 +23,15 @@ RunConfigError = ConfigError
 @config(frozen=True, error=RunConfigError)
 class RunConfig:
     store: str = "kiosk"
-    minutes: float = num(10.0, gt=0, le=24 * 60, unit="min")   # simulated time
+    # simulated time: one simulated second (a camera frame and a plate message at least) to
+    # a day
+    minutes: float = num(10.0, ge=1 / 60, le=24 * 60, unit="min")
     shoppers: float = num(15.0, ge=0, le=10_000)   # target shoppers in store (steady crowd)
     seed: int = seed()
     # ceiling grid pitch [m], when no layout is given (experiments/runs/assembly.py)
-    camera_spacing_m: float = num(2.5, gt=0, unit="m")
+    # (0.5-50 m, as `storetwin layout grid` allows: closer than 0.5 m is no ceiling camera
+    # grid, and a near-zero pitch would ask for millions of cameras)
+    camera_spacing_m: float = num(2.5, ge=0.5, le=50, unit="m")
     layout: str | None = None       # a camera layout .toml (docs/camera-layout.md)
     dead_cameras: tuple[int, ...] = ()
     dead_plates: tuple[int, ...] = ()

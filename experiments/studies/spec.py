@@ -5,6 +5,7 @@ levels, faults, seeds, cores and scenarios, read and checked (every problem at o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,7 @@ class InsightsSpec:
     key: str = field(default="", repr=False)
 
 
+_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")   # a study's name: a folder name
 _TOP = ("format", "name", "description", "minutes", "warm_start", "core_process", "seeds",
         "cores", "shoppers", "stores",
         "layouts", "faults", "scenarios", "prices", "target_exact", "coverage_cell_m",
@@ -209,7 +211,8 @@ def _stores(r: Reader, doc: dict, base: Path, warm_all: bool) -> list[StoreSpec]
         ref = _store_ref(r, written, base, f"{p}.store") if written else None
         bpp = _list(r, t, "bins_per_plate", p, _num(r, 1, 64, "bins", True), [None])
         sh = _list(r, t, "shoppers", p, _num(r, 0, 10_000, "shoppers"), []) or None
-        mn = r.number(t, "minutes", p, gt=0, le=24 * 60, default=0.0, unit="min") or None
+        mn = r.number(t, "minutes", p, ge=1 / 60, le=24 * 60, default=0.0,
+                      unit="min") or None   # (absent: the study's minutes)
         warm = r.boolean(t, "warm_start", p, warm_all)
         if ref and bpp is not None:
             stores.append(StoreSpec(ref, written, tuple(bpp), tuple(sh) if sh else None, mn,
@@ -342,11 +345,16 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
     if fmt is not None and fmt != FORMAT:
         r.bad("format", f"= {show(fmt)} is not allowed; expected {FORMAT!r}")
     name = r.string(doc, "name", "")
+    if name is not None and not _NAME.fullmatch(name):
+        r.bad("name", f"= {show(name)} is not allowed; expected a name (letters, digits, "
+                      "'_', '-', '.', not starting with '.'), not a path: the results go "
+                      "to results/<name>")
+        name = None
     desc = doc.get("description", "")
     if not isinstance(desc, str):
         r.bad("description", f"is {kind_of(desc)}; expected a string")
         desc = ""
-    minutes = r.number(doc, "minutes", "", gt=0, le=24 * 60, default=10.0, unit="min")
+    minutes = r.number(doc, "minutes", "", ge=1 / 60, le=24 * 60, default=10.0, unit="min")
     seeds = _seeds(r, doc)
     cores = _list(r, doc, "cores", "", _core_spec(r), ["full"])
     shoppers = _list(r, doc, "shoppers", "", _num(r, 0, 10_000, "shoppers"), [15.0])

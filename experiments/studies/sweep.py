@@ -78,6 +78,20 @@ def store_name(ref: str) -> str:
     return Path(ref).stem if ref.endswith(".toml") else ref
 
 
+def count_runs(study: Study) -> int:
+    """How many runs :func:`expand` gives, without building them."""
+    ins = study.insights
+    n = 0
+    for st in study.stores:
+        lays = sum(1 for lay in study.layouts if not lay.stores or st.ref in lay.stores)
+        n += (len(st.bins_per_plate) * lays * len(st.shoppers or study.shoppers)
+              * len(study.dead_camera_fraction) * len(study.dead_plate_fraction)
+              * len(study.cores) * len(study.seeds) * (len(ins.look_taste) if ins else 1))
+    for g in study.scenarios:
+        n += len(g.names) * len(study.cores) * len(g.seeds or (None,))
+    return n
+
+
 def expand(study: Study) -> list[RunSpec]:
     """Every run of the study, in a stable order (stores, plates, layouts, crowd, faults,
     cores, seeds; then scenario groups, scenarios, cores)."""
