@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from experiments.cli.common import (
     CliError,
@@ -15,12 +16,15 @@ def cmd_report(a: argparse.Namespace) -> int:
 
     if a.target is not None and not 0 < a.target <= 1:
         raise CliError(f"--target must be in (0, 1], got {a.target:g}")
+    skipped: list[str] = []
     try:
-        path = write_report(a.results, a.out, target=a.target)
+        path = write_report(a.results, a.out, target=a.target, skipped=skipped)
     except (ReportError, ResultsError) as e:
         raise CliError(str(e)) from None
     except OSError as e:
         raise CliError(f"--out {a.out}: cannot write ({e.strerror})") from None
+    for why in skipped:     # one bad row file costs its run, not the report
+        print(f"storetwin report: skipped {why}", file=sys.stderr)
     print(f"report: {path}")
     return 0
 

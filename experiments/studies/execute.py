@@ -25,6 +25,7 @@ from experiments.studies.results import (
     STATUS_OK,
     ResultsError,
     atomic_write_text,
+    clean_stale_tmp,
     finished,
     gather,
     metrics_row,
@@ -197,6 +198,8 @@ def run_study(study_file: str | Path, results: str | Path, *, executor: str = "l
     except OSError as e:
         raise ResultsError(f"{results}: cannot create the results folder ({e.strerror})"
                            ) from None
+    for f in clean_stale_tmp(res):      # a writer killed mid-write left these
+        log(f"removed {f.name}, left by a run killed while writing")
     atomic_write_text(res / "study.toml", study.text or Path(study_file).read_text())
     atomic_write_text(res / "prices.json", json.dumps(study.prices.as_dict(), indent=2) + "\n")
     specs = expand(study)

@@ -205,9 +205,35 @@ def finished(results: Path) -> dict[str, str]:
     return out
 
 
-def load_results(results: str | Path) -> pa.Table:
+def clean_stale_tmp(results: Path) -> list[Path]:
+    """Remove the temporary files (``.*.<pid>.tmp``) that writers killed mid-write left in a
+    results folder (its ``runs/`` and itself); a live process's are kept. Returns those
+    removed."""
+    gone = []
+    for f in [*results.glob(".*.tmp"), *(results / "runs").glob(".*.tmp")]:
+        pid = f.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and _alive(int(pid)):
+            continue
+        f.unlink(missing_ok=True)
+        gone.append(f)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def load_results(results: str | Path, skipped: list[str] | None = None) -> pa.Table:
     """All rows of a results folder: ``results.parquet`` when the study finished, else the
-    ``runs/*.parquet`` written so far."""
+    ``runs/*.parquet`` written so far. A run file that cannot be read is left out and named
+    in ``skipped`` (path: why) when a list is given (else it is an error); a whole folder
+    of unreadable files is always one."""
     d = Path(results)
     if not d.is_dir():
         raise ResultsError(f"{results}: no such results folder; expected the folder a "
@@ -222,7 +248,12 @@ def load_results(results: str | Path) -> pa.Table:
         try:
             tables.append(pq.read_table(f))
         except (OSError, pa.ArrowException) as e:
-            raise ResultsError(f"{f}: cannot be read as Parquet ({e})") from None
+            if skipped is None or f == whole:
+                raise ResultsError(f"{f}: cannot be read as Parquet ({e})") from None
+            skipped.append(f"{f}: cannot be read as Parquet ({e})")
+    if not tables:
+        raise ResultsError(f"{results}: none of its {len(files)} run files can be read "
+                           f"({skipped[0] if skipped else ''})")
     try:
         return pa.concat_tables(tables, promote_options="default")
     except pa.ArrowException as e:

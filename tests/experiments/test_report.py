@@ -442,3 +442,22 @@ def test_insights_section_compares_journeys_with_the_till_and_billing_with_learn
     subs = sec[sec.index("Item-to-item substitutions"):]
     assert re.search(r"SKU00001 Baguette</td><td>SKU00002 Gluten-Free Baguette</td>"
                      r"<td>16</td><td>8</td>", subs)
+
+
+def test_report_skips_and_names_an_unreadable_row_file(tmp_path, capsys):
+    """One unreadable run file among good ones costs its run, not the report: the CLI
+    names it on stderr and draws the rest; only unreadable files is still an error."""
+    d = tmp_path / "res"
+    write_row(d, _row(run_id="r1", exact_match=1.0))
+    write_row(d, _row(run_id="r2", exact_match=0.5))
+    (d / "runs" / "r3.parquet").write_bytes(b"PAR1 torn")
+    assert main(["report", str(d)]) == 0
+    err = capsys.readouterr().err
+    assert "skipped" in err and "r3.parquet" in err and "r1.parquet" not in err
+    assert (d / "report.html").is_file()
+    with pytest.raises(ReportError, match=r"r3\.parquet"):
+        write_report(d)                       # the library call without a list: an error
+    for f in ("r1", "r2"):
+        (d / "runs" / f"{f}.parquet").write_text("torn")
+    assert main(["report", str(d)]) == 2
+    assert "none of its 3 run files can be read" in capsys.readouterr().err

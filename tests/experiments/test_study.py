@@ -366,3 +366,21 @@ def test_the_shipped_studies_keep_their_run_ids():
                      "e6a7ee8da6ea886e"]
     insights = [s.run_id for s in expand(load_study(studies / "insights.toml"))]
     assert insights[:3] == ["359b0300e62a0c94", "950b50f7be7abc22", "fc3c271dd4c23703"]
+
+
+def test_temporary_files_of_killed_writers_are_cleaned_on_restart(tmp_path):
+    """A row writer killed mid-write leaves runs/.<id>.<pid>.tmp; the next study in that
+    folder removes it, but not one a live process is writing."""
+    import os
+
+    from experiments.studies.results import clean_stale_tmp
+
+    res = tmp_path / "res"
+    (res / "runs").mkdir(parents=True)
+    dead = res / "runs" / ".abc.2147483646.tmp"     # (no such pid)
+    mine = res / "runs" / f".def.{os.getpid()}.tmp"
+    top = res / ".results.2147483646.tmp"
+    for f in (dead, mine, top):
+        f.write_text("partial")
+    assert sorted(clean_stale_tmp(res)) == sorted([dead, top])
+    assert mine.exists() and not dead.exists() and not top.exists()

@@ -51,9 +51,11 @@ from experiments.studies.report.speed import scale_section
 
 
 def write_report(results_dir: str | Path, out_html: str | Path | None = None,
-                 target: float | None = None) -> Path:
+                 target: float | None = None, skipped: list[str] | None = None) -> Path:
     """Write the HTML report of the study in ``results_dir`` to ``out_html`` (default
-    ``results_dir/report.html``) and return its path.
+    ``results_dir/report.html``) and return its path. ``skipped``: a list to name the run
+    files that could not be read (the report leaves them out); None: such a file is an
+    error.
 
     target: the mean exact-receipt rate a configuration must reach (a fraction); default the
     study file's top-level ``target_exact``, else ``experiments.studies.spec.TARGET_EXACT``.
@@ -61,7 +63,7 @@ def write_report(results_dir: str | Path, out_html: str | Path | None = None,
     study file, a target outside (0, 1] or an output that cannot be written.
     """
     d = Path(results_dir)
-    table = read_results(d)
+    table = read_results(d, skipped)
     info = read_study_info(d)
     if target is not None:
         info = replace(info, target=check_target(target, "target"))

@@ -21,19 +21,20 @@ class ReportError(ValueError):
     """The results cannot be reported: a missing folder, no runs, an unreadable file."""
 
 
-def read_results(results_dir: str | Path) -> pa.Table:
+def read_results(results_dir: str | Path, skipped: list[str] | None = None) -> pa.Table:
     """The results table of a study folder (:func:`experiments.studies.results.load_results`: the
     finished ``results.parquet``, else the ``runs/*.parquet`` so far), checked to hold runs.
     Raises :class:`ReportError` naming the path when there is no folder, no results or an
-    unreadable file."""
+    unreadable file (with ``skipped``, a list: unreadable run files are left out and named
+    there instead)."""
     from experiments.studies.results import ResultsError, load_results
 
     d = Path(results_dir)
     if d.exists() and not d.is_dir():
         raise ReportError(f"{d}: not a folder; expected the results folder a 'storetwin "
                           f"study' wrote (results.parquet or runs/*.parquet)")
-    try:
-        table = load_results(d)
+    try:   # with a list, one bad row file costs its run, not the report
+        table = load_results(d, skipped)
     except ResultsError as e:
         raise ReportError(str(e)) from None
     src = d / "results.parquet" if (d / "results.parquet").is_file() else d / "runs"
