@@ -166,6 +166,54 @@ def _read(path: Path, need: tuple[str, ...]) -> pa.Table:
     return tab
 
 
+def _check(path: Path, column: str, values: np.ndarray, bad: np.ndarray, allowed: str
+           ) -> None:
+    """One StreamFileError naming the file, the column and the first bad row (of how many)
+    when ``bad`` (a mask over ``values``) holds any."""
+    rows = np.flatnonzero(bad)
+    if rows.size:
+        i = int(rows[0])
+        more = f" (and {rows.size - 1} more rows)" if rows.size > 1 else ""
+        raise StreamFileError(f"{path}: column {column}, row {i}: {values[i].tolist()!r} "
+                              f"is not allowed{more}; expected {allowed}")
+
+
+def _backwards(a: np.ndarray, strict: bool = False) -> np.ndarray:
+    """Rows that go back (or, ``strict``, do not go forward) from the row before."""
+    d = np.diff(a)
+    return np.r_[False, d <= 0 if strict else d < 0]
+
+
+def _check_streams(folder: Path, det: dict, frames: dict, hands: dict, plates: dict,
+                   gate: dict) -> None:
+    """Every stream's order, ranges and finiteness (columns as arrays); the first problem
+    as a StreamFileError. Plate readings themselves may be NaN (a broken load cell is the
+    core's to notice)."""
+    p = folder / "detections.parquet"
+    _check(p, "frame", det["frame"], _backwards(det["frame"]), "rows in frame order")
+    for c in ("t", "x", "y"):
+        _check(p, c, det[c], ~np.isfinite(det[c]), "a finite number")
+    _check(p, "camera", det["camera"], det["camera"] < 0, "a camera id >= 0")
+    _check(p, "conf", det["conf"], ~((det["conf"] >= 0) & (det["conf"] <= 1)),
+           "a confidence in [0, 1]")
+    p = folder / "frames.parquet"
+    _check(p, "frame", frames["frame"], _backwards(frames["frame"], True),
+           "frame numbers that increase")
+    _check(p, "t", frames["t"], ~np.isfinite(frames["t"]) | _backwards(frames["t"]),
+           "finite times that never go back")
+    p = folder / "hands.parquet"
+    _check(p, "frame", hands["frame"], _backwards(hands["frame"]), "rows in frame order")
+    _check(p, "x, y, z", hands["xyz"], ~np.isfinite(hands["xyz"]).all(axis=1),
+           "finite positions")
+    p = folder / "plates.parquet"
+    _check(p, "t", plates["t"], ~np.isfinite(plates["t"]) | _backwards(plates["t"]),
+           "finite times that never go back")
+    _check(p, "plate", plates["plate"], plates["plate"] < 0, "a plate id >= 0")
+    p = folder / "gate.parquet"
+    _check(p, "t", gate["t"], ~np.isfinite(gate["t"]), "a finite time")
+    _check(p, "account", gate["account"], gate["account"] < 0, "an account id >= 0")
+
+
 def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     """Replay a recorded ``streams/`` folder as time-ordered :class:`SensorBatch` es.
 
@@ -205,6 +253,12 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     else:
         hfr, hcam, hxyz = np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros((0, 3))
         hpass = np.zeros((0, 4))
+    _check_streams(folder, {"frame": fr, "t": t, "x": xy[:, 0], "y": xy[:, 1], "camera": cam,
+                            "conf": conf}, {"frame": ff, "t": ft},
+                   {"frame": hfr, "xyz": hxyz},
+                   {"t": pl.column("t").to_numpy(), "plate": pl.column("plate").to_numpy()},
+                   {"t": gate.column("t").to_numpy(),
+                    "account": gate.column("account").to_numpy()})
     hlo = np.searchsorted(hfr, ff, side="left")
     hhi = np.searchsorted(hfr, ff, side="right")
     for f, tf, a, b, c, d in zip(ff, ft, lo, hi, hlo, hhi, strict=True):

@@ -76,6 +76,12 @@ def test_a_core_that_ignores_the_plates_bills_nothing_on_the_same_streams(run_di
     ("wrong_shape", ["cameras.position", "shape"]),
     ("no_plates_file", ["plates.parquet", "file not found"]),
     ("not_a_folder", ["not a run folder"]),
+    # streams tampered with: each is one line naming the file, column and row (issue 24)
+    ("shuffled_detections", ["detections.parquet", "column frame, row", "frame order"]),
+    ("nan_position", ["detections.parquet", "column x, row 5: nan", "finite"]),
+    ("negative_conf", ["detections.parquet", "column conf, row 7: -0.5", "[0, 1]"]),
+    ("nan_gate_time", ["gate.parquet", "column t, row 0: nan"]),
+    ("frames_back_in_time", ["frames.parquet", "column t, row 10", "never go back"]),
 ])
 def test_a_broken_run_folder_is_one_error_line(run_dir, tmp_path, damage, words) -> None:
     moved = tmp_path / "broken"
@@ -92,6 +98,8 @@ def test_a_broken_run_folder_is_one_error_line(run_dir, tmp_path, damage, words)
         (moved / "streams" / "plates.parquet").unlink()
     elif damage == "not_a_folder":
         moved = tmp_path / "nothing-here"
+    else:
+        _tamper(moved / "streams", damage)
     proc = cli("replay", str(moved))
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -99,6 +107,30 @@ def test_a_broken_run_folder_is_one_error_line(run_dir, tmp_path, damage, words)
     assert len(lines) == 1 and lines[0].startswith("storetwin: error:"), proc.stderr
     for w in words:
         assert w in lines[0], lines[0]
+
+
+def _tamper(streams: Path, damage: str) -> None:
+    """Damage one column of a recorded stream file in place."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    name, col, row, value = {
+        "nan_position": ("detections", "x", 5, np.nan),
+        "negative_conf": ("detections", "conf", 7, -0.5),
+        "nan_gate_time": ("gate", "t", 0, np.nan),
+        "frames_back_in_time": ("frames", "t", 10, -1.0),
+        "shuffled_detections": ("detections", None, None, None),
+    }[damage]
+    f = streams / f"{name}.parquet"
+    t = pq.read_table(f)
+    if col is None:
+        t = t.take(pa.array(np.random.default_rng(0).permutation(t.num_rows)))
+    else:
+        a = t.column(col).to_numpy().copy()
+        a[row] = value
+        t = t.set_column(t.column_names.index(col), col, pa.array(a, t.schema.field(col).type))
+    pq.write_table(t, f)
 
 
 def test_knowledge_json_round_trips(run_dir) -> None:
