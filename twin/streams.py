@@ -214,6 +214,20 @@ def _check_streams(folder: Path, det: dict, frames: dict, hands: dict, plates: d
     _check(p, "account", gate["account"], gate["account"] < 0, "an account id >= 0")
 
 
+def _hands(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """hands.parquet as (frame, camera, xyz (h, 3), pass (h, 4)); none when the file is
+    absent (a recording before hands); pass NaN where it predates hand-overs."""
+    if not (folder / "hands.parquet").exists():
+        return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros((0, 3)), np.zeros((0, 4))
+    hd = _read(folder / "hands.parquet", ("frame", "camera", "x", "y", "z"))
+    hfr = hd.column("frame").to_numpy()
+    hxyz = np.stack([hd.column(c).to_numpy() for c in ("x", "y", "z")], axis=1)
+    hpass = (np.stack([hd.column(c).to_numpy() for c in PASS_COLUMNS], axis=1)
+             if all(c in hd.column_names for c in PASS_COLUMNS)
+             else np.full((hfr.size, 4), np.nan))
+    return hfr, hd.column("camera").to_numpy(), hxyz, hpass
+
+
 def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     """Replay a recorded ``streams/`` folder as time-ordered :class:`SensorBatch` es.
 
@@ -242,17 +256,7 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     ft = frames.column("t").to_numpy()
     lo = np.searchsorted(fr, ff, side="left")
     hi = np.searchsorted(fr, ff, side="right")
-    if (folder / "hands.parquet").exists():
-        hd = _read(folder / "hands.parquet", ("frame", "camera", "x", "y", "z"))
-        hfr = hd.column("frame").to_numpy()
-        hcam = hd.column("camera").to_numpy()
-        hxyz = np.stack([hd.column(c).to_numpy() for c in ("x", "y", "z")], axis=1)
-        hpass = (np.stack([hd.column(c).to_numpy() for c in PASS_COLUMNS], axis=1)
-                 if all(c in hd.column_names for c in PASS_COLUMNS)
-                 else np.full((hfr.size, 4), np.nan))
-    else:
-        hfr, hcam, hxyz = np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros((0, 3))
-        hpass = np.zeros((0, 4))
+    hfr, hcam, hxyz, hpass = _hands(folder)
     _check_streams(folder, {"frame": fr, "t": t, "x": xy[:, 0], "y": xy[:, 1], "camera": cam,
                             "conf": conf}, {"frame": ff, "t": ft},
                    {"frame": hfr, "xyz": hxyz},
