@@ -277,8 +277,6 @@ class Tracker(ArrayEngine):
         """The running look of each of ``track_ids`` (confirmed track ids): (n, D) float64
         (D = 0 when the stream carries no appearance; NaN rows for an id not in the table)
         and (n,) int64 looks taken so far (0 for an unknown id), host numpy."""
-        from core.backend import to_numpy
-
         R = self._rows
         tid = to_numpy(R["tid"])
         look = to_numpy(R["look"])
