@@ -59,7 +59,7 @@ NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 NAME_RULE = "1 to 64 characters of A-Z, a-z, 0-9, _ and -"
 
 TOP_KEYS = ("format", "name", "description", "store", "seed", "max_duration_s", "layout",
-            "crowd", "shopper")
+            "crowd", "shopper", "faults")
 SHOPPER_KEYS = ("id", "account", "enter_s", "actions", "checkin_delay_s", "checkin")
 CROWD_KEYS = ("shoppers", "warm_start", "seed")
 MAX_CHECKIN_DELAY_S = 600.0     # a late check-in [s]
@@ -243,6 +243,13 @@ def build_scenario(doc: dict, source: str = "<scenario>", base_dir: Path | None 
             if warm and crowd is not None and crowd < 1:
                 r.bad("crowd.warm_start", f"= true with shoppers = {crowd:g}: no one to put "
                       "in the store; expected shoppers >= 1")
+    faults = None
+    if "faults" in doc:     # docs/faults.md; ids beyond the store are checked at the run
+        from twin.faults import FaultFileError, faults_from_dict
+        try:
+            faults = faults_from_dict(doc["faults"], "")
+        except FaultFileError as e:
+            r.bad("faults", str(e).removeprefix(": ").removeprefix(" "))
     view = StoreView.of(store) if store is not None else None
     shoppers = _shoppers(r, doc, view, max_s, layout)
     if r.problems:
@@ -251,7 +258,7 @@ def build_scenario(doc: dict, source: str = "<scenario>", base_dir: Path | None 
     return Scenario(source=source, name=name, description=description, store=store,
                     store_ref=store_ref, seed=seed, max_duration_s=max_s, layout=layout,
                     crowd_shoppers=float(crowd), shoppers=tuple(shoppers),
-                    crowd_warm_start=warm, crowd_seed=crowd_seed)
+                    crowd_warm_start=warm, crowd_seed=crowd_seed, faults=faults)
 
 
 def parse_scenario(text: str, source: str = "<scenario>", base_dir: Path | None = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from agents.actions import Action, HandTo, Pick, PutBack
 from scenes.checks import ProblemsError
 from scenes.store import Store
+from twin.faults import FaultSchedule
 
 
 class ScenarioError(ProblemsError):
@@ -69,6 +70,7 @@ class Scenario:
     shoppers: tuple[ScriptedShopper, ...]
     crowd_warm_start: bool = False
     crowd_seed: int | None = None
+    faults: FaultSchedule | None = None     # twin.faults (docs/faults.md); None: none
 
     @property
     def accounts(self) -> tuple[str, ...]:

@@ -27,6 +27,8 @@ class CoreStats:
     untracked_accounts: int = 0   # checked in, never tracked: empty receipt sent to review
     hand_overs: int = 0           # hands seen meeting between two accounts' shoppers
     alerts: int = 0               # shoppers bound to no check-in who left with items
+    sensor_doubts: int = 0        # receipts doubted for a shopper at a plate in doubt
+    carts_left: int = 0           # carts with items no receipt took (at finish: must be 0)
 
 
 @dataclass(frozen=True)

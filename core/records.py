@@ -90,6 +90,12 @@ class CameraFrame:
     def __len__(self) -> int:
         return int(self.camera.shape[0])
 
+    def select(self, det: np.ndarray, hand: np.ndarray) -> CameraFrame:
+        """The frame with only the detections ``det`` and hands ``hand`` (bool masks)."""
+        return CameraFrame(self.frame, self.t, self.camera[det], self.xy[det], self.conf[det],
+                           self.hand_camera[hand], self.hand_xyz[hand], self.appearance[det],
+                           None if self.hand_pass is None else self.hand_pass[hand])
+
     __setstate__ = _restore
 
 

@@ -56,11 +56,15 @@ from core.attribution_config import AttributionConfig
 from core.billing import Carts, ItemGuess, infer_items
 from core.departure import Departure
 from core.doubt import IdentityDoubt
-from core.hands import ARM_M, BinFaces, HandLog
+from core.handovers import HandOvers
+from core.hands import BinFaces, HandLog
+from core.health import HealthConfig
+from core.intake import IntakeConfig
 from core.journeys import JourneyConfig, JourneyLog
 from core.knowledge import StoreKnowledge
 from core.ledger import Attribution, CoreStats, HandOver, LedgerEntry, MisplacedNote
 from core.records import NO_ACCOUNT, CameraFrame, Receipt, SensorBatch, Tracks
+from core.sensor_doubt import SensorHealth
 from core.shelf import ShelfEvent, ShelfEventConfig, ShelfEventDetector
 from core.tracker_config import TrackerConfig
 from core.tracking import Tracker
@@ -73,13 +77,14 @@ from core.tracking import Tracker
 COLD_START_S = 2.0
 
 
-class StoreCore(IdentityDoubt):
+class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
     """Implements :class:`core.protocol.Core`."""
 
     def __init__(self, tracker: TrackerConfig | None = None,
                  shelf: ShelfEventConfig | None = None,
                  attribution: AttributionConfig | None = None, xp=None,
-                 journey: JourneyConfig | None = None) -> None:
+                 journey: JourneyConfig | None = None, health: HealthConfig | None = None,
+                 intake: IntakeConfig | None = None) -> None:
         """xp: array backend of the tracker and the shelf detector (a module, "numpy",
         "cupy" or "auto"; None: ``STORETWIN_BACKEND``, see :mod:`core.backend`)."""
         self.xp = xp
@@ -87,6 +92,8 @@ class StoreCore(IdentityDoubt):
         self.tracker_config = tracker or TrackerConfig(cold_start_s=COLD_START_S)
         self.shelf_config = shelf or ShelfEventConfig()
         self.attribution = attribution or AttributionConfig()
+        self.health_config = health or HealthConfig()
+        self.intake_config = intake or IntakeConfig()
         self.stats = CoreStats()
         self.attributions: list[Attribution] = []
         self.ledger: list[LedgerEntry] = []
@@ -147,6 +154,8 @@ class StoreCore(IdentityDoubt):
         self._hand_t: dict[int, float] = {}    # track -> when a hand in a bin was near it
         self._encounters: dict[int, list[tuple]] = {}
         self._journeys = JourneyLog(knowledge, self.journey_config)
+        self._health_start(knowledge)
+        self.final_tracks: list[Tracks] = []   # tracks of the frames ``finish`` processed
 
     # -- hands -------------------------------------------------------------------------------
     def _see_hands(self, frame: CameraFrame, tracks: Tracks) -> None:
@@ -187,104 +196,6 @@ class StoreCore(IdentityDoubt):
             "track": np.concatenate([tracks.track_id[tj], np.full(lonely.size, -1)]),
             "d": np.concatenate([dist[oi, tj], np.full(lonely.size, np.inf)]),
         })
-
-    def _see_hand_overs(self, t: float, hands: np.ndarray, tracks: Tracks,
-                        passes: np.ndarray | None = None) -> None:
-        """Hands in no bin. Where a camera saw who gave and who took (``passes`` rows: giver
-        x, y, receiver x, y), the giver's unit moves to the receiver, billed as seen. Where
-        a hand is only within an arm of two shoppers on different accounts, something
-        changed hands unseen: decided ``handover_gap_s`` later unless a camera saw that pass
-        meanwhile (``AttributionConfig.handover_confidence``)."""
-        if tracks.track_id.size < 2:
-            return
-        a = self.attribution
-        if passes is not None:
-            for row in passes[np.isfinite(passes).all(axis=1)]:
-                g = self._nearest_track(row[:2], tracks)
-                r = self._nearest_track(row[2:], tracks, not_track=g)
-                if g < 0 or r < 0 or self._cart_key(g) == self._cart_key(r):
-                    continue
-                kg, kr = self._cart_key(g), self._cart_key(r)
-                pair = (min(kg, kr), max(kg, kr))
-                if t - self._pending_handover.get(pair, -np.inf) < a.handover_gap_s:
-                    del self._pending_handover[pair]     # that hand was this pass
-                self._settle_hand_overs(t, {kg, kr})     # an earlier one, unseen
-                if t - self._last_pass.get((kg, kr), -np.inf) < a.handover_gap_s:
-                    self._last_pass[(kg, kr)] = t
-                    continue
-                self._last_pass[(kg, kr)] = t
-                self._last_handover[pair] = t
-                self._passes.append((t, kg, kr))      # moved once the giver's pick is billed
-        d = np.linalg.norm(hands[:, None, :2] - tracks.xy[None, :, :], axis=2)  # (h, m)
-        for row in d:  # a hand-over is a few sightings a minute at most
-            near = np.argsort(row, kind="stable")
-            near = near[row[near] <= ARM_M]
-            keys = list(dict.fromkeys(self._cart_key(int(tracks.track_id[j])) for j in near))
-            if len(keys) < 2:
-                continue
-            pair = (min(keys[:2]), max(keys[:2]))
-            if t - self._last_handover.get(pair, -np.inf) < a.handover_gap_s:
-                self._last_handover[pair] = t
-                continue
-            self._last_handover[pair] = t
-            self._pending_handover.setdefault(pair, t)
-
-    def _resolve_passes(self, now: float, keys: set[int] | None = None) -> None:
-        """Hand-overs a camera saw (giver -> receiver at t), in order: the giver's unit taken
-        by then moves. A pick's shelf event is billed a few seconds after the hand left the
-        bin, so a pass waits for it up to ``pass_wait_s`` (or until one of ``keys`` is
-        billed); with nothing in the giver's cart by then, both carts go to review."""
-        a = self.attribution
-        left = []
-        for t, kg, kr in self._passes:
-            sku = self.carts.hand_over(kg, kr, t)
-            if sku is None and now - t < a.pass_wait_s and not (keys and {kg, kr} & keys):
-                left.append((t, kg, kr))
-                continue
-            self.stats.hand_overs += 1
-            pair = (min(kg, kr), max(kg, kr))
-            self.hand_overs.append(HandOver(t, pair, kg, kr, -1 if sku is None else sku))
-            if sku is None:
-                why = "hand-over: seen, but what passed is unknown (the giver held nothing known)"
-                for k in (kg, kr):
-                    self.carts.doubt(k, a.handover_confidence, why)
-        self._passes = left
-
-    def _nearest_track(self, xy: np.ndarray, tracks: Tracks, not_track: int = -1) -> int:
-        """The track nearest ``xy`` within ``pass_match_m`` (other than ``not_track``); -1
-        when none."""
-        d = np.linalg.norm(tracks.xy - xy[None, :], axis=1)
-        d[tracks.track_id == not_track] = np.inf
-        k = int(np.argmin(d))
-        return int(tracks.track_id[k]) if d[k] <= self.attribution.pass_match_m else -1
-
-    def _settle_hand_overs(self, t: float, keys: set[int] | None = None) -> None:
-        """Hand-overs seen as a hand only, ``handover_gap_s`` ago with no pass seen since (or
-        involving ``keys``: about to be billed, or in a pass seen now): decided as unseen
-        (:meth:`_hand_over`)."""
-        for pair, t0 in list(self._pending_handover.items()):
-            if t - t0 >= self.attribution.handover_gap_s or (keys and set(pair) & keys):
-                del self._pending_handover[pair]
-                self._hand_over(t0, *pair)
-
-    def _hand_over(self, t: float, ka: int, kb: int) -> None:
-        """A hand-over nobody saw the direction of: both carts doubted; when only one holds
-        anything, its latest unit moves to the other."""
-        a = self.attribution
-        self.stats.hand_overs += 1
-        full = [k for k in (ka, kb) if self.carts.quantities(k)]
-        giver = receiver = sku = -1
-        if len(full) == 1:
-            giver = full[0]
-            receiver = kb if giver == ka else ka
-            sku = self.carts.last_taken(giver)
-            self.carts.add(giver, ItemGuess(sku, -1, 1.0), t)
-            self.carts.add(receiver, ItemGuess(sku, 1, 1.0), t)
-        why = ("hand-over: seen between two accounts; what passed is unknown" if giver < 0
-               else "hand-over: seen between two accounts; one unit moved to the receiver")
-        for k in (ka, kb):
-            self.carts.doubt(k, a.handover_confidence, why)
-        self.hand_overs.append(HandOver(t, (ka, kb), giver, receiver, sku))
 
     # -- attribution -------------------------------------------------------------------------
     def _cart_key(self, track: int) -> int:
@@ -408,6 +319,9 @@ class StoreCore(IdentityDoubt):
             track, conf = self._by_absence(ev), a.blind_confidence
             method = "blind"
             why = "attribution: nobody seen at the shelf; the last seen near it"
+        sensed = self._event_doubt(ev, method, conf)
+        if sensed:
+            conf *= self.health_config.doubt_confidence
         key = self._cart_key(track) if track >= 0 else None
         guess = infer_items(ev, self.k.plates, self.k.catalogue,
                             prior=self._prior(ev, key, votes))
@@ -418,7 +332,8 @@ class StoreCore(IdentityDoubt):
                 getattr(self.stats, f"{method}_attributions") + 1)
         misplaced = self._track_misplaced(ev, guess, key)
         swap = self._identity_doubt(track, ev, guess.sku_index)
-        self.carts.add(key, guess, ev.t_start, conf, why or swap)   # taken when the hand went in
+        self.carts.add(key, guess, ev.t_start, conf,   # taken when the hand went in
+                       "; ".join(x for x in (why or swap, sensed) if x))
         for o in others if why else ():    # who else could have made it: their bill too
             ko = self._cart_key(o)
             if ko != key and ko not in self._billed:
@@ -496,7 +411,7 @@ class StoreCore(IdentityDoubt):
         self.stats.receipts += sum(r.account != NO_ACCOUNT for r in out)
         return out
 
-    def _alert(self, key: int, d: Departure) -> Receipt | None:
+    def _alert(self, key: int, d: Departure, ending: bool = False) -> Receipt | None:
         """A shopper bound to no check-in leaves: when their cart holds something, an alert
         (a :data:`~core.records.NO_ACCOUNT` receipt, always to review) tells staff what
         left unbilled; an empty cart goes quietly."""
@@ -505,7 +420,8 @@ class StoreCore(IdentityDoubt):
         if not r.products:
             return None
         self.stats.alerts += 1
-        how = "at the exit" if d.certain else "lost in the store"
+        how = ("still in the store when the stream ended" if ending else
+               "at the exit" if d.certain else "lost in the store")
         return Receipt(NO_ACCOUNT, r.products, r.total, 0.0, True, d.t, (d.track_id,),
                        (f"identity: a shopper bound to no check-in left ({how}) with these "
                         "items; nobody is charged (walked in behind someone, or the gate "
@@ -530,6 +446,14 @@ class StoreCore(IdentityDoubt):
         return out
 
     def step(self, batch: SensorBatch) -> tuple[list[Tracks], list[Receipt]]:
+        tracks, out = [], []
+        for b in self._ordered(batch):     # in time order, late messages put back
+            tr, o = self._step_one(b)
+            tracks += tr
+            out += o
+        return tracks, out
+
+    def _step_one(self, batch: SensorBatch) -> tuple[list[Tracks], list[Receipt]]:
         for g in batch.gate:
             self.tracker.check_in(g)
             for acct, t_in in zip(g.account.tolist(), g.t.tolist(), strict=True):
@@ -538,14 +462,16 @@ class StoreCore(IdentityDoubt):
                 self._journeys.check_in(t_in, acct)
         for p in batch.plates:
             self.stats.plate_samples += int(p.grams.size)
-            self._closed.extend(self.detector.update(p))
+            self._closed.extend(self.detector.update(self._plate_in(p)))
         tracks = []
         for f in batch.frames:
             self.stats.detections += len(f)
+            f = self._frame_in(f)        # frozen cameras' and unknown cameras' rows dropped
             tr = self.tracker.update(f)
             self._see_encounters(float(f.t), tr)
             self._see_unseen(float(f.t), tr)
             self._see_hands(f, tr)
+            self._health_frame(f, tr)
             self._journeys.observe(tr)
             tracks.append(tr)
         # events are billed after this tick's frames: the hands and tracks up to t_end are in
@@ -558,6 +484,11 @@ class StoreCore(IdentityDoubt):
         return tracks, out + self._untracked(batch.t)
 
     def finish(self, t: float) -> list[Receipt]:
+        held = []
+        for b in self.intake.flush():      # what was still waiting for late messages
+            tr, o = self._step_one(b)
+            self.final_tracks += tr
+            held += o
         for ev in self._closed:
             self._bill_event(ev)
         self._closed = []
@@ -569,9 +500,12 @@ class StoreCore(IdentityDoubt):
         tid, acc = self.tracker.open_tracks()
         out += self._depart([Departure(k, a, float(t), False)
                              for k, a in zip(tid.tolist(), acc.tolist(), strict=True)], True)
+        for key in [k for k in self.carts.accounts if k < 0 and self.carts.quantities(k)]:
+            out.append(self._alert(key, Departure(-key - 1, -1, float(t), False), True))
         out += self._untracked(t)
         self._journeys.finish(t)
-        return out
+        self.stats.carts_left = sum(1 for k in self.carts.accounts if self.carts.quantities(k))
+        return held + out
 
     def journeys(self, key: bytes) -> dict[str, list]:
         """Every visit seen so far as journey rows (:mod:`core.journeys`), accounts as

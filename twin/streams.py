@@ -46,25 +46,45 @@ PASS_COLUMNS = ("pass_x0", "pass_y0", "pass_x1", "pass_y1")
 
 
 class StreamRecorder:
-    def __init__(self, plate_hz: float) -> None:
+    """Sensor records to the ``streams/`` Parquet files (module doc).
+
+    With ``folder`` the records go to disk as they come: a row group of each file every
+    ``flush_s`` of simulated time, so a run's memory does not grow with its length; without,
+    they are kept until :meth:`write`. Each record also keeps ``sent_t``, the time of the
+    tick that produced it (the batch it came in), so a replay hands the core the very
+    batches it was given live, even where a skewed clock stamps a record off its tick.
+    """
+
+    def __init__(self, plate_hz: float, folder: str | Path | None = None,
+                 flush_s: float = 10.0) -> None:
         self.plate_hz = plate_hz
-        self._det: list[tuple] = []
-        self._app: list[np.ndarray] = []
-        self._hands: list[tuple] = []
-        self._frames: list[tuple[int, float]] = []
-        self._plates: list[PlateSamples] = []
-        self._gate: list[GateCheckIns] = []
+        self.folder = None if folder is None else Path(folder)
+        self.flush_s = float(flush_s)
+        self._next_flush = self.flush_s
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._app_dim: int | None = None      # the detections' appearance size, once known
+        self._k: int | None = None            # samples a plate message
+        self._clear()
         self.detections = 0
         self.plate_samples = 0
 
+    def _clear(self) -> None:
+        self._det: list[tuple] = []
+        self._app: list[np.ndarray] = []
+        self._hands: list[tuple] = []
+        self._frames: list[tuple[int, float, float]] = []
+        self._plates: list[tuple[PlateSamples, float]] = []
+        self._gate: list[tuple[GateCheckIns, float]] = []
+
     def add(self, batch: SensorBatch) -> None:
+        sent = float(batch.t)
         for f in batch.frames:
             n = len(f)
             self.detections += n
             self._det.append((np.full(n, f.frame, np.int64), np.full(n, f.t), f.camera,
                               f.xy[:, 0], f.xy[:, 1], f.conf))
             self._app.append(f.appearance)
-            self._frames.append((int(f.frame), float(f.t)))
+            self._frames.append((int(f.frame), float(f.t), sent))
             h = len(f.hand_camera)
             if h:
                 hp = np.full((h, 4), np.nan) if f.hand_pass is None else f.hand_pass
@@ -72,67 +92,111 @@ class StreamRecorder:
                                     f.hand_camera, f.hand_xyz[:, 0], f.hand_xyz[:, 1],
                                     f.hand_xyz[:, 2], *hp.T))
         for p in batch.plates:
-            self._plates.append(p)
+            self._plates.append((p, sent))
             self.plate_samples += p.grams.size
-        self._gate.extend(batch.gate)
+        self._gate.extend((g, sent) for g in batch.gate)
+        if self.folder is not None and sent >= self._next_flush:
+            self._flush()
+            self._next_flush = sent + self.flush_s
 
-    def write(self, folder: str | Path) -> None:
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        cols = list(zip(*self._det, strict=True)) if self._det else [[] for _ in range(6)]
-        det = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
-                        for c, f in zip(cols, DET_SCHEMA, strict=True)], schema=DET_SCHEMA)
-        det = _with_appearance(det, self._app)
-        pq.write_table(det, folder / "detections.parquet", compression="zstd")
+    def _put(self, name: str, table: pa.Table, **opts) -> None:
+        w = self._writers.get(name)
+        if w is None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            w = self._writers[name] = pq.ParquetWriter(self.folder / name, table.schema,
+                                                       compression="zstd", **opts)
+        if table.num_rows:
+            w.write_table(table)
+
+    def _flush(self, final: bool = False) -> None:
+        """The buffered records as one row group of each file."""
+        dims = {a.shape[1] for a in self._app if a.shape[0]}
+        if len(dims) > 1 or (self._app_dim is not None and dims and dims != {self._app_dim}):
+            raise ValueError(f"StreamRecorder: frames carry appearance of several sizes "
+                             f"{sorted(dims | {self._app_dim or 0})}; a recording holds one")
+        if self._app_dim is None and (dims or final):
+            self._app_dim = dims.pop() if dims else 0
+        if self._app_dim is not None:     # (until a detection shows it, wait)
+            cols = list(zip(*self._det, strict=True)) if self._det else [[]] * 6
+            det = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0),
+                                     type=f.type) for c, f in zip(cols, DET_SCHEMA,
+                                                                  strict=True)],
+                           schema=DET_SCHEMA)
+            self._put("detections.parquet", _with_appearance(det, self._app, self._app_dim))
+            self._det, self._app = [], []
         cols = (list(zip(*self._hands, strict=True)) if self._hands
-                else [[] for _ in range(len(HAND_SCHEMA))])
-        hands = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
-                          for c, f in zip(cols, HAND_SCHEMA, strict=True)], schema=HAND_SCHEMA)
-        pq.write_table(hands, folder / "hands.parquet", compression="zstd")
-        if self._plates:
-            k = self._plates[0].t.shape[0]
-            p = self._plates[0].plate.shape[0]
-            t = np.repeat(np.array([m.t[0] for m in self._plates]), p)
-            plate = np.tile(self._plates[0].plate, len(self._plates))
-            grams = np.concatenate([m.grams.reshape(-1) for m in self._plates])
-        else:
-            k, t, plate, grams = 12, np.zeros(0), np.zeros(0, np.int32), np.zeros(0, np.float32)
-        gl = pa.FixedSizeListArray.from_arrays(pa.array(grams, pa.float32()), k)
-        tab = pa.table({"t": pa.array(t, pa.float64()), "plate": pa.array(plate, pa.int32()),
-                        "grams": gl})
-        tab = tab.replace_schema_metadata({"plate_hz": str(self.plate_hz)})
-        pq.write_table(tab, folder / "plates.parquet", compression="zstd",
-                       use_byte_stream_split=["grams.list.element"], use_dictionary=["t", "plate"])
-        times = np.concatenate([m.t for m in self._plates]) if self._plates else np.zeros(0)
-        pq.write_table(pa.table({"t": pa.FixedSizeListArray.from_arrays(
-            pa.array(times, pa.float64()), k)}), folder / "plate_messages.parquet",
-            compression="zstd")
-        pq.write_table(pa.table({
-            "frame": pa.array([f for f, _ in self._frames], pa.int64()),
-            "t": pa.array([t for _, t in self._frames], pa.float64())}),
-            folder / "frames.parquet", compression="zstd")
-        gt = [g.t for g in self._gate]
-        gate = pa.table({
-            "t": pa.array(np.concatenate(gt) if gt else np.zeros(0), pa.float64()),
-            "gate": pa.array(np.concatenate([g.gate for g in self._gate]) if gt
+                else [[]] * len(HAND_SCHEMA))
+        self._put("hands.parquet", pa.table(
+            [pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
+             for c, f in zip(cols, HAND_SCHEMA, strict=True)], schema=HAND_SCHEMA))
+        msgs = [m for m, _ in self._plates]
+        if self._k is None and (msgs or final):
+            self._k = msgs[0].t.shape[0] if msgs else 12
+        k = self._k
+        if k is not None:
+            rows = [m.plate.shape[0] for m in msgs]
+            t = np.repeat(np.array([m.t[0] for m in msgs]), rows) if msgs else np.zeros(0)
+            plate = (np.concatenate([m.plate for m in msgs]) if msgs
+                     else np.zeros(0, np.int32))
+            grams = (np.concatenate([m.grams.reshape(-1) for m in msgs]) if msgs
+                     else np.zeros(0, np.float32))
+            tab = pa.table({"t": pa.array(t, pa.float64()),
+                            "plate": pa.array(plate, pa.int32()),
+                            "grams": pa.FixedSizeListArray.from_arrays(
+                                pa.array(grams, pa.float32()), k)})
+            self._put("plates.parquet", tab.replace_schema_metadata(
+                {"plate_hz": str(self.plate_hz)}),
+                use_byte_stream_split=["grams.list.element"], use_dictionary=["t", "plate"])
+            times = np.concatenate([m.t for m in msgs]) if msgs else np.zeros(0)
+            self._put("plate_messages.parquet", pa.table({
+                "t": pa.FixedSizeListArray.from_arrays(pa.array(times, pa.float64()), k),
+                "sent_t": pa.array([s for _, s in self._plates], pa.float64())}))
+            self._plates = []
+        self._put("frames.parquet", pa.table({
+            "frame": pa.array([f for f, _, _ in self._frames], pa.int64()),
+            "t": pa.array([t for _, t, _ in self._frames], pa.float64()),
+            "sent_t": pa.array([s for _, _, s in self._frames], pa.float64())}))
+        gs = [g for g, _ in self._gate]
+        self._put("gate.parquet", pa.table({
+            "t": pa.array(np.concatenate([g.t for g in gs]) if gs else np.zeros(0),
+                          pa.float64()),
+            "gate": pa.array(np.concatenate([g.gate for g in gs]) if gs
                              else np.zeros(0, np.int32), pa.int32()),
-            "account": pa.array(np.concatenate([g.account for g in self._gate]) if gt
+            "account": pa.array(np.concatenate([g.account for g in gs]) if gs
                                 else np.zeros(0, np.int64), pa.int64()),
-        })
-        pq.write_table(gate, folder / "gate.parquet", compression="zstd")
+            "sent_t": pa.array(np.concatenate([np.full(len(g), s) for g, s in self._gate])
+                               if gs else np.zeros(0), pa.float64())}))
+        self._hands, self._frames, self._gate = [], [], []
+
+    def write(self, folder: str | Path | None = None) -> None:
+        """Everything still buffered to the files, and close them (``folder``: where, for a
+        recorder made without one)."""
+        if self.folder is None:
+            if folder is None:
+                raise ValueError("StreamRecorder.write: no folder")
+            self.folder = Path(folder)
+        self._flush(final=True)
+        for w in self._writers.values():
+            w.close()
+        self._writers = {}
+
+    def close(self) -> None:
+        """Close the files without finishing them (the run failed)."""
+        for w in self._writers.values():
+            try:
+                w.close()
+            except Exception:  # noqa: BLE001 - closing after a failure is best effort
+                pass
+        self._writers = {}
 
 
-def _with_appearance(det: pa.Table, app: list[np.ndarray]) -> pa.Table:
+def _with_appearance(det: pa.Table, app: list[np.ndarray], d: int) -> pa.Table:
     """The detections table with its ``appearance`` column (and ``appearance_dim`` in the
-    schema's metadata) when the frames carry appearance, unchanged when none does."""
-    dims = {a.shape[1] for a in app if a.shape[0]}
-    if not dims or dims == {0}:
+    schema's metadata) when the frames carry appearance (``d`` > 0), unchanged when not."""
+    if d == 0:
         return det
-    if len(dims) > 1:
-        raise ValueError(f"StreamRecorder: frames carry appearance of several sizes "
-                         f"{sorted(dims)}; a recording holds one")
-    d = dims.pop()
-    flat = np.concatenate([a.reshape(-1) for a in app if a.shape[0]]).astype(np.float32)
+    rows = [a.reshape(-1) for a in app if a.shape[0]]
+    flat = np.concatenate(rows).astype(np.float32) if rows else np.zeros(0, np.float32)
     col = pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.float32()), d)
     det = det.append_column(pa.field("appearance", pa.list_(pa.float32(), d)), col)
     return det.replace_schema_metadata({"appearance_dim": str(d)})
@@ -228,6 +292,58 @@ def _hands(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     return hfr, hd.column("camera").to_numpy(), hxyz, hpass
 
 
+def _sent(folder: Path, frames: pa.Table, msgs: pa.Table, gate: pa.Table
+          ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Each frame's, plate message's and check-in's tick (``sent_t``), checked; None for
+    a recording made before the column (its records are grouped by their own times)."""
+    tabs = (("frames.parquet", frames), ("plate_messages.parquet", msgs),
+            ("gate.parquet", gate))
+    if not all("sent_t" in t.column_names for _, t in tabs):
+        return None
+    out = []
+    for name, t in tabs:
+        v = t.column("sent_t").to_numpy()
+        _check(folder / name, "sent_t", v, ~np.isfinite(v) | _backwards(v),
+               "finite tick times that never go back")
+        out.append(v)
+    return out[0], out[1], out[2]
+
+
+def _plate_events(folder: Path, pl: pa.Table, msgs: pa.Table, sent) -> list[tuple]:
+    """(tick time, 0, PlateSamples) of every plate message."""
+    events: list[tuple] = []
+    pt = pl.column("t").to_numpy()
+    if not pt.size:
+        return events
+    plate = pl.column("plate").to_numpy()
+    grams_col = pl.column("grams").combine_chunks()
+    k = grams_col.type.list_size
+    grams = grams_col.flatten().to_numpy().reshape(-1, k)
+    mt = msgs.column("t").combine_chunks()
+    times = mt.flatten().to_numpy().reshape(-1, mt.type.list_size)
+    cuts = np.flatnonzero(np.diff(pt)) + 1
+    starts, ends = np.r_[0, cuts], np.r_[cuts, pt.size]
+    if times.shape[0] != starts.size:
+        raise StreamFileError(f"{folder / 'plate_messages.parquet'}: {times.shape[0]} "
+                              f"messages, but plates.parquet holds {starts.size}")
+    for m, (a, b) in enumerate(zip(starts, ends, strict=True)):
+        events.append((float(sent[1][m] if sent else times[m, -1]), 0,
+                       PlateSamples(times[m], plate[a:b], grams[a:b])))
+    return events
+
+
+def _gate_events(gate: pa.Table, sent) -> list[tuple]:
+    """(tick time, 2, GateCheckIns): one message per tick's check-ins, as the gate sent
+    them (one per scan for older files, which have no sent_t)."""
+    gtt = gate.column("t").to_numpy()
+    gid, acc = gate.column("gate").to_numpy(), gate.column("account").to_numpy()
+    gcut = (np.r_[0, np.flatnonzero(np.diff(sent[2])) + 1, gtt.size] if sent and gtt.size
+            else np.arange(gtt.size + 1))
+    return [(float(sent[2][a] if sent else gtt[a]), 2,
+             GateCheckIns(gtt[a:b], gid[a:b], acc[a:b]))
+            for a, b in zip(gcut[:-1], gcut[1:], strict=True)]
+
+
 def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     """Replay a recorded ``streams/`` folder as time-ordered :class:`SensorBatch` es.
 
@@ -240,9 +356,12 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     gate = _read(folder / "gate.parquet", ("t", "gate", "account"))
     meta = pl.schema.metadata or {}
     try:
-        float(meta[b"plate_hz"])
+        plate_hz = float(meta[b"plate_hz"])
+        if not (np.isfinite(plate_hz) and 0 < plate_hz <= 1e5):
+            raise ValueError
     except (KeyError, ValueError):
-        raise StreamFileError(f"{folder / 'plates.parquet'}: metadata plate_hz missing") from None
+        raise StreamFileError(f"{folder / 'plates.parquet'}: metadata plate_hz missing "
+                              "or not a rate in (0, 100000] Hz") from None
     frames = _read(folder / "frames.parquet", ("frame", "t"))
     msgs = _read(folder / "plate_messages.parquet", ("t",))
     events: list[tuple[float, int, object]] = []
@@ -265,40 +384,28 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
                     "account": gate.column("account").to_numpy()})
     hlo = np.searchsorted(hfr, ff, side="left")
     hhi = np.searchsorted(hfr, ff, side="right")
-    for f, tf, a, b, c, d in zip(ff, ft, lo, hi, hlo, hhi, strict=True):
+    sent = _sent(folder, frames, msgs, gate)
+    fs = sent[0] if sent else ft
+    for f, tf, a, b, c, d, ts in zip(ff, ft, lo, hi, hlo, hhi, fs, strict=True):
         hp = hpass[c:d] if np.isfinite(hpass[c:d]).any() else None
-        events.append((float(tf), 1, CameraFrame(int(f), float(tf), cam[a:b], xy[a:b],
+        events.append((float(ts), 1, CameraFrame(int(f), float(tf), cam[a:b], xy[a:b],
                                                  conf[a:b], hcam[c:d], hxyz[c:d],
                                                  app[a:b], hp)))
-    pt = pl.column("t").to_numpy()
-    if pt.size:
-        plate = pl.column("plate").to_numpy()
-        grams_col = pl.column("grams").combine_chunks()
-        k = grams_col.type.list_size
-        grams = grams_col.flatten().to_numpy().reshape(-1, k)
-        mt = msgs.column("t").combine_chunks()
-        times = mt.flatten().to_numpy().reshape(-1, mt.type.list_size)
-        cuts = np.flatnonzero(np.diff(pt)) + 1
-        starts, ends = np.r_[0, cuts], np.r_[cuts, pt.size]
-        if times.shape[0] != starts.size:
-            raise StreamFileError(f"{folder / 'plate_messages.parquet'}: {times.shape[0]} "
-                                  f"messages, but plates.parquet holds {starts.size}")
-        for m, (a, b) in enumerate(zip(starts, ends, strict=True)):
-            events.append((float(times[m, -1]), 0, PlateSamples(times[m], plate[a:b],
-                                                                 grams[a:b])))
-    gtt = gate.column("t").to_numpy()
-    for i in range(gtt.size):
-        events.append((float(gtt[i]), 2, GateCheckIns(gtt[i:i + 1],
-                                                      gate.column("gate").to_numpy()[i:i + 1],
-                                                      gate.column("account").to_numpy()[i:i + 1])))
+    events += _plate_events(folder, pl, msgs, sent) + _gate_events(gate, sent)
     # group records of one tick (same time to the microsecond) into one batch, as live
     ticks: dict[int, list] = {}
     for t, kind, rec in events:
         ticks.setdefault(int(round(t * 1e6)), []).append((t, kind, rec))
+    dt, n = 1.0 / plate_hz, 1
     for key in sorted(ticks):
         recs = ticks[key]
+        if sent is not None:     # the ticks between, empty, as live (timers, deliveries)
+            while int(round(n * dt * 1e6)) < key:
+                yield SensorBatch(n * dt)
+                n += 1
+            n += int(round(n * dt * 1e6)) == key
         yield SensorBatch(
-            max(r[0] for r in recs),
+            max(r[0] for r in recs),   # the tick's time (sent_t), or its records' latest
             frames=tuple(r[2] for r in recs if r[1] == 1),
             plates=tuple(r[2] for r in recs if r[1] == 0),
             gate=tuple(r[2] for r in recs if r[1] == 2),

@@ -6,7 +6,6 @@ parser that reports that way, and the checks of flags several verbs take (--seed
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -74,12 +73,12 @@ def load_store_arg(ref: str, flag: str = "STORE"):
 def core_failed(e, out: Path, core_name: str) -> int:
     """A core that raised, hung or broke the protocol: the run failed (exit 1), with the
     reason on one line and in ``OUT/failure.json``; not a crash."""
+    from experiments.runs.outputs import write_failure
+
     first = str(e).splitlines()[0]
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "failure.json").write_text(json.dumps(
-        {"status": "failed", "core": core_name, "t": e.t, "error": e.what}, indent=2) + "\n")
-    print(f"storetwin: run failed: {first}  (core {core_name}; {out / 'failure.json'})",
-          file=sys.stderr)
+    where = write_failure(out, {"status": "failed", "core": core_name, "t": e.t,
+                                "error": e.what})
+    print(f"storetwin: run failed: {first}  (core {core_name}; {where})", file=sys.stderr)
     return 1
 
 

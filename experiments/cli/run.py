@@ -99,6 +99,17 @@ def cmd_run(a: argparse.Namespace) -> int:
         raise CliError(f"--panel must be in [0, 1000000], got {a.panel}")
     if not 0 <= a.look_taste <= 10:
         raise CliError(f"--look-taste must be in [0, 10], got {a.look_taste:g}")
+    faults = None
+    if a.faults is not None:
+        from twin.faults import FaultFileError, load_faults
+        try:
+            faults = load_faults(a.faults)
+        except FaultFileError as e:
+            raise CliError(str(e)) from None
+    restarts = faults is not None and faults.core.crash_at_s is not None
+    if restarts and (a.core_process == "on" or a.core_deadline is not None):
+        raise CliError(f"--faults {a.faults}: [core] crash_at_s restarts the core in this "
+                       "process; drop --core-process on / --core-deadline")
     key = ""
     if a.pseudonym_key_file is not None:
         try:
@@ -115,17 +126,20 @@ def cmd_run(a: argparse.Namespace) -> int:
     try:
         cfg = RunConfig(store=a.store, minutes=a.minutes, shoppers=a.shoppers, seed=a.seed,
                         camera_spacing_m=a.camera_spacing, layout=a.layout,
-                        core_process=use_core_process(a.core_process),
+                        core_process=use_core_process(a.core_process) and not restarts,
                         core_deadline_s=a.core_deadline, panel=a.panel,
-                        look_taste=a.look_taste, pseudonym_key=key)
+                        look_taste=a.look_taste, pseudonym_key=key, faults=faults)
         (core_name,) = core_names(a.core)
     except RunConfigError as e:
         raise CliError(str(e)) from None
     progress = sys.stdout.isatty() and not a.json
     from experiments.runs.cores import make_core
     from experiments.runs.guard import CoreFault
+    from twin.faults import FaultFileError
     try:
         res = run(cfg, out=out, progress=progress, core=make_core(core_name))
+    except FaultFileError as e:       # ids beyond this store's cameras or plates
+        raise CliError(f"--faults {a.faults}: {e}") from None
     except OSError as e:
         raise CliError(f"--out {out}: cannot write ({e.strerror})") from None
     except CoreFault as e:
@@ -162,6 +176,9 @@ def add(sub) -> None:
     r.add_argument("--layout", help="camera layout .toml (from 'storetwin layout'); default: "
                    "a ceiling grid at --camera-spacing")
     r.add_argument("--out", help="run folder (default runs/STORE-seedSEED)")
+    r.add_argument("--faults", metavar="FILE.toml",
+                   help="a fault schedule: cameras and plates failing mid-run, late and "
+                        "dropped messages, skewed clocks, a core crash (docs/faults.md)")
     r.add_argument("--core", default="full",
                    help="the core that bills the run: full (storetwin's), naive (the "
                         "baseline) or package.module:Name, any importable class or factory of "

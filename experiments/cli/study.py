@@ -50,6 +50,8 @@ def cmd_study(a: argparse.Namespace) -> int:
                                          f"seed={r['seed']}")
                 if r.get("panel"):
                     what += f" panel={r['panel']} look_taste={r['look_taste']:g}"
+                if r.get("faults"):
+                    what += f" faults={r['faults']}"
                 print(f"  {r['run_id']}  {what}  core={r['core']}")
         return 0
     check_out(out)

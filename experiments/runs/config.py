@@ -14,6 +14,7 @@ from agents.population import DEFAULT_CONFIG as POPULATION
 from core.records import Receipt
 from experiments.runs.assembly import ConfigError, TwinConfig
 from params import config, num, seed
+from twin.faults import FaultSchedule
 from twin.sim import Clock
 
 # a run config (or the twin it asks for) outside what it allows: the name callers catch
@@ -65,6 +66,9 @@ class RunConfig:
     # share a dataset). Never written to the run folder.
     pseudonym_key: str = ""
     clock: Clock = field(default_factory=Clock)
+    # sensors failing mid-run, late messages, skewed clocks, a core that restarts
+    # (twin.faults, docs/faults.md); None: none
+    faults: FaultSchedule | None = None
 
     def twin(self, scripted: tuple[ScriptedShopper, ...] = ()) -> TwinConfig:
         """The twin this run simulates: a steady crowd arriving until the end."""

@@ -25,6 +25,23 @@ class CoreFault(RuntimeError):
         super().__init__(f"core failed {where}: {what}")
 
 
+def check_accounted(stats, t: float) -> None:
+    """The invariant every run checks at its end: every shelf event the core detected
+    ended in a cart or in the unattributed ledger, and every cart with something in it was
+    billed (a receipt, or an alert). A core that keeps no such counts is not checked."""
+    need = ("shelf_events", "hand_attributions", "reach_attributions", "blind_attributions",
+            "unattributed_events")
+    if stats is None or not all(isinstance(getattr(stats, k, None), int) for k in need):
+        return
+    placed = sum(getattr(stats, k) for k in need[1:])
+    if placed != stats.shelf_events:
+        raise CoreFault(t, f"invariant broken: {stats.shelf_events} shelf events, but "
+                           f"{placed} ended in a cart or in the ledger")
+    left = getattr(stats, "carts_left", 0)
+    if left:
+        raise CoreFault(t, f"invariant broken: {left} cart(s) with items were never billed")
+
+
 def check_step(out, t: float, skus: set[str]) -> tuple[list[Tracks], list[Receipt]]:
     """``out`` of ``core.step`` at tick ``t`` [s], as (tracks, receipts) lists."""
     if not (isinstance(out, tuple | list) and len(out) == 2):

@@ -99,6 +99,20 @@ def core_metrics(stats, counts: dict, receipts: list[Receipt],
     }
 
 
+def fault_metrics(faults, restart, end: float) -> dict:
+    """metrics.json ``faults``: what the schedule broke (ground truth) and the restarts."""
+    truth = faults.truth(end)
+    out = {"cameras_failed": len({i for k, i in zip(truth["target"], truth["id"],
+                                                     strict=True) if k == "camera"}),
+           "plates_failed": len({i for k, i in zip(truth["target"], truth["id"],
+                                                    strict=True) if k == "plate"}),
+           "camera_frames_dropped": faults.dropped}
+    if restart is not None:
+        out.update(core_crashed_at_s=restart.crashed_at, checkpoints=restart.checkpoints,
+                   batches_replayed=restart.replayed)
+    return out
+
+
 def run_metrics(config, store, crowd, billing_dict: dict, tracking: dict, core: dict,
                 counts: dict, n_cams: int, n_plates: int, n_scored: int, n_warm: int) -> dict:
     """metrics.json: what was run, the crowd, billing, tracking and the core."""

@@ -9,6 +9,8 @@ shoppers.parquet, visits.parquet) and streams/.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -19,6 +21,59 @@ import pyarrow.parquet as pq
 from agents.crowd import Crowd
 from core.records import Receipt
 from experiments.runs.knowledge import knowledge_to_json
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def partial_folder(out: Path) -> Path:
+    """A fresh, empty folder beside ``out`` (``.NAME.partial-PID``) that a run writes into;
+    :func:`commit_folder` puts it in place of ``out`` once complete. Partial folders of
+    runs killed earlier (their process gone) are removed. An unwritable place raises
+    OSError here, before anything is simulated."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for old in out.parent.glob(f".{out.name}.partial-*"):
+        pid = old.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(old, ignore_errors=True)
+    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    probe = tmp / ".probe"
+    probe.write_text("")
+    probe.unlink()
+    return tmp
+
+
+def commit_folder(tmp: Path, out: Path) -> None:
+    """``tmp`` becomes ``out``, replacing whatever folder was there whole (nothing of an
+    earlier run stays beside the new one); a kill leaves either the old folder or the new."""
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        tmp.rename(out)
+
+
+def write_failure(out: Path, doc: dict) -> Path:
+    """A failed run's folder: ``failure.json`` alone, in place of ``out`` (an earlier run's
+    results are not left beside it to be taken for this run's)."""
+    tmp = partial_folder(out)
+    dump(tmp / "failure.json", doc)
+    commit_folder(tmp, out)
+    return Path(out) / "failure.json"
 
 
 def receipts_json(receipts: list[Receipt]) -> dict:
@@ -50,6 +105,10 @@ def shoppers_table(crowd: Crowd) -> pa.Table:
                                      pa.float64())
     return pa.table(cols)
 
+
+FAULT_SCHEMA = pa.schema([
+    ("target", pa.string()), ("id", pa.int64()), ("kind", pa.string()),
+    ("start_s", pa.float64()), ("end_s", pa.float64()), ("value", pa.float64())])
 
 JOURNEY_SCHEMA = pa.schema([
     ("account", pa.string()), ("visit", pa.string()), ("t", pa.float64()),
@@ -126,7 +185,7 @@ def _write_insights(insights, folder: Path) -> None:
 
 def write_run_folder(out: Path, config, store, result, *, ledger: dict | None, knowledge,
                      gt: list[np.ndarray], hy: list[np.ndarray], visits, insights,
-                     recorder) -> None:
+                     recorder, fault_truth: dict | None = None) -> None:
     """Write a finished run's folder ``out``: what the core said, the scores, the config
     (never the pseudonym key), the store knowledge, ground truth and the sensor streams."""
     (out / "ground_truth").mkdir(parents=True, exist_ok=True)
@@ -136,8 +195,14 @@ def write_run_folder(out: Path, config, store, result, *, ledger: dict | None, k
     dump(out / "ground_truth" / "receipts.json", _truth_receipts(store, result.truth))
     dump(out / "metrics.json", result.metrics)
     dump(out / "timing.json", result.timing)
-    dump(out / "config.json", {k: (("(given)" if v else "") if k == "pseudonym_key" else v)
-                               for k, v in asdict(config).items()})
+    cfg = {k: (("(given)" if v else "") if k == "pseudonym_key" else v)
+           for k, v in asdict(config).items()}
+    if config.faults is not None:
+        cfg["faults"] = config.faults.to_dict()
+    dump(out / "config.json", cfg)
+    if fault_truth is not None:   # what failed when
+        pq.write_table(pa.table(fault_truth, schema=FAULT_SCHEMA),
+                       out / "ground_truth" / "faults.parquet", compression="zstd")
     if result.journeys is not None:
         write_journeys(result.journeys, out / "journeys.parquet")
     if insights is not None:

@@ -38,6 +38,8 @@ class CoreSummary:
     stats: Any
     ledger: dict | None
     journeys: dict | None = None    # the core's journey table (core.journeys), if it keeps one
+    final_tracks: tuple = ()        # tracks of the frames its finish processed (held late)
+    health: dict | None = None      # its sensor_health(), if it has one
 
 
 def _serve(conn, core, knowledge, journey_key: bytes | None = None) -> None:  # pragma: no cover - runs in the child process
@@ -65,9 +67,12 @@ def _serve(conn, core, knowledge, journey_key: bytes | None = None) -> None:  # 
                 receipts = core.finish(payload)
                 busy += time.perf_counter() - t0
                 jt = getattr(core, "journeys", None)
+                health = getattr(core, "sensor_health", None)
                 conn.send(("finished", (receipts, busy, CoreSummary(
                     getattr(core, "stats", None), ledger_json(core),
-                    jt(journey_key) if callable(jt) and journey_key else None))))
+                    jt(journey_key) if callable(jt) and journey_key else None,
+                    tuple(getattr(core, "final_tracks", ())),
+                    health() if callable(health) else None))))
                 return
     except BaseException as e:  # noqa: BLE001 - reported to the parent, with the tick
         conn.send(("error", (t, f"{type(e).__name__}: {e}", traceback.format_exc())))

@@ -60,11 +60,20 @@ def replay(run_dir: str | Path, core: Core | None = None) -> ReplayResult:
     except KnowledgeFileError as e:
         raise ReplayError(str(e)) from None
     duration = None
+    delivery = None
     try:
         cfg = json.loads((run_dir / "config.json").read_text())
         duration = float(cfg["minutes"]) * 60.0
     except (OSError, ValueError, KeyError, TypeError):
-        pass
+        cfg = {}
+    if isinstance(cfg, dict) and cfg.get("faults"):
+        from twin.faults import Delivery, FaultFileError, faults_from_dict
+        try:    # late delivery is not in the streams: the same schedule and seed re-apply it
+            late = faults_from_dict(cfg["faults"], f"{run_dir / 'config.json'}: faults")
+        except FaultFileError as e:
+            raise ReplayError(str(e)) from None
+        if late.streams.late_s > 0:
+            delivery = Delivery(late.streams.late_s, int(cfg.get("seed", 0)))
     live = None
     try:
         live = json.loads((run_dir / "receipts.json").read_text())
@@ -78,12 +87,20 @@ def replay(run_dir: str | Path, core: Core | None = None) -> ReplayResult:
     last_t = 0.0
     try:
         for batch in read_streams(run_dir / "streams"):
+            last_t = batch.t
+            if delivery is not None:
+                batch = delivery.push(batch)
             tr, issued = core.step(batch)
             tracks.extend(tr)
             receipts.extend(issued)
-            last_t = batch.t
     except StreamFileError as e:
         raise ReplayError(str(e)) from None
-    receipts.extend(core.finish(duration if duration is not None else last_t))
+    end = duration if duration is not None else last_t
+    if delivery is not None and (late := delivery.flush(end)) is not None:
+        tr, issued = core.step(late)
+        tracks.extend(tr)
+        receipts.extend(issued)
+    receipts.extend(core.finish(end))
+    tracks.extend(getattr(core, "final_tracks", ()))
     return ReplayResult(receipts, tracks, live, time.perf_counter() - t0,
                         duration if duration is not None else last_t)

@@ -8,6 +8,8 @@ benchmark suite and the pytest plugin call.
 
 from __future__ import annotations
 
+import math
+import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,22 +17,25 @@ from pathlib import Path
 import numpy as np
 
 from agents.crowd import ScriptedShopper
+from core.checkpoint import checkpoint, restore
 from core.ledger import ledger_json
 from core.protocol import Core
 from core.records import Receipt
 from core.store_core import StoreCore
 from experiments.runs.assembly import Twin, build_twin
 from experiments.runs.config import RunConfig, RunResult
-from experiments.runs.guard import CoreFault, check_receipts, check_step
+from experiments.runs.guard import CoreFault, check_accounted, check_receipts, check_step
 from experiments.runs.metrics import (
     billing_truth,
     core_metrics,
+    fault_metrics,
     run_metrics,
     run_timing,
     tracking_scores,
 )
-from experiments.runs.outputs import write_run_folder
+from experiments.runs.outputs import commit_folder, partial_folder, write_run_folder
 from experiments.scoring.billing import score_billing
+from twin.faults import Delivery, FaultInjector
 from twin.streams import StreamRecorder
 
 
@@ -49,6 +54,10 @@ class _Loop:
     tick_t: list[float] = field(default_factory=list)  # piped: each tick's time, to name one
     counts: dict = field(default_factory=lambda: dict.fromkeys(
         ("detections", "plate_samples", "frames", "people"), 0))
+    faults: FaultInjector | None = None
+    delivery: Delivery | None = None
+    restart: _Restart | None = None
+    health: dict | None = None          # the core's sensor_health(), when it has one
 
     def collect(self, tracks, issued) -> None:
         self.receipts.extend(issued)
@@ -57,7 +66,10 @@ class _Loop:
                                  np.full(tr.track_id.size, tr.t), tr.track_id, tr.xy))
 
     def feed(self, b) -> None:
-        """One batch to the recorder and the core (in this process, or sent to its own)."""
+        """One batch through the faults (if any) to the recorder and the core (in this
+        process, or sent to its own)."""
+        if self.faults is not None:
+            b = self.faults.apply(b)
         c = self.counts
         for f in b.frames:
             c["detections"] += len(f)
@@ -65,18 +77,29 @@ class _Loop:
             c["plate_samples"] += p.grams.size
         if self.recorder is not None:
             self.recorder.add(b)
+        if self.delivery is not None:
+            b = self.delivery.push(b)
+        self.deliver(b)
+
+    def deliver(self, b) -> None:
         core = self.twin.core
         if core is not None:
-            t1 = time.perf_counter()
-            try:
-                out_b = core.step(b)
-            except Exception as e:  # noqa: BLE001 - the core's failure, with its tick
-                raise CoreFault(b.t, f"{type(e).__name__}: {e}") from e
-            self.core_s += time.perf_counter() - t1
-            self.collect(*check_step(out_b, b.t, self.skus))
+            if self.restart is not None:
+                self.restart.before(self, b)
+                core = self.twin.core
+            self.step(core, b)
         else:
             self.twin.piped.submit(b)
             self.tick_t.append(b.t)
+
+    def step(self, core, b) -> None:
+        t1 = time.perf_counter()
+        try:
+            out_b = core.step(b)
+        except Exception as e:  # noqa: BLE001 - the core's failure, with its tick
+            raise CoreFault(b.t, f"{type(e).__name__}: {e}") from e
+        self.core_s += time.perf_counter() - t1
+        self.collect(*check_step(out_b, b.t, self.skus))
 
     def truth(self, tick) -> None:
         """The people in the store at a camera tick (warm-started ones left out)."""
@@ -91,6 +114,10 @@ class _Loop:
 
     def finish(self, end: float, key: bytes):
         """The core's last receipts at ``end``: (stats, journeys, ledger, wait for the core)."""
+        if self.delivery is not None:
+            late = self.delivery.flush(end)
+            if late is not None:
+                self.deliver(late)
         core, piped = self.twin.core, self.twin.piped
         if piped is None:
             stats = getattr(core, "stats", None)
@@ -99,14 +126,19 @@ class _Loop:
                 final = core.finish(end)
             except Exception as e:  # noqa: BLE001
                 raise CoreFault(end, f"finish: {type(e).__name__}: {e}") from e
+            self.collect(list(getattr(core, "final_tracks", [])), [])
             self.receipts.extend(check_receipts(final, end, self.skus))
             self.core_s += time.perf_counter() - t1
             jt = getattr(core, "journeys", None)
+            health = getattr(core, "sensor_health", None)
+            self.health = health() if callable(health) else None
             return stats, jt(key) if callable(jt) else None, ledger_json(core), None
         steps, final, self.core_s, summary = piped.finish(end)
         for t_b, out_b in zip(self.tick_t, steps, strict=True):
             self.collect(*check_step(out_b, t_b, self.skus))
+        self.collect(list(summary.final_tracks), [])
         self.receipts.extend(check_receipts(final, end, self.skus))
+        self.health = summary.health
         return summary.stats, summary.journeys, summary.ledger, piped.finish_wait_s
 
     def columns(self, rows) -> list[np.ndarray]:
@@ -114,6 +146,48 @@ class _Loop:
         cat = [np.concatenate([r[k] for r in rows]) if rows else np.zeros(0) for k in range(4)]
         cat[3] = cat[3].reshape(-1, 2)
         return cat
+
+
+class _Restart:
+    """The core's checkpoints and its crash (a fault schedule's ``[core]``): the core's
+    state is pickled every ``every_s`` of simulated time; at ``crash_at_s`` the core is
+    dropped (what it said since its last checkpoint is lost with it), a new one is
+    unpickled from that checkpoint and the batches delivered since are fed to it again, as
+    a store's message log would after a restart. What the lost core had issued since the
+    checkpoint the new one issues again (receipts are idempotent per account and visit)."""
+
+    def __init__(self, crash_at_s: float | None, every_s: float) -> None:
+        self.crash_at_s = crash_at_s
+        self.every_s = every_s
+        self.next_t = 0.0
+        self.state: bytes | None = None
+        self.marks = (0, 0)                 # receipts and track rows at the checkpoint
+        self.since: list = []               # batches delivered since the checkpoint
+        self.crashed_at: float | None = None
+        self.replayed = 0
+        self.checkpoints = 0
+
+    def before(self, loop: _Loop, b) -> None:
+        if self.crash_at_s is not None and self.crashed_at is None and b.t >= self.crash_at_s:
+            self.crash(loop, b.t)
+        if b.t >= self.next_t:
+            self.state = checkpoint(loop.twin.core)
+            self.marks = (len(loop.receipts), len(loop.hy_rows))
+            self.since = []
+            self.checkpoints += 1
+            self.next_t = (math.floor(b.t / self.every_s + 1e-9) + 1) * self.every_s
+        self.since.append(b)
+
+    def crash(self, loop: _Loop, t: float) -> None:
+        self.crashed_at = t
+        if self.state is None:
+            raise CoreFault(t, "the core crashed before its first checkpoint")
+        del loop.receipts[self.marks[0]:]
+        del loop.hy_rows[self.marks[1]:]
+        loop.twin.core = restore(self.state)
+        for old in self.since:
+            loop.step(loop.twin.core, old)
+        self.replayed = len(self.since)
 
 
 def _drive(loop: _Loop, duration: float, stop_after_scripted_s: float | None, bar) -> float:
@@ -138,6 +212,22 @@ def _drive(loop: _Loop, duration: float, stop_after_scripted_s: float | None, ba
     return end
 
 
+def _faults(loop: _Loop, config: RunConfig, twin: Twin) -> None:
+    """The run's fault schedule on the loop: the injector, the delivery, the restarts."""
+    f = config.faults
+    if f is None or f.empty:
+        return
+    loop.faults = f.resolve(len(twin.cameras.camera), twin.store.bins.n_plates, config.seed)
+    if f.streams.late_s > 0:
+        loop.delivery = Delivery(f.streams.late_s, config.seed)
+    if f.core.crash_at_s is not None:
+        if twin.core is None:
+            from experiments.runs.assembly import ConfigError
+            raise ConfigError("faults: [core] crash_at_s restarts the core in this process; "
+                              "run it without --core-process / --core-deadline")
+        loop.restart = _Restart(f.core.crash_at_s, f.core.checkpoint_s)
+
+
 def run(config: RunConfig, out: str | Path | None = None, core: Core | None = None,
         progress: bool = False, scripted: tuple[ScriptedShopper, ...] = (),
         stop_after_scripted_s: float | None = None) -> RunResult:
@@ -145,8 +235,27 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
 
     ``scripted``: shoppers with given actions (a scenario) beside the sampled crowd; with
     ``stop_after_scripted_s`` the run stops that many seconds after the last of them left
-    (or at ``config.minutes``, whichever comes first)."""
+    (or at ``config.minutes``, whichever comes first).
+
+    ``out``: the run folder. The run writes into a partial folder beside it (streams as they
+    are produced) and puts it in place of ``out`` whole once complete: a run killed midway
+    leaves the earlier folder as it was, never new files mixed with old."""
     t_wall0 = time.perf_counter()
+    tmp = partial_folder(Path(out)) if out is not None else None
+    try:
+        result = _run(config, tmp, core, progress, scripted, stop_after_scripted_s, t_wall0)
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if tmp is not None:
+        commit_folder(tmp, Path(out))
+    return result
+
+
+def _run(config: RunConfig, out: Path | None, core: Core | None, progress: bool,
+         scripted: tuple[ScriptedShopper, ...], stop_after_scripted_s: float | None,
+         t_wall0: float) -> RunResult:
     from experiments.scoring.insights import pseudonym_key
     key = pseudonym_key(config.pseudonym_key or f"seed:{config.seed}")
     twin = build_twin(config.twin(scripted), core if core is not None else StoreCore(),
@@ -158,8 +267,15 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
     duration = config.minutes * 60.0
     loop = _Loop(twin, {str(x) for x in twin.store.catalogue.sku},
                  np.array(sorted(warm_ids), dtype=np.int64),
-                 StreamRecorder(config.clock.plate_hz) if config.record_streams else None,
+                 StreamRecorder(config.clock.plate_hz,
+                                None if out is None else out / "streams")
+                 if config.record_streams else None,
                  core_s=twin.core_start_s)
+    try:
+        _faults(loop, config, twin)
+    except BaseException:
+        twin.close()
+        raise
     bar = None
     if progress:
         from tqdm import tqdm
@@ -170,6 +286,8 @@ def run(config: RunConfig, out: str | Path | None = None, core: Core | None = No
         stats, journeys, ledger, core_wait_s = loop.finish(end, key)
     except BaseException:
         twin.close()
+        if loop.recorder is not None:
+            loop.recorder.close()
         raise
     if bar is not None:
         bar.close()
@@ -200,6 +318,11 @@ def _score(config: RunConfig, twin: Twin, loop: _Loop, end: float, scripted, war
     timing = run_timing(wall=time.perf_counter() - t_wall0, end=end, sim_wall=sim_wall,
                         core_s=loop.core_s, counts=loop.counts, setup_s=setup_s,
                         stage_s=getattr(twin.sim, "stage_s", {}), core_wait_s=core_wait_s)
+    check_accounted(stats, end)
+    if loop.health is not None:
+        metrics["core"]["sensor_health"] = loop.health
+    if loop.faults is not None:
+        metrics["faults"] = fault_metrics(loop.faults, loop.restart, end)
     insights = None
     if config.panel > 0 and journeys is not None:
         from experiments.scoring.insights import analyse
@@ -210,5 +333,6 @@ def _score(config: RunConfig, twin: Twin, loop: _Loop, end: float, scripted, war
     if out is not None:
         write_run_folder(Path(out), config, store, result, ledger=ledger,
                          knowledge=twin.knowledge, gt=gt, hy=hy, visits=visits,
-                         insights=insights, recorder=loop.recorder)
+                         insights=insights, recorder=loop.recorder,
+                         fault_truth=loop.faults.truth(end) if loop.faults else None)
     return result

@@ -184,7 +184,8 @@ def run_scenario(s: Scenario, out: str | Path | None = None, core: Core | None =
     cfg = RunConfig(store=s.store_ref, minutes=s.max_duration_s / 60.0,
                     shoppers=s.crowd_shoppers, seed=s.seed, layout=s.layout,
                     record_streams=out is not None, dead_cameras=tuple(dead_cameras),
-                    warm_start=s.crowd_warm_start, crowd_seed=s.crowd_seed)
+                    warm_start=s.crowd_warm_start, crowd_seed=s.crowd_seed,
+                    faults=s.faults)
     main = core if core is not None else StoreCore()
     tee = _Tee(main, dict(others or {})) if others else None
     res = run(cfg, out=out, core=tee or main, progress=progress, scripted=scripted,

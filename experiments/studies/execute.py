@@ -66,6 +66,15 @@ def execute(params: RunParams, prepared: dict | None) -> dict:
     return row
 
 
+def _faults(p: RunParams):
+    if not p.faults_doc:
+        return None
+    import json
+
+    from twin.faults import faults_from_dict
+    return faults_from_dict(json.loads(p.faults_doc), f"fault schedule {p.faults}")
+
+
 def _execute(p: RunParams, prep: dict) -> dict:
     from experiments.runs.scenario import make_core
     if p.scenario is not None:
@@ -91,7 +100,8 @@ def _execute(p: RunParams, prep: dict) -> dict:
                     pseudonym_key=p.pseudonym_key,
                     warm_start=p.warm_start, core_process=p.core_process,
                     dead_cameras=pick_dead((seed, 1), cams, p.dead_camera_fraction),
-                    dead_plates=pick_dead((seed, 2), plates, p.dead_plate_fraction))
+                    dead_plates=pick_dead((seed, 2), plates, p.dead_plate_fraction),
+                    faults=_faults(p))
     res = run(cfg, core=make_core(p.core))
     m = metrics_row(res.metrics, res.timing)
     m.update({k: prep[k] for k in ("floor_k1", "floor_k2", "bins_k1", "cost_cameras_usd",

@@ -29,6 +29,7 @@ PARAM_COLUMNS: dict[str, pa.DataType] = {
     "seed": pa.int64(), "core": pa.string(), "dead_camera_fraction": pa.float64(),
     "dead_plate_fraction": pa.float64(), "scenario": pa.string(),
     "shoppers_per_shelf": pa.int64(), "panel": pa.int64(), "look_taste": pa.float64(),
+    "faults": pa.string(),
 }
 
 

@@ -94,6 +94,9 @@ class Study:
     # not a parameter of the runs (not hashed into run ids)
     core_process: bool = False
     insights: InsightsSpec | None = None
+    # fault schedules (docs/faults.md), each a level of the sweep: (label, the schedule as
+    # a TOML/JSON document); (None, None): no schedule
+    fault_files: tuple[tuple[str | None, dict | None], ...] = ((None, None),)
 
 
 @dataclass(frozen=True)
@@ -368,9 +371,13 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
     layouts = _layouts(r, doc, base, {s.ref for s in stores})
     faults = doc.get("faults", {})
     dcf, dpf = [0.0], [0.0]
-    if r.table(faults, "faults", ("dead_camera_fraction", "dead_plate_fraction")) is not None:
+    fault_files: list[tuple[str | None, dict | None]] = [(None, None)]
+    if r.table(faults, "faults", ("dead_camera_fraction", "dead_plate_fraction",
+                                  "fault_files")) is not None:
         dcf = _list(r, faults, "dead_camera_fraction", "faults", _num(r, 0, 1, "-"), [0.0])
         dpf = _list(r, faults, "dead_plate_fraction", "faults", _num(r, 0, 1, "-"), [0.0])
+        if "fault_files" in faults:
+            fault_files = _fault_files(r, faults["fault_files"], base, core_process)
 
     groups = _scenario_groups(r, doc)
     prices = _prices(r, doc)
@@ -382,7 +389,38 @@ def build_study(doc: dict, source: str = "<study>", base_dir: Path | None = None
         raise StudyError(source, r.problems)
     return Study(name, desc, source, minutes, tuple(seeds), tuple(cores), tuple(shoppers),
                  tuple(stores), tuple(layouts), tuple(dcf), tuple(dpf), tuple(groups), prices,
-                 target, cell, tuple(metrics or ()), text, core_process, insights)
+                 target, cell, tuple(metrics or ()), text, core_process, insights,
+                 tuple(fault_files))
+
+
+def _fault_files(r, v, base: Path, core_process: bool) -> list:
+    """``[faults] fault_files``: schedule files (relative to the study), each a level;
+    "none" is the level without faults."""
+    from twin.faults import FaultFileError, load_faults
+    where = "faults.fault_files"
+    if not isinstance(v, list) or not v or not all(isinstance(x, str) for x in v):
+        r.bad(where, f"= {v!r} is not allowed; expected a list of fault schedule .toml "
+                     "files (docs/faults.md), \"none\" for no faults")
+        return [(None, None)]
+    out = []
+    for i, ref in enumerate(v):
+        if ref == "none":
+            out.append((None, None))
+            continue
+        p = Path(ref) if Path(ref).is_absolute() else base / ref
+        try:
+            s = load_faults(p)
+        except FaultFileError as e:
+            r.bad(f"{where}[{i}]", str(e))
+            continue
+        if core_process and s.core.crash_at_s is not None:
+            r.bad(f"{where}[{i}]", f"{ref}: [core] crash_at_s restarts the core in the run's "
+                                   "process; expected core_process = false")
+        out.append((Path(ref).stem, s.to_dict()))
+    labels = [lab for lab, _ in out]
+    if len(set(labels)) != len(labels):
+        r.bad(where, f"names {labels} repeat; expected files of different names")
+    return out or [(None, None)]
 
 
 def load_study(path: str | Path) -> Study:

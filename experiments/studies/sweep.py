@@ -43,6 +43,8 @@ class RunParams:
     shoppers_per_shelf: int | None
     panel: int | None = None          # an insights study's only (other studies keep their
     look_taste: float | None = None   # run ids: these columns are left out of their hash)
+    faults: str | None = None         # the fault schedule's name (None: none; left out too)
+    faults_doc: str = field(default="", metadata={"local": True})   # its JSON
     # resolved here, not columns
     store_path: str | None = field(default=None, metadata={"local": True})
     layout_path: str | None = field(default=None, metadata={"local": True})
@@ -56,6 +58,8 @@ class RunParams:
                if not f.metadata.get("local")}
         if self.panel is None:
             del out["panel"], out["look_taste"]
+        if self.faults is None:
+            del out["faults"]
         return out
 
 
@@ -86,7 +90,8 @@ def count_runs(study: Study) -> int:
         lays = sum(1 for lay in study.layouts if not lay.stores or st.ref in lay.stores)
         n += (len(st.bins_per_plate) * lays * len(st.shoppers or study.shoppers)
               * len(study.dead_camera_fraction) * len(study.dead_plate_fraction)
-              * len(study.cores) * len(study.seeds) * (len(ins.look_taste) if ins else 1))
+              * len(study.cores) * len(study.seeds) * (len(ins.look_taste) if ins else 1)
+              * len(study.fault_files))
     for g in study.scenarios:
         n += len(g.names) * len(study.cores) * len(g.seeds or (None,))
     return n
@@ -98,10 +103,10 @@ def expand(study: Study) -> list[RunSpec]:
     specs: list[RunSpec] = []
     for st in study.stores:
         ins = study.insights
-        for bpp, lay, sh, dcf, dpf, core, seed, taste in product(
+        for bpp, lay, sh, dcf, dpf, (fl, fdoc), core, seed, taste in product(
                 st.bins_per_plate, study.layouts, st.shoppers or study.shoppers,
-                study.dead_camera_fraction, study.dead_plate_fraction, study.cores,
-                study.seeds, ins.look_taste if ins else (None,)):
+                study.dead_camera_fraction, study.dead_plate_fraction, study.fault_files,
+                study.cores, study.seeds, ins.look_taste if ins else (None,)):
             if lay.stores and st.ref not in lay.stores:
                 continue
             name = store_name(st.ref)
@@ -117,7 +122,8 @@ def expand(study: Study) -> list[RunSpec]:
                 panel=ins.panel if ins is not None else None,
                 look_taste=taste if ins is not None else None,
                 store_path=st.ref, layout_path=lay.path, core_process=study.core_process,
-                pseudonym_key=ins.key if ins is not None else "")
+                pseudonym_key=ins.key if ins is not None else "", faults=fl,
+                faults_doc=json.dumps(fdoc, sort_keys=True) if fdoc is not None else "")
             specs.append(RunSpec(run_id(p), p))
     for g in study.scenarios:
         for sc, core, seed in product(g.names, study.cores, g.seeds or (None,)):

@@ -14,8 +14,8 @@ import numpy as np
 PARAMS: tuple[str, ...] = (
     "store", "store_ref", "layout", "layout_generator", "layout_param", "layout_model",
     "layout_file", "bins_per_plate", "core", "shoppers", "minutes", "warm_start",
-    "dead_camera_fraction", "dead_plate_fraction", "scenario", "shoppers_per_shelf", "panel",
-    "look_taste")
+    "dead_camera_fraction", "dead_plate_fraction", "faults", "scenario", "shoppers_per_shelf",
+    "panel", "look_taste")
 
 
 def as_float(v) -> float:
@@ -113,6 +113,8 @@ def fmt_param(name: str, v) -> str:
         return f"{100 * as_float(v):g} % cameras dead"
     if name == "dead_plate_fraction":
         return f"{100 * as_float(v):g} % plates dead"
+    if name == "faults":
+        return f"faults {v}"
     if name == "shoppers_per_shelf":
         return f"{int(v)} per shelf"
     if name == "layout_param":

@@ -117,6 +117,7 @@ _RUN_PARAMS: tuple[tuple[str, str], ...] = (
     ("layout", "layout"), ("bins_per_plate", "bins/plate"), ("core", "core"),
     ("shoppers", "shoppers"), ("minutes", "min"), ("warm_start", "warm"), ("seed", "seed"),
     ("dead_camera_fraction", "dead cams"), ("dead_plate_fraction", "dead plates"),
+    ("faults", "faults"),
     ("scenario", "scenario"))
 
 
