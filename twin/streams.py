@@ -7,11 +7,14 @@ Files in a run's ``streams/`` folder (schemas are part of the interchange format
   D (optional: a recording without it replays with no appearance, shape (n, 0)).
 - ``plates.parquet``: t float64 [s] (first sample of the message), plate int32,
   grams fixed_size_list<float32>[k]; metadata ``plate_hz``.
-- ``gate.parquet``: t float64 [s], gate int32, account int64.
+- ``gate.parquet``: t float64 [s], gate int32, account int64, sent_t float64 [s].
 - ``frames.parquet``: frame int64, t float64 [s] of every camera tick (a frame with no
-  detections is still a frame the core saw).
+  detections is still a frame the core saw), sent_t float64 [s].
 - ``plate_messages.parquet``: t fixed_size_list<float64>[k], the exact sample times of each
-  plate message, in message order.
+  plate message, in message order; sent_t float64 [s].
+- ``sent_t``: the time of the tick whose batch carried the record (a skewed clock stamps a
+  record off its tick); replay hands the core one batch per tick, empty ticks included, as
+  live. Optional: a recording without it replays grouped by the records' own times.
 - ``hands.parquet``: frame int64, t float64 [s], camera int32, x, y, z float64 [m]: hands
   seen in shelf bins or held out to someone (optional: a recording without it replays with
   no hands); pass_x0, pass_y0, pass_x1, pass_y1 float64 [m]: for a hand-over that camera saw
@@ -278,9 +281,15 @@ def _check_streams(folder: Path, det: dict, frames: dict, hands: dict, plates: d
     _check(p, "account", gate["account"], gate["account"] < 0, "an account id >= 0")
 
 
-def _hands(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _hands(folder: Path, required: bool
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """hands.parquet as (frame, camera, xyz (h, 3), pass (h, 4)); none when the file is
-    absent (a recording before hands); pass NaN where it predates hand-overs."""
+    absent from a recording before hands (``required``: a recording with ``sent_t``
+    always has it: its absence is an error, not "nobody reached"); pass NaN where it
+    predates hand-overs."""
+    if required and not (folder / "hands.parquet").exists():
+        raise StreamFileError(f"{folder / 'hands.parquet'}: file not found (a recording "
+                              "with sent_t columns always has it)")
     if not (folder / "hands.parquet").exists():
         return np.zeros(0, np.int64), np.zeros(0, np.int32), np.zeros((0, 3)), np.zeros((0, 4))
     hd = _read(folder / "hands.parquet", ("frame", "camera", "x", "y", "z"))
@@ -344,11 +353,26 @@ def _gate_events(gate: pa.Table, sent) -> list[tuple]:
             for a, b in zip(gcut[:-1], gcut[1:], strict=True)]
 
 
-def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
+def _check_known(folder: Path, cam: np.ndarray, hcam: np.ndarray, plate: np.ndarray,
+                 known: tuple[np.ndarray, np.ndarray]) -> None:
+    """Camera and plate ids the store's knowledge has (``known``: camera ids, plate ids)."""
+    cams, plates = (np.asarray(k) for k in known)
+    for path, col, v, ids, what in (
+            ("detections.parquet", "camera", cam, cams, "camera"),
+            ("hands.parquet", "camera", hcam, cams, "camera"),
+            ("plates.parquet", "plate", plate, plates, "plate")):
+        _check(folder / path, col, v, ~np.isin(v, ids),
+               f"a {what} id of knowledge.json ({ids.size} {what}s, "
+               f"{int(ids.min()) if ids.size else 0}-{int(ids.max()) if ids.size else 0})")
+
+
+def read_streams(folder: str | Path, known: tuple[np.ndarray, np.ndarray] | None = None
+                 ) -> Iterator[SensorBatch]:
     """Replay a recorded ``streams/`` folder as time-ordered :class:`SensorBatch` es.
 
     Records of one tick are grouped into one batch, in time order, as the live loop
-    delivers them, so a core fed a replay sees what it saw live.
+    delivers them, so a core fed a replay sees what it saw live. ``known``: (camera ids,
+    plate ids) of the store: records of others are an error.
     """
     folder = Path(folder)
     det = _read(folder / "detections.parquet", ("frame", "t", "camera", "x", "y", "conf"))
@@ -375,7 +399,10 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
     ft = frames.column("t").to_numpy()
     lo = np.searchsorted(fr, ff, side="left")
     hi = np.searchsorted(fr, ff, side="right")
-    hfr, hcam, hxyz, hpass = _hands(folder)
+    sent = _sent(folder, frames, msgs, gate)
+    hfr, hcam, hxyz, hpass = _hands(folder, sent is not None)
+    if known is not None:
+        _check_known(folder, cam, hcam, pl.column("plate").to_numpy(), known)
     _check_streams(folder, {"frame": fr, "t": t, "x": xy[:, 0], "y": xy[:, 1], "camera": cam,
                             "conf": conf}, {"frame": ff, "t": ft},
                    {"frame": hfr, "xyz": hxyz},
@@ -384,7 +411,6 @@ def read_streams(folder: str | Path) -> Iterator[SensorBatch]:
                     "account": gate.column("account").to_numpy()})
     hlo = np.searchsorted(hfr, ff, side="left")
     hhi = np.searchsorted(hfr, ff, side="right")
-    sent = _sent(folder, frames, msgs, gate)
     fs = sent[0] if sent else ft
     for f, tf, a, b, c, d, ts in zip(ff, ft, lo, hi, hlo, hhi, fs, strict=True):
         hp = hpass[c:d] if np.isfinite(hpass[c:d]).any() else None

@@ -86,7 +86,8 @@ def replay(run_dir: str | Path, core: Core | None = None) -> ReplayResult:
     tracks: list[Tracks] = []
     last_t = 0.0
     try:
-        for batch in read_streams(run_dir / "streams"):
+        for batch in read_streams(run_dir / "streams", (knowledge.cameras.camera,
+                                                         knowledge.plates.plate)):
             last_t = batch.t
             if delivery is not None:
                 batch = delivery.push(batch)

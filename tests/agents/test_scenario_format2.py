@@ -320,3 +320,13 @@ def test_canonical_text_writes_the_new_keys_resolved() -> None:
     old = dumps_scenario(load_scenario("crowd_mixture"))
     for key in ("warm_start", "checkin", "after", "seed = 5"):
         assert key not in old
+
+
+def test_a_faults_table_becomes_the_scenarios_schedule_and_a_bad_one_is_one_problem() -> None:
+    s = build_scenario(doc(faults={"plates": [{"kind": "stuck", "ids": [0], "start_s": 5}],
+                               "core": {"crash_at_s": 20}}), "scen.toml")
+    assert s.faults is not None and s.faults.plates[0].kind == "stuck"
+    assert s.faults.core.crash_at_s == 20.0
+    assert build_scenario(doc(), "scen.toml").faults is None
+    path, msg = only(doc(faults={"plates": [{"kind": "molten", "ids": [0]}]}))
+    assert path == "faults" and "[[plates]][0].kind" in msg and "'stuck'" in msg

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -260,7 +261,7 @@ def test_cli_study_dry_run_and_summary(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("name,runs", [("kiosk_layouts", 24), ("scale", 4), ("fidelity", 44),
-                                       ("insights", 24)])
+                                       ("insights", 24), ("reliability", 12)])
 def test_shipped_studies_load_and_expand(name, runs):
     f = Path(__file__).resolve().parents[2] / "experiments" / "studies" / f"{name}.toml"
     study = load_study(f)
@@ -275,6 +276,9 @@ def test_shipped_studies_load_and_expand(name, runs):
         assert {(s.params.panel, s.params.look_taste) for s in specs} == {
             (40, 0.0), (40, 1.0)}
         assert {s.params.pseudonym_key for s in specs} == {"study:insights"}
+    if name == "reliability":
+        assert {s.params.faults for s in specs} == {None, "plates_stuck", "plates_nan",
+                                                    "cameras_out", "network", "core_crash"}
     if name == "fidelity":
         assert {s.params.shoppers_per_shelf for s in specs} == {1, 2, 3}
         assert {s.params.core for s in specs} == {"full", "naive"}
@@ -384,3 +388,20 @@ def test_temporary_files_of_killed_writers_are_cleaned_on_restart(tmp_path):
         f.write_text("partial")
     assert sorted(clean_stale_tmp(res)) == sorted([dead, top])
     assert mine.exists() and not dead.exists() and not top.exists()
+
+
+def test_fault_files_are_an_axis_that_keeps_the_other_run_ids(tmp_path):
+    (tmp_path / "stuck.toml").write_text('[[plates]]\nkind = "stuck"\nfraction = 0.3\n')
+    plain = expand(load_study(_write(tmp_path, SMALL_STUDY, "a.toml")))
+    axis = SMALL_STUDY.replace("[[scenarios]]", '[faults]\nfault_files = ["none", '
+                               '"stuck.toml"]\n\n[[scenarios]]')
+    swept = expand(load_study(_write(tmp_path, axis, "b.toml")))
+    stores = [s for s in swept if s.params.scenario is None]
+    assert len(stores) == 4 and {s.params.faults for s in stores} == {None, "stuck"}
+    assert {s.run_id for s in plain} <= {s.run_id for s in swept}   # "none" keeps its ids
+    doc = json.loads(next(s.params.faults_doc for s in stores if s.params.faults))
+    assert doc["plates"][0]["kind"] == "stuck"
+    (tmp_path / "bad.toml").write_text('[[plates]]\nkind = "melted"\nfraction = 0.3\n')
+    with pytest.raises(StudyError) as e:
+        load_study(_write(tmp_path, axis.replace("stuck.toml", "bad.toml"), "c.toml"))
+    assert "faults.fault_files[1]" in str(e.value) and "'stuck'" in str(e.value)

@@ -195,7 +195,7 @@ def test_replay_keeps_frames_without_detections(recorded) -> None:
 
 @pytest.fixture
 def copy(recorded, tmp_path):
-    for name in ("detections", "plates", "gate", "frames", "plate_messages"):
+    for name in ("detections", "plates", "gate", "frames", "plate_messages", "hands"):
         (tmp_path / f"{name}.parquet").write_bytes(
             (recorded["folder"] / f"{name}.parquet").read_bytes())
     return tmp_path
@@ -205,7 +205,8 @@ def test_copied_folder_replays(copy) -> None:
     assert sum(len(b.plates) for b in read_streams(copy)) == int(DURATION_S * 60 / 12)
 
 
-@pytest.mark.parametrize("name", ["detections", "plates", "gate", "frames", "plate_messages"])
+@pytest.mark.parametrize("name", ["detections", "plates", "gate", "frames", "plate_messages",
+                                  "hands"])
 def test_missing_file_is_named(copy, name) -> None:
     (copy / f"{name}.parquet").unlink()
     with pytest.raises(StreamFileError) as err:
