@@ -106,8 +106,9 @@ class StreamRecorder:
         w = self._writers.get(name)
         if w is None:
             self.folder.mkdir(parents=True, exist_ok=True)
-            w = self._writers[name] = pq.ParquetWriter(self.folder / name, table.schema,
-                                                       compression="zstd", **opts)
+            w = self._writers[name] = pq.ParquetWriter(
+                self.folder / name, table.schema, compression="zstd",
+                write_page_checksum=True, **opts)   # a flipped byte is an error, not data
         if table.num_rows:
             w.write_table(table)
 
@@ -221,11 +222,12 @@ def _appearance_of(det: pa.Table, path: Path) -> np.ndarray:
 
 def _read(path: Path, need: tuple[str, ...]) -> pa.Table:
     try:
-        tab = pq.read_table(path)
+        tab = pq.read_table(path, page_checksum_verification=True)
     except FileNotFoundError:
         raise StreamFileError(f"{path}: file not found") from None
     except Exception as e:  # noqa: BLE001 - any parse error is a bad file
-        raise StreamFileError(f"{path}: not a readable Parquet file ({e})") from None
+        why = " ".join(str(e).split())[:300]     # one line, whatever the parser said
+        raise StreamFileError(f"{path}: not a readable Parquet file ({why})") from None
     missing = [c for c in need if c not in tab.column_names]
     if missing:
         raise StreamFileError(f"{path}: missing column(s) {', '.join(missing)}; "
@@ -272,6 +274,10 @@ def _check_streams(folder: Path, det: dict, frames: dict, hands: dict, plates: d
     _check(p, "frame", hands["frame"], _backwards(hands["frame"]), "rows in frame order")
     _check(p, "x, y, z", hands["xyz"], ~np.isfinite(hands["xyz"]).all(axis=1),
            "finite positions")
+    hp = hands["pass"]
+    _check(p, "pass_x0, pass_y0, pass_x1, pass_y1", hp,
+           ~(np.isfinite(hp).all(axis=1) | np.isnan(hp).all(axis=1)),
+           "four finite positions, or four NaN (no hand-over seen)")
     p = folder / "plates.parquet"
     _check(p, "t", plates["t"], ~np.isfinite(plates["t"]) | _backwards(plates["t"]),
            "finite times that never go back")
@@ -353,10 +359,25 @@ def _gate_events(gate: pa.Table, sent) -> list[tuple]:
             for a, b in zip(gcut[:-1], gcut[1:], strict=True)]
 
 
+# how far outside the floor a detection or a hand may lie: detector noise at a wall [m]
+OUTSIDE_M = 5.0
+
+
 def _check_known(folder: Path, cam: np.ndarray, hcam: np.ndarray, plate: np.ndarray,
-                 known: tuple[np.ndarray, np.ndarray]) -> None:
-    """Camera and plate ids the store's knowledge has (``known``: camera ids, plate ids)."""
-    cams, plates = (np.asarray(k) for k in known)
+                 known: tuple, det_xy: np.ndarray, hxyz: np.ndarray) -> None:
+    """Camera and plate ids the store's knowledge has, and positions on its floor
+    (``known``: camera ids, plate ids and the floor's xmin, ymin, xmax, ymax)."""
+    cams, plates = (np.asarray(k) for k in known[:2])
+    x0, y0, x1, y1 = (float(v) for v in known[2])
+    m = OUTSIDE_M
+    for path, col, v, lo, hi in (
+            ("detections.parquet", "x", det_xy[:, 0], x0, x1),
+            ("detections.parquet", "y", det_xy[:, 1], y0, y1),
+            ("hands.parquet", "x", hxyz[:, 0], x0, x1),
+            ("hands.parquet", "y", hxyz[:, 1], y0, y1),
+            ("hands.parquet", "z", hxyz[:, 2], -1.0, 4.0)):
+        _check(folder / path, col, v, (v < lo - m) | (v > hi + m),
+               f"a position on the store's floor, in [{lo - m:g}, {hi + m:g}] m")
     for path, col, v, ids, what in (
             ("detections.parquet", "camera", cam, cams, "camera"),
             ("hands.parquet", "camera", hcam, cams, "camera"),
@@ -366,13 +387,13 @@ def _check_known(folder: Path, cam: np.ndarray, hcam: np.ndarray, plate: np.ndar
                f"{int(ids.min()) if ids.size else 0}-{int(ids.max()) if ids.size else 0})")
 
 
-def read_streams(folder: str | Path, known: tuple[np.ndarray, np.ndarray] | None = None
-                 ) -> Iterator[SensorBatch]:
+def read_streams(folder: str | Path, known: tuple | None = None) -> Iterator[SensorBatch]:
     """Replay a recorded ``streams/`` folder as time-ordered :class:`SensorBatch` es.
 
     Records of one tick are grouped into one batch, in time order, as the live loop
     delivers them, so a core fed a replay sees what it saw live. ``known``: (camera ids,
-    plate ids) of the store: records of others are an error.
+    plate ids, floor bounds) of the store: records of other sensors, and positions far off
+    its floor, are an error.
     """
     folder = Path(folder)
     det = _read(folder / "detections.parquet", ("frame", "t", "camera", "x", "y", "conf"))
@@ -401,11 +422,15 @@ def read_streams(folder: str | Path, known: tuple[np.ndarray, np.ndarray] | None
     hi = np.searchsorted(fr, ff, side="right")
     sent = _sent(folder, frames, msgs, gate)
     hfr, hcam, hxyz, hpass = _hands(folder, sent is not None)
+    _check(folder / "detections.parquet", "frame", fr, ~np.isin(fr, ff),
+           "a frame of frames.parquet")
+    _check(folder / "hands.parquet", "frame", hfr, ~np.isin(hfr, ff),
+           "a frame of frames.parquet")
     if known is not None:
-        _check_known(folder, cam, hcam, pl.column("plate").to_numpy(), known)
+        _check_known(folder, cam, hcam, pl.column("plate").to_numpy(), known, xy, hxyz)
     _check_streams(folder, {"frame": fr, "t": t, "x": xy[:, 0], "y": xy[:, 1], "camera": cam,
                             "conf": conf}, {"frame": ff, "t": ft},
-                   {"frame": hfr, "xyz": hxyz},
+                   {"frame": hfr, "xyz": hxyz, "pass": hpass},
                    {"t": pl.column("t").to_numpy(), "plate": pl.column("plate").to_numpy()},
                    {"t": gate.column("t").to_numpy(),
                     "account": gate.column("account").to_numpy()})

@@ -87,7 +87,8 @@ def replay(run_dir: str | Path, core: Core | None = None) -> ReplayResult:
     last_t = 0.0
     try:
         for batch in read_streams(run_dir / "streams", (knowledge.cameras.camera,
-                                                         knowledge.plates.plate)):
+                                                         knowledge.plates.plate,
+                                                         knowledge.bounds)):
             last_t = batch.t
             if delivery is not None:
                 batch = delivery.push(batch)
