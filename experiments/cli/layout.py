@@ -84,8 +84,8 @@ def cmd_layout(a: argparse.Namespace) -> int:
             raise CliError(f"--target must be in (0, 1], got {a.target:g}")
         if not 1 <= a.k <= 5:
             raise CliError(f"--k must be in [1, 5], got {a.k}")
-        if a.budget is not None and not a.budget > 0:
-            raise CliError(f"--budget must be > 0 USD, got {a.budget:g}")
+        if a.budget is not None and not 0 < a.budget <= 1e9:
+            raise CliError(f"--budget must be in (0, 1e9] USD, got {a.budget:g}")
         if not 0.25 <= a.candidate_spacing <= 10:
             raise CliError(f"--candidate-spacing must be in [0.25, 10] m, got "
                            f"{a.candidate_spacing:g}")

@@ -25,8 +25,11 @@ def cmd_render(a: argparse.Namespace) -> int:
     from twin.layout_toml import LayoutError
 
     store = load_store_arg(a.store, "--store")
-    if a.layout is None and not a.camera_spacing > 0:
-        raise CliError(f"--camera-spacing must be > 0 m, got {a.camera_spacing:g}")
+    if a.layout is None and not 0.5 <= a.camera_spacing <= 50:
+        raise CliError(f"--camera-spacing must be in [0.5, 50] m (as 'storetwin layout "
+                       f"grid --spacing'), got {a.camera_spacing:g}")
+    if not 0 <= a.shoppers <= 10_000:
+        raise CliError(f"--shoppers must be in [0, 10000], got {a.shoppers:g}")
     try:
         cams = load_cameras(store, a.layout, a.camera_spacing)
     except LayoutError as e:

@@ -87,6 +87,8 @@ def cmd_run(a: argparse.Namespace) -> int:
                        f"grid --spacing'), got {a.camera_spacing:g}")
     if not 0 <= a.shoppers <= 10_000:
         raise CliError(f"--shoppers must be in [0, 10000], got {a.shoppers:g}")
+    if a.core_deadline is not None and not 0 < a.core_deadline <= 86400:
+        raise CliError(f"--core-deadline must be in (0, 86400] s, got {a.core_deadline:g}")
     if a.layout is not None:
         from twin.layout_toml import LayoutError, load_layout
         try:

@@ -104,8 +104,9 @@ def cmd_scene_plan(a: argparse.Namespace) -> int:
     out = writable_file(a.png, "--png")
     cams = None
     if a.camera_spacing is not None:
-        if not a.camera_spacing > 0:
-            raise CliError(f"--camera-spacing must be > 0 m, got {a.camera_spacing:g}")
+        if not 0.5 <= a.camera_spacing <= 50:
+            raise CliError(f"--camera-spacing must be in [0.5, 50] m (as 'storetwin layout "
+                           f"grid --spacing'), got {a.camera_spacing:g}")
         from experiments.runs.assembly import default_cameras
         cams = default_cameras(store, a.camera_spacing).position[:, :2]
     if not 30 <= a.dpi <= 600:

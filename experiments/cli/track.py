@@ -21,13 +21,13 @@ MAX_LOOKAHEAD_S = 2.0
 def cmd_track(a: argparse.Namespace) -> int:
     from experiments.runs.track import DetectionFileError, read_detections, track, write_tracks_csv
 
-    if a.hz is not None and not (math.isfinite(a.hz) and a.hz > 0):
-        raise CliError(f"--hz must be a rate > 0 Hz, got {a.hz:g}")
+    if a.hz is not None and not (math.isfinite(a.hz) and 0 < a.hz <= 1000):
+        raise CliError(f"--hz must be a frame rate in (0, 1000] Hz, got {a.hz:g}")
     if not (math.isfinite(a.lookahead) and 0 <= a.lookahead <= MAX_LOOKAHEAD_S):
         raise CliError(f"--lookahead must be from 0 to {MAX_LOOKAHEAD_S:g} s, got "
                        f"{a.lookahead:g}")
-    if not (math.isfinite(a.cold_start) and a.cold_start >= 0):
-        raise CliError(f"--cold-start must be >= 0 s, got {a.cold_start:g}")
+    if not (math.isfinite(a.cold_start) and 0 <= a.cold_start <= 86400):
+        raise CliError(f"--cold-start must be in [0, 86400] s, got {a.cold_start:g}")
     out = writable_file(a.out, "--out")
     stats = writable_file(a.stats, "--stats") if a.stats else None
     entrance = exit_ = None

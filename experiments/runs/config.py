@@ -53,7 +53,7 @@ class RunConfig:
     # a core that leaves a second of ticks unanswered this long [s] is stopped and the run
     # fails with that reason (runs the core in its own process: a hang cannot be cut short
     # in ours); None: no deadline
-    core_deadline_s: float | None = num(None, gt=0, unit="s", optional=True)
+    core_deadline_s: float | None = num(None, gt=0, le=86400, unit="s", optional=True)
     # returning customers (agents.crowd.ShopperConfig.panel): every arrival one of this many
     # accounts; > 0 also scores the tastes recovered from the core's journeys against the
     # agents' latent ones (experiments.scoring.insights, metrics "insights")

@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 import traceback
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +108,9 @@ class CoreProcess:
         self.chunk = chunk
         self.deadline_s = deadline_s
         self._last_t: float | None = None      # the last tick sent
+        # each sent, unanswered chunk's first and last tick [s], oldest first: a core that
+        # fails is reported at the chunk it was working on, not at the last tick sent
+        self._open_chunks: deque[tuple[float, float]] = deque()
         self._sent = 0                         # chunks sent, and answered
         self._answered = 0
         self._waiting_since: float | None = None   # monotonic time of the oldest unanswered
@@ -143,10 +147,10 @@ class CoreProcess:
         while not self._done.wait(min(1.0, self.deadline_s / 4)):
             since = self._waiting_since
             if since is not None and time.monotonic() - since > self.deadline_s:
-                t = self._last_t
-                self._error = (t, f"no answer within the {self.deadline_s:g} s deadline "
-                                  f"(ticks up to t={t:.4f} s sent)" if t is not None else
-                               f"no answer within the {self.deadline_s:g} s deadline", "")
+                t0, t1 = self._working_on()
+                self._error = (t0, f"no answer within the {self.deadline_s:g} s deadline "
+                                   f"for the ticks t={t0:.4f}-{t1:.4f} s" if t0 is not None
+                               else f"no answer within the {self.deadline_s:g} s deadline", "")
                 self._proc.kill()
                 return
 
@@ -157,6 +161,8 @@ class CoreProcess:
                 if kind == "results":
                     self._results.extend(payload)
                     self._answered += 1
+                    if self._open_chunks:
+                        self._open_chunks.popleft()
                     self._waiting_since = (time.monotonic() if self._answered < self._sent
                                            else None)
                 elif kind == "finished":
@@ -168,10 +174,20 @@ class CoreProcess:
         except (EOFError, OSError):
             if self._error is None:
                 self._proc.join(timeout=5)
-                self._error = (self._last_t, "the core process died "
-                               f"(exit code {self._proc.exitcode})", "")
+                t0, t1 = self._working_on()
+                self._error = (t0, "the core process died (exit code "
+                                   f"{self._proc.exitcode}) while billing the ticks "
+                                   f"t={t0:.4f}-{t1:.4f} s" if t0 is not None else
+                               f"the core process died (exit code {self._proc.exitcode})", "")
         finally:
             self._done.set()
+
+    def _working_on(self) -> tuple[float | None, float | None]:
+        """The first and last tick of the oldest chunk the core has not answered (what it
+        was working on when it failed); the last tick sent when none is open."""
+        if self._open_chunks:
+            return self._open_chunks[0]
+        return self._last_t, self._last_t
 
     def _check(self) -> None:
         if self._error is not None:
@@ -183,8 +199,13 @@ class CoreProcess:
         self._pending.append(batch)
         self._last_t = batch.t
         if len(self._pending) >= self.chunk:
-            self._send(("batches", self._pending))
-            self._pending = []
+            self._send_chunk()
+
+    def _send_chunk(self) -> None:
+        p = self._pending
+        self._open_chunks.append((p[0].t, p[-1].t))
+        self._send(("batches", p))
+        self._pending = []
 
     def _send(self, msg) -> None:
         self._check()
@@ -202,8 +223,8 @@ class CoreProcess:
     def finish(self, t: float):
         t0 = time.perf_counter()
         if self._pending:
-            self._send(("batches", self._pending))
-            self._pending = []
+            self._send_chunk()
+        self._open_chunks.append((t, t))      # the finish is a chunk of its own
         self._send(("finish", t))
         self._done.wait()
         self.finish_wait_s += time.perf_counter() - t0

@@ -56,3 +56,28 @@ def test_a_study_with_a_failed_run_exits_1(tmp_path, monkeypatch, capsys) -> Non
     for fail, code in ((1, 1), (0, 0)):
         assert main(["study", str(f), "--out", str(tmp_path / "res")]) == code
     assert "1 of 2 runs failed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["run", "--core-deadline", "1e12"], "--core-deadline must be in (0, 86400] s"),
+    (["render", "--shoppers", "-1"], "--shoppers must be in [0, 10000]"),
+    (["render", "--shoppers", "nan"], "--shoppers must be in [0, 10000]"),
+    (["render", "--camera-spacing", "inf"], "--camera-spacing must be in [0.5, 50] m"),
+    (["scene", "plan", "kiosk", "--png", "{tmp}/p.png", "--camera-spacing", "1e12"],
+     "--camera-spacing must be in [0.5, 50] m"),
+    (["layout", "greedy", "--store", "kiosk", "--out", "{tmp}/l.toml", "--budget", "inf"],
+     "--budget must be in (0, 1e9] USD"),
+    (["track", "{tmp}/none.csv", "--out", "{tmp}/t.csv", "--hz", "1e12"],
+     "--hz must be a frame rate in (0, 1000]"),
+    (["track", "{tmp}/none.csv", "--out", "{tmp}/t.csv", "--cold-start", "1e12"],
+     "--cold-start must be in [0, 86400]"),
+])
+def test_numeric_flags_have_ranges(argv, says, tmp_path, capsys) -> None:
+    """Found by feeding nan, inf, -1 and 1e12 to every numeric flag of every verb: each
+    of these ran (or raised a traceback) before."""
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    if argv[0] in ("run", "render"):
+        argv += ["--out", str(tmp_path / "out")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -49,8 +49,10 @@ def test_a_core_that_raises_is_reported_with_the_tick_time():
 
 
 def test_a_core_process_that_dies_is_reported_not_waited_for():
-    with pytest.raises(CoreProcessError, match=r"died \(exit code 3\)"):
+    with pytest.raises(CoreProcessError, match=r"died \(exit code 3\)") as e:
         run(RunConfig(**TINY), core=FailingCore(at=2.0, how="exit"))
+    # at the chunk (a second of ticks) it died in, not at the last tick the twin sent
+    assert 1.0 <= e.value.t <= 2.0, str(e.value)
 
 
 def test_a_core_that_cannot_start_is_reported():
@@ -126,8 +128,9 @@ def test_a_core_raising_in_process_is_reported_with_the_tick_time():
 
 def test_a_hanging_core_is_stopped_at_its_deadline(tmp_path):
     woke = tmp_path / "woke"
-    with pytest.raises(CoreFault, match=r"no answer within the 2 s deadline"):
+    with pytest.raises(CoreFault, match=r"no answer within the 2 s deadline") as e:
         run(RunConfig(**{**TINY, "core_deadline_s": 2.0}), core=HangingCore(woke))
+    assert 1.0 <= e.value.t <= 2.0, str(e.value)     # the chunk it hung in
     # the deadline cut the hang short: the run did not wait for the core to wake (no clock
     # read here, so a loaded machine cannot fail it)
     assert not woke.exists()
