@@ -59,7 +59,7 @@ class StreamRecorder:
     """
 
     def __init__(self, plate_hz: float, folder: str | Path | None = None,
-                 flush_s: float = 10.0) -> None:
+                 flush_s: float = 60.0) -> None:
         self.plate_hz = plate_hz
         self.folder = None if folder is None else Path(folder)
         self.flush_s = float(flush_s)

@@ -254,7 +254,7 @@ def test_a_bad_file_reports_every_problem_with_its_file_field_and_what_is_allowe
         "shopper[2].actions[2]"]
     expect = {
         "colour": "unknown key; allowed here: format, name, description, store, seed, "
-                  "max_duration_s, layout, crowd, shopper",
+                  "max_duration_s, layout, crowd, shopper, faults",
         "format": "= 'storetwin-scenario/2' is not allowed; expected 'storetwin-scenario/1'",
         "name": "= 'bad one' is not allowed; expected 1 to 64 characters of A-Z, a-z, 0-9, _ "
                 "and -",

@@ -461,3 +461,18 @@ def test_report_skips_and_names_an_unreadable_row_file(tmp_path, capsys):
         (d / "runs" / f"{f}.parquet").write_text("torn")
     assert main(["report", str(d)]) == 2
     assert "none of its 3 run files can be read" in capsys.readouterr().err
+
+
+def test_the_cost_frontier_plans_on_runs_without_fault_schedules():
+    """A fault schedule (docs/faults.md) is not a configuration to buy: a study sweeping
+    them plans the layout on its fault-free runs, even where a fault run scored higher."""
+    from experiments.studies.report.analysis import store_plan
+    rows = [dict(store="kiosk", scenario=None, shoppers=15.0, layout="grid 2.5 m", seed=s,
+                 faults=f, exact_match=ex, cost_total_usd=41250.0, area_sqft=1800.0,
+                 core="full", status="ok")
+            for f, ex in ((None, 0.84), ("network", 0.87), ("plates_nan", 0.0))
+            for s in (0, 1)]
+    plan = store_plan("kiosk", rows, set(rows[0]), 0.995)
+    assert plan.labels == ["grid 2.5 m"] and list(plan.exact) == [0.84]
+    only = store_plan("kiosk", [r for r in rows if r["faults"]], set(rows[0]), 0.995)
+    assert "under fault schedules only" in only.condition

@@ -175,6 +175,11 @@ def store_plan(store: str, rows: list[dict], columns: set[str], target: float
     if not rows:
         return None
     cond = []
+    if any(r.get("faults") for r in rows):   # a fault schedule is no configuration to buy:
+        clean = [r for r in rows if not r.get("faults")]     # plan on the runs without
+        rows = clean or rows
+        if not clean:
+            cond.append("under fault schedules only")
     for p in ("dead_camera_fraction", "dead_plate_fraction"):
         v = [as_float(r.get(p)) for r in rows if math.isfinite(as_float(r.get(p)))]
         if v:
