@@ -163,13 +163,6 @@ def _events_table(crowd: Crowd) -> pa.Table:
     })
 
 
-def _xy_table(rows: list[np.ndarray], id_name: str) -> pa.Table:
-    """frame, t, id, x, y from (frames, times, ids, (n, 2) xy) columns."""
-    frame, t, ids, xy = rows
-    return pa.table({"frame": frame.astype(np.int64), "t": t.astype(np.float64),
-                     id_name: ids.astype(np.int64), "x": xy[:, 0], "y": xy[:, 1]})
-
-
 def _write_insights(insights, folder: Path) -> None:
     folder.mkdir(exist_ok=True)
     pq.write_table(pa.table(insights.accounts), folder / "accounts.parquet",
@@ -184,10 +177,10 @@ def _write_insights(insights, folder: Path) -> None:
 
 
 def write_run_folder(out: Path, config, store, result, *, ledger: dict | None, knowledge,
-                     gt: list[np.ndarray], hy: list[np.ndarray], visits, insights,
-                     recorder, fault_truth: dict | None = None) -> None:
+                     visits, insights, recorder, fault_truth: dict | None = None) -> None:
     """Write a finished run's folder ``out``: what the core said, the scores, the config
-    (never the pseudonym key), the store knowledge, ground truth and the sensor streams."""
+    (never the pseudonym key), the store knowledge, ground truth and the sensor streams
+    (the track tables and the streams went there as the run made them)."""
     (out / "ground_truth").mkdir(parents=True, exist_ok=True)
     dump(out / "receipts.json", receipts_json(result.receipts))
     if ledger is not None:   # shelf events no cart took, and units left in wrong bins
@@ -210,14 +203,11 @@ def write_run_folder(out: Path, config, store, result, *, ledger: dict | None, k
     (out / "knowledge.json").write_text(json.dumps(knowledge_to_json(knowledge),
                                                    allow_nan=False) + "\n")
     crowd = result.crowd
-    pq.write_table(_xy_table(gt, "shopper_id"), out / "ground_truth" / "tracks.parquet",
-                   compression="zstd")
     pq.write_table(_events_table(crowd), out / "ground_truth" / "events.parquet",
                    compression="zstd")
     pq.write_table(shoppers_table(crowd), out / "ground_truth" / "shoppers.parquet",
                    compression="zstd")
     pq.write_table(visits_table(visits), out / "ground_truth" / "visits.parquet",
                    compression="zstd")
-    pq.write_table(_xy_table(hy, "track_id"), out / "tracks.parquet", compression="zstd")
     if recorder is not None:
         recorder.write(out / "streams")

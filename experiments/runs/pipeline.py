@@ -132,6 +132,7 @@ class CoreProcess:
         child.close()
         self._pending: list[SensorBatch] = []
         self._results: list[tuple[list[Tracks], list[Receipt]]] = []
+        self._lock = threading.Lock()       # the reader appends, take() empties
         self._final: tuple | None = None
         self._error: tuple | None = None
         self._done = threading.Event()
@@ -159,7 +160,8 @@ class CoreProcess:
             while True:
                 kind, payload = self._conn.recv()
                 if kind == "results":
-                    self._results.extend(payload)
+                    with self._lock:
+                        self._results.extend(payload)
                     self._answered += 1
                     if self._open_chunks:
                         self._open_chunks.popleft()
@@ -194,6 +196,13 @@ class CoreProcess:
             t, msg, tb = self._error
             raise CoreProcessError(None if t is None or t != t else t,
                                    msg + (f"\n{tb}" if tb else ""))
+
+    def take(self) -> list[tuple[list[Tracks], list[Receipt]]]:
+        """Every tick's ``(tracks, receipts)`` answered since the last call, in order (so a
+        long run does not keep them all until :meth:`finish`)."""
+        with self._lock:
+            out, self._results = self._results, []
+        return out
 
     def submit(self, batch: SensorBatch) -> None:
         self._pending.append(batch)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import math
 import shutil
+import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,10 +33,10 @@ from experiments.runs.metrics import (
     fault_metrics,
     run_metrics,
     run_timing,
-    tracking_scores,
 )
 from experiments.runs.outputs import commit_folder, partial_folder, write_run_folder
 from experiments.scoring.billing import score_billing
+from experiments.scoring.streaming import TrackRowWriter, tracking_scores_from_files
 from twin.faults import Delivery, FaultInjector
 from twin.streams import StreamRecorder
 
@@ -49,9 +51,9 @@ class _Loop:
     recorder: StreamRecorder | None
     core_s: float = 0.0
     receipts: list[Receipt] = field(default_factory=list)
-    gt_rows: list[tuple[np.ndarray, ...]] = field(default_factory=list)
-    hy_rows: list[tuple[np.ndarray, ...]] = field(default_factory=list)
-    tick_t: list[float] = field(default_factory=list)  # piped: each tick's time, to name one
+    gt: TrackRowWriter | None = None     # ground truth and the core's tracks, to disk as
+    hy: TrackRowWriter | None = None     # they come (memory flat in simulated time)
+    tick_t: deque = field(default_factory=deque)  # piped: each unanswered tick's time
     counts: dict = field(default_factory=lambda: dict.fromkeys(
         ("detections", "plate_samples", "frames", "people"), 0))
     faults: FaultInjector | None = None
@@ -62,8 +64,12 @@ class _Loop:
     def collect(self, tracks, issued) -> None:
         self.receipts.extend(issued)
         for tr in tracks:
-            self.hy_rows.append((np.full(tr.track_id.size, tr.frame),
-                                 np.full(tr.track_id.size, tr.t), tr.track_id, tr.xy))
+            self.hy.add(tr.frame, tr.t, tr.track_id, tr.xy)
+
+    def drain(self) -> None:
+        """What the core in its own process answered so far (not kept till the end)."""
+        for out_b in self.twin.piped.take():
+            self.collect(*check_step(out_b, self.tick_t.popleft(), self.skus))
 
     def feed(self, b) -> None:
         """One batch through the faults (if any) to the recorder and the core (in this
@@ -91,6 +97,8 @@ class _Loop:
         else:
             self.twin.piped.submit(b)
             self.tick_t.append(b.t)
+            if len(self.tick_t) > 600:
+                self.drain()
 
     def step(self, core, b) -> None:
         t1 = time.perf_counter()
@@ -109,8 +117,7 @@ class _Loop:
         if self.warm_arr.size:
             keep = ~np.isin(pid, self.warm_arr)
             pid, pxy = pid[keep], pxy[keep]
-        self.gt_rows.append((np.full(pid.size, tick.frame), np.full(pid.size, tick.batch.t),
-                             pid, pxy))
+        self.gt.add(tick.frame, tick.batch.t, pid, pxy)
 
     def finish(self, end: float, key: bytes):
         """The core's last receipts at ``end``: (stats, journeys, ledger, wait for the core)."""
@@ -134,18 +141,20 @@ class _Loop:
             self.health = health() if callable(health) else None
             return stats, jt(key) if callable(jt) else None, ledger_json(core), None
         steps, final, self.core_s, summary = piped.finish(end)
-        for t_b, out_b in zip(self.tick_t, steps, strict=True):
+        for t_b, out_b in zip(list(self.tick_t), steps, strict=True):
             self.collect(*check_step(out_b, t_b, self.skus))
+        self.tick_t.clear()
         self.collect(list(summary.final_tracks), [])
         self.receipts.extend(check_receipts(final, end, self.skus))
         self.health = summary.health
         return summary.stats, summary.journeys, summary.ledger, piped.finish_wait_s
 
-    def columns(self, rows) -> list[np.ndarray]:
-        """(frames, times, ids, (n, 2) xy) of the collected rows."""
-        cat = [np.concatenate([r[k] for r in rows]) if rows else np.zeros(0) for k in range(4)]
-        cat[3] = cat[3].reshape(-1, 2)
-        return cat
+    def tracking(self) -> dict:
+        """The tracking scores, from the two track files (read back in chunks)."""
+        self.gt.close()
+        self.hy.close()
+        return tracking_scores_from_files((self.gt.path, "shopper_id"),
+                                          (self.hy.path, "track_id"), 1.0)
 
 
 class _Restart:
@@ -172,7 +181,8 @@ class _Restart:
             self.crash(loop, b.t)
         if b.t >= self.next_t:
             self.state = checkpoint(loop.twin.core)
-            self.marks = (len(loop.receipts), len(loop.hy_rows))
+            self.marks = (len(loop.receipts), 0)
+            loop.hy.commit()             # the tracks so far are the checkpoint's
             self.since = []
             self.checkpoints += 1
             self.next_t = (math.floor(b.t / self.every_s + 1e-9) + 1) * self.every_s
@@ -183,7 +193,7 @@ class _Restart:
         if self.state is None:
             raise CoreFault(t, "the core crashed before its first checkpoint")
         del loop.receipts[self.marks[0]:]
-        del loop.hy_rows[self.marks[1]:]
+        loop.hy.discard()                # what the lost core tracked since
         loop.twin.core = restore(self.state)
         for old in self.since:
             loop.step(loop.twin.core, old)
@@ -276,6 +286,10 @@ def _run(config: RunConfig, out: Path | None, core: Core | None, progress: bool,
     except BaseException:
         twin.close()
         raise
+    scratch = tempfile.TemporaryDirectory(prefix="storetwin-tracks-") if out is None else None
+    base = Path(scratch.name) if scratch is not None else out
+    loop.gt = TrackRowWriter(base / "ground_truth" / "tracks.parquet", "shopper_id")
+    loop.hy = TrackRowWriter(base / "tracks.parquet", "track_id", hold=loop.restart is not None)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -293,9 +307,13 @@ def _run(config: RunConfig, out: Path | None, core: Core | None, progress: bool,
         bar.close()
     twin.world.close()
     sim_wall = time.perf_counter() - t_wall0
-    return _score(config, twin, loop, end, scripted, warm_accounts, len(warm_ids), out,
-                  stats=stats, journeys=journeys, ledger=ledger, key=key,
-                  times=(t_wall0, sim_wall, setup_s, core_wait_s))
+    try:
+        return _score(config, twin, loop, end, scripted, warm_accounts, len(warm_ids), out,
+                      stats=stats, journeys=journeys, ledger=ledger, key=key,
+                      times=(t_wall0, sim_wall, setup_s, core_wait_s))
+    finally:
+        if scratch is not None:
+            scratch.cleanup()
 
 
 def _score(config: RunConfig, twin: Twin, loop: _Loop, end: float, scripted, warm_accounts,
@@ -308,11 +326,11 @@ def _score(config: RunConfig, twin: Twin, loop: _Loop, end: float, scripted, war
         crowd, receipts, end=end, unscored_tail_s=config.unscored_tail_s,
         scripted_accounts={s.account for s in scripted}, warm=bool(warm_accounts))
     billing = score_billing(scored, issued, store.catalogue.prices(), review, **alerts)
-    gt, hy = loop.columns(loop.gt_rows), loop.columns(loop.hy_rows)
+    tracking = loop.tracking()
     if latencies is None:
         exits = {e.account: e.t for e in crowd.truth if e.action == "exit"}
         latencies = [r.t_issued - exits[r.account] for r in receipts if r.account in exits]
-    metrics = run_metrics(config, store, crowd, billing.as_dict(), tracking_scores(gt, hy),
+    metrics = run_metrics(config, store, crowd, billing.as_dict(), tracking,
                           core_metrics(stats, loop.counts, receipts, latencies), loop.counts,
                           len(twin.cameras.camera), store.bins.n_plates, len(scored), n_warm)
     timing = run_timing(wall=time.perf_counter() - t_wall0, end=end, sim_wall=sim_wall,
@@ -332,7 +350,7 @@ def _score(config: RunConfig, twin: Twin, loop: _Loop, end: float, scripted, war
     result = RunResult(metrics, timing, receipts, scored, crowd, end, journeys)
     if out is not None:
         write_run_folder(Path(out), config, store, result, ledger=ledger,
-                         knowledge=twin.knowledge, gt=gt, hy=hy, visits=visits,
+                         knowledge=twin.knowledge, visits=visits,
                          insights=insights, recorder=loop.recorder,
                          fault_truth=loop.faults.truth(end) if loop.faults else None)
     return result

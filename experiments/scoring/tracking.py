@@ -131,29 +131,65 @@ def score_tracking(
         raise ValueError(f"threshold_m must be >= 0, got {threshold_m}")
     gf, gi, gxy = as_track_rows(gt_frame, gt_id, gt_xy, "gt")
     hf, hi, hxy = as_track_rows(hy_frame, hy_id, hy_xy, "hy")
-    num_gt, num_hyp = int(gf.size), int(hf.size)
+    acc = ClearAccumulator(np.unique(gi), np.unique(hi), threshold_m)
+    acc.add((gf, gi, gxy, hf, hi, hxy))
+    return acc.result()
 
-    po, pho, pdist, pframe, n_gid, n_hid = _valid_pairs(gf, gi, gxy, hf, hi, hxy, threshold_m)
-    matches, switches, dist_sum = _clear_counts(po, pho, pdist, pframe, n_gid, n_hid)
-    idtp = _idtp(po, pho, n_gid, n_hid)
 
-    misses = num_gt - matches
-    false_positives = num_hyp - matches
-    return TrackingScores(
-        mota=1.0 - ratio(misses + false_positives + switches, num_gt),
-        motp_m=ratio(dist_sum, matches),
-        idf1=ratio(2 * idtp, num_gt + num_hyp),
-        idp=ratio(idtp, num_hyp),
-        idr=ratio(idtp, num_gt),
-        num_gt=num_gt,
-        num_hyp=num_hyp,
-        matches=int(matches),
-        false_positives=int(false_positives),
-        misses=int(misses),
-        id_switches=int(switches),
-        num_gt_ids=int(n_gid),
-        num_hyp_ids=int(n_hid),
-    )
+class ClearAccumulator:
+    """CLEAR MOT and the ID measures over rows given in chunks of whole frames, in frame
+    order (:func:`score_tracking` gives all rows as one chunk; experiments.scoring.
+    streaming feeds them from disk): the matching state carries from chunk to chunk, the
+    id pairs' co-occurrence counts add up. ``g_ids``, ``h_ids``: every gt and hyp id of the
+    sequence, sorted unique (their order breaks ties, as in one pass)."""
+
+    def __init__(self, g_ids: np.ndarray, h_ids: np.ndarray, threshold_m: float) -> None:
+        self.g_ids, self.h_ids = np.asarray(g_ids, np.int64), np.asarray(h_ids, np.int64)
+        self.thr = float(threshold_m)
+        self.state = ClearState.new(self.g_ids.size, self.h_ids.size)
+        self.num_gt = self.num_hyp = 0
+        self.keys, self.counts = np.zeros(0, np.int64), np.zeros(0, np.int64)
+
+    def add(self, rows) -> None:
+        gf, gi, gxy, hf, hi, hxy = rows
+        self.num_gt += int(gf.size)
+        self.num_hyp += int(hf.size)
+        n_gid, n_hid = self.g_ids.size, self.h_ids.size
+        po, pho, pdist, pframe, _, _ = _valid_pairs(gf, gi, gxy, hf, hi, hxy, self.thr,
+                                                    (self.g_ids, self.h_ids))
+        _clear_counts(po, pho, pdist, pframe, n_gid, n_hid, self.state)
+        if po.size:
+            k, n = np.unique(po * n_hid + pho, return_counts=True)
+            allk = np.union1d(self.keys, k)
+            c = np.zeros(allk.size, np.int64)
+            c[np.searchsorted(allk, self.keys)] += self.counts
+            c[np.searchsorted(allk, k)] += n
+            self.keys, self.counts = allk, c
+
+    def result(self) -> TrackingScores:
+        st, n_hid = self.state, max(1, self.h_ids.size)
+        matches, switches, dist_sum = st.matches, st.switches, st.dist_sum
+        idtp = (_max_idtp(self.keys // n_hid, self.keys % n_hid, self.counts,
+                          self.g_ids.size, self.h_ids.size) if self.keys.size else 0)
+        num_gt, num_hyp = self.num_gt, self.num_hyp
+        n_gid, n_hid = self.g_ids.size, self.h_ids.size
+        misses = num_gt - matches
+        false_positives = num_hyp - matches
+        return TrackingScores(
+            mota=1.0 - ratio(misses + false_positives + switches, num_gt),
+            motp_m=ratio(dist_sum, matches),
+            idf1=ratio(2 * idtp, num_gt + num_hyp),
+            idp=ratio(idtp, num_hyp),
+            idr=ratio(idtp, num_gt),
+            num_gt=num_gt,
+            num_hyp=num_hyp,
+            matches=int(matches),
+            false_positives=int(false_positives),
+            misses=int(misses),
+            id_switches=int(switches),
+            num_gt_ids=int(n_gid),
+            num_hyp_ids=int(n_hid),
+        )
 
 
 # --------------------------------------------------------------------------- candidate pairs
@@ -167,16 +203,22 @@ def _valid_pairs(
     hi: np.ndarray,
     hxy: np.ndarray,
     threshold_m: float,
+    ids: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int]:
     """The same-frame gt/hyp pairs within ``threshold_m`` of sorted track rows (see
-    :func:`as_track_rows`), by dense ids.
+    :func:`as_track_rows`), by dense ids (indices into ``ids``, the sorted unique gt and
+    hyp ids of the whole sequence; default: of these rows).
 
     Returns (gt id index (p,) int64, hyp id index (p,) int64, distance (p,) float64 [m],
     dense frame index (p,) int64, number of gt ids, number of hyp ids); pairs sorted by gt
     row then hyp row, so by frame.
     """
-    g_ids, g_idx = np.unique(gi, return_inverse=True)
-    h_ids, h_idx = np.unique(hi, return_inverse=True)
+    if ids is None:
+        g_ids, g_idx = np.unique(gi, return_inverse=True)
+        h_ids, h_idx = np.unique(hi, return_inverse=True)
+    else:
+        g_ids, h_ids = ids
+        g_idx, h_idx = np.searchsorted(g_ids, gi), np.searchsorted(h_ids, hi)
     frames = np.unique(np.concatenate([gf, hf]))
     g_fidx = np.searchsorted(frames, gf)
     h_fidx = np.searchsorted(frames, hf)
@@ -253,6 +295,24 @@ def _candidate_pairs(
 # --------------------------------------------------------------------------- CLEAR MOT
 
 
+@dataclass
+class ClearState:
+    """The CLEAR matching's state between frames (and chunks of frames)."""
+
+    last: np.ndarray      # (G,) hyp id index each gt id was last matched to (-1: none)
+    n_last: np.ndarray    # (H,) how many gt ids have each hyp as last match
+    g_used: np.ndarray
+    h_used: np.ndarray
+    matches: int = 0
+    switches: int = 0
+    dist_sum: float = 0.0
+
+    @classmethod
+    def new(cls, n_gid: int, n_hid: int) -> ClearState:
+        return cls(np.full(n_gid, -1, dtype=np.int64), np.zeros(n_hid, dtype=np.int64),
+                   np.zeros(n_gid, dtype=bool), np.zeros(n_hid, dtype=bool))
+
+
 def _clear_counts(
     po: np.ndarray,
     pho: np.ndarray,
@@ -260,6 +320,7 @@ def _clear_counts(
     pframe: np.ndarray,
     n_gid: int,
     n_hid: int,
+    state: ClearState | None = None,
 ) -> tuple[int, int, float]:
     """The CLEAR MOT matching, frame by frame: (matches, ID switches, summed distance of
     the matches [m]).
@@ -269,13 +330,9 @@ def _clear_counts(
     the correspondences of before are kept while still valid (one gt id per hypothesis,
     :func:`_one_gt_per_hyp`), and the pairs left over are assigned (:func:`_assign_rest`).
     """
-    last = np.full(n_gid, -1, dtype=np.int64)  # hyp id index each gt id was last matched to
-    n_last = np.zeros(n_hid, dtype=np.int64)  # how many gt ids have each hyp as last match
-    g_used = np.zeros(n_gid, dtype=bool)
-    h_used = np.zeros(n_hid, dtype=bool)
-    matches = 0
-    switches = 0
-    dist_sum = 0.0
+    st = state if state is not None else ClearState.new(n_gid, n_hid)
+    last, n_last, g_used, h_used = st.last, st.n_last, st.g_used, st.h_used
+    matches, switches, dist_sum = st.matches, st.switches, st.dist_sum
     bounds = np.flatnonzero(np.diff(pframe)) + 1
     starts = np.concatenate([[0], bounds]).tolist() if pframe.size else []
     ends = np.concatenate([bounds, [pframe.size]]).tolist() if pframe.size else []
@@ -309,6 +366,7 @@ def _clear_counts(
         last[mo] = mh
         matches += mo.size
         dist_sum += float(md.sum())
+    st.matches, st.switches, st.dist_sum = matches, switches, dist_sum
     return matches, switches, dist_sum
 
 
@@ -356,16 +414,6 @@ def _assign_rest(
 
 
 # --------------------------------------------------------------------------- ID measures
-
-
-def _idtp(po: np.ndarray, pho: np.ndarray, n_gid: int, n_hid: int) -> int:
-    """The ID measures' true positives: the co-occurrence (frames within threshold) of each
-    gt-id/hyp-id pair, maximised over one-to-one id assignments (:func:`_max_idtp`)."""
-    if po.size:
-        key = po * n_hid + pho
-        ukey, count = np.unique(key, return_counts=True)
-        return _max_idtp(ukey // n_hid, ukey % n_hid, count, n_gid, n_hid)
-    return 0
 
 
 def _max_idtp(
