@@ -65,7 +65,8 @@ class HealthConfig:
 
 PLATE_WHY = ("", "silent (no messages)", "invalid readings (NaN, inf or out of range)",
              "stuck (the same reading, no noise)", "noisy", "drifting",
-             "messages lost (too late to put in order)")
+             "messages lost (too late to put in order)",
+             "unmoved (hands seen reaching into its bins, no change of load)")
 
 
 class PlateHealth:
@@ -92,6 +93,7 @@ class PlateHealth:
         self._noise = np.full((p, 5), np.nan)   # per-second noise estimates [g]
         self._mean = np.full((p, m), np.nan)    # per-second means of quiet messages [g]
         self._msgs = 0
+        self.numb = np.zeros(p, bool)           # unmoved though hands reached in (sticky)
         self.unknown_rows = 0                   # message rows of plates not in the store
         self.events: list[tuple[int, float, str]] = []   # (plate, since, why) as opened
 
@@ -164,6 +166,7 @@ class PlateHealth:
         why[self.same >= self.n_stuck] = 3
         why[badrow & ~missing] = 2
         why[missing] = 1
+        why[(why == 0) & self.numb] = 7
         self._msgs += 1
         if self._msgs % self.every == 0 and k > 1:
             self._second(g, badrow, why)
@@ -193,6 +196,20 @@ class PlateHealth:
             noisy = med > cfg.noisy_factor * self.noise_g
             why[(why == 0) & noisy] = 4
         why[(why == 0) & drifting] = 5
+
+    def unmoved(self, plate: int, t: float) -> None:
+        """Hands reached into ``plate``'s bins again and again and its load never changed
+        (a cell that reads a live load that does not move: disconnected from its
+        platform): in doubt until it reports a change (:meth:`moved`)."""
+        _m, rows = self._rows(np.asarray([plate], np.int32))
+        self.numb[rows] = True
+        why = np.zeros(self.ids.size, np.int8)
+        why[rows] = 7
+        self._update(why, t, only_open=True)
+
+    def moved(self, plate: int) -> None:
+        _m, rows = self._rows(np.asarray([plate], np.int32))
+        self.numb[rows] = False
 
     def lost(self, plate: np.ndarray, t: float) -> None:
         """Messages of ``plate`` never arrived in time (:mod:`core.intake`)."""

@@ -27,7 +27,10 @@ import numpy as np
 from core.records import CameraFrame, GateCheckIns, PlateSamples, SensorBatch
 
 CAMERA_KINDS = ("dead", "frozen")
-PLATE_KINDS = ("dead", "stuck", "drift", "noisy", "nan")
+PLATE_KINDS = ("dead", "stuck", "drift", "noisy", "nan", "unloaded")
+# an unloaded plate's reading: its last load, with the load cell's white noise and 0.5 g
+# steps (twin.sensors.LoadCellModel: 2 g, 0.5 g), so it looks alive and never changes [g]
+UNLOADED_NOISE_G = 2.0
 MAX_LATE_S = 60.0          # a message later than a minute is lost, not late
 MAX_SKEW_S = 60.0
 
@@ -313,7 +316,7 @@ class FaultInjector:
             sub = np.ix_(rows, cols)
             if fault.kind == "dead":
                 keep[rows] = False
-            elif fault.kind == "stuck":
+            elif fault.kind in ("stuck", "unloaded"):
                 if i not in self._stuck:
                     first = cols[0]
                     before = (g[rows, first - 1] if first > 0 else
@@ -321,6 +324,9 @@ class FaultInjector:
                               else g[rows, first])
                     self._stuck[i] = before.copy()
                 g[sub] = self._stuck[i][:, None]
+                if fault.kind == "unloaded":   # alive, but nothing on it moves it
+                    g[sub] = np.round((g[sub] + self._rng.normal(0.0, UNLOADED_NOISE_G,
+                                                                 g[sub].shape)) * 2) / 2
             elif fault.kind == "drift":
                 g[sub] += fault.g_per_s * (t[cols] - fault.start_s)[None, :]
             elif fault.kind == "noisy":

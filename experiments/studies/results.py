@@ -13,6 +13,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from experiments.runs.outputs import pid_alive
+
 STATUS_OK, STATUS_FAILED = "ok", "failed"
 
 
@@ -213,21 +215,11 @@ def clean_stale_tmp(results: Path) -> list[Path]:
     gone = []
     for f in [*results.glob(".*.tmp"), *(results / "runs").glob(".*.tmp")]:
         pid = f.name.rsplit(".", 2)[-2]
-        if pid.isdigit() and _alive(int(pid)):
+        if pid.isdigit() and pid_alive(int(pid)):
             continue
         f.unlink(missing_ok=True)
         gone.append(f)
     return gone
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def load_results(results: str | Path, skipped: list[str] | None = None) -> pa.Table:

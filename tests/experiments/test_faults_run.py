@@ -39,6 +39,8 @@ def test_a_crashed_core_restarts_from_its_checkpoint_and_bills_the_same():
     # 210 s and 240 s
     assert f["checkpoints"] == 9 and f["batches_replayed"] == 20 * 60
     assert any(r.t_issued < 180.0 for r in plain.receipts)   # some before the checkpoint
+    h = plain.metrics["core"]["sensor_health"]                # healthy sensors: no doubt
+    assert h["plate_doubts"] == 0 and h["camera_doubts"] == 0
     assert _receipts(crashed) == _receipts(plain)
     assert crashed.metrics["tracking"] == plain.metrics["tracking"]
 
@@ -75,6 +77,21 @@ def test_stuck_plates_are_found_and_nothing_unflagged_is_wrong(tmp_path):
     assert np.isin(plate_of_bin[hit.bin.to_numpy()], list(stuck)).any()
     b = r.metrics["billing"]
     assert b["silent_wrong"] == 0 and b["receipts_flagged"] >= 1
+
+
+def test_unloaded_plates_are_found_from_the_reaches_cameras_saw(tmp_path):
+    """A plate that reads a live, noisy load that never moves passes every check of the
+    readings alone; hands seen reaching into its bins with no change of load give it
+    away, and those shoppers' receipts go to review."""
+    out = tmp_path / "run"
+    r = _run(4.0, {"plates": [{"kind": "unloaded", "fraction": 0.5, "start_s": 30}]}, out=out)
+    truth = set(pq.read_table(out / "ground_truth" / "faults.parquet").to_pydict()["id"])
+    doubts = r.metrics["core"]["sensor_health"]["plates_in_doubt"]
+    found = {d["plate"] for d in doubts}
+    assert found <= truth and {d["why"][:7] for d in doubts} <= {"unmoved"}   # none healthy
+    flagged = [x for x in r.receipts if any("no plate within reach changed" in why
+                                            for why in x.reasons)]
+    assert flagged and all(x.review for x in flagged)
 
 
 def test_camera_outage_found_and_late_skewed_streams_replay_as_live(tmp_path):

@@ -108,7 +108,7 @@ def test_frozen_camera_repeats_its_last_frame():
     assert not np.array_equal(before[-1], before[-2])
 
 
-@pytest.mark.parametrize("kind", ["dead", "stuck", "drift", "noisy", "nan"])
+@pytest.mark.parametrize("kind", ["dead", "stuck", "drift", "noisy", "nan", "unloaded"])
 def test_plate_faults(kind):
     s = faults_from_dict({"plates": [{"kind": kind, "ids": [2, 5], "start_s": 1.0,
                                       **({"g_per_s": 50.0} if kind == "drift" else {}),
@@ -132,6 +132,8 @@ def test_plate_faults(kind):
             assert np.isnan(g[:, on]).all()
         elif kind == "stuck":
             assert (g[:, on] == g[:, on][:, :1]).all()
+        elif kind == "unloaded":     # its last reading, alive with the cell's noise
+            extra.append((g[:, on] - g[:, on].mean(axis=1, keepdims=True)).ravel())
         elif kind == "drift":
             np.testing.assert_allclose(g[:, on] - g0[:, on],
                                        np.broadcast_to(50.0 * (m.t[on] - 1.0), (2, on.sum())),
@@ -140,6 +142,9 @@ def test_plate_faults(kind):
             extra.append((g[:, on] - g0[:, on]).ravel())
     if kind == "noisy":
         assert 80 < np.std(np.concatenate(extra)) < 120
+    if kind == "unloaded":
+        assert 1.5 < np.std(np.concatenate(extra)) < 2.5
+        assert abs(float(out[-1].grams[2].mean()) - float(out[-3].grams[2].mean())) < 3
     # stuck: the value the plate read just before it stuck, to the end
     if kind == "stuck":
         first = next(k for k, m in enumerate(clean) if (m.t >= 1.0).any())
