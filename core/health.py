@@ -24,8 +24,6 @@ doubted the same way.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -33,6 +31,16 @@ from core.records import CameraFrame, PlateSamples
 from params import config, num
 
 SQRT2 = float(np.sqrt(2.0))
+
+
+def _row_min_max(g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's min and max of a (p, k) array, a column at a time: numpy's row-wise
+    reduction of short rows is ~6x slower (4.6 against 0.8 ms at 47,600 plates x 12)."""
+    mn, mx = g[:, 0].copy(), g[:, 0].copy()
+    for j in range(1, g.shape[1]):
+        np.minimum(mn, g[:, j], out=mn)
+        np.maximum(mx, g[:, j], out=mx)
+    return mn, mx
 
 
 @config(frozen=True)
@@ -90,8 +98,8 @@ class PlateHealth:
         self.plate_hz = float(plate_hz)
         self.k = 0                              # samples a message (from the first one)
         m = max(2, int(round(cfg.drift_window_s)) + 1)
-        self._noise = np.full((p, 5), np.nan)   # per-second noise estimates [g]
-        self._mean = np.full((p, m), np.nan)    # per-second means of quiet messages [g]
+        self._noise = np.full((5, p), np.nan)   # per-second noise estimates [g], time-major
+        self._mean = np.full((m, p), np.nan)    # per-second means of quiet messages [g]
         self._msgs = 0
         self.numb = np.zeros(p, bool)           # unmoved though hands reached in (sticky)
         self.unknown_rows = 0                   # message rows of plates not in the store
@@ -138,6 +146,10 @@ class PlateHealth:
             self.n_stuck = max(2, int(np.ceil(cfg.stuck_s * self.plate_hz / k)))
         t = float(msg.t[-1])
         p = self.ids.size
+        if msg.plate.shape == self.ids.shape and np.array_equal(msg.plate, self.ids):
+            mn, mx = _row_min_max(msg.grams)
+            if ((mn >= cfg.min_g) & (mx <= cfg.max_g)).all():   # (NaN fails both)
+                return self._healthy(msg, mn, mx, t)
         g = np.full((p, k), np.nan)
         mrow, srow = self._rows(msg.plate)
         g[srow] = msg.grams[mrow]
@@ -155,45 +167,62 @@ class PlateHealth:
                 col[nan] = held[nan]
                 held = col
             g = g2
-        self.hold = g[:, -1].copy()
         self.started |= ~badrow
-        eq = (g.max(axis=1) == g.min(axis=1)) & ~badrow
+        g32 = g.astype(np.float32)
+        self._judge(g32, *_row_min_max(g32), badrow, missing, t)
+        return PlateSamples(msg.t, self.ids, g32)
+
+    def _healthy(self, msg: PlateSamples, mn: np.ndarray, mx: np.ndarray, t: float
+                 ) -> PlateSamples:
+        """Every plate sent, every reading valid (the usual message): judged as it is, no
+        copy made."""
+        self.started[:] = True
+        none = np.zeros(self.ids.size, bool)
+        self._judge(msg.grams, mn, mx, none, none, t)
+        return msg
+
+    def _judge(self, g: np.ndarray, mn: np.ndarray, mx: np.ndarray, badrow: np.ndarray,
+               missing: np.ndarray, t: float) -> None:
+        """Each plate's checks on one message ``g`` (p, k) float32, held where bad."""
+        self.hold = g[:, -1].astype(np.float64)
+        eq = (mx == mn) & ~badrow
         if self._msgs:
             eq &= g[:, 0] == self._prev_last
         self._prev_last = g[:, -1].copy()
         self.same = np.where(eq, self.same + 1, 0)
-        why = np.zeros(p, np.int8)
+        why = np.zeros(self.ids.size, np.int8)
         why[self.same >= self.n_stuck] = 3
         why[badrow & ~missing] = 2
         why[missing] = 1
         why[(why == 0) & self.numb] = 7
         self._msgs += 1
-        if self._msgs % self.every == 0 and k > 1:
-            self._second(g, badrow, why)
+        if self._msgs % self.every == 0 and g.shape[1] > 1:
+            self._second(g, mn, mx, badrow, why)
         self._update(why, t)
-        return PlateSamples(msg.t, self.ids, g.astype(np.float32))
 
-    def _second(self, g: np.ndarray, badrow: np.ndarray, why: np.ndarray) -> None:
-        """Once a second: noise and drift from this message."""
+    def _second(self, g: np.ndarray, mn: np.ndarray, mx: np.ndarray, badrow: np.ndarray,
+                why: np.ndarray) -> None:
+        """Once a second: noise and drift from this message (time-major, so every
+        reduction runs over all plates at once). Noisy: over the threshold in 3 of the
+        last 5 seconds (their median over it)."""
         cfg = self.cfg
-        noise = np.std(np.diff(g, axis=1), axis=1) / SQRT2
+        gt = np.ascontiguousarray(g.T, dtype=np.float64)          # (k, p)
+        noise = np.std(np.diff(gt, axis=0), axis=0) / SQRT2
         noise[badrow] = np.nan
-        self._noise = np.roll(self._noise, -1, axis=1)
-        self._noise[:, -1] = noise
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)     # a plate with no valid second
-            med = np.nanmedian(self._noise, axis=1) if self._msgs > self.every * 4 else None
-            quiet = (noise <= 3.0 * self.noise_g) & (np.ptp(g, axis=1) <= 8.0 * self.noise_g)
-            self._mean = np.roll(self._mean, -1, axis=1)
-            self._mean[:, -1] = np.where(quiet, g.mean(axis=1), np.nan)
-            span = self._mean.shape[1] - 1
-            total = self._mean[:, -1] - self._mean[:, 0]
+        self._noise = np.roll(self._noise, -1, axis=0)
+        self._noise[-1] = noise
+        quiet = (noise <= 3.0 * self.noise_g) & (mx - mn <= 8.0 * self.noise_g)
+        self._mean = np.roll(self._mean, -1, axis=0)
+        self._mean[-1] = np.where(quiet, gt.mean(axis=0), np.nan)
+        with np.errstate(all="ignore"):
+            span = self._mean.shape[0] - 1
+            total = self._mean[-1] - self._mean[0]
             # a drift moves every second, a light item's step (under the quiet bound) once
-            steady = np.abs(np.diff(self._mean, axis=1)).max(axis=1) <= 0.5 * np.abs(total)
-            drifting = (np.isfinite(self._mean).all(axis=1) & steady
+            steady = np.abs(np.diff(self._mean, axis=0)).max(axis=0) <= 0.5 * np.abs(total)
+            drifting = (np.isfinite(self._mean).all(axis=0) & steady
                         & (np.abs(total) / span > cfg.drift_g_per_s))
-        if med is not None:
-            noisy = med > cfg.noisy_factor * self.noise_g
+        if self._msgs > self.every * 4:
+            noisy = (self._noise > cfg.noisy_factor * self.noise_g).sum(axis=0) >= 3
             why[(why == 0) & noisy] = 4
         why[(why == 0) & drifting] = 5
 
