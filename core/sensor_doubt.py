@@ -152,50 +152,46 @@ class SensorHealth:
             if not todo:
                 del self._reaches[plate]
 
-    def _reach_doubt(self, track: int, plate: int, when: float) -> None:
-        """A hand reached into ``plate``'s bins at ``when`` and no plate within reach of
-        it changed: whatever was taken was not weighed."""
+    def _doubt_once(self, track: int, tag: int, reason) -> None:
+        """Send track ``track``'s receipt to review for a sensor (``tag``: a plate id, or
+        -1 - camera id), once per cart and sensor; ``reason`` is the sentence, or a
+        callable giving it ("": no doubt after all). The cart's confidence drops once."""
         key = self._cart_key(track)
-        if (key, plate) in self._sensor_doubted or key in self._billed:
+        if (key, tag) in self._sensor_doubted or key in self._billed:
             return
-        self._sensor_doubted.add((key, plate))
+        self._sensor_doubted.add((key, tag))
+        why = reason() if callable(reason) else reason
+        if not why:
+            return
         factor = 1.0 if key in self._sensor_keys else self.health_config.doubt_confidence
         self._sensor_keys.add(key)
         self.stats.sensor_doubts += 1
-        self.carts.doubt(key, factor, f"sensing: a hand seen reaching into plate {plate}'s "
-                                      f"bins at t={when:.1f} s, and no plate within reach "
-                                      "changed: a pick there was not weighed")
+        self.carts.doubt(key, factor, why)
+
+    def _reach_doubt(self, track: int, plate: int, when: float) -> None:
+        """A hand reached into ``plate``'s bins at ``when`` and no plate within reach of
+        it changed: whatever was taken was not weighed."""
+        self._doubt_once(track, plate, f"sensing: a hand seen reaching into plate {plate}'s "
+                                       f"bins at t={when:.1f} s, and no plate within reach "
+                                       "changed: a pick there was not weighed")
 
     def _unwatched(self, track: int, camera: int, t: float) -> None:
         """Track ``track`` walked where camera ``camera`` (in doubt) should have seen it:
         who is who there rests on fewer cameras, so the receipt goes to review."""
-        key = self._cart_key(track)
-        if (key, -1 - camera) in self._sensor_doubted or key in self._billed:
-            return
-        self._sensor_doubted.add((key, -1 - camera))
-        factor = 1.0 if key in self._sensor_keys else self.health_config.doubt_confidence
-        self._sensor_keys.add(key)
-        self.stats.sensor_doubts += 1
-        self.carts.doubt(key, factor, f"sensing: walked in camera {camera}'s view at "
-                                      f"t={t:.1f} s while it was silent or frozen; who is "
-                                      "who there rests on fewer cameras")
+        self._doubt_once(track, -1 - camera, f"sensing: walked in camera {camera}'s view at "
+                                             f"t={t:.1f} s while it was silent or frozen; "
+                                             "who is who there rests on fewer cameras")
 
     def _sensor_doubt(self, track: int, plate: int, t: float, how: str) -> None:
         """Track ``track``'s shopper was at doubtful ``plate`` at ``t`` (``how``: a hand
         seen in its bins, or standing at them): their receipt goes to review."""
-        key = self._cart_key(track)
-        if (key, plate) in self._sensor_doubted or key in self._billed:
-            return
-        self._sensor_doubted.add((key, plate))
-        why = self.plate_health.reason(plate, t, t)
-        if not why:
-            return
         what = "a hand seen in its bins" if how == "a hand" else "stood at its bins"
-        factor = 1.0 if key in self._sensor_keys else self.health_config.doubt_confidence
-        self._sensor_keys.add(key)
-        self.stats.sensor_doubts += 1
-        self.carts.doubt(key, factor, f"{why}; {what} at t={t:.1f} s: a pick there could "
-                                      "not be weighed")
+
+        def reason() -> str:
+            why = self.plate_health.reason(plate, t, t)
+            return f"{why}; {what} at t={t:.1f} s: a pick there could not be weighed" if why \
+                else ""
+        self._doubt_once(track, plate, reason)
 
     def _event_doubt(self, ev: ShelfEvent, method: str, conf: float) -> str:
         """Why a shelf event's line is in doubt because of a sensor ("" when it is not):
