@@ -131,7 +131,8 @@ def add(sub) -> None:
     g = ls.add_parser("grid", help="ceiling cameras looking down on a square grid",
                       epilog="example: storetwin layout grid --spacing 3 --out grid.toml "
                              "--heatmap grid.png", formatter_class=fmt)
-    g.add_argument("--spacing", type=float, default=3.0, help="grid pitch [m] (default 3)")
+    g.add_argument("--spacing", type=float, default=2.5,
+                   help="grid pitch [m] (default 2.5, as 'storetwin run --camera-spacing')")
     common(g)
     a_ = ls.add_parser("aisles", help="a pair of cameras at the ends of each aisle, looking "
                        "down it", epilog="example: storetwin layout aisles --store grocery",

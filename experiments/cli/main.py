@@ -22,8 +22,17 @@ from experiments.cli import compile as compile_
 from experiments.cli.common import EXIT_BAD_INPUT, CliError, Parser
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("storetwin")
+    except PackageNotFoundError:   # run from a source tree that was never installed
+        return "(not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="storetwin", description="Digital twin of a walk-out (cashierless) store.")
+    p.add_argument("--version", action="version", version=f"storetwin {_version()}")
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
     for verb in (run, scenario, scene, layout, render, study, report, bench, track, compile_,
                  replay):   # the order --help lists them in

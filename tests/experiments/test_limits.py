@@ -81,3 +81,19 @@ def test_numeric_flags_have_ranges(argv, says, tmp_path, capsys) -> None:
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert says in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_version_and_layout_grid_default_match_run(capsys) -> None:
+    """A first-time user's asks (issue 25): ``storetwin --version``; ``layout grid``'s
+    default pitch is ``run``'s, so the layout a planner draws is the one a run uses."""
+    from importlib.metadata import version
+
+    from experiments.cli.main import build_parser
+    with pytest.raises(SystemExit) as e:
+        main(["--version"])
+    assert e.value.code == 0
+    assert capsys.readouterr().out.strip() == f"storetwin {version('storetwin')}"
+    p = build_parser()
+    grid = p.parse_args(["layout", "grid", "--out", "x.toml"])
+    run = p.parse_args(["run"])
+    assert grid.spacing == run.camera_spacing == 2.5
