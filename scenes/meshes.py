@@ -483,10 +483,25 @@ def scene_mesh(store: Store, products: bool = True) -> trimesh.Scene:
     return sc
 
 
+# glTF 2.0 is y-up (the spec's "Coordinate System and Units": +Y up, +Z forward, metres);
+# the store frame is z-up. A scene goes out with its root turned: store (x, y, z) is glTF
+# (x, z, -y), right-handed, so standard viewers show the store standing, not on its side.
+Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0],
+                         [0.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
+
+
+def glb_bytes(sc: trimesh.Scene) -> bytes:
+    """A store-frame scene as binary glTF, y-up (:data:`Z_UP_TO_Y_UP` on its root; the
+    meshes keep store coordinates under it)."""
+    sc = sc.copy()
+    sc.apply_transform(Z_UP_TO_Y_UP)
+    return sc.export(file_type="glb")
+
+
 def export_glb(store: Store, path: str | Path, products: bool = True) -> None:
-    """Write the store scene (:func:`scene_mesh`) as one binary glTF file at ``path``.
+    """Write the store scene (:func:`scene_mesh`) as one binary glTF file at ``path``, y-up
+    as glTF specifies (:func:`glb_bytes`).
 
     Node names and vertex colours survive ``trimesh.load(path)``.
     """
-    data = scene_mesh(store, products=products).export(file_type="glb")
-    Path(path).write_bytes(data)
+    Path(path).write_bytes(glb_bytes(scene_mesh(store, products=products)))

@@ -134,9 +134,9 @@ def export_scene_glb(store, path, xy: np.ndarray, ids: np.ndarray, hands: np.nda
     (:func:`people_meshes`) as one binary glTF file at ``path``."""
     from pathlib import Path
 
-    from scenes.meshes import scene_mesh
+    from scenes.meshes import glb_bytes, scene_mesh
 
     sc = scene_mesh(store)
     for name, mesh in people_meshes(xy, ids, hands, looks, radius, height).items():
         sc.add_geometry(mesh, node_name=name, geom_name=name)
-    Path(path).write_bytes(sc.export(file_type="glb"))
+    Path(path).write_bytes(glb_bytes(sc))

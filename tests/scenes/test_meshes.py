@@ -12,6 +12,7 @@ from scenes.catalog import load_catalogue
 from scenes.meshes import (
     FLOOR_THICKNESS,
     KIND_COLORS,
+    Z_UP_TO_Y_UP,
     boxes_mesh,
     export_glb,
     fixture_mesh,
@@ -359,8 +360,12 @@ def test_glb_round_trip_keeps_names_bounds_and_colours(which, request, tmp_path)
     path = tmp_path / f"{which}.glb"
     export_glb(store, path)
     assert path.read_bytes()[:4] == b"glTF"
-    back = trimesh.load(path)
-    assert isinstance(back, trimesh.Scene)
+    yup = trimesh.load(path)
+    assert isinstance(yup, trimesh.Scene)
+    # y-up as glTF specifies: the floor at y = 0, the ceiling above it; back to z-up
+    assert np.allclose(yup.bounds[:, 1], [-FLOOR_THICKNESS, store.ceiling_height], atol=1e-5)
+    back = yup.copy()
+    back.apply_transform(np.linalg.inv(Z_UP_TO_Y_UP))
     nodes = set(back.graph.nodes_geometry)
     assert nodes == set(sc.graph.nodes_geometry)
     assert {"floor", "plates"} | {f.name for f in store.fixtures} <= nodes
