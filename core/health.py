@@ -359,8 +359,7 @@ class CameraHealth:
                 self.dropped_rows += int(drop.sum())
                 f = f.select(~drop, ~hdrop)
         # a camera that sees people again, and has not repeated itself, is trusted again
-        back = np.isfinite(self.since) & (self.why == 1) & (self.last_det == t) & ~same
-        back |= np.isfinite(self.since) & (self.why == 2) & ~same & (self.last_det == t)
+        back = np.isfinite(self.since) & (self.last_det == t) & ~same
         for r in np.flatnonzero(back).tolist():
             self.until[r] = t
             self.since[r] = np.nan

@@ -50,7 +50,8 @@ class Intake:
         self.max_late_s = 0.0               # the latest lateness seen [s]
         self.late = 0                       # messages that arrived out of time order
         self.dropped = {"frames": 0, "plates": 0}
-        self.lost_plates: list[tuple[float, float, object]] = []   # (t0, t1, plate ids)
+        # (t0, t1, plate ids) of plate messages dropped since the caller last emptied it
+        self.lost_plates: list[tuple[float, float, object]] = []
         self._heap: list[tuple[float, int, int, str, object]] = []
         self._n = 0
 

@@ -48,7 +48,6 @@ class SensorHealth:
         self._sensor_keys: set[int] = set()                  # cart keys already doubted
         self._dwell: dict[tuple[int, int], float] = {}
         self._frames_seen = 0
-        self._lost_seen = 0
         self._reach_t: dict[int, float] = {}          # plate -> last hand seen in its bins
         # plate -> (t, track, the plates of every bin within reach of the hand) to judge
         self._reaches: dict[int, list[tuple[float, int, tuple[int, ...]]]] = {}
@@ -63,10 +62,9 @@ class SensorHealth:
 
     def _note_lost(self) -> None:
         lost = self.intake.lost_plates
-        while self._lost_seen < len(lost):
-            t0, t1, plate = lost[self._lost_seen]
+        for _t0, t1, plate in lost:
             self.plate_health.lost(plate, t1)
-            self._lost_seen += 1
+        lost.clear()
 
     def _plate_in(self, p: PlateSamples) -> PlateSamples:
         return self.plate_health.check(p)

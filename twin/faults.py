@@ -276,8 +276,8 @@ class FaultInjector:
             if fault.kind == "frozen":   # what these cameras showed last, over and over
                 if i not in self._frozen:
                     prev = self._prev_frame
-                    self._frozen[i] = (_subset(prev, np.isin(prev.camera, ids),
-                                               np.zeros(prev.hand_camera.shape[0], bool))
+                    self._frozen[i] = (prev.select(np.isin(prev.camera, ids),
+                                                   np.zeros(prev.hand_camera.shape[0], bool))
                                        if prev is not None else None)
                 if self._frozen[i] is not None:
                     add.append(self._frozen[i])
@@ -288,7 +288,7 @@ class FaultInjector:
             keep_det &= ~np.isin(f.camera, lost)
             keep_hand &= ~np.isin(f.hand_camera, lost)
         self._prev_frame = f
-        out = _subset(f, keep_det, keep_hand) if not (keep_det.all() and keep_hand.all()) else f
+        out = f if keep_det.all() and keep_hand.all() else f.select(keep_det, keep_hand)
         for a in add:
             out = _concat(out, a)
         if s.clock.cameras_s:
@@ -377,10 +377,6 @@ class FaultInjector:
         return {n: [r[k] for r in rows] for k, n in enumerate(names)}
 
 
-def _subset(f: CameraFrame, det: np.ndarray, hand: np.ndarray) -> CameraFrame:
-    return f.select(det, hand)
-
-
 def _concat(a: CameraFrame, b: CameraFrame) -> CameraFrame:
     hp = None
     if a.hand_pass is not None or b.hand_pass is not None:
@@ -388,11 +384,9 @@ def _concat(a: CameraFrame, b: CameraFrame) -> CameraFrame:
             return (f.hand_pass if f.hand_pass is not None
                     else np.full((f.hand_camera.shape[0], 4), np.nan))
         hp = np.concatenate([hp_of(a), hp_of(b)])
-    ap = (np.concatenate([a.appearance, b.appearance])
-          if a.appearance.shape[1] == b.appearance.shape[1] else None)
-    if ap is None:
-        b = _subset(b, np.zeros(len(b), bool), np.ones(b.hand_camera.shape[0], bool))
-        ap = a.appearance
+    # (an empty side may carry no appearance width: the other's then)
+    ap = (a.appearance if not len(b) else b.appearance if not len(a)
+          else np.concatenate([a.appearance, b.appearance]))
     return CameraFrame(a.frame, a.t, np.concatenate([a.camera, b.camera]),
                        np.concatenate([a.xy, b.xy]), np.concatenate([a.conf, b.conf]),
                        np.concatenate([a.hand_camera, b.hand_camera]),

@@ -8,8 +8,6 @@ import numpy as np
 
 from core.records import NO_ACCOUNT, Receipt
 from experiments.scoring.billing import match_alerts
-from experiments.scoring.hota import score_hota
-from experiments.scoring.tracking import score_tracking
 
 
 def per_visit(visits, receipts: list[Receipt], scored_until: float):
@@ -69,14 +67,6 @@ def billing_truth(crowd, receipts: list[Receipt], *, end: float, unscored_tail_s
     alerts = {"alerted": match_alerts(alert_t, exits, set(scored) - set(issued)),
               "alerts": len(alert_t)}
     return scored, issued, review, latencies, visits, alerts
-
-
-def tracking_scores(gt: list[np.ndarray], hy: list[np.ndarray]) -> dict:
-    """CLEAR MOT, IDF1 and HOTA at 1 m of (frame, t, id, xy) ground truth against tracks."""
-    args = (gt[0].astype(np.int64), gt[2].astype(np.int64), gt[3], hy[0].astype(np.int64),
-            hy[2].astype(np.int64), hy[3])
-    return {**score_tracking(*args, threshold_m=1.0).as_dict(),
-            **score_hota(*args, threshold_m=1.0).as_dict()}
 
 
 def _latency(latencies: list[float], q: float | None) -> float | None:

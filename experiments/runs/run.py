@@ -170,7 +170,7 @@ class _Restart:
         self.every_s = every_s
         self.next_t = 0.0
         self.state: bytes | None = None
-        self.marks = (0, 0)                 # receipts and track rows at the checkpoint
+        self.mark = 0                       # receipts issued at the checkpoint
         self.since: list = []               # batches delivered since the checkpoint
         self.crashed_at: float | None = None
         self.replayed = 0
@@ -181,7 +181,7 @@ class _Restart:
             self.crash(loop, b.t)
         if b.t >= self.next_t:
             self.state = checkpoint(loop.twin.core)
-            self.marks = (len(loop.receipts), 0)
+            self.mark = len(loop.receipts)
             loop.hy.commit()             # the tracks so far are the checkpoint's
             self.since = []
             self.checkpoints += 1
@@ -192,7 +192,7 @@ class _Restart:
         self.crashed_at = t
         if self.state is None:
             raise CoreFault(t, "the core crashed before its first checkpoint")
-        del loop.receipts[self.marks[0]:]
+        del loop.receipts[self.mark:]
         loop.hy.discard()                # what the lost core tracked since
         loop.twin.core = restore(self.state)
         for old in self.since:
