@@ -43,6 +43,20 @@ class Attribution:
     confidence: float      # of the item guess times of the attribution
     method: str
     misplaced: bool = False  # a put-back of a unit the planogram does not put in that bin
+    cameras: tuple[int, ...] = ()  # cameras that saw a hand in the plate's bins meanwhile
+    doubt: str = ""        # why the line is unsure (the receipt's review reason), "" if sure
+
+    def to_json(self, sku: str, account: int) -> dict:
+        """As the ledger writes it: ``sku`` the catalogue's name of ``sku_index``,
+        ``account`` the track's account when the ledger is written (a track bound after
+        the event was billed has one by then; -1: never bound)."""
+        e = self.event
+        return {"plate": e.plate, "t_start": round(e.t_start, 4), "t_end": round(e.t_end, 4),
+                "delta_g": round(e.delta_g, 2), "track": self.track, "account": account,
+                "sku": sku, "quantity": self.quantity,
+                "confidence": round(self.confidence, 6), "method": self.method,
+                "misplaced": self.misplaced, "cameras": list(self.cameras),
+                "doubt": self.doubt}
 
 
 @dataclass(frozen=True)
@@ -90,12 +104,22 @@ class MisplacedNote:
 
 
 def ledger_json(core: object) -> dict | None:
-    """The ledger, misplacement notes and hand-overs of a core that keeps them, as JSON;
-    else None."""
+    """The ledger of a core that keeps one, as JSON (else None): every event billed to a
+    cart with its evidence (``billed``: :meth:`Attribution.to_json`), the account each
+    track was bound to (``track_accounts``), the events no cart took, misplacement notes
+    and hand-overs."""
     ledger = getattr(core, "ledger", None)
     if ledger is None:
         return None
-    return {"unattributed": [e.to_json() for e in ledger],
+    tracker = getattr(core, "tracker", None)
+    bound = getattr(tracker, "account_of", lambda _t: -1)
+    sku = core.k.catalogue.sku
+    return {"billed": [a.to_json(str(sku[a.sku_index]), a.account if a.account >= 0
+                                 else bound(a.track))
+                       for a in getattr(core, "attributions", [])],
+            "track_accounts": {str(t): a for t, a in sorted(
+                getattr(tracker, "bindings", dict)().items())},
+            "unattributed": [e.to_json() for e in ledger],
             "misplaced": [m.to_json() for m in getattr(core, "misplaced", [])],
             "hand_overs": [{"t": round(h.t, 4), "accounts": list(h.accounts),
                             "giver": h.giver, "receiver": h.receiver,

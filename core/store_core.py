@@ -170,7 +170,7 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
             self._see_hand_overs(float(frame.t), h[~ok], tracks, passes)
         if not ok.any():
             return
-        h, b = h[ok], b[ok]
+        h, b, cam = h[ok], b[ok], frame.hand_camera[ok]
         n = h.shape[0]
         self.stats.hand_observations += n
         obs = self._hands.new_obs_ids(n)
@@ -193,6 +193,7 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
         rows_o = np.concatenate([oi, lonely])
         self._hands.add(float(frame.t), {
             "plate": self._bin_plate[b[rows_o]], "bin": b[rows_o], "obs": obs[rows_o],
+            "camera": cam[rows_o],
             "track": np.concatenate([tracks.track_id[tj], np.full(lonely.size, -1)]),
             "d": np.concatenate([dist[oi, tj], np.full(lonely.size, np.inf)]),
         })
@@ -228,6 +229,12 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
         best = int(np.argmax(p))
         others = [int(c) for k, c in enumerate(cand.tolist()) if k != best and p[k] >= 0.1]
         return int(cand[best]), float(p[best]), votes, others
+
+    def _hand_cameras(self, ev: ShelfEvent) -> tuple[int, ...]:
+        """The cameras that saw a hand in the event's plate while it was open (its evidence,
+        kept with the attribution for a person to audit)."""
+        w = self._hands.window(ev.t_start - self.attribution.lead_s, ev.t_end, ev.plate)
+        return () if w is None else tuple(int(c) for c in np.unique(w["camera"]))
 
     def _by_reach(self, ev: ShelfEvent) -> tuple[int, float, str, list[int]]:
         """Track nearest the plate's access point during the event, the confidence, why it
@@ -332,8 +339,8 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
                 getattr(self.stats, f"{method}_attributions") + 1)
         misplaced = self._track_misplaced(ev, guess, key)
         swap = self._identity_doubt(track, ev, guess.sku_index)
-        self.carts.add(key, guess, ev.t_start, conf,   # taken when the hand went in
-                       "; ".join(x for x in (why or swap, sensed) if x))
+        doubt = "; ".join(x for x in (why or swap, sensed) if x)
+        self.carts.add(key, guess, ev.t_start, conf, doubt)   # taken when the hand went in
         for o in others if why else ():    # who else could have made it: their bill too
             ko = self._cart_key(o)
             if ko != key and ko not in self._billed:
@@ -341,7 +348,8 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
                                  why + "; billed to another shopper")
         self.attributions.append(Attribution(ev, track, self.tracker.account_of(track),
                                              guess.sku_index, guess.quantity,
-                                             guess.confidence * conf, method, misplaced))
+                                             guess.confidence * conf, method, misplaced,
+                                             self._hand_cameras(ev), doubt))
         self._journeys.shelf(track, ev.t_start, ev.t_end, ev.plate, guess.sku_index,
                              guess.quantity, guess.confidence * conf)
 

@@ -291,6 +291,10 @@ class Tracker(ArrayEngine):
                 n[k] = got[row[0]]
         return out, n
 
+    def bindings(self) -> dict[int, int]:
+        """Every track bound to an account so far (also departed ones): track -> account."""
+        return dict(self._accounts)
+
     def account_of(self, track_id: int) -> int:
         """Account bound to a track (also after it departed); -1 if unbound or unknown."""
         return self._accounts.get(int(track_id), -1)

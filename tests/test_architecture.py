@@ -442,7 +442,8 @@ ROOMS = {
     "studies": {"runs", "scoring"},
     "bench": {"runs", "scoring"},
     "envs": {"runs", "scoring"},
-    "cli": {"runs", "scoring", "studies", "bench", "envs"},
+    "view": {"runs"},
+    "cli": {"runs", "scoring", "studies", "bench", "envs", "view"},
 }
 
 

@@ -17,6 +17,7 @@ from experiments.cli import (
     scene,
     study,
     track,
+    view,
 )
 from experiments.cli import compile as compile_
 from experiments.cli.common import EXIT_BAD_INPUT, CliError, Parser
@@ -34,8 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="storetwin", description="Digital twin of a walk-out (cashierless) store.")
     p.add_argument("--version", action="version", version=f"storetwin {_version()}")
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
-    for verb in (run, scenario, scene, layout, render, study, report, bench, track, compile_,
-                 replay):   # the order --help lists them in
+    for verb in (run, scenario, scene, layout, render, study, report, view, bench, track,
+                 compile_, replay):   # the order --help lists them in
         verb.add(sub)
     return p
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "verb", None):
-        print("storetwin: error: name a verb (run, scenario, study, report, scene, layout, render, replay, track, bench, compile); see 'storetwin --help'",
+        print("storetwin: error: name a verb (run, scenario, study, report, view, scene, layout, render, replay, track, bench, compile); see 'storetwin --help'",
               file=sys.stderr)
         return EXIT_BAD_INPUT
     if a.verb == "layout" and not getattr(a, "layout_verb", None):
