@@ -3,6 +3,7 @@ synthetic one that has every kind of run, and the page as headless Chromium draw
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -18,8 +19,17 @@ import pytest
 from experiments.cli import main
 from experiments.studies.execute import execute
 from experiments.studies.report import ReportError, write_report
-from experiments.studies.report.analysis import cheapest_meeting, fit_power_law, pareto_frontier
+from experiments.studies.report.analysis import (
+    cheapest_meeting,
+    fit_power_law,
+    pareto_frontier,
+    store_plan,
+)
+from experiments.studies.report.drawing import LABEL_OFFSETS, new_figure, place_labels
+from experiments.studies.report.figures import review_figure
 from experiments.studies.report.groups import configurations
+from experiments.studies.report.intervals import Count, pooled_count, wilson_interval
+from experiments.studies.report.markup import fmt_rate
 from experiments.studies.report.page import render_html
 from experiments.studies.report.reading import StudyInfo
 from experiments.studies.results import STATUS_FAILED, write_row
@@ -150,6 +160,110 @@ def test_configurations_group_every_parameter_but_the_seed():
     assert (st.mean, st.lo, st.hi, st.n) == (pytest.approx(0.95), 0.9, 1.0, 2)
 
 
+def test_wilson_interval_known_values():
+    """Wilson's score interval (Wilson 1927; Brown, Cai & DasGupta 2001, who recommend it):
+    6 of 8 is 40.9 - 92.9 %; 0 of n and n of n are defined, inside [0, 1], and mirror
+    each other; nothing counted has no interval."""
+    lo, hi = wilson_interval(6, 8)
+    assert (lo, hi) == (pytest.approx(0.4093, abs=5e-5), pytest.approx(0.9285, abs=5e-5))
+    assert wilson_interval(0, 10) == (0.0, pytest.approx(0.2775, abs=5e-5))
+    assert wilson_interval(10, 10) == (pytest.approx(0.7225, abs=5e-5), 1.0)
+    assert wilson_interval(1, 2) == (pytest.approx(0.0945, abs=5e-5),
+                                     pytest.approx(0.9055, abs=5e-5))
+    k, n = np.arange(0, 41), np.full(41, 40)
+    lo, hi = wilson_interval(k, n)
+    assert np.all((0 <= lo) & (lo <= k / n) & (k / n <= hi) & (hi <= 1))
+    np.testing.assert_allclose(lo, 1 - hi[::-1], atol=1e-12)        # k of n mirrors n-k of n
+    assert np.all(np.diff(lo) > 0) and np.all(np.diff(hi) > 0)
+    # more receipts, a narrower interval around the same rate
+    assert np.subtract(*wilson_interval(600, 800)[::-1]) < np.subtract(*wilson_interval(6, 8)[::-1])
+    assert all(np.isnan(wilson_interval(0, 0)))
+    with pytest.raises(ValueError):
+        wilson_interval(9, 8)
+
+
+def test_a_rate_reads_with_its_count_and_interval():
+    assert fmt_rate(0.75, Count(6, 8)) == \
+        "75.0&nbsp;% (6 of 8; 95&nbsp;% CI 40.9&ndash;92.9&nbsp;%)"
+    assert fmt_rate(21 / 80, Count(21, 80), 0, 1000) == \
+        "262 (21 of 80; 95&nbsp;% CI 179&ndash;368)"
+    assert fmt_rate(0.9, None) == "90.0&nbsp;% (no count recorded)"      # none invented
+    assert fmt_rate(None, Count(0, 0)) == "&ndash; (0 of 0)"
+    # a mean over seeds of unequal size beside the pooled rate it differs from
+    assert fmt_rate(0.95, Count(100, 110)).startswith(
+        "95.0&nbsp;% mean over runs (100 of 110 pooled: 90.9&nbsp;%; 95&nbsp;% CI")
+    # the counts behind a rate, pooled over runs; a run with the rate but not its count
+    # leaves the rate uncounted
+    rows = [_row(exact_match=39 / 40, receipts=40), _row(exact_match=1.0, receipts=20)]
+    assert pooled_count(rows, "exact_match") == Count(59, 60)
+    assert pooled_count(rows + [_row(exact_match=0.9)], "exact_match") is None
+    assert pooled_count([_row(exact_match=0.5, receipts=3)], "exact_match") is None   # 1.5 of 3
+    assert pooled_count([_row(receipts_unflagged=30, silent_wrong=2)], "unflagged_exact") == \
+        Count(28, 30)
+
+
+def test_labels_do_not_overlap_on_a_crowded_figure():
+    """60 points, 20 of them in a clump: every label placed is inside the axes, covers no
+    other label, no point and not the legend; those that fit nowhere are left out and
+    named; the same input places the same labels."""
+    def draw():
+        rng = np.random.default_rng(5)
+        xy = rng.normal(0, 1, (60, 2))
+        xy[:20] *= 0.05
+        fig, (ax,) = new_figure(6.0, 4.8)
+        ax.scatter(*xy.T, s=10)
+        ax.plot([-1, 1], [-1, 1], label="a line")
+        ax.legend(loc="best")
+        fig.draw_without_rendering()
+        legend_at = ax.get_legend().get_window_extent(fig.canvas.get_renderer()).bounds
+        placed, dropped = place_labels(ax, [tuple(p) for p in xy],
+                                       [f"{i} of 80" for i in range(60)], fontsize=8)
+        fig.canvas.draw()                                  # as it will be saved
+        r = fig.canvas.get_renderer()
+        # the legend stays where it was drawn (placed "best", it would dodge the labels)
+        assert ax.get_legend().get_window_extent(r).bounds == pytest.approx(legend_at)
+        return fig, ax, xy, placed, dropped, [a.get_window_extent(r) for a in placed], r
+    fig, ax, xy, placed, dropped, boxes, r = draw()
+    assert len(placed) + len(dropped) == 60 and 0 < len(dropped) < 30
+    pairs = [(i, j) for i in range(len(boxes)) for j in range(i)
+             if boxes[i].overlaps(boxes[j])]
+    assert pairs == []
+    inside = ax.get_window_extent(r)
+    assert all(inside.x0 <= b.x0 and b.x1 <= inside.x1 and inside.y0 <= b.y0
+               and b.y1 <= inside.y1 for b in boxes)
+    legend = ax.get_legend().get_window_extent(r)
+    assert not any(b.overlaps(legend) for b in boxes)
+    pts = ax.transData.transform(xy)
+    assert not any(b.contains(px, py) for b in boxes for px, py in pts)
+    # the check can fail: every label at its first offset collides in the clump
+    fig2, (ax2,) = new_figure(6.0, 4.8)
+    naive = [ax2.annotate(f"{i} of 80", tuple(p), xytext=LABEL_OFFSETS[0],
+                          textcoords="offset points", fontsize=8) for i, p in enumerate(xy)]
+    fig2.canvas.draw()
+    nb = [a.get_window_extent(fig2.canvas.get_renderer()) for a in naive]
+    assert any(nb[i].overlaps(nb[j]) for i in range(60) for j in range(i))
+    again = draw()
+    assert again[4] == dropped
+    assert [a.get_position() for a in again[3]] == [a.get_position() for a in placed]
+
+
+def test_the_review_figure_names_the_labels_it_leaves_out():
+    """Configurations crowded at a few camera counts: some count labels cannot be placed and
+    are returned (the caption lists them) instead of drawn over each other."""
+    rows = []
+    for i in range(24):
+        cams = 20 + i % 3
+        f = 20 + i % 2
+        rows.append(_row(run_id=f"c{i}", layout=f"layout {i}", layout_param=float(i),
+                         cameras=cams, cost_total_usd=1000.0 + i, exact_match=0.9,
+                         receipts=40, receipts_issued=400, receipts_flagged=f,
+                         review_per_1000=1000 * f / 400))
+    plan = store_plan("kiosk", rows, set(rows[0]), 0.995)
+    uri, left_out = review_figure(plan)
+    assert uri.startswith("data:image/svg+xml;base64,")
+    assert left_out and all(re.fullmatch(r"layout \d+: 2[01] of 400", t) for t in left_out)
+
+
 # ---------------------------------------------------------------------------------------------
 # bad input
 
@@ -195,7 +309,11 @@ def test_sections_without_data_say_so():
         _row(run_id="a", status=STATUS_FAILED, error="ValueError: no store"),
         _row(run_id="b", status=STATUS_FAILED, error=None)])
     page = render_html(only_failed)
-    assert page.count('class="nodata"') == 6
+    # cost, crowd, tracking, speed, fidelity, insights, coverage: each says why and what to do
+    assert page.count('class="nodata"') == 7
+    assert page.count("No run of this study finished") == 6
+    assert "storetwin study FILE --retry-failed" in page
+    assert "no data" not in page.lower()
     assert "ValueError: no store" in page and "<img" not in page
     bare = pa.table({"run_id": ["a"], "status": ["ok"]})
     assert "1: 1 ok, 0 failed" in render_html(bare)
@@ -219,16 +337,28 @@ def _row(**kw) -> dict:
 
 CORE_MS_EXPONENT = 0.9      # the synthetic core's time per frame grows as area^0.9
 
-# receipts flagged of 40 issued on the kiosk, per cameras (full core; the naive core flags
-# none), seed 1 one more than seed 0; every receipt worth $5, one unflagged one wrong per run
-FLAGGED = {30: 2, 20: 4, 12: 10}
+
+def tracking_drop(cams: int, shoppers: float, core: str) -> float:
+    """How much the synthetic kiosk's HOTA and IDF1 lose with fewer cameras, a crowd and the
+    naive core."""
+    return 0.004 * (30 - cams) + 0.002 * (shoppers - 10) + (0.05 if core == "naive" else 0)
+
+# scored receipts per kiosk run: each rate below is a share of them (exact_match = exact /
+# RECEIPTS), as a real row's is
+RECEIPTS = 400
+
+# receipts flagged of the 400 issued on the kiosk, per cameras (full core; the naive core
+# flags none), seed 1 one more than seed 0; every receipt worth $5, one unflagged one wrong
+# per run
+FLAGGED = {30: 20, 20: 40, 12: 100}
 
 
 def _review_cells(cams: int, core: str, seed: int) -> dict:
     f = 0 if core == "naive" else FLAGGED[cams] + seed
-    return dict(receipts_issued=40, receipts_flagged=f, review_per_1000=1000 * f / 40,
-                money_flagged_usd=5.0 * f, money_true_usd=200.0, flagged_money_share=f / 40,
-                receipts_unflagged=40 - f, silent_wrong=1, unflagged_exact=(39 - f) / (40 - f))
+    n = RECEIPTS
+    return dict(receipts_issued=n, receipts_flagged=f, review_per_1000=1000 * f / n,
+                money_flagged_usd=5.0 * f, money_true_usd=5.0 * n, flagged_money_share=f / n,
+                receipts_unflagged=n - f, silent_wrong=1, unflagged_exact=(n - 1 - f) / (n - f))
 
 
 def synthetic_rows() -> list[dict]:
@@ -239,13 +369,15 @@ def synthetic_rows() -> list[dict]:
             for shoppers in (10.0, 20.0):
                 for seed in range(2):
                     ex = q - (0.3 if core == "naive" else 0) - 2e-4 * (shoppers - 10)
-                    ex = float(np.clip(ex + rng.normal(0, 1e-3), 0, 1))
+                    ex = (round(ex * RECEIPTS) - seed) / RECEIPTS     # exact of RECEIPTS
                     wall = 600 / 230 * rng.uniform(0.97, 1.03)
                     rows.append(_row(
                         layout=f"grid {spacing:g} m", layout_param=spacing,
                         layout_file=f"layouts/kiosk-grid-{spacing:g}.toml", shoppers=shoppers,
                         seed=seed, core=core, exact_match=ex, f1=min(1.0, ex + 0.01),
-                        receipts=40, hota=0.95, idf1=0.99, wall_s=wall, sim_s=600.0,
+                        receipts=RECEIPTS,
+                        hota=0.97 - tracking_drop(cams, shoppers, core) - 0.01 * seed,
+                        idf1=0.99 - tracking_drop(cams, shoppers, core), id_switches=2 + seed, wall_s=wall, sim_s=600.0,
                         real_time_factor=600 / wall, mean_in_store=0.8 * shoppers,
                         core_ms_per_tick=0.1 * 1.8083 ** CORE_MS_EXPONENT,
                         stage_agents_s=0.2 * wall, stage_physics_s=0.1 * wall,
@@ -330,19 +462,140 @@ def test_synthetic_report_plots_review_against_cameras_beside_cost(synthetic):
     assert re.findall(r'data-figure="([^"]+)"', pair) == ["pareto-kiosk", "review-kiosk"]
     assert "receipts sent to review per 1,000 issued against cameras" in pair
     # the review table, summed over the two seeds at 20 shoppers: 12 cameras, full core,
-    # flagged 10 + 11 of 80 = 262.5 per 1,000, $105 of $400, unflagged 59 of which 57 right
+    # flagged 100 + 101 of 800 = 251 per 1,000, $1,005 of $4,000, unflagged 599 of which 597
+    # right; each count with its 95 % Wilson interval
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", kiosk)
-               if "grid 4 m, full core" in r and "per" not in r and "59)" in r)
+               if "grid 4 m, full core" in r and "599;" in r)
     cells = re.findall(r"<td>(.*?)</td>", row)
-    assert cells[1:] == ["12", "262 (21 of 80)", "$105.00 of $400.00 (26.2&nbsp;%)",
-                         "96.6&nbsp;% (57 of 59)", "2"]
+    lo, hi = wilson_interval(201, 800)
+    ulo, uhi = wilson_interval(597, 599)
+    assert cells[1:] == [
+        "12", f"251 (201 of 800; 95&nbsp;% CI {1000 * lo:.0f}&ndash;{1000 * hi:.0f})",
+        "$1,005.00 of $4,000.00 (25.1&nbsp;%)",
+        f"99.7&nbsp;% (597 of 599; 95&nbsp;% CI {100 * ulo:.1f}&ndash;{100 * uhi:.1f}&nbsp;%)",
+        "2"]
     naive = next(r for r in re.findall(r"<tr>(.*?)</tr>", kiosk)
-                 if "grid 4 m, naive core" in r and "(0 of 80)" in r)
-    assert "0 (0 of 80)" in naive and "$0.00 of $400.00" in naive
+                 if "grid 4 m, naive core" in r and "(0 of 800;" in r)
+    assert "0 (0 of 800; 95&nbsp;% CI 0&ndash;5)" in naive and "$0.00 of $4,000.00" in naive
+    # the stores whose rows hold no review counts have no review table (it said "every
+    # receipt went to review" of them)
+    grocery = page[page.index("<h3>grocery</h3>"):page.index("<h3>supercenter</h3>")]
+    assert "Review, summed" not in grocery and "went to review" not in grocery
     # the stores without review counts draw the cost figure alone
     grocery = page[page.index("<h3>grocery</h3>"):]
     assert 'data-figure="review-grocery"' not in grocery
     assert 'data-figure="pareto-grocery"' in grocery
+
+
+def test_synthetic_report_gives_every_rate_its_count_and_interval(synthetic):
+    page = write_report(synthetic).read_text()
+    kiosk = page[page.index("<h3>kiosk</h3>"):page.index("<h3>grocery</h3>")]
+    # the verdict: grid 2.5 m, full core at 20 shoppers, 398 + 397 of 800 receipts exact
+    lo, hi = wilson_interval(795, 800)
+    assert (f"99.38&nbsp;% (795 of 800; 95&nbsp;% CI {100 * lo:.1f}&ndash;{100 * hi:.1f}"
+            f"&nbsp;%) exact over 2 seed(s)") in kiosk
+    # every exact-match cell of the kiosk's tables: a rate, its count, its interval
+    frontier = kiosk[kiosk.index("Pareto frontier"):kiosk.index("Review, summed")]
+    cells = [re.findall(r"<td>(.*?)</td>", r)[5]
+             for r in re.findall(r"<tr>(<td>.*?)</tr>", frontier)]
+    assert len(cells) == 3
+    rate = r"\d+\.\d\d&nbsp;% \((\d+) of 800; 95&nbsp;% CI \d+\.\d&ndash;\d+\.\d&nbsp;%\)"
+    assert all(re.fullmatch(rate, c) for c in cells), cells
+    levels = kiosk[kiosk.index("at each crowd level"):]
+    assert len(re.findall(r"of 800; 95&nbsp;% CI", levels)) == 2
+    # every run's exact cell in the run table, and the rows with no count say so
+    runs = page[page.index("<h2>Every run</h2>"):]
+    kiosk_runs = [r for r in re.findall(r"<tr>(.*?)</tr>", runs)
+                  if "<td>kiosk</td><td>grid " in r and "<td>ok</td>" in r]
+    assert len(kiosk_runs) == 24
+    assert all(re.search(r"<td>\d+\.\d&nbsp;% \(\d+ of 400; 95&nbsp;% CI", r)
+               for r in kiosk_runs)
+    assert "97.0&nbsp;% (no count recorded)" in runs          # grocery: no receipt count
+    assert "F1, HOTA, IDF1 and the other tracking scores are means of scores" in runs
+    # the frontier's only bare percentages are its F1 column's (a mean score, no count)
+    assert len(re.findall(r"<td>\d+\.\d+&nbsp;%</td>", frontier)) == 3
+
+
+def test_synthetic_report_has_a_tracking_panel(synthetic):
+    page = write_report(synthetic).read_text()
+    sec = page[page.index("<h2>Tracking against cameras and the crowd</h2>"):]
+    sec = sec[:sec.index("<h2>", 10)]
+    assert 'data-figure="tracking"' in sec
+    # one row per store, core, cameras and crowd: the kiosk's 2 cores x 3 grids x 2 crowds
+    rows = re.findall(r"<tr>(.*?)</tr>", sec)[1:]
+    assert len(rows) == 12 and all("<td>kiosk</td>" in r for r in rows)
+    # 12 cameras, full core, 20 shoppers: HOTA 0.97 - 0.072 - 0.02 (seed 0) and - 0.01
+    # (seed 1); IDF1 0.99 - 0.092
+    row = next(r for r in rows if "<td>full</td><td>12</td><td>20</td>" in r)
+    assert "<td>87.3&nbsp;% (87.8&ndash;86.8)</td>" not in row     # lo before hi
+    assert "<td>87.3&nbsp;% (86.8&ndash;87.8)</td><td>89.8&nbsp;%" in row
+    assert "no binomial interval" in sec
+    # the stores without tracking scores are left out, and nothing is missing for the kiosk
+    assert "grocery" not in sec and 'class="nodata"' not in sec
+
+
+def test_the_tracking_panel_says_what_is_missing():
+    no_tracking = pa.Table.from_pylist([_row(run_id="a", exact_match=1.0, receipts=10)])
+    page = render_html(no_tracking)
+    sec = page[page.index("<h2>Tracking against"):page.index("<h2>Speed")]
+    assert "No finished store run has a tracking score" in sec and "<img" not in sec
+    only_scenarios = pa.Table.from_pylist([_row(run_id="a", scenario="pick", shoppers=None,
+                                                layout=None, exact_match=1.0)])
+    page = render_html(only_scenarios)
+    sec = page[page.index("<h2>Tracking against"):page.index("<h2>Speed")]
+    assert "only scripted scenarios" in sec and "<code>[[stores]]</code>" in sec
+    # across stores (as the scale study): the figure against cameras, and what each curve
+    # lacks
+    scale = pa.Table.from_pylist([
+        _row(run_id=s, store=s, area_sqft=a, shoppers=n, cameras=c, hota=h, idf1=h,
+             warm_start=True)
+        for s, a, n, c, h in (("kiosk", 1808.0, 20.0, 30, 0.9),
+                              ("grocery", 10400.0, 80.0, 172, 0.8))])
+    page = render_html(scale)
+    # warm starts score no receipt: the accuracy sections say so, and how to get one
+    assert page.count("The runs of kiosk start warm (<code>warm_start = true</code>)") == 2
+    assert "<code>warm_start = false</code>" in page
+    sec = page[page.index("<h2>Tracking against"):page.index("<h2>Speed")]
+    assert 'data-figure="tracking"' in sec
+    assert "one camera count per store (kiosk at 30, grocery at 172 cameras)" in sec
+    assert "kiosk at 20 and grocery at 80 shoppers, one crowd level each" in sec
+    assert "<code>seeds = 3</code>" in sec
+
+
+def test_a_one_run_study_says_what_it_lacks_and_how_to_get_it():
+    """One store, one layout, one seed, one crowd, no scenarios, no panel: each section
+    names what is missing and the study-file key that would supply it."""
+    one = _row(run_id="a", layout_generator="grid", exact_match=0.9, receipts=10, f1=0.95,
+               hota=0.9, idf1=0.92, cameras=30, plates=495, cost_total_usd=41250.0,
+               real_time_factor=90.0, core_ms_per_tick=0.3, sim_s=360.0, stage_agents_s=1.0,
+               stage_core_s=2.0)
+    page = render_html(pa.Table.from_pylist([one]))
+    assert "no data" not in page.lower()
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    for want in (
+            # the cost frontier: one configuration, one seed
+            "ran one configuration of kiosk at 10 shoppers, no dead sensors; a frontier of "
+            "accuracy against cost needs at least two: give the [[layouts]] table more "
+            "spacings (spacing_m = [2.5, 4.0])",
+            "Each configuration ran one seed, so the min-max over seeds spans nothing: set "
+            "seeds = 3",
+            # the crowd curves
+            "This study ran kiosk at one crowd level (10 shoppers); a curve of accuracy "
+            "against the crowd needs at least two: set shoppers = [10, 20]",
+            "a tracking curve against the crowd needs at least two",
+            "one camera count per store (kiosk at 30 cameras)",
+            # growth law, scenarios, panel
+            "This study ran one store size (kiosk, 1,808 sq ft); a growth law of speed "
+            "against store size needs at least two: add a [[stores]] table with a larger "
+            'store (store = "grocery")',
+            "This study ran no scripted scenarios",
+            '[[scenarios]] tables, e.g. names = ["pick"] with shoppers_per_shelf = 1',
+            "This study had no panel of returning shoppers",
+            "[insights] table with panel = 40"):
+        assert want in text, want
+    # the one rate it has, with its count
+    assert "90.00&nbsp;% (9 of 10; 95&nbsp;% CI" in page
+    assert "<img" in page                     # the cost and speed figures still drawn
 
 
 @needs_chromium
@@ -352,7 +605,7 @@ def test_synthetic_report_draws_every_figure_in_chromium(synthetic, tmp_path):
         write_report(synthetic)
     figs = figures_in_chromium(page, tmp_path)
     want = {"pareto-kiosk", "review-kiosk", "pareto-grocery", "pareto-supercenter",
-            "crowd-kiosk", "scale", "stages", "fidelity", "heatmap-kiosk"}
+            "crowd-kiosk", "tracking", "scale", "stages", "fidelity", "heatmap-kiosk"}
     assert set(figs) == want
     for name, size in figs.items():
         assert size is not None and size[0] > 300 and size[1] > 200, (name, size)
@@ -398,8 +651,11 @@ def test_real_study_report_opens_offline_in_chromium(study, tmp_path):
     cols = re.findall(r"<th>(.*?)</th>", head)
     assert cols[cols.index("scenario") + 1:][:2] == ["HOTA", "floor_k2"]
     figs = figures_in_chromium(path, tmp_path)
-    assert {"pareto-kiosk", "review-kiosk", "scale", "stages", "fidelity",
+    assert {"pareto-kiosk", "review-kiosk", "tracking", "scale", "stages", "fidelity",
             "heatmap-kiosk"} <= set(figs)
+    # a short study (one seed, one crowd level) says what it lacks, never a bare "no data"
+    assert "no data" not in page.lower()
+    assert "<code>seeds = 3</code>" in page and "<code>shoppers = [6, 12]</code>" in page
     assert all(size is not None and size[0] > 300 for size in figs.values()), figs
     screenshot_is_drawn(path, tmp_path)
     # the same results, the same bytes (the heatmap recomputed, nothing dated but the data)
@@ -417,7 +673,7 @@ def test_insights_section_compares_journeys_with_the_till_and_billing_with_learn
                 j = till + (gain if taste else 0.0)
                 rows.append(_row(
                     layout=layout, layout_param=spacing, panel=40, look_taste=taste, seed=seed,
-                    exact_match=ex, pref_rho_journeys=j, pref_rho_receipts=till,
+                    exact_match=ex, receipts=40, pref_rho_journeys=j, pref_rho_receipts=till,
                     **{f"pref_rho_{a}_{s}": (j if s == "journeys" else till)
                        for a in ("organic", "price", "brand") for s in ("journeys",
                                                                        "receipts")},
@@ -436,9 +692,14 @@ def test_insights_section_compares_journeys_with_the_till_and_billing_with_learn
     assert "grid 4 m, look taste 1: journeys 0.45, till 0.20 (+0.25)" in sec
     assert "grid 2.5 m, look taste 0: journeys 0.20, till 0.20 (+0.00)" in sec
     # per look taste: 2.5 m bills best; with taste-driven looks 4 m learns best
-    assert "grid 2.5 m, look taste 1: best billing (95.0&nbsp;% exact); best taste " \
-           "recovery: grid 4 m, look taste 1 (rho 0.45)" in sec
-    assert "grid 2.5 m, look taste 0: best billing (95.0&nbsp;% exact); it also learns" in sec
+    lo, hi = wilson_interval(76, 80)          # 38 of 40 receipts exact, two seeds
+    best = f"best billing, 95.0&nbsp;% (76 of 80; 95&nbsp;% CI {100 * lo:.1f}&ndash;" \
+           f"{100 * hi:.1f}&nbsp;%) exact"
+    assert f"grid 2.5 m, look taste 1: {best}; best taste recovery: grid 4 m, look taste 1 " \
+           "(rho 0.45)" in sec
+    assert f"grid 2.5 m, look taste 0: {best}; it also learns" in sec
+    assert "next-visit accuracies are shares of predicted visits whose count the results " \
+           "do not hold" in sec
     subs = sec[sec.index("Item-to-item substitutions"):]
     assert re.search(r"SKU00001 Baguette</td><td>SKU00002 Gluten-Free Baguette</td>"
                      r"<td>16</td><td>8</td>", subs)

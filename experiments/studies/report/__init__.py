@@ -6,9 +6,15 @@
   labels;
 - ``analysis``: the numbers stated (Pareto frontiers, the cheapest configuration meeting the
   target, growth laws, each store's plan, the stage profile) and the goals held against;
-- ``markup``: the HTML the sections are written in;
+- ``intervals``: the counts behind a rate (receipts exact, flagged, unflagged) and the
+  95 % Wilson interval of a proportion;
+- ``markup``: the HTML the sections are written in (a rate with its count and interval);
+- ``lacking``: what a short study lacks for a section, and the study-file change that
+  supplies it;
+- ``drawing``: a matplotlib figure, its ``data:`` URI, error bars, labels placed so they do
+  not overlap;
 - ``figures``: the matplotlib figures and coverage heatmaps, embedded as ``data:`` URIs;
-- ``accuracy``, ``speed``, ``learning``: the page's sections;
+- ``accuracy``, ``tracking``, ``speed``, ``learning``: the page's sections;
 - ``page``: the page itself, its header and run table, and :func:`write_report`.
 """
 

@@ -167,16 +167,13 @@ def crowd_rows(rows: list[dict]) -> list[dict]:
     return [r for r in rows if not present(r.get("scenario"))]
 
 
-def store_plan(store: str, rows: list[dict], columns: set[str], target: float
-               ) -> StorePlan | None:
-    """The :class:`StorePlan` of ``store`` among ``rows`` (its sampled-crowd runs at the
-    design crowd), or None when it has no sampled-crowd run."""
-    rows = [r for r in crowd_rows(rows) if str(r.get("store")) == store]
-    if not rows:
-        return None
+def sound_rows(rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """(the runs of ``rows`` a plan is made on, the condition they share in words): those
+    without a fault schedule (a fault schedule is no configuration to buy; all of them when
+    every run has one) and with the fewest dead cameras and plates."""
     cond = []
-    if any(r.get("faults") for r in rows):   # a fault schedule is no configuration to buy:
-        clean = [r for r in rows if not r.get("faults")]     # plan on the runs without
+    if any(r.get("faults") for r in rows):
+        clean = [r for r in rows if not r.get("faults")]
         rows = clean or rows
         if not clean:
             cond.append("under fault schedules only")
@@ -188,6 +185,17 @@ def store_plan(store: str, rows: list[dict], columns: set[str], target: float
                     if as_float(r.get(p)) == m or not math.isfinite(as_float(r.get(p)))]
             if m > 0:
                 cond.append(fmt_param(p, m))
+    return rows, cond
+
+
+def store_plan(store: str, rows: list[dict], columns: set[str], target: float
+               ) -> StorePlan | None:
+    """The :class:`StorePlan` of ``store`` among ``rows`` (its sampled-crowd runs at the
+    design crowd), or None when it has no sampled-crowd run."""
+    rows = [r for r in crowd_rows(rows) if str(r.get("store")) == store]
+    if not rows:
+        return None
+    rows, cond = sound_rows(rows)
     sh = [as_float(r.get("shoppers")) for r in rows
           if math.isfinite(as_float(r.get("shoppers")))]
     if sh:

@@ -16,11 +16,14 @@ from experiments.studies.report.groups import (
     group_rows,
     varying_params,
 )
+from experiments.studies.report.intervals import pooled_count
+from experiments.studies.report.lacking import code, no_finished_run, no_panel
 from experiments.studies.report.markup import (
     esc,
     figure_html,
     fmt_num,
     fmt_pct,
+    fmt_rate,
     fmt_usd,
     nodata,
     table_html,
@@ -33,8 +36,8 @@ def insights_section(rows: list[dict], columns: set[str]) -> str:
     out = ["<h2>What the store learns about its shoppers</h2>"]
     ins = [r for r in rows if math.isfinite(as_float(r.get("pref_rho_journeys")))]
     if not ins:
-        return "".join(out) + nodata("no data: no runs with a panel of returning shoppers "
-                                     "([insights] in the study file)")
+        return "".join(out) + nodata(no_finished_run("panel of returning shoppers") if not rows
+                                     else no_panel())
     params = tuple(p for p in ("store", "layout", "bins_per_plate", "shoppers",
                                "dead_camera_fraction", "dead_plate_fraction", "core",
                                "look_taste") if p in columns)
@@ -56,7 +59,7 @@ def insights_section(rows: list[dict], columns: set[str]) -> str:
     body = []
     for g in groups:
         j, r = g.stat("pref_rho_journeys"), g.stat("pref_rho_receipts")
-        line = [esc(group_label(g, varying)), str(len(g.rows)), fmt_pct(g.mean("exact_match")),
+        line = [esc(group_label(g, varying)), str(len(g.rows)), _exact(g),
                 f"{j.mean:.2f}" if j.n else "&ndash;", f"{r.mean:.2f}" if r.n else "&ndash;"]
         for a in ("organic", "price", "brand"):
             line.append(f"{g.mean(f'pref_rho_{a}_journeys'):.2f} / "
@@ -70,6 +73,9 @@ def insights_section(rows: list[dict], columns: set[str]) -> str:
                            "recovery, till", "organic j / t", "price j / t", "brand j / t",
                            "next visit, journeys", "next visit, till", "next visit, population",
                            "visits per account", "substitutions", "hardware"], body, "num"))
+    out.append('<p class="note">Exact receipts: mean over seeds, with the receipts pooled over '
+               "them and their 95&nbsp;% Wilson interval. The next-visit accuracies are shares "
+               "of predicted visits whose count the results do not hold: no interval.</p>")
     lines = []
     for g in groups:
         j, r = g.mean("pref_rho_journeys"), g.mean("pref_rho_receipts")
@@ -97,21 +103,24 @@ def _bill_or_learn(groups: list[Group], varying: tuple[str, ...]) -> str:
         near = [g for g in ok if g.mean("pref_rho_journeys") >= top - 0.05
                 and math.isfinite(g.mean("cost_total_usd"))]
         cheap = min(near, key=lambda g: g.mean("cost_total_usd")) if near else None
-        text = (f"{esc(group_label(bill, varying))}: best billing "
-                f"({fmt_pct(bill.mean('exact_match'))} exact); "
+        text = (f"{esc(group_label(bill, varying))}: best billing, {_exact(bill)} exact; "
                 + ("it also learns tastes best" if learn is bill else
                    f"best taste recovery: {esc(group_label(learn, varying))} (rho {top:.2f})"))
         if cheap is not None and cheap is not learn and cheap is not bill:
             text += (f"; {esc(group_label(cheap, varying))} learns within 0.05 of that "
                      f"(rho {cheap.mean('pref_rho_journeys'):.2f}) for "
-                     f"{fmt_usd(cheap.mean('cost_total_usd'))}, billing "
-                     f"{fmt_pct(cheap.mean('exact_match'))} exact")
+                     f"{fmt_usd(cheap.mean('cost_total_usd'))}, billing {_exact(cheap)} exact")
         notes.append(f"<li>{text}</li>")
     if not notes:
         return ""
     return ('<p class="note">The layout that bills correctly is not necessarily the one '
             "that learns preferences, nor the cheapest that learns them as well "
             "(per shopper behaviour, mean over seeds):</p><ul>" + "".join(notes) + "</ul>")
+
+
+def _exact(g: Group) -> str:
+    """A group's exact-match rate (mean over seeds) with its pooled receipts and interval."""
+    return fmt_rate(g.mean("exact_match"), pooled_count(g.rows, "exact_match"))
 
 
 def _by_look_taste(groups: list[Group]) -> list[tuple[float, list[Group]]]:
@@ -138,7 +147,9 @@ def _substitution_table(rows: list[dict]) -> str:
             total[(a, b)] = total.get((a, b), 0) + int(n)
             runs[(a, b)] = runs.get((a, b), 0) + 1
     if not total:
-        return nodata("no substitutions in the journeys")
+        return nodata(f"No shopper in these runs put an item back and took another of its "
+                      f"department within a minute, so there are no substitutions to list; "
+                      f"longer runs ({code('minutes')}) give more chances.")
     from scenes.presets import PRESETS, load_store
     names: dict[str, str] = {}     # product names of the preset stores (a spec file's: SKUs)
     for store in sorted({r.get("store") for r in rows if r.get("store") in PRESETS}):

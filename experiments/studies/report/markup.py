@@ -1,6 +1,6 @@
-"""The HTML the report's sections are written in: escaped text, numbers as percentages, US
-dollars and counts (a dash where there is none), tables, a no-data line, and a figure
-with its caption.
+"""The HTML the report's sections are written in: escaped text, numbers as percentages (a
+counted rate with its count and 95 % interval), US dollars and counts (a dash where there is
+none), tables, the line saying what a section lacks, and a figure with its caption.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ import html
 import math
 
 from experiments.studies.report.groups import as_float, present
+from experiments.studies.report.intervals import Count
 
 
 def esc(v) -> str:
@@ -20,6 +21,33 @@ def fmt_pct(v, nd: int = 1) -> str:
     """A fraction as a percentage with ``nd`` decimals; a dash where there is none."""
     x = as_float(v)
     return "&ndash;" if not math.isfinite(x) else f"{100 * x:.{nd}f}&nbsp;%"
+
+
+def fmt_rate(v, c: Count | None, nd: int = 1, per: float = 100.0) -> str:
+    """A rate with the count behind it and its 95 % Wilson interval
+    (:mod:`~experiments.studies.report.intervals`): "75.0 % (6 of 8; 95 % CI 40.9-92.9 %)";
+    with ``per`` 1,000, "262 (21 of 80; 95 % CI 178-369)".
+
+    v: the rate shown, a fraction (a mean over runs); c: its counts pooled over the runs,
+    None where the rows hold none (said, not invented); nd: decimals. Where ``v`` differs
+    from the pooled k / n at the digits shown (seeds with different numbers of receipts),
+    both are given."""
+    unit = "&nbsp;%" if per == 100 else ""
+    x = as_float(v)
+
+    def num(f: float) -> str:
+        return f"{per * f:,.{nd}f}"
+    if c is None:
+        return ("&ndash;" if not math.isfinite(x) else num(x) + unit) + " (no count recorded)"
+    if c.n == 0:
+        return "&ndash; (0 of 0)"
+    lo, hi = c.interval()
+    ci_nd = min(nd, 1)                  # an interval's ends need no more than a decimal
+    ci = f"95&nbsp;% CI {per * lo:,.{ci_nd}f}&ndash;{per * hi:,.{ci_nd}f}{unit}"
+    if not math.isfinite(x) or num(x) == num(c.rate):
+        return f"{num(c.rate)}{unit} ({c.k} of {c.n}; {ci})"
+    return (f"{num(x)}{unit} mean over runs ({c.k} of {c.n} pooled: {num(c.rate)}{unit}; "
+            f"{ci})")
 
 
 def fmt_target(t: float) -> str:
@@ -62,7 +90,8 @@ def table_html(head: list[str], rows: list[list[str]], cls: str = "",
 
 
 def nodata(text: str) -> str:
-    """A section's one line saying what data it lacks."""
+    """A section's line saying what data it lacks (and the study-file change that would
+    supply it: :mod:`~experiments.studies.report.lacking`)."""
     return f'<p class="nodata">{text}</p>'
 
 

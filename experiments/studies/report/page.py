@@ -6,17 +6,21 @@ billing, tracking, throughput, stage profile, coverage and cost; see
 ``experiments/studies/results.py``) and writes ``report.html``: accuracy against hardware
 cost with its Pareto frontier and the cheapest configuration that meets the exact-receipt
 target (beside it, receipts sent to review against cameras, with the counts), accuracy against
-the crowd, speed against store size with a fitted growth law and
-the stage that dominates, fidelity against the AutoCheckout 2020 figures, what the store
-learns about its shoppers, coverage heatmaps of the chosen layouts and a table of every run.
+the crowd, tracking (HOTA, IDF1) against cameras and the crowd, speed against store size with
+a fitted growth law and the stage that dominates, fidelity against the AutoCheckout 2020
+figures, what the store learns about its shoppers, coverage heatmaps of the chosen layouts
+and a table of every run.
 
 The page needs nothing outside itself: figures are matplotlib (Agg) SVG and PNG embedded as
-``data:`` URIs, the style is inline CSS, and there is no script. Sections without data say so
-in one line. The same results give the same bytes (SVG ids salted, no dates written besides
-the data's own).
+``data:`` URIs, the style is inline CSS, and there is no script. Every share of counted
+receipts comes with its count and 95 % interval (``intervals``). A section without data, or
+a curve with one point, says what the study lacks and the study-file change that would
+supply it (``lacking``). The same results give the same bytes (SVG ids salted, no dates
+written besides the data's own).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,13 +33,15 @@ from experiments.studies.report.accuracy import (
     heatmap_section,
 )
 from experiments.studies.report.analysis import store_order, store_plan
-from experiments.studies.report.groups import PARAMS, present, sort_key
+from experiments.studies.report.groups import PARAMS, as_float, present, sort_key
+from experiments.studies.report.intervals import COUNTED, row_count
 from experiments.studies.report.learning import insights_section
 from experiments.studies.report.markup import (
     esc,
     fmt_cell,
     fmt_num,
     fmt_pct,
+    fmt_rate,
     fmt_target,
     fmt_usd,
     table_html,
@@ -48,6 +54,7 @@ from experiments.studies.report.reading import (
     read_study_info,
 )
 from experiments.studies.report.speed import scale_section
+from experiments.studies.report.tracking import tracking_section
 
 
 def write_report(results_dir: str | Path, out_html: str | Path | None = None,
@@ -67,8 +74,8 @@ def write_report(results_dir: str | Path, out_html: str | Path | None = None,
     info = read_study_info(d)
     if target is not None:
         info = replace(info, target=check_target(target, "target"))
-    page = render_html(table, d, info)
     out = Path(out_html) if out_html is not None else d / "report.html"
+    page = render_html(table, d, info, page_dir=out.parent)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -80,12 +87,14 @@ def write_report(results_dir: str | Path, out_html: str | Path | None = None,
 
 
 def render_html(table: pa.Table, results_dir: str | Path | None = None,
-                info: StudyInfo | None = None) -> str:
+                info: StudyInfo | None = None, page_dir: str | Path | None = None) -> str:
     """The report page of a results table (see the module docstring) as one HTML string.
 
     results_dir: where the layout files (``layout_file``) and the study's store copies are,
     for the coverage heatmaps (None: no heatmaps); info: the study's name, target, run-table
-    metrics and coverage cell (default :class:`StudyInfo`).
+    metrics and coverage cell (default :class:`StudyInfo`); page_dir: the folder the page
+    goes into, for links to the runs' viewers (``storetwin study --view``; default
+    ``results_dir``).
     """
     info = info or StudyInfo()
     target = info.target
@@ -98,10 +107,12 @@ def render_html(table: pa.Table, results_dir: str | Path | None = None,
     title = _title(rows, info.name)
     parts = [_header(rows, title, info.description, target, stores),
              cost_section(plans, ok, columns, target, info.prices),
-             crowd_section(ok, columns, stores), scale_section(ok, columns, stores),
+             crowd_section(ok, columns, stores), tracking_section(ok, stores),
+             scale_section(ok, columns, stores),
              fidelity_section(ok, columns), insights_section(ok, columns),
              heatmap_section(plans, d, info.coverage_cell_m),
-             _run_table(rows, columns, stores, info.metrics)]
+             _run_table(rows, columns, stores, info.metrics,
+                        _viewers(rows, d, Path(page_dir) if page_dir is not None else d))]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{esc(title)}: capacity-planning report</title>"
             f"<style>{_CSS}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n")
@@ -137,9 +148,15 @@ _COUNTS = {"receipts", "id_switches", "cameras", "plates", "bins_per_plate", "se
            "host_cpus", "shoppers_per_shelf"}
 
 
-def _run_cell(name: str, v) -> str:
-    """A cell of the run table: a fraction as a percentage, a count whole, a cost in
-    dollars, an error highlighted."""
+def _run_cell(name: str, r: dict) -> str:
+    """A cell of run ``r``'s row in the run table: a counted rate with its count and 95 %
+    interval, another fraction as a percentage, a count whole, a cost in dollars, an error
+    highlighted."""
+    v = r.get(name)
+    c = row_count(r, name) if name in COUNTED else None
+    if name in COUNTED and (present(v) or c is not None):
+        per = COUNTED[name]          # the rate as a fraction, or per 1,000
+        return fmt_rate(as_float(v) / per, c, 0 if per > 1 else 1, 100.0 if per == 1 else per)
     if name == "error" and present(v):
         return f'<span class="error">{esc(v)}</span>'
     if isinstance(v, bool):
@@ -157,10 +174,24 @@ def _run_cell(name: str, v) -> str:
     return fmt_num(v, ",.3g")
 
 
+def _viewers(rows: list[dict], results: Path | None, page_dir: Path | None) -> dict[str, str]:
+    """run_id -> the link from the page to that run's viewer, for the runs that have one
+    (``RESULTS/runs/RUN_ID/view/index.html``, written by ``storetwin study --view``)."""
+    if results is None or page_dir is None:
+        return {}
+    out = {}
+    for r in rows:
+        page = results / "runs" / str(r.get("run_id")) / "view" / "index.html"
+        if page.is_file():
+            out[str(r.get("run_id"))] = Path(os.path.relpath(page, page_dir)).as_posix()
+    return out
+
+
 def _run_table(rows: list[dict], columns: set[str], stores: list[str],
-               first: tuple[str, ...] = ()) -> str:
+               first: tuple[str, ...] = (), viewers: dict[str, str] | None = None) -> str:
     """Every run in one table: parameters, then metrics (``first`` leading), by store
-    (``stores`` order) then parameters; failed runs marked."""
+    (``stores`` order) then parameters; failed runs marked; a link to each run's viewer
+    where ``viewers`` has one."""
     heads = dict(_RUN_METRICS)
     metrics = [m for m in dict.fromkeys(first + tuple(heads)) if m in columns]
     cols = [c for c in _RUN_PARAMS if c[0] in columns] + [(m, heads.get(m, m)) for m in metrics]
@@ -168,10 +199,20 @@ def _run_table(rows: list[dict], columns: set[str], stores: list[str],
     rows = sorted(rows, key=lambda r: (order.get(str(r.get("store")), 1e9),
                                        tuple(sort_key(r.get(p)) for p in PARAMS + ("seed",)),
                                        str(r.get("run_id"))))
-    body = [[_run_cell(name, r.get(name)) for name, _ in cols] for r in rows]
+    body = [[_run_cell(name, r) for name, _ in cols] for r in rows]
+    if viewers:
+        cols = [("view", "viewer")] + cols
+        body = [[f'<a href="{esc(viewers[str(r.get("run_id"))])}">view</a>'
+                 if str(r.get("run_id")) in viewers else "&ndash;"] + b
+                for r, b in zip(rows, body, strict=True)]
     cls = ["failed" if r.get("status") != "ok" else "" for r in rows]
     return ("<h2>Every run</h2><div class=\"scroll\">"
-            + table_html([esc(h) for _, h in cols], body, "runs num", cls) + "</div>")
+            + table_html([esc(h) for _, h in cols], body, "runs num", cls) + "</div>"
+            + '<p class="note">A share of counted receipts (exact, exact among unflagged, '
+            "review per 1,000) comes with its count and its 95&nbsp;% Wilson interval. F1, "
+            "HOTA, IDF1 and the other tracking scores are means of scores, and the coverage "
+            "fractions shares of floor area: no count stands behind them, so they have no "
+            "interval here.</p>")
 
 
 def _title(rows: list[dict], name: str | None) -> str:

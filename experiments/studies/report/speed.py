@@ -17,6 +17,13 @@ from experiments.studies.report.analysis import (
 )
 from experiments.studies.report.figures import scale_figure, stage_figure
 from experiments.studies.report.groups import as_float
+from experiments.studies.report.lacking import (
+    code,
+    no_finished_run,
+    no_stage_columns,
+    no_store_runs,
+    one_store_size,
+)
 from experiments.studies.report.markup import esc, figure_html, nodata
 
 
@@ -29,7 +36,13 @@ def scale_section(rows: list[dict], columns: set[str], stores: list[str]) -> str
             and (math.isfinite(as_float(r.get("real_time_factor")))
                  or math.isfinite(as_float(r.get("core_ms_per_tick"))))]
     if not have:
-        return "".join(out) + nodata("no data: no finished run has a store area and a speed")
+        what = "speed against store size"
+        return "".join(out) + nodata(
+            no_finished_run(what) if not rows else no_store_runs(what) if not crowd else
+            f"No finished store run records its area and a speed ({code('area_sqft')}, "
+            f"{code('real_time_factor')}, {code('core_ms_per_tick')}: rows of an older "
+            f"storetwin), so there is no {what}: run the study again into a new results "
+            f"folder ({code('storetwin study FILE --out NEW')}).")
     out.append(_speed_targets(crowd))
     order = {s: i for i, s in enumerate(stores)}
     names = sorted({str(r.get("store")) for r in have}, key=lambda s: (order.get(s, 1e9), s))
@@ -49,9 +62,19 @@ def scale_section(rows: list[dict], columns: set[str], stores: list[str]) -> str
     if text:
         out.append("<p>Growth laws: " + "; ".join(text) + ".</p>")
     else:
-        out.append(nodata("one store size in the study: no growth law fitted"))
+        out.append(nodata(_why_no_law(have)))
     out.append(_stage_block(crowd, columns, names))
     return "".join(out)
+
+
+def _why_no_law(have: list[dict]) -> str:
+    """Why no growth law was fitted to the runs ``have``: one store size, or no positive
+    speed at two."""
+    what = "a growth law of speed against store size"
+    areas = sorted({as_float(r.get("area_sqft")) for r in have})
+    if len(areas) == 1:
+        return one_store_size(str(have[0].get("store")), areas[0], what)
+    return f"No speed above zero was measured at two store sizes, so there is no {what}."
 
 
 def _speed_targets(crowd: list[dict]) -> str:
@@ -93,10 +116,12 @@ def _stage_block(crowd: list[dict], columns: set[str], stores: list[str]) -> str
     dominates."""
     stages = stage_columns(columns)
     if not stages:
-        return nodata("no stage profile in the results")
+        return nodata(no_stage_columns())
     prof = stage_profile(crowd, stages, stores)
     if prof is None:
-        return nodata("no data: no run has a stage profile")
+        return nodata(f"No run records its simulated time ({code('sim_s')}) beside its stage "
+                      f"times, so there is no stage profile: run the study again into a new "
+                      f"results folder ({code('storetwin study FILE --out NEW')}).")
     per, labels = prof.per, prof.labels
     items = []
     for i, g in enumerate(prof.groups):
