@@ -113,16 +113,17 @@ def ledger_json(core: object) -> dict | None:
         return None
     tracker = getattr(core, "tracker", None)
     bound = getattr(tracker, "account_of", lambda _t: -1)
-    sku = core.k.catalogue.sku
+    k = getattr(core, "k", None)
+    sku = k.catalogue.sku if k is not None else None
     return {"billed": [a.to_json(str(sku[a.sku_index]), a.account if a.account >= 0
                                  else bound(a.track))
-                       for a in getattr(core, "attributions", [])],
+                       for a in getattr(core, "attributions", [])] if sku is not None else [],
             "track_accounts": {str(t): a for t, a in sorted(
                 getattr(tracker, "bindings", dict)().items())},
             "unattributed": [e.to_json() for e in ledger],
             "misplaced": [m.to_json() for m in getattr(core, "misplaced", [])],
             "hand_overs": [{"t": round(h.t, 4), "accounts": list(h.accounts),
                             "giver": h.giver, "receiver": h.receiver,
-                            "sku": str(core.k.catalogue.sku[h.sku_index])
-                            if h.sku_index >= 0 else None}
+                            "sku": str(sku[h.sku_index])
+                            if h.sku_index >= 0 and sku is not None else None}
                            for h in getattr(core, "hand_overs", [])]}

@@ -439,7 +439,7 @@ def test_only_the_assembly_builds_a_twin():
 ROOMS = {
     "scoring": set(),
     "runs": {"scoring"},
-    "studies": {"runs", "scoring"},
+    "studies": {"runs", "scoring", "view"},
     "bench": {"runs", "scoring"},
     "envs": {"runs", "scoring"},
     "view": {"runs"},

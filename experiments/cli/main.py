@@ -45,8 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     a = parser.parse_args(argv)
     if not getattr(a, "verb", None):
-        print("storetwin: error: name a verb (run, scenario, study, report, view, scene, layout, render, replay, track, bench, compile); see 'storetwin --help'",
-              file=sys.stderr)
+        verbs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        print(f"storetwin: error: name a verb ({', '.join(verbs.choices)}); see "
+              "'storetwin --help'", file=sys.stderr)
         return EXIT_BAD_INPUT
     if a.verb == "layout" and not getattr(a, "layout_verb", None):
         print("storetwin: error: name a layout verb (grid, aisles, shelves, greedy, coverage); "

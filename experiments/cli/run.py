@@ -152,7 +152,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     else:
         print(_table(res.metrics, res.timing))
         print(f"\nrun folder: {out}  (receipts.json, journeys.parquet, ground_truth/, "
-              "metrics.json, streams/)")
+              f"metrics.json, streams/)\nsee it:     storetwin view {out} --serve")
     return 0
 
 

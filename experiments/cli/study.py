@@ -58,7 +58,7 @@ def cmd_study(a: argparse.Namespace) -> int:
     progress = sys.stderr.isatty() and not a.json
     try:
         o = run_study(a.file, out, executor=a.executor, workers=a.workers, address=a.address,
-                      retry_failed=a.retry_failed, progress=progress,
+                      retry_failed=a.retry_failed, progress=progress, view=a.view,
                       log=(lambda m: print(f"storetwin study: {m}", file=sys.stderr))
                       if not a.json else (lambda m: None))
     except ProblemsError as e:   # the study file, or a store spec or layout file it names
@@ -106,6 +106,9 @@ def add(sub) -> None:
     st.add_argument("--workers", type=int, help="parallel runs (default: all cores)")
     st.add_argument("--retry-failed", action="store_true",
                     help="run again the runs recorded as failed")
+    st.add_argument("--view", action="store_true",
+                    help="keep each run's folder (no streams) under RESULTS/runs/RUN_ID/ with "
+                         "its browser viewer; the report's table of every run links to it")
     st.add_argument("--dry-run", action="store_true", help="list the runs; run nothing")
     st.add_argument("--yes", action="store_true",
                     help=f"run a study of more than {MAX_RUNS:,} runs")

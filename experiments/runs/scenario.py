@@ -142,6 +142,13 @@ class _Tee:
     def ledger(self):
         return getattr(self.main, "ledger", None)
 
+    def __getattr__(self, name: str):
+        """What else the run reads of a core (its knowledge, attributions, tracker for the
+        ledger's evidence): the main core's."""
+        if name in ("main", "others") or name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.main, name)
+
     @property
     def misplaced(self):
         return getattr(self.main, "misplaced", [])

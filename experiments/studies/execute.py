@@ -102,7 +102,11 @@ def _execute(p: RunParams, prep: dict) -> dict:
                     dead_cameras=pick_dead((seed, 1), cams, p.dead_camera_fraction),
                     dead_plates=pick_dead((seed, 2), plates, p.dead_plate_fraction),
                     faults=_faults(p))
-    res = run(cfg, core=make_core(p.core))
+    out = prep.get("view_dir")     # storetwin study --view: the run's folder and its viewer
+    res = run(cfg, out=out, core=make_core(p.core))
+    if out is not None:
+        from experiments.view.page import write_view
+        write_view(out)
     m = metrics_row(res.metrics, res.timing)
     m.update({k: prep[k] for k in ("floor_k1", "floor_k2", "bins_k1", "cost_cameras_usd",
                                    "cost_plates_usd", "cost_install_usd", "cost_total_usd")})
@@ -194,9 +198,12 @@ def _ray(jobs: list[tuple[RunSpec, dict]], workers: int, address: str | None,
 
 def run_study(study_file: str | Path, results: str | Path, *, executor: str = "local",
               workers: int | None = None, address: str | None = None,
-              retry_failed: bool = False, progress: bool = False,
+              retry_failed: bool = False, progress: bool = False, view: bool = False,
               log: Callable[[str], None] = lambda s: None) -> StudyOutcome:
-    """Expand a study, run what the results store lacks, and gather ``results.parquet``."""
+    """Expand a study, run what the results store lacks, and gather ``results.parquet``.
+
+    view: also keep each run's folder (no streams) at ``RESULTS/runs/RUN_ID/`` with its
+    browser viewer (``storetwin view``) in ``view/``, which the report links to."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r}: allowed {', '.join(EXECUTORS)}")
     t0 = time.perf_counter()
@@ -226,6 +233,8 @@ def run_study(study_file: str | Path, results: str | Path, *, executor: str = "l
         if s.params.layout_file is not None:
             prep = {**prepared[s.params.layout_file],
                     "layout_path": str(res / s.params.layout_file)}
+            if view:
+                prep["view_dir"] = str(res / "runs" / s.run_id)
         jobs.append((s, prep))
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     counts = {"done": 0, "failed": 0}

@@ -189,5 +189,5 @@ def test_no_verb_is_one_error_line_and_exit_2():
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.splitlines() == [
-        "storetwin: error: name a verb (run, scenario, study, report, scene, layout, render, "
-        "replay, track, bench, compile); see 'storetwin --help'"]
+        "storetwin: error: name a verb (run, scenario, scene, layout, render, study, report, "
+        "view, bench, track, compile, replay); see 'storetwin --help'"]

@@ -314,3 +314,25 @@ def test_hovering_a_shopper_names_its_account(page, kiosk):
     shoppers = pq.read_table(kiosk[0] / "ground_truth" / "shoppers.parquet").to_pandas()
     account = int(shoppers.set_index("shopper_id").account[sid])
     assert f"shopper {sid}" in tip and str(account) in tip and "cart" in tip
+
+
+def test_study_view_keeps_each_run_and_the_report_links_to_it(tmp_path):
+    from support import SMALL_STUDY
+
+    from experiments.studies.execute import run_study
+    from experiments.studies.report.page import write_report
+
+    study = tmp_path / "s.toml"
+    study.write_text(SMALL_STUDY.replace("minutes = 6", "minutes = 1")
+                     .replace("spacing_m = [2.5, 4.0]", "spacing_m = [2.5]")
+                     .split("[[scenarios]]")[0])
+    o = run_study(study, tmp_path / "res", workers=1, view=True)
+    assert o.done == 1 and o.failed == 0
+    (run_dir,) = [p for p in (tmp_path / "res" / "runs").iterdir() if p.is_dir()]
+    assert (run_dir / "view" / "index.html").is_file()
+    assert not (run_dir / "streams").exists()
+    page = write_report(tmp_path / "res", tmp_path / "elsewhere" / "r.html")
+    html = page.read_text()
+    href = f"../res/runs/{run_dir.name}/view/index.html"
+    assert f'href="{href}"' in html
+    assert (page.parent / href).resolve() == (run_dir / "view" / "index.html").resolve()
