@@ -14,7 +14,8 @@ kiosk: behaviour asserted, speed recorded only.
 from __future__ import annotations
 
 import pytest
-from view_load import make_load
+from benchmarks.speed import benchmarks_on
+from benchmarks.view_load import make_load
 
 from core.store_core import StoreCore
 from experiments.runs.config import RunConfig
@@ -62,10 +63,10 @@ def _size_mb(index) -> float:
 
 
 @pytest.fixture(scope="module")
-def kiosk_view(speed, tmp_path_factory):
+def kiosk_view(request, tmp_path_factory):
     out = tmp_path_factory.mktemp("kiosk") / "run"
-    run(RunConfig(minutes=speed.size(10.0, 2.0), seed=0, core_process=False), out=out,
-        core=StoreCore())
+    minutes = 10.0 if benchmarks_on(request.config) else 2.0
+    run(RunConfig(minutes=minutes, seed=0, core_process=False), out=out, core=StoreCore())
     return out, write_view(out)
 
 

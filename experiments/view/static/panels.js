@@ -10,7 +10,7 @@ window.Panels = (function () {
 
   function headline(data, el) {
     const m = data.metrics || {}, b = m.billing || {}, tr = m.tracking || {}, r = m.run || {};
-    const parts = [`${r.store || data.scene.name}`, `${r.minutes ?? ''} min`,
+    const parts = [`${r.store || data.scene.name}`, `${r.minutes ?? Math.round(data.t_end / 6) / 10} min`,
                    `${data.scene.cameras.position.length / 3} cameras`];
     if (b.exact_match != null) parts.push(`exact receipts ${pct(b.exact_match)}`);
     if (tr.hota != null) parts.push(`HOTA ${pct(tr.hota)}`);

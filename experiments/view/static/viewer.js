@@ -12,6 +12,7 @@
   const SWITCH_SHOW_S = 8;      // an identity switch's marker [s]
   const STOCK_LOD_M = 70;       // stock drawn only when the eye is nearer than this [m]
   const TRAIL_S = 60;           // the selected shopper's trail [s]
+  const PEOPLE_LOD_M = 45;      // farther than this, people are drawn as dots (1 vertex) [m]
   const ACTION_COLOURS = { pick: 0x2e9d4a, put_back: 0x3d7fd6, misplaced: 0xf08a1c };
   const BILLED_COLOUR = 0x8e44ad, SWITCH_COLOUR = 0xe0262b, UNBOUND = 0x9a9a9a;
 
@@ -72,18 +73,40 @@
   // at full resolution. Software renderers (SwiftShader, llvmpipe) are bound by pixels.
   // Resizing the buffer costs a software renderer ~0.1-0.3 s, so the playing size is chosen
   // once (PLAY_PIXELS at most) and lowered only after two slow seconds in a row.
-  const FULL_RATIO = Math.min(window.devicePixelRatio || 1, 1.5), MIN_SCALE = 0.4, FPS_GOAL = 30;
-  const PLAY_PIXELS = 400000;
+  const FULL_RATIO = Math.min(window.devicePixelRatio || 1, 1.5), MIN_SCALE = 0.3, FPS_GOAL = 30;
+  const PLAY_PIXELS = 160000;
   let scale = 1, slow = 0;
   renderer.setPixelRatio(FULL_RATIO);
-  const scene = new THREE.Scene();
+  // Two scenes: the store (static: drawn into a buffer with its depth only when the view or
+  // a layer changes) and what moves (drawn over that buffer every frame, depth-tested
+  // against it). A frame of a still camera costs one screen quad plus the people, whatever
+  // the store's size.
+  const scene = new THREE.Scene(), live = new THREE.Scene();
   scene.background = new THREE.Color(0xe9e7e1);
   const camera = new THREE.PerspectiveCamera(45, 1, 0.1, 5000);
   camera.up.set(0, 0, 1);
-  scene.add(new THREE.HemisphereLight(0xffffff, 0x8a8576, 1.6));
-  const sun = new THREE.DirectionalLight(0xffffff, 1.4);
-  sun.position.set(0.4, -0.6, 1);
-  scene.add(sun);
+  for (const sc of [scene, live]) {
+    sc.add(new THREE.HemisphereLight(0xffffff, 0x8a8576, 1.6));
+    const sun = new THREE.DirectionalLight(0xffffff, 1.4);
+    sun.position.set(0.4, -0.6, 1);
+    sc.add(sun);
+  }
+  const backdrop = (() => {
+    const rt = new THREE.WebGLRenderTarget(1, 1, { depthTexture: new THREE.DepthTexture(1, 1) });
+    const mat = new THREE.ShaderMaterial({
+      uniforms: { tColor: { value: rt.texture }, tDepth: { value: rt.depthTexture } },
+      vertexShader: 'varying vec2 vUv; void main() { vUv = uv; gl_Position = vec4(position.xy, 0.0, 1.0); }',
+      fragmentShader: 'uniform sampler2D tColor; uniform sampler2D tDepth; varying vec2 vUv;\n' +
+        'void main() { gl_FragColor = texture2D(tColor, vUv); gl_FragDepth = texture2D(tDepth, vUv).x;\n' +
+        '#include <colorspace_fragment>\n}',
+      depthTest: false, depthWrite: true,
+    });
+    const quad = new THREE.Mesh(new THREE.PlaneGeometry(2, 2), mat);
+    quad.frustumCulled = false;
+    const qs = new THREE.Scene(); qs.add(quad);
+    return { rt, qs, qc: new THREE.OrthographicCamera(-1, 1, 1, -1, 0, 1) };
+  })();
+  const bufSize = new THREE.Vector2();
   const unitBox = new THREE.BoxGeometry(1, 1, 1);
 
   function boxes(arr, colours, material, rotated) {   // (n, 6|7) centre, size[, angle]
@@ -164,7 +187,7 @@
   function buildCoverage(C) {
     if (!C) return null;
     const w = C.nx * C.cell, h = C.ny * C.cell;
-    const tex = new THREE.TextureLoader().load(C.png, () => { dirty = true; });
+    const tex = new THREE.TextureLoader().load(C.png, () => { dirty = staticDirty = true; });
     tex.magFilter = THREE.NearestFilter;
     tex.colorSpace = THREE.SRGBColorSpace;
     const plane = new THREE.Mesh(new THREE.PlaneGeometry(w, h), new THREE.MeshBasicMaterial(
@@ -186,6 +209,7 @@
       }
       this.active = new Int32Array(this.n); this.ax = new Float64Array(this.n);
       this.ay = new Float64Array(this.n); this.count = 0;
+      this.drawn = new Int32Array(this.n); this.nDrawn = 0;   // which active ones are on screen
     }
     pos(s, f) {                       // [x, y] of segment s at (fractional) frame f
       const d = this.d, a = d.seg_start[s], last = a + d.seg_rows[s] - 1;
@@ -213,12 +237,25 @@
     }
   }
 
-  function peopleMesh(n, geo, opacity) {
-    const mat = new THREE.MeshLambertMaterial({ transparent: opacity < 1, opacity });
-    const mesh = new THREE.InstancedMesh(geo, mat, Math.max(n, 1));
+  const DOT = (() => {          // a round dot for THREE.Points
+    const c = document.createElement('canvas'); c.width = c.height = 32;
+    const g = c.getContext('2d'); g.fillStyle = '#fff'; g.beginPath(); g.arc(16, 16, 15, 0, 7); g.fill();
+    return new THREE.CanvasTexture(c);
+  })();
+
+  // one side's people: instanced bodies (or rings) near, dots far; a group to toggle
+  function people(n, geo, dotSize) {
+    const mesh = new THREE.InstancedMesh(geo, new THREE.MeshLambertMaterial(), Math.max(n, 1));
     mesh.count = 0; mesh.frustumCulled = false;
     mesh.setColorAt(0, new THREE.Color(1, 1, 1));
-    return mesh;
+    const g = new THREE.BufferGeometry();
+    g.setAttribute('position', new THREE.BufferAttribute(new Float32Array(3 * Math.max(n, 1)), 3));
+    g.setAttribute('color', new THREE.BufferAttribute(new Float32Array(3 * Math.max(n, 1)), 3));
+    const dots = new THREE.Points(g, new THREE.PointsMaterial(     // dotSize: pixels
+      { size: dotSize, sizeAttenuation: false, vertexColors: true, map: DOT, alphaTest: 0.5 }));
+    dots.frustumCulled = false;
+    const group = new THREE.Group(); group.add(mesh, dots);
+    return { mesh, dots, group };
   }
 
   // markers of timed things (events, switches): those within [t - show, t + lead] are drawn
@@ -230,7 +267,7 @@
   }
 
   // ---- state --------------------------------------------------------------------------------
-  let t = 0, playing = false, speed = 10, dirty = true, colourBy = 'account';
+  let t = 0, playing = false, speed = 10, dirty = true, staticDirty = true, colourBy = 'account';
   let selection = null;
   const st = {};
 
@@ -251,23 +288,47 @@
   }
 
   const M4 = new THREE.Matrix4(), Q = new THREE.Quaternion(), P = new THREE.Vector3();
+  const FRUSTUM = new THREE.Frustum(), SPH = new THREE.Sphere(new THREE.Vector3(), 1.2);
+  const PV = new THREE.Matrix4();
   const ONE = new THREE.Vector3(1, 1, 1), BIG = new THREE.Vector3(1.25, 1.25, 1.12);
-  function drawSide(side, mesh, z, idOf) {
-    const f = t * D.hz;
+  function upload(mesh, n) {     // only the instances in use go to the GPU (not capacity)
+    for (const a of [mesh.instanceMatrix, mesh.instanceColor]) {
+      if (!a) continue;
+      a.clearUpdateRanges(); a.addUpdateRange(0, Math.max(1, n) * a.itemSize); a.needsUpdate = true;
+    }
+  }
+
+  function drawSide(side, pp, z, idOf) {
+    const f = t * D.hz, far = camera.position.distanceTo(st.controls.target) > PEOPLE_LOD_M;
+    const { mesh, dots } = pp, pos = dots.geometry.attributes.position, col = dots.geometry.attributes.color;
     side.update(f);
+    let n = 0;
     for (let k = 0; k < side.count; k++) {
+      SPH.center.set(side.ax[k], side.ay[k], z);
+      if (!FRUSTUM.intersectsSphere(SPH)) continue;        // off screen: not drawn
       const s = side.active[k];
       const sel = selection && selection[side.kind] === side.d.seg_id[s];
-      P.set(side.ax[k], side.ay[k], z);
-      mesh.setMatrixAt(k, M4.compose(P, Q, sel ? BIG : ONE));
       const c = idColour(colourBy === 'account' ? side.d.seg_account[s] : idOf(side.d.seg_id[s]));
       if (sel) c.lerp(new THREE.Color(1, 1, 1), 0.45);
-      mesh.setColorAt(k, c);
+      if (far) {
+        pos.setXYZ(n, side.ax[k], side.ay[k], z); col.setXYZ(n, c.r, c.g, c.b);
+      } else {
+        mesh.setMatrixAt(n, M4.compose(SPH.center, Q, sel ? BIG : ONE));
+        mesh.setColorAt(n, c);
+      }
+      side.drawn[n++] = k;
     }
-    mesh.count = side.count;
-    mesh.boundingSphere = null;       // the hover's ray test recomputes it from the instances
-    mesh.instanceMatrix.needsUpdate = true;
-    if (mesh.instanceColor) mesh.instanceColor.needsUpdate = true;
+    side.nDrawn = n;
+    mesh.visible = !far; dots.visible = far;
+    if (far) {
+      dots.geometry.setDrawRange(0, n);
+      for (const a of [pos, col]) { a.clearUpdateRanges(); a.addUpdateRange(0, Math.max(1, n) * 3); a.needsUpdate = true; }
+      dots.geometry.boundingSphere = null;
+    } else {
+      mesh.count = n;
+      mesh.boundingSphere = null;     // the hover's ray test recomputes it from the instances
+      upload(mesh, n);
+    }
   }
 
   function drawMarkers(mesh, tKey, show, lead) {
@@ -287,8 +348,7 @@
       c++;
     }
     mesh.count = c;
-    mesh.instanceMatrix.needsUpdate = true;
-    if (mesh.instanceColor) mesh.instanceColor.needsUpdate = true;
+    upload(mesh, c);
   }
 
   function drawTrail() {
@@ -305,8 +365,10 @@
   }
 
   function updateDynamic() {
-    drawSide(st.truth, st.truthMesh, 0.85, (id) => id);
-    drawSide(st.core, st.coreMesh, 0.04, (id) => id + 100003);
+    camera.updateMatrixWorld();
+    FRUSTUM.setFromProjectionMatrix(PV.multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse));
+    drawSide(st.truth, st.truthPeople, 0.85, (id) => id);
+    drawSide(st.core, st.corePeople, 0.04, (id) => id + 100003);
     drawMarkers(st.eventMesh, 't', EVENT_SHOW_S, 0.3);
     drawMarkers(st.billedMesh, 't_start', EVENT_SHOW_S, 0.3);
     drawMarkers(st.switchMesh, 't', SWITCH_SHOW_S, 1.0);
@@ -327,6 +389,24 @@
     return Math.max(MIN_SCALE, Math.min(1, Math.sqrt(PLAY_PIXELS / Math.max(px, 1))));
   }
 
+  function draw() {
+    renderer.getDrawingBufferSize(bufSize);
+    const rt = backdrop.rt;
+    if (rt.width !== bufSize.x || rt.height !== bufSize.y) {
+      rt.setSize(bufSize.x, bufSize.y); staticDirty = true;
+    }
+    if (staticDirty) {
+      lod();
+      renderer.setRenderTarget(rt); renderer.render(scene, camera); renderer.setRenderTarget(null);
+      staticDirty = false; V.staticDraws = (V.staticDraws || 0) + 1;
+    }
+    renderer.autoClear = false;
+    renderer.clear();
+    renderer.render(backdrop.qs, backdrop.qc);
+    renderer.render(live, camera);
+    renderer.autoClear = true;
+  }
+
   function setScale(x) {
     if (Math.abs(x - scale) < 1e-6) return;
     scale = x;
@@ -339,17 +419,28 @@
     renderer.setSize(r.width, r.height, false);
     camera.aspect = r.width / Math.max(1, r.height);
     camera.updateProjectionMatrix();
-    dirty = true;
+    dirty = staticDirty = true;
   }
 
   function drawTicks() {
     const c = document.getElementById('ticks'), r = c.getBoundingClientRect();
     c.width = Math.max(1, Math.round(r.width)); c.height = Math.max(1, Math.round(r.height));
     const g = c.getContext('2d'), W = c.width, span = Math.max(D.t_end, 1e-9);
-    const tick = (x, col, y0, y1) => { g.fillStyle = col; g.fillRect(Math.round(x / span * (W - 1)), y0, 1, y1 - y0); };
-    for (const e of D.events) tick(e.t, '#' + ACTION_COLOURS[e.action].toString(16).padStart(6, '0'), 0, 8);
-    for (const e of D.billed) tick(e.t_start, '#8e44ad', 20, 28);
-    for (const e of D.switches) tick(e.t, '#e0262b', 0, 28);
+    // one strip per kind: a pixel column's opacity grows with how many fall in it, so an
+    // hour of a supercenter's thousands of events reads as a density, not a solid bar
+    const strip = (items, key, rgb, y0, y1) => {
+      const n = new Float32Array(W);
+      for (const e of items) n[Math.min(W - 1, Math.round(e[key] / span * (W - 1)))]++;
+      const top = Math.max(1, ...n);
+      for (let x = 0; x < W; x++) {
+        if (!n[x]) continue;
+        g.fillStyle = `rgba(${rgb},${(0.35 + 0.65 * Math.sqrt(n[x] / top)).toFixed(3)})`;
+        g.fillRect(x, y0, 1, y1 - y0);
+      }
+    };
+    strip(D.events, 't', '46,157,74', 0, 7);
+    strip(D.billed, 't_start', '142,68,173', 21, 28);
+    strip(D.switches, 't', '224,38,43', 8, 13);
   }
 
   // ---- hover ------------------------------------------------------------------------------
@@ -358,11 +449,13 @@
     const r = canvas.getBoundingClientRect(), tip = document.getElementById('tooltip');
     mouse.set(((ev.clientX - r.left) / r.width) * 2 - 1, -((ev.clientY - r.top) / r.height) * 2 + 1);
     ray.setFromCamera(mouse, camera);
-    const targets = [st.truthMesh, st.coreMesh].filter((m) => m.visible);
-    const hit = ray.intersectObjects(targets, false)[0];
-    if (!hit || hit.instanceId == null) { tip.hidden = true; return; }
-    const side = hit.object === st.truthMesh ? st.truth : st.core;
-    const s = side.active[hit.instanceId];
+    ray.params.Points.threshold = 0.5;
+    const targets = [st.truthPeople.group, st.corePeople.group].filter((m) => m.visible);
+    const hit = ray.intersectObjects(targets, true)[0];
+    const k = hit ? (hit.instanceId ?? hit.index) : null;
+    if (k == null) { tip.hidden = true; return; }
+    const side = hit.object.parent === st.truthPeople.group ? st.truth : st.core;
+    const s = side.active[side.drawn[k]];
     tip.textContent = Panels.describe(side.kind, side.d.seg_id[s], side.d.seg_account[s], t);
     tip.style.left = `${ev.clientX - r.left + 14}px`; tip.style.top = `${ev.clientY - r.top + 10}px`;
     tip.hidden = false;
@@ -401,7 +494,7 @@
     scene.add(cams.frusta, cams.dots);
     const few = S.cameras.position.length / 3 <= 300;
     document.getElementById('show-frusta').checked = few;
-    cams.frusta.visible = few;
+    cams.frusta.visible = cams.dots.visible = few;
     const cov = buildCoverage(S.coverage);
     if (cov) { cov.visible = false; scene.add(cov); }
     st.truth = new Side(D.truth, D.qbounds, 'shopper');
@@ -409,10 +502,11 @@
     // low-poly on purpose (32 triangles each): 600 shoppers and 600 tracks are drawn every
     // frame, and software renderers pay per vertex (a torus here cost 5x the frame rate)
     const body = new THREE.CylinderGeometry(0.22, 0.25, 1.7, 8).rotateX(Math.PI / 2);
-    st.truthMesh = peopleMesh(st.truth.n, body, 0.92);
-    st.coreMesh = peopleMesh(st.core.n, new THREE.RingGeometry(0.3, 0.42, 16), 1);
-    st.coreMesh.material.side = THREE.DoubleSide;
-    scene.add(st.truthMesh, st.coreMesh);
+    st.truthPeople = people(st.truth.n, body, 6);
+    st.corePeople = people(st.core.n, new THREE.RingGeometry(0.3, 0.42, 16), 10);
+    st.corePeople.mesh.material.side = THREE.DoubleSide;
+    st.corePeople.dots.material.opacity = 0.8;
+    live.add(st.corePeople.group, st.truthPeople.group);
     const bc = S.bins.center;
     const atBin = (b, lift) => (b >= 0 ? [bc[3 * b], bc[3 * b + 1], bc[3 * b + 2] + lift] : null);
     st.eventMesh = markerMesh(D.events, new THREE.ConeGeometry(0.09, 0.22, 8).rotateX(-Math.PI / 2),
@@ -421,23 +515,23 @@
                                () => BILLED_COLOUR, (e) => atBin(e.bin, 0.55));
     st.switchMesh = markerMesh(D.switches, new THREE.OctahedronGeometry(0.2),
                                () => SWITCH_COLOUR, (e) => [e.x, e.y, 2.2]);
-    scene.add(st.eventMesh, st.billedMesh, st.switchMesh);
+    live.add(st.eventMesh, st.billedMesh, st.switchMesh);
     st.trail = new THREE.Line(new THREE.BufferGeometry(), new THREE.LineBasicMaterial({ color: 0x202020 }));
-    st.trail.visible = false; scene.add(st.trail);
+    st.trail.visible = false; live.add(st.trail);
     st.binMark = new THREE.Mesh(new THREE.SphereGeometry(0.28, 16, 12), new THREE.MeshBasicMaterial(
       { color: 0xffd400, transparent: true, opacity: 0.55, depthTest: false }));
-    st.binMark.visible = false; st.binMark.renderOrder = 5; scene.add(st.binMark);
+    st.binMark.visible = false; st.binMark.renderOrder = 5; live.add(st.binMark);
 
     const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2, span = Math.max(x1 - x0, y1 - y0);
     camera.far = 20 * span + 100; camera.updateProjectionMatrix();
     st.controls = new THREE.OrbitControls(camera, canvas);
     const home = () => {            // the whole store, from the front, at an angle
       camera.position.set(cx, cy - 0.75 * span, 0.85 * span);
-      st.controls.target.set(cx, cy, 0); st.controls.update(); dirty = true;
+      st.controls.target.set(cx, cy, 0); st.controls.update(); dirty = staticDirty = true;
     };
     home();
     canvas.addEventListener('dblclick', home);
-    st.controls.addEventListener('change', () => { dirty = true; });
+    st.controls.addEventListener('change', () => { dirty = staticDirty = true; });
 
     st.slider = document.getElementById('time');
     st.slider.max = String(D.t_end); st.slider.step = String(1 / D.hz);
@@ -447,13 +541,13 @@
     st.play.addEventListener('click', () => (playing ? pause() : play()));
     document.getElementById('speed').addEventListener('change', (e) => { speed = Number(e.target.value); });
     const toggle = (id, f) => document.getElementById(id).addEventListener('change', (e) => { f(e.target.checked); dirty = true; });
-    toggle('show-truth', (on) => { st.truthMesh.visible = on; });
-    toggle('show-core', (on) => { st.coreMesh.visible = on; });
+    toggle('show-truth', (on) => { st.truthPeople.group.visible = on; });
+    toggle('show-core', (on) => { st.corePeople.group.visible = on; });
     toggle('show-events', (on) => { st.eventMesh.visible = on; st.billedMesh.visible = on; });
     toggle('show-switches', (on) => { st.switchMesh.visible = on; });
-    toggle('show-frusta', (on) => { cams.frusta.visible = on; });
-    toggle('show-coverage', (on) => { if (cov) cov.visible = on; });
-    toggle('show-stock', (on) => { st.showStock = on; });
+    toggle('show-frusta', (on) => { cams.frusta.visible = cams.dots.visible = on; staticDirty = true; });
+    toggle('show-coverage', (on) => { if (cov) cov.visible = on; staticDirty = true; });
+    toggle('show-stock', (on) => { st.showStock = on; staticDirty = true; });
     document.getElementById('colour-by').addEventListener('change', (e) => { colourBy = e.target.value; dirty = true; });
     window.addEventListener('keydown', (e) => {
       if (e.code === 'Space' && e.target === document.body) { e.preventDefault(); playing ? pause() : play(); }
@@ -475,9 +569,9 @@
       if (!playing && scale !== 1) setScale(1);      // still again: one sharp frame
       if (playing && scale === 1) setScale(playScale());
       const a = performance.now();
-      updateDynamic(); lod(); showClock(now);
+      updateDynamic(); showClock(now);
       const b = performance.now();
-      renderer.render(scene, camera);
+      draw();
       V.ms = { update: b - a, render: performance.now() - b };
       dirty = false; V.frames++; count++;
       if (now - since >= 1000) {
@@ -497,7 +591,7 @@
         const side = kind === 'core' ? st.core : st.truth, f = t * D.hz, s = side.segOf(id, f);
         return s < 0 ? null : side.pos(s, f);
       },
-      drawn: () => ({ truth: st.truthMesh.count, core: st.coreMesh.count,
+      drawn: () => ({ truth: st.truth.count, core: st.core.count,
                       events: st.eventMesh.count, billed: st.billedMesh.count,
                       stockChunks: st.stock.filter((c) => c.visible).length }),
       someone() {                      // a shopper drawn now (tests hover one)
@@ -512,10 +606,10 @@
       },
       selectLine: (account, sku) => Panels.clickLine(account, sku),
       selection: () => selection,
-      three: { scene, renderer, camera },
+      three: { scene, live, renderer, camera },
       scale: () => scale,
       home,
-      view(x, y, z, tx, ty) { camera.position.set(x, y, z); st.controls.target.set(tx, ty, 0); st.controls.update(); dirty = true; },
+      view(x, y, z, tx, ty) { camera.position.set(x, y, z); st.controls.target.set(tx, ty, 0); st.controls.update(); dirty = staticDirty = true; },
     });
   }
   start().catch((e) => { V.errors.push(String(e && e.stack || e)); console.error(e); });
