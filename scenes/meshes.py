@@ -490,12 +490,53 @@ Z_UP_TO_Y_UP = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0],
                          [0.0, -1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]])
 
 
+# glTF materials by node name (prefix): what each part is made of, as metallic and roughness
+# factors of glTF's PBR model; the base colour stays white so the vertex colours (COLOR_0,
+# which glTF multiplies in) give each part its colour. Anything else is a fixture.
+MATERIALS: tuple[tuple[str, float, float], ...] = (
+    ("floor", 0.0, 0.95),        # vinyl tile, matte
+    ("walls/", 0.0, 0.9),        # painted plaster
+    ("plates", 0.6, 0.45),       # steel load-cell plates
+    ("products/", 0.0, 0.55),    # printed cardboard and plastic
+    ("people/", 0.0, 0.85),      # clothes
+)
+FIXTURE_MATERIAL = ("fixtures", 0.25, 0.6)   # painted steel and laminate
+
+
+def _material_of(name: str) -> tuple[str, float, float]:
+    return next((m for m in MATERIALS if name == m[0] or (m[0].endswith("/") and
+                                                         name.startswith(m[0]))),
+                FIXTURE_MATERIAL)
+
+
+def _add_materials(tree: dict) -> None:
+    """The glTF tree's meshes each get their material (:data:`MATERIALS`), by name."""
+    mats: list[dict] = []
+    index: dict[str, int] = {}
+    for mesh in tree.get("meshes", []):
+        name, metal, rough = _material_of(mesh.get("name", ""))
+        if name not in index:
+            index[name] = len(mats)
+            mats.append({"name": name.rstrip("/"), "pbrMetallicRoughness": {
+                "baseColorFactor": [1.0, 1.0, 1.0, 1.0], "metallicFactor": metal,
+                "roughnessFactor": rough}})
+        for prim in mesh.get("primitives", []):
+            prim["material"] = index[name]
+    if mats:
+        tree["materials"] = mats
+
+
 def glb_bytes(sc: trimesh.Scene) -> bytes:
     """A store-frame scene as binary glTF, y-up (:data:`Z_UP_TO_Y_UP` on its root; the
-    meshes keep store coordinates under it)."""
+    meshes keep store coordinates under it), with flat normals (each triangle its own
+    vertices: boxes look like boxes, not blobs) and a material per part
+    (:data:`MATERIALS`)."""
     sc = sc.copy()
+    for g in sc.geometry.values():
+        g.unmerge_vertices()
     sc.apply_transform(Z_UP_TO_Y_UP)
-    return sc.export(file_type="glb")
+    return trimesh.exchange.gltf.export_glb(sc, include_normals=True,
+                                           tree_postprocessor=_add_materials)
 
 
 def export_glb(store: Store, path: str | Path, products: bool = True) -> None:

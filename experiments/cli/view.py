@@ -19,9 +19,38 @@ def _port(text: str) -> int:
     return v
 
 
+def _seconds(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not 0 <= v <= 7 * 86400:
+        raise argparse.ArgumentTypeError(f"must be a time into the run in [0, 604800] s, "
+                                         f"got {text!r}")
+    return v
+
+
+def _glb(a: argparse.Namespace) -> int:
+    from experiments.cli.common import writable_file
+    from experiments.view.export import export_run_glb
+    from experiments.view.page import ViewError
+
+    out = writable_file(a.glb, "--glb")
+    try:
+        t, n = export_run_glb(a.run_dir, out, a.at)
+    except ViewError as e:
+        raise CliError(str(e)) from None
+    print(f"glTF: {out}  (the store with {n} shoppers at t = {t:.1f} s; y-up)")
+    return 0
+
+
 def cmd_view(a: argparse.Namespace) -> int:
     from experiments.view.page import ViewError, serve, write_view
 
+    if a.glb:
+        return _glb(a)
+    if a.at is not None:
+        raise CliError("--at goes with --glb (the page has a timeline)")
     t0 = time.perf_counter()
     try:
         page = write_view(a.run_dir, a.out)
@@ -62,4 +91,8 @@ def add(sub) -> None:
                    help="serve it on 127.0.0.1 and print the address (Ctrl-C stops)")
     v.add_argument("--port", type=_port, default=0, help="with --serve: the port (default any "
                    "free one)")
+    v.add_argument("--glb", metavar="FILE", help="instead of the page: write the store with "
+                   "the shoppers standing where they were (ground truth) as one glTF binary")
+    v.add_argument("--at", type=_seconds, metavar="SECONDS", help="with --glb: the moment "
+                   "(default the one with the most shoppers inside)")
     v.set_defaults(func=cmd_view)

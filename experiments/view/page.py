@@ -65,8 +65,8 @@ def _tracks(path: Path, id_col: str) -> dict | None:
                         f"({type(e).__name__}: {e})") from None
 
 
-def view_data(run_dir: str | Path) -> dict:
-    """Everything the page shows of the run folder ``run_dir`` (see the package docstring).
+def read_run(run_dir: str | Path):
+    """(folder, config, knowledge, store) of a run folder, checked against each other.
     Raises ViewError naming the file and what is wrong."""
     run = Path(run_dir)
     if not run.is_dir():
@@ -80,6 +80,13 @@ def view_data(run_dir: str | Path) -> dict:
     if len(store.bins) != k.plates.plate.shape[0]:
         raise ViewError(f"{run / 'config.json'}: store {cfg['store']!r} has {len(store.bins)} "
                         f"bins, knowledge.json {k.plates.plate.shape[0]}: not this run's store")
+    return run, cfg, k, store
+
+
+def view_data(run_dir: str | Path) -> dict:
+    """Everything the page shows of the run folder ``run_dir`` (see the package docstring).
+    Raises ViewError naming the file and what is wrong."""
+    run, cfg, k, store = read_run(run_dir)
     x0, y0, x1, y1 = store.bounds
     m = POSITION_MARGIN_M
     qb = (x0 - m, y0 - m, x1 + m, y1 + m)

@@ -336,3 +336,25 @@ def test_study_view_keeps_each_run_and_the_report_links_to_it(tmp_path):
     href = f"../res/runs/{run_dir.name}/view/index.html"
     assert f'href="{href}"' in html
     assert (page.parent / href).resolve() == (run_dir / "view" / "index.html").resolve()
+
+
+def test_a_run_exports_as_gltf_with_its_shoppers(kiosk, tmp_path):
+    import trimesh
+    out, _page = kiosk
+    t, n = __import__("experiments.view.export", fromlist=["x"]).export_run_glb(
+        out, tmp_path / "r.glb", at=150.0)
+    gt = pq.read_table(out / "ground_truth" / "tracks.parquet").to_pandas()
+    at = gt[gt.frame == round(t * 15)]
+    assert t == pytest.approx(150.0, abs=0.1) and n == len(at) > 0
+    sc = trimesh.load(tmp_path / "r.glb")
+    bodies = {k for k in sc.graph.nodes_geometry if k.endswith("/body")}
+    assert bodies == {f"people/{s}/body" for s in at.shopper_id}
+    assert "floor" in sc.graph.nodes_geometry
+    body = sc.geometry[sc.graph[f"people/{at.shopper_id.iloc[0]}/body"][1]]
+    c = body.bounds.mean(axis=0)   # meshes keep store coordinates under the y-up root
+    assert abs(c[0] - at.x.iloc[0]) < 0.3 and abs(c[1] - at.y.iloc[0]) < 0.3
+    p = storetwin("view", str(out), "--glb", str(tmp_path / "c.glb"))
+    assert p.returncode == 0 and "shoppers" in p.stdout
+    one_error(storetwin("view", str(out), "--at", "5"), "--at", "--glb")
+    one_error(storetwin("view", str(out), "--glb", str(tmp_path / "d.glb"), "--at", "nan"),
+              "--at")

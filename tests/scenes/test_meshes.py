@@ -368,6 +368,7 @@ def test_glb_round_trip_keeps_names_bounds_and_colours(which, request, tmp_path)
     back.apply_transform(np.linalg.inv(Z_UP_TO_Y_UP))
     nodes = set(back.graph.nodes_geometry)
     assert nodes == set(sc.graph.nodes_geometry)
+    _normals_and_materials(path, store)
     assert {"floor", "plates"} | {f.name for f in store.fixtures} <= nodes
     assert {f"walls/{w.name}" for w in store.walls} <= nodes
     assert np.allclose(back.bounds, sc.bounds, atol=1e-5)
@@ -383,11 +384,46 @@ def test_glb_round_trip_keeps_names_bounds_and_colours(which, request, tmp_path)
     # product colours: exactly the SKU colours of the stocked bins, per fixture
     colors = sku_colors(store.catalogue)
     for i, f in enumerate(store.fixtures):
-        g = node_mesh(back, f"products/{f.name}")
-        got = {tuple(c) for c in g.visual.vertex_colors}
+        assert len(node_mesh(back, f"products/{f.name}").faces)
+        got = {tuple(c) for c in gltf_colors(yup, f"products/{f.name}")}
         want = {tuple(c) for c in colors[store.bins.sku_index[store.bins.fixture == i]]}
         assert got == want, f.name
         fx = node_mesh(back, f.name)
-        assert np.all(fx.visual.vertex_colors == KIND_COLORS[f.kind])
+        assert np.all(gltf_colors(yup, f.name) == KIND_COLORS[f.kind])
+        assert len(fx.faces)
     cats = {str(store.catalogue.category[s]) for s in np.unique(store.bins.sku_index)}
     assert len(cats) >= 5
+
+
+def gltf_colors(sc: trimesh.Scene, node: str) -> np.ndarray:
+    """The COLOR_0 of a node of a loaded glTF scene (trimesh keeps it beside the material as
+    a vertex attribute, on the geometry as loaded)."""
+    g = sc.geometry[sc.graph[node][1]]
+    if g.visual.kind == "vertex":
+        return g.visual.vertex_colors
+    return np.asarray(g.visual.vertex_attributes["color"])
+
+
+def _normals_and_materials(path, store) -> None:
+    """Flat normals, outward, and a material per part: what any glTF viewer shades with."""
+    import json
+    import struct
+    raw = path.read_bytes()
+    n = struct.unpack("<I", raw[12:16])[0]
+    tree = json.loads(raw[20:20 + n])
+    names = {m["name"] for m in tree["materials"]}
+    assert {"floor", "walls", "fixtures", "plates", "products"} <= names
+    by_mesh = {m["name"]: tree["materials"][m["primitives"][0]["material"]]["name"]
+               for m in tree["meshes"]}
+    assert by_mesh["floor"] == "floor" and by_mesh["plates"] == "plates"
+    assert by_mesh[store.fixtures[0].name] == "fixtures"
+    assert by_mesh[f"products/{store.fixtures[0].name}"] == "products"
+    rough = {m["name"]: m["pbrMetallicRoughness"]["roughnessFactor"] for m in tree["materials"]}
+    assert rough["floor"] != rough["plates"]       # the floor and the steel differ
+    for prim in (p for m in tree["meshes"] for p in m["primitives"]):
+        assert {"POSITION", "NORMAL", "COLOR_0"} <= set(prim["attributes"])
+    sc = trimesh.load(path)
+    for g in sc.geometry.values():             # flat: each corner's normal is its face's
+        assert np.allclose(g.vertex_normals[g.faces[:, 0]], g.face_normals, atol=1e-5)
+    floor = sc.geometry[sc.graph["floor"][1]]   # y-up: the floor's top faces point up
+    assert (floor.face_normals[:, 1] > 0.99).sum() >= 1

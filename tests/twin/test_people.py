@@ -139,7 +139,8 @@ def test_the_glb_holds_the_store_and_each_shopper(kiosk, tmp_path):
     sc = trimesh.load(tmp_path / "s.glb")
     assert {"people/1/arm", "people/2/body", "floor"} <= set(sc.graph.nodes_geometry)
     arm = sc.geometry[sc.graph["people/1/arm"][1]]
-    assert (arm.visual.vertex_colors[:, :3] == [200, 30, 40]).all(axis=1).any()
+    colours = np.asarray(arm.visual.vertex_attributes["color"])   # COLOR_0 by the material
+    assert (colours[:, :3] == [200, 30, 40]).all(axis=1).any()
 
 
 def test_the_hand_has_its_own_id_and_the_model_agrees_on_clear_and_hidden_hands(kiosk,
