@@ -10,5 +10,6 @@ opens from disk or from localhost with nothing fetched from elsewhere.
   switches;
 - :mod:`experiments.view.evidence`: shelf events, the core's billed events and receipts,
   truth against issued;
-- :mod:`experiments.view.page`: the folder, written whole, and a localhost server.
+- :mod:`experiments.view.page`: the folder, written whole, and a localhost server;
+- :mod:`experiments.view.export`: a run as one glTF file, the shoppers standing in the store.
 """

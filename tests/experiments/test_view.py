@@ -125,11 +125,12 @@ def test_identity_switches_follow_the_clear_matching_rule():
     assert [(s["frame"], s["shopper"], s["from"], s["to"]) for s in sw] == [
         (60, 0, 7, 8), (60, 1, 8, 7)]
     assert sw[0]["t"] == pytest.approx(4.0)
-    # a track that only coasts out of reach and comes back is no switch
-    assert motion.identity_switches(gt, {**hy, "id": np.where(hy["id"] == 8, 8, 7)}, 1,
-                                    15.0) != []
+    # a track lost for a while that comes back with its own id is no switch
     same = {**gt, "id": gt["id"] + 7}
+    gone = (same["id"] == 7) & (same["frame"] >= 40) & (same["frame"] < 50)
+    lost = {k: v[~gone] for k, v in same.items()}
     assert motion.identity_switches(gt, same, 1, 15.0) == []
+    assert motion.identity_switches(gt, lost, 1, 15.0) == []
 
 
 def test_view_data_matches_the_run(kiosk):
