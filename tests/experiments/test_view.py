@@ -294,6 +294,8 @@ def test_clicking_a_receipt_line_selects_its_shelf_event(page, kiosk):
     assert sel["event"] == {"kind": "billed", "k": ln["billed"][0]}
     assert sel["core"] == ev["track"] and sel["sku"] == ln["sku"]
     assert pg.evaluate("storetwinViewer.time()") == pytest.approx(ev["t_start"] - 1.5)
+    shown = pg.locator("#evidence-pane").bounding_box()     # in view, not squeezed away
+    assert shown["height"] > 100
     text = pg.inner_text("#evidence")
     assert f"track\n{ev['track']}" in text.replace("\t", "\n") or f"{ev['track']} →" in text
     assert ev["method"] in text
