@@ -74,6 +74,21 @@ def _table(m: dict, timing: dict) -> str:
     return "\n".join(f"{k:<{w}}  {v}" if k else "" for k, v in rows)
 
 
+def _pseudonym_key(path: str) -> str:
+    """The secret of ``--pseudonym-key-file``: its one line."""
+    try:
+        key = Path(path).read_text().strip()
+    except OSError as e:
+        raise CliError(f"--pseudonym-key-file {path}: cannot read ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise CliError(f"--pseudonym-key-file {path}: not a text file; expected the secret "
+                       "on one line") from None
+    if not key:
+        raise CliError(f"--pseudonym-key-file {path}: is empty; expected the secret on one "
+                       "line")
+    return key
+
+
 def cmd_run(a: argparse.Namespace) -> int:
     from experiments.runs.config import RunConfig, RunConfigError
     from experiments.runs.run import run
@@ -112,25 +127,14 @@ def cmd_run(a: argparse.Namespace) -> int:
     if restarts and (a.core_process == "on" or a.core_deadline is not None):
         raise CliError(f"--faults {a.faults}: [core] crash_at_s restarts the core in this "
                        "process; drop --core-process on / --core-deadline")
-    key = ""
-    if a.pseudonym_key_file is not None:
-        try:
-            key = Path(a.pseudonym_key_file).read_text().strip()
-        except OSError as e:
-            raise CliError(f"--pseudonym-key-file {a.pseudonym_key_file}: cannot read "
-                           f"({e.strerror})") from None
-        except UnicodeDecodeError:
-            raise CliError(f"--pseudonym-key-file {a.pseudonym_key_file}: not a text "
-                           "file; expected the secret on one line") from None
-        if not key:
-            raise CliError(f"--pseudonym-key-file {a.pseudonym_key_file}: is empty; "
-                           "expected the secret on one line")
+    key = "" if a.pseudonym_key_file is None else _pseudonym_key(a.pseudonym_key_file)
     try:
         cfg = RunConfig(store=a.store, minutes=a.minutes, shoppers=a.shoppers, seed=a.seed,
                         camera_spacing_m=a.camera_spacing, layout=a.layout,
                         core_process=use_core_process(a.core_process) and not restarts,
                         core_deadline_s=a.core_deadline, panel=a.panel,
-                        look_taste=a.look_taste, pseudonym_key=key, faults=faults)
+                        look_taste=a.look_taste, pseudonym_key=key, faults=faults,
+                        warm_start=a.warm_start)
         (core_name,) = core_names(a.core)
     except RunConfigError as e:
         raise CliError(str(e)) from None
@@ -172,6 +176,9 @@ def add(sub) -> None:
     r.add_argument("--minutes", type=float, default=10.0, help="simulated minutes (default 10)")
     r.add_argument("--shoppers", type=float, default=15.0,
                    help="target shoppers in the store at once (default 15)")
+    r.add_argument("--warm-start", action="store_true",
+                   help="start with --shoppers shoppers already inside, mid-trip (as the scale "
+                        "study does): a one-minute run then measures a full store")
     r.add_argument("--seed", type=seed_arg, default=0, help="random seed (default 0)")
     r.add_argument("--camera-spacing", type=float, default=2.5,
                    help="ceiling camera grid pitch in metres (default 2.5)")

@@ -191,3 +191,16 @@ def test_no_verb_is_one_error_line_and_exit_2():
     assert proc.stderr.splitlines() == [
         "storetwin: error: name a verb (run, scenario, scene, layout, render, study, report, "
         "view, bench, track, compile, replay); see 'storetwin --help'"]
+
+
+def test_warm_start_begins_with_the_crowd_inside(tmp_path):
+    """run --warm-start (issue 26): the target crowd is inside, mid-trip, at t = 0, so a short
+    run measures a full store; without it the store fills from empty."""
+    runs = {}
+    for flag in ("--warm-start", None):
+        p = storetwin("run", "--minutes", "0.2", "--shoppers", "9", "--core-process", "off",
+                      "--json", "--out", str(tmp_path / str(flag)), *([flag] if flag else []))
+        assert p.returncode == 0, p.stderr
+        runs[flag] = json.loads(p.stdout)["crowd"]
+    assert runs["--warm-start"]["warm_start"] == 9 and runs[None]["warm_start"] == 0
+    assert runs["--warm-start"]["mean_in_store"] > 8 > runs[None]["mean_in_store"]
