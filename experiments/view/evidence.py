@@ -73,8 +73,9 @@ def receipts(issued: list[dict], truth: list[dict], events: list[dict],
              billed: list[dict]) -> list[dict]:
     """Every account's receipt, truth against issued: per line the true and billed units and
     the indices of the true events (``truth_events``) and billed events (``billed``) behind
-    it. ``status``: "exact", "wrong" (a line differs), "no truth" (the shopper had not left
-    when the run ended: the scores leave it out) or "alert" (an account-less alert)."""
+    it. ``status``: "exact", "wrong" (a line differs), "missing" (a shopper left and no
+    receipt came), "no truth" (the shopper had not left when the run ended: the scores leave
+    it out) or "alert" (an account-less alert)."""
     by_truth = {int(r["account"]): r for r in truth}
     by_issued = {int(r["account"]): r for r in issued}
     ev_of: dict[tuple[int, str], list[int]] = {}
@@ -96,6 +97,8 @@ def receipts(issued: list[dict], truth: list[dict], events: list[dict],
             status = "alert"
         elif t is None:
             status = "no truth"
+        elif i is None:
+            status = "missing"
         else:
             status = "exact" if tl == il else "wrong"
         out.append({"account": acct, "status": status, "lines": lines,

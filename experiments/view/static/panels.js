@@ -22,7 +22,7 @@ window.Panels = (function () {
   let shown = PAGE, filter = 'all', query = '';
 
   function matching() {
-    return D.receipts.filter((r) => (filter === 'all' || (filter === 'wrong' && r.status === 'wrong') ||
+    return D.receipts.filter((r) => (filter === 'all' || (filter === 'wrong' && (r.status === 'wrong' || r.status === 'missing')) ||
                                      (filter === 'review' && r.review)) &&
                                     (!query || String(r.account).includes(query) ||
                                      r.lines.some((l) => l.sku.toLowerCase().includes(query))));
@@ -33,11 +33,12 @@ window.Panels = (function () {
     const all = matching(), rs = all.slice(0, shown);
     document.getElementById('receipt-count').textContent =
       `${D.receipts.filter((r) => r.status === 'exact').length} exact of ` +
-      `${D.receipts.filter((r) => r.status === 'exact' || r.status === 'wrong').length} scored`;
+      `${D.receipts.filter((r) => ['exact', 'wrong', 'missing'].includes(r.status)).length} scored`;
     box.innerHTML = rs.map((r) => {
       const badges = [`<span class="badge ${r.status === 'no truth' ? '' : r.status}">${esc(r.status)}</span>`];
       if (r.review) badges.push('<span class="badge review">review</span>');
       if (r.status === 'wrong' && !r.review) badges.push('<span class="badge wrong">silent</span>');
+      if (r.status === 'missing') badges[0] = '<span class="badge wrong">missing</span>';
       const rows = r.lines.map((l) => {
         const bad = l.truth !== l.issued && r.status !== 'no truth';
         return `<tr class="line${bad ? ' bad' : ''}" data-account="${r.account}" data-sku="${esc(l.sku)}">` +
