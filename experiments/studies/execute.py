@@ -85,7 +85,11 @@ def _execute(p: RunParams, prep: dict) -> dict:
         sc = load_scenario(p.scenario)
         if p.seed is not None:
             sc = replace(sc, seed=p.seed)
-        res = run_scenario(sc, core=make_core(p.core), core_name=p.core)
+        out = prep.get("view_dir")     # storetwin study --view: the run's folder and viewer
+        res = run_scenario(sc, out=out, core=make_core(p.core), core_name=p.core)
+        if out is not None:
+            from experiments.view.page import write_view
+            write_view(out)
         m = metrics_row(res.run.metrics, res.run.timing)
         m["ran_as_written"] = bool(res.ran_as_written)
         m["store"] = res.run.metrics["run"]["store"]
@@ -233,8 +237,8 @@ def run_study(study_file: str | Path, results: str | Path, *, executor: str = "l
         if s.params.layout_file is not None:
             prep = {**prepared[s.params.layout_file],
                     "layout_path": str(res / s.params.layout_file)}
-            if view:
-                prep["view_dir"] = str(res / "runs" / s.run_id)
+        if view:
+            prep = {**(prep or {}), "view_dir": str(res / "runs" / s.run_id)}
         jobs.append((s, prep))
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs) or 1))
     counts = {"done": 0, "failed": 0}

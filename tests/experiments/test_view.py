@@ -327,18 +327,21 @@ def test_study_view_keeps_each_run_and_the_report_links_to_it(tmp_path):
 
     study = tmp_path / "s.toml"
     study.write_text(SMALL_STUDY.replace("minutes = 6", "minutes = 1")
-                     .replace("spacing_m = [2.5, 4.0]", "spacing_m = [2.5]")
-                     .split("[[scenarios]]")[0])
+                     .replace("spacing_m = [2.5, 4.0]", "spacing_m = [2.5]"))
     o = run_study(study, tmp_path / "res", workers=1, view=True)
-    assert o.done == 1 and o.failed == 0
-    (run_dir,) = [p for p in (tmp_path / "res" / "runs").iterdir() if p.is_dir()]
-    assert (run_dir / "view" / "index.html").is_file()
-    assert not (run_dir / "streams").exists()
+    assert o.done == 2 and o.failed == 0            # a sampled crowd and a scripted scenario
+    run_dirs = [p for p in (tmp_path / "res" / "runs").iterdir() if p.is_dir()]
+    assert len(run_dirs) == 2
     page = write_report(tmp_path / "res", tmp_path / "elsewhere" / "r.html")
     html = page.read_text()
-    href = f"../res/runs/{run_dir.name}/view/index.html"
-    assert f'href="{href}"' in html
-    assert (page.parent / href).resolve() == (run_dir / "view" / "index.html").resolve()
+    for run_dir in run_dirs:
+        assert (run_dir / "view" / "index.html").is_file()
+        href = f"../res/runs/{run_dir.name}/view/index.html"
+        assert f'href="{href}"' in html
+        assert (page.parent / href).resolve() == (run_dir / "view" / "index.html").resolve()
+    crowd = [p for p in run_dirs if (p / "config.json").is_file() and not
+             json.loads((p / "config.json").read_text()).get("record_streams", True)]
+    assert crowd and not (crowd[0] / "streams").exists()
 
 
 def test_a_run_exports_as_gltf_with_its_shoppers(kiosk, tmp_path):
