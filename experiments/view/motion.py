@@ -40,6 +40,70 @@ def read_tracks(path: Path, id_col: str) -> dict[str, np.ndarray]:
     return {"frame": f[order], "id": i[order], "x": x[order], "y": y[order]}
 
 
+# Rows read at a time (five arrays of them in memory, ~100 MB): a long run's tracks are
+# sampled while they are read, so memory follows the page's rows, not the run's.
+BATCH_ROWS = 2_000_000
+
+
+def read_sampled(path: Path, id_col: str, step: int,
+                 batch_rows: int = BATCH_ROWS) -> dict[str, np.ndarray]:
+    """The rows of a tracks Parquet file that :func:`track_data` can keep at ``step`` (every
+    ``step``-th frame, and the first and last row of every segment), sorted by (id, frame),
+    with ``brk``: True where a segment starts (the id is new, or was missing more than
+    :data:`GAP_FRAMES` frames, judged on all rows). Read ``batch_rows`` at a time; a file
+    whose frames go back in time (not written as produced) is read whole instead."""
+    pf = pq.ParquetFile(path)
+    seen_id = np.zeros(0, np.int64)      # sorted ids of earlier batches, and their last frame
+    seen_f = np.zeros(0, np.int64)
+    parts, top = [], -1
+    for b in pf.iter_batches(batch_size=batch_rows, columns=["frame", id_col, "x", "y"]):
+        f = b.column("frame").to_numpy().astype(np.int64)
+        if f.size == 0:
+            continue
+        if f.min() < top:
+            full = read_tracks(path, id_col)
+            full["brk"] = np.diff(_segments(full), prepend=-1) != 0
+            return full
+        top = int(f.max())
+        i = b.column(id_col).to_numpy().astype(np.int64)
+        o = np.lexsort((f, i))
+        f, i = f[o], i[o]
+        new = np.r_[True, i[1:] != i[:-1]]
+        gap = np.zeros(f.size, bool)
+        gap[1:] = ~new[1:] & (f[1:] - f[:-1] > GAP_FRAMES)
+        brk = gap.copy()
+        brk[new] = _starts(i[new], f[new], seen_id, seen_f)
+        last = np.r_[new[1:], True]
+        keep = (f % step == 0) | new | last | brk | np.r_[gap[1:], False]
+        x = b.column("x").to_numpy().astype(np.float64)[o]
+        y = b.column("y").to_numpy().astype(np.float64)[o]
+        parts.append((f[keep], i[keep], x[keep], y[keep], brk[keep]))
+        ids, frames = np.concatenate([seen_id, i[last]]), np.concatenate([seen_f, f[last]])
+        order = np.lexsort((frames, ids))
+        ids, frames = ids[order], frames[order]
+        final = np.r_[ids[1:] != ids[:-1], True]          # each id's latest frame
+        seen_id, seen_f = ids[final], frames[final]
+    if not parts:
+        z = np.zeros(0, np.int64)
+        return {"frame": z, "id": z, "x": z.astype(float), "y": z.astype(float),
+                "brk": z.astype(bool)}
+    f, i, x, y, brk = (np.concatenate([p[c] for p in parts]) for c in range(5))
+    o = np.lexsort((f, i))
+    return {"frame": f[o], "id": i[o], "x": x[o], "y": y[o], "brk": brk[o]}
+
+
+def _starts(ids: np.ndarray, frames: np.ndarray, seen_id: np.ndarray,
+            seen_f: np.ndarray) -> np.ndarray:
+    """Whether each id's first row of a batch (at ``frames``) starts a segment: the id was
+    not seen in earlier batches (sorted ``seen_id``, last seen at ``seen_f``) or not within
+    :data:`GAP_FRAMES` frames."""
+    if seen_id.size == 0:
+        return np.ones(ids.size, bool)
+    k = np.minimum(np.searchsorted(seen_id, ids), seen_id.size - 1)
+    known = seen_id[k] == ids
+    return ~known | (frames - seen_f[k] > GAP_FRAMES)
+
+
 def sampling_step(rows: int) -> int:
     """Camera frames between samples: 1 up to :data:`ROW_BUDGET` rows, then the smallest
     step that fits."""
@@ -53,7 +117,10 @@ GAP_FRAMES = 2
 
 def _segments(tr: dict[str, np.ndarray]) -> np.ndarray:
     """(n,) int64 segment number of every row: a new one where the id changes or it was
-    missing more than :data:`GAP_FRAMES` frames."""
+    missing more than :data:`GAP_FRAMES` frames (``tr["brk"]`` where the rows carry it:
+    judged on rows :func:`read_sampled` left out)."""
+    if "brk" in tr:
+        return np.cumsum(tr["brk"]).astype(np.int64)
     f, i = tr["frame"], tr["id"]
     brk = np.zeros(f.size, np.int64)
     if f.size:

@@ -13,6 +13,8 @@ import threading
 from importlib import resources
 from pathlib import Path
 
+import pyarrow.parquet as pq
+
 from experiments.runs.knowledge import KnowledgeFileError, knowledge_from_json
 from experiments.runs.outputs import commit_folder, partial_folder
 from experiments.view import evidence, motion
@@ -55,11 +57,19 @@ def _store(cfg: dict, run: Path):
         raise ViewError(f"{run / 'config.json'}: field 'store' = {ref!r}: {e}") from None
 
 
-def _tracks(path: Path, id_col: str) -> dict | None:
+def _rows(path: Path) -> int:
+    try:
+        return pq.ParquetFile(path).metadata.num_rows if path.is_file() else 0
+    except Exception as e:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
+        raise ViewError(f"{path}: not a readable Parquet file ({type(e).__name__}: {e})"
+                        ) from None
+
+
+def _tracks(path: Path, id_col: str, step: int) -> dict | None:
     if not path.is_file():
         return None
     try:
-        return motion.read_tracks(path, id_col)
+        return motion.read_sampled(path, id_col, step)
     except Exception as e:  # noqa: BLE001 - pyarrow raises several kinds for a bad file
         raise ViewError(f"{path}: cannot read its columns frame, {id_col}, x, y "
                         f"({type(e).__name__}: {e})") from None
@@ -90,10 +100,9 @@ def view_data(run_dir: str | Path) -> dict:
     x0, y0, x1, y1 = store.bounds
     m = POSITION_MARGIN_M
     qb = (x0 - m, y0 - m, x1 + m, y1 + m)
-    gt = _tracks(run / "ground_truth" / "tracks.parquet", "shopper_id")
-    hy = _tracks(run / "tracks.parquet", "track_id")
-    rows = max((len(t["frame"]) for t in (gt, hy) if t is not None), default=0)
-    step = motion.sampling_step(rows)
+    gt_path, hy_path = run / "ground_truth" / "tracks.parquet", run / "tracks.parquet"
+    step = motion.sampling_step(max(_rows(gt_path), _rows(hy_path)))
+    gt, hy = _tracks(gt_path, "shopper_id", step), _tracks(hy_path, "track_id", step)
     people = evidence.shoppers(run / "ground_truth" / "shoppers.parquet")
     ledger = _json(run / "ledger.json", required=False) or {}
     gt_acct = {p["id"]: p["account"] for p in people}

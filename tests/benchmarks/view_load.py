@@ -105,11 +105,13 @@ def make_load(real_run: Path, out: Path, minutes: float = 60.0, shoppers: int = 
                 sid += 1
             t = b + 1
 
-    def table(parts, id_col):
+    def table(parts, id_col):   # in frame order, as a run writes its tracks
         f = np.concatenate([p[0] for p in parts])
-        return pa.table({"frame": f, "t": f / hz, id_col: np.concatenate([p[1] for p in parts]),
-                         "x": np.concatenate([p[2][:, 0] for p in parts]),
-                         "y": np.concatenate([p[2][:, 1] for p in parts])})
+        ids = np.concatenate([p[1] for p in parts])
+        o = np.lexsort((ids, f))
+        return pa.table({"frame": f[o], "t": f[o] / hz, id_col: ids[o],
+                         "x": np.concatenate([p[2][:, 0] for p in parts])[o],
+                         "y": np.concatenate([p[2][:, 1] for p in parts])[o]})
 
     pq.write_table(table(gt, "shopper_id"), out / "ground_truth" / "tracks.parquet")
     pq.write_table(table(hy, "track_id"), out / "tracks.parquet")

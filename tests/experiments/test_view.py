@@ -364,3 +364,32 @@ def test_a_run_exports_as_gltf_with_its_shoppers(kiosk, tmp_path):
     one_error(storetwin("view", str(out), "--at", "5"), "--at", "--glb")
     one_error(storetwin("view", str(out), "--glb", str(tmp_path / "d.glb"), "--at", "nan"),
               "--at")
+
+
+@pytest.mark.parametrize("step", [1, 3])
+def test_tracks_read_in_batches_give_the_page_the_same_rows(tmp_path, step):
+    """A long run's tracks are sampled while read, a few rows at a time (segments judged
+    across batch boundaries): the page's data is the same as from all rows at once, and a
+    file not in frame order is read whole."""
+    import pyarrow as pa
+    rng = np.random.default_rng(3)
+    rows = []
+    for tid in range(6):
+        f0 = int(rng.integers(0, 20))
+        frames = np.arange(f0, f0 + 80)
+        frames = frames[(frames < 30 + tid) | (frames > 34 + 2 * tid)]   # gaps of 4-13 frames
+        xy = np.cumsum(rng.normal(0, 0.05, (frames.size, 2)), axis=0) + 5
+        xy[10:20] = xy[10]                                             # standing still
+        rows += [(int(f), tid, float(x), float(y)) for f, (x, y) in zip(frames, xy, strict=True)]
+    ordered = sorted(rows)                                             # frame order, as written
+    qb = (0.0, 0.0, 10.0, 10.0)
+    for name, data in (("ordered", ordered), ("shuffled", rows)):
+        path = tmp_path / f"{name}.parquet"
+        cols = list(zip(*data, strict=True))
+        pq.write_table(pa.table({"frame": cols[0], "track_id": cols[1], "x": cols[2],
+                                 "y": cols[3]}), path)
+        whole = motion.track_data(motion.read_tracks(path, "track_id"), step, qb, {})
+        sampled = motion.read_sampled(path, "track_id", step, batch_rows=37)
+        assert motion.track_data(sampled, step, qb, {}) == whole, name
+        if name == "ordered" and step > 1:
+            assert sampled["frame"].size < len(data)      # rows left out while reading
