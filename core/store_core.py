@@ -77,6 +77,12 @@ from core.tracking import Tracker
 COLD_START_S = 2.0
 
 
+def _cameras(hands: dict[str, np.ndarray] | None) -> tuple[int, ...]:
+    """The cameras that saw the hands of an event's window (its evidence, kept with the
+    attribution for a person to audit)."""
+    return () if hands is None else tuple(int(c) for c in np.unique(hands["camera"]))
+
+
 class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
     """Implements :class:`core.protocol.Core`."""
 
@@ -203,12 +209,17 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
         acct = self.tracker.account_of(track)
         return acct if acct >= 0 else -(track + 1)
 
-    def _by_hands(self, ev: ShelfEvent) -> tuple[int, float, dict[int, float], list[int]]:
+    def _hands_at(self, ev: ShelfEvent) -> dict[str, np.ndarray] | None:
+        """The hands seen in the event's plate from ``lead_s`` before it to its end (None:
+        none)."""
+        return self._hands.window(ev.t_start - self.attribution.lead_s, ev.t_end, ev.plate)
+
+    def _by_hands(self, w: dict[str, np.ndarray] | None
+                  ) -> tuple[int, float, dict[int, float], list[int]]:
         """(track, confidence, bin -> sightings, the other tracks with a tenth of the
-        posterior or more) from hands in the event's bins; track -1 when no hand was seen
-        there, or none had a track near it."""
+        posterior or more) from the hands ``w`` seen in an event's bins (:meth:`_hands_at`);
+        track -1 when no hand was seen there, or none had a track near it."""
         a = self.attribution
-        w = self._hands.window(ev.t_start - a.lead_s, ev.t_end, ev.plate)
         if w is None:
             return -1, 0.0, {}, []
         obs_u, oi = np.unique(w["obs"], return_inverse=True)
@@ -229,12 +240,6 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
         best = int(np.argmax(p))
         others = [int(c) for k, c in enumerate(cand.tolist()) if k != best and p[k] >= 0.1]
         return int(cand[best]), float(p[best]), votes, others
-
-    def _hand_cameras(self, ev: ShelfEvent) -> tuple[int, ...]:
-        """The cameras that saw a hand in the event's plate while it was open (its evidence,
-        kept with the attribution for a person to audit)."""
-        w = self._hands.window(ev.t_start - self.attribution.lead_s, ev.t_end, ev.plate)
-        return () if w is None else tuple(int(c) for c in np.unique(w["camera"]))
 
     def _by_reach(self, ev: ShelfEvent) -> tuple[int, float, str, list[int]]:
         """Track nearest the plate's access point during the event, the confidence, why it
@@ -315,7 +320,8 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
     def _bill_event(self, ev: ShelfEvent) -> None:
         a = self.attribution
         self.stats.shelf_events += 1
-        track, conf, votes, others = self._by_hands(ev)
+        hands = self._hands_at(ev)
+        track, conf, votes, others = self._by_hands(hands)
         method, why = "hand", ""
         if track >= 0 and conf < a.review_threshold:
             why = f"attribution: hand seen between tracks (p = {conf:.2f})"
@@ -349,7 +355,7 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
         self.attributions.append(Attribution(ev, track, self.tracker.account_of(track),
                                              guess.sku_index, guess.quantity,
                                              guess.confidence * conf, method, misplaced,
-                                             self._hand_cameras(ev), doubt))
+                                             _cameras(hands), doubt))
         self._journeys.shelf(track, ev.t_start, ev.t_end, ev.plate, guess.sku_index,
                              guess.quantity, guess.confidence * conf)
 

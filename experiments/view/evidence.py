@@ -6,7 +6,6 @@ line, each line pointing at the events behind it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -108,10 +107,6 @@ def receipts(issued: list[dict], truth: list[dict], events: list[dict],
                     "total": (i or {}).get("total"), "truth_total": (t or {}).get("total"),
                     "issued": i is not None})
     return out
-
-
-def read_json(path: Path) -> dict | list | None:
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _r(v) -> float | None:

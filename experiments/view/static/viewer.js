@@ -568,11 +568,8 @@
       if (!dirty && !playing && scale === 1) return;
       if (!playing && scale !== 1) setScale(1);      // still again: one sharp frame
       if (playing && scale === 1) setScale(playScale());
-      const a = performance.now();
       updateDynamic(); showClock(now);
-      const b = performance.now();
       draw();
-      V.ms = { update: b - a, render: performance.now() - b };
       dirty = false; V.frames++; count++;
       if (now - since >= 1000) {
         V.fps = count * 1000 / (now - since); count = 0; since = now;
