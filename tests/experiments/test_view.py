@@ -244,12 +244,18 @@ def page(kiosk):
         browser.close()
 
 
+def _drawn_after(pg, change: str) -> None:
+    """Run ``change`` in the page, then wait until the page has drawn a frame after it (a
+    loaded machine may hold animation frames back far longer than a fixed sleep)."""
+    before = pg.evaluate(f"(() => {{ {change}; return storetwinViewer.frames; }})()")
+    pg.wait_for_function(f"storetwinViewer.frames > {before}", timeout=30_000)
+
+
 @needs_browser
 def test_page_loads_without_errors_and_draws(page, tmp_path):
     pg, logs = page
     assert pg.evaluate("storetwinViewer.errors") == [] and logs == []
-    pg.evaluate("storetwinViewer.setTime(150)")
-    pg.wait_for_timeout(300)
+    _drawn_after(pg, "storetwinViewer.setTime(150)")
     drawn = pg.evaluate("storetwinViewer.drawn()")
     assert drawn["truth"] > 0 and drawn["core"] > 0
     shot = tmp_path / "canvas.png"
@@ -306,13 +312,12 @@ def test_clicking_a_receipt_line_selects_its_shelf_event(page, kiosk):
 @needs_browser
 def test_hovering_a_shopper_names_its_account(page, kiosk):
     pg, _ = page
-    pg.evaluate("storetwinViewer.home(); storetwinViewer.setTime(150)")
-    pg.wait_for_timeout(200)
+    _drawn_after(pg, "storetwinViewer.home(); storetwinViewer.setTime(150)")
     sid = pg.evaluate("storetwinViewer.someone()")
     xy = pg.evaluate(f"storetwinViewer.screenOf('shopper', {sid})")
     assert xy is not None
     pg.mouse.move(xy[0], xy[1])
-    pg.wait_for_timeout(300)
+    pg.wait_for_function("!document.getElementById('tooltip').hidden", timeout=30_000)
     tip = pg.inner_text("#tooltip")
     shoppers = pq.read_table(kiosk[0] / "ground_truth" / "shoppers.parquet").to_pandas()
     account = int(shoppers.set_index("shopper_id").account[sid])
