@@ -103,7 +103,7 @@ def segments_blocked(origins, targets, prisms, lo, hi):
 @_jit
 def _cylinder_hit(ox, oy, oz, dx, dy, dz, qx, qy, radius, height):
     """Whether the segment o + s d, s in [0, 1], crosses the closed vertical cylinder
-    (floor to ``height``) of ``radius`` around (qx, qy) (as ``twin.cameras._cylinder_hits``)."""
+    (floor to ``height``) of ``radius`` around (qx, qy) (as ``twin.camgeom.cylinder_hits``)."""
     fx = ox - qx
     fy = oy - qy
     a = dx * dx + dy * dy

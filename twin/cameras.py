@@ -61,6 +61,7 @@ from params import check, config, num
 from scenes.meshes import stock_boxes, wall_quads
 from scenes.store import Store
 from twin.appearance import AppearanceModel, Describer
+from twin.camgeom import cylinder_hits
 from twin.culling import culling_tables
 from twin.handover import hand_passes
 from twin.merges import Merger
@@ -220,27 +221,6 @@ def _sunflower(n: int) -> np.ndarray:
     return out
 
 
-def _cylinder_hits(o: np.ndarray, d: np.ndarray, cxy: np.ndarray, radius: float,
-                   height: float) -> np.ndarray:
-    """Which segments o + s d, s in [0, 1], cross a closed vertical cylinder (floor to
-    ``height``) around ``cxy``. o, d, cxy broadcast: (..., 3), (..., 3), (..., 2). Returns
-    (...) bool."""
-    f = o[..., :2] - cxy
-    a = d[..., 0] ** 2 + d[..., 1] ** 2
-    b = 2 * (f[..., 0] * d[..., 0] + f[..., 1] * d[..., 1])
-    c = f[..., 0] ** 2 + f[..., 1] ** 2 - radius ** 2
-    disc = b * b - 4 * a * c
-    ok = (disc > 0) & (a > 1e-12)
-    sq = np.sqrt(np.where(ok, disc, 0.0))
-    a2 = np.where(a > 1e-12, 2 * a, 1.0)
-    s1 = np.clip((-b - sq) / a2, 0.0, 1.0)
-    s2 = np.clip((-b + sq) / a2, 0.0, 1.0)
-    # the segment's part inside the infinite cylinder, [s1, s2], must reach [0, height] in z
-    z1 = o[..., 2] + s1 * d[..., 2]
-    z2 = o[..., 2] + s2 * d[..., 2]
-    return ok & (s2 > s1) & (np.minimum(z1, z2) < height) & (np.maximum(z1, z2) > 0.0)
-
-
 class CameraSystem:
     """All cameras of a store; turns people positions into a :class:`CameraFrame`."""
 
@@ -354,7 +334,7 @@ class CameraSystem:
         m = self.model
         if xy.shape[0] == 0 or origins.shape[0] == 0:
             return np.zeros(origins.shape[0], dtype=bool)
-        hit = _cylinder_hits(origins[:, None, :], (targets - origins)[:, None, :],
+        hit = cylinder_hits(origins[:, None, :], (targets - origins)[:, None, :],
                              xy[None, :, :], m.body_radius, m.body_height)
         own = owner >= 0
         hit[np.flatnonzero(own), owner[own]] = False
@@ -459,12 +439,20 @@ class CameraSystem:
         reaching person's own included) and every arm. A hand whose centre is outside the
         image, or behind the camera, gets 0 (as a body's centre does not: a hand is small).
         """
-        m = self.model
         hands = np.ascontiguousarray(hands, dtype=np.float64).reshape(-1, 3)
         xy = np.ascontiguousarray(xy, dtype=np.float64).reshape(-1, 2)
         if hands.shape[0] != xy.shape[0]:
             raise ValueError(f"hand_fractions: {hands.shape[0]} hands for {xy.shape[0]} people")
         rows = np.flatnonzero(np.isfinite(hands).all(axis=1))
+        out = np.zeros((self.cams.camera.shape[0], hands.shape[0]))
+        out[:, rows] = self._hand_fractions_of(hands, xy, rows, samples)
+        return out
+
+    def _hand_fractions_of(self, hands: np.ndarray, xy: np.ndarray, rows: np.ndarray,
+                           samples: int = 128) -> np.ndarray:
+        """(c, r) :meth:`hand_fractions` of the hands of people ``rows`` (r,) only (each row
+        a finite hand of ``hands`` (s, 3) [m]), the rest of the store as it is."""
+        m = self.model
         arm_a = np.zeros((rows.size, 3))
         arm_b = np.zeros((rows.size, 3))
         for j, k in enumerate(rows):
@@ -474,10 +462,10 @@ class CameraSystem:
             arm_a[j] = s_
             arm_b[j] = hands[k] - d / n * HAND_RADIUS_M if n > HAND_RADIUS_M else s_
         disk = _sunflower(samples)
-        out = np.zeros((self.cams.camera.shape[0], hands.shape[0]))
+        out = np.zeros((self.cams.camera.shape[0], rows.size))
         bins = self._bins
         self.rays_cast += _detect().hand_fractions(
-            hands, xy, ~self.dead, self._cam_pos, self._cam_rot, self._intr, self._res,
+            np.ascontiguousarray(hands[rows]), xy, ~self.dead, self._cam_pos, self._cam_rot, self._intr, self._res,
             m.near_m, bins[0], bins[1], *self._stock, m.bin_margin_m, m.body_radius,
             m.body_height, self._prisms, self._box_lo, self._box_hi, arm_a, arm_b, ARM_RADIUS_M,
             HAND_RADIUS_M, disk, out)
@@ -579,13 +567,18 @@ class CameraSystem:
         if hands.shape[0] != s:
             raise ValueError(f"detect: hands has {hands.shape[0]} rows for {s} people")
         rows = np.flatnonzero(np.isfinite(hands).all(axis=1))
-        frac = (self.hand_fractions(hands, xy) if rows.size
-                else np.zeros((self.cams.camera.shape[0], s)))
-        p_seen = m.p_hand_seen(frac)
-        hc, hh = np.nonzero(p_seen > 0.0)
-        if not hc.size:     # (no draws for no hands: the stream is the same either way)
-            return np.zeros(0, np.int32), np.zeros((0, 3)), np.zeros(0, np.int64)
-        keep = rng.random(hc.size) < p_seen[hc, hh]
+        none = np.zeros(0, np.int32), np.zeros((0, 3)), np.zeros(0, np.int64)
+        if not rows.size:   # (no draws for no hands: the stream is the same either way)
+            return none
+        # only the columns of people reaching: the same pairs in the same (camera, person)
+        # order as over every person, as rows ascends
+        p_seen = m.p_hand_seen(self._hand_fractions_of(hands, xy, rows))
+        hc, hr = np.nonzero(p_seen > 0.0)
+        if not hc.size:
+            return none
+        hh = rows[hr]
+        p_seen = p_seen[hc, hr]
+        keep = rng.random(hc.size) < p_seen
         hc, hh = hc[keep], hh[keep]
         hxyz = hands[hh] + rng.normal(size=(hh.size, 3)) * m.sigma_hand_m
         order = np.lexsort((hxyz[:, 0], hc))

@@ -144,3 +144,24 @@ def project(cams: Cameras, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     zs = np.where(z > 1e-6, z, np.nan)
     fx, fy, cx, cy = (cams.intrinsics[:, k, None] for k in range(4))
     return fx * pc[..., 0] / zs + cx, fy * pc[..., 1] / zs + cy, z
+
+
+def cylinder_hits(o: np.ndarray, d: np.ndarray, cxy: np.ndarray, radius: float,
+                  height: float) -> np.ndarray:
+    """Which segments o + s d, s in [0, 1], cross a closed vertical cylinder (floor to
+    ``height``) around ``cxy``. o, d, cxy broadcast: (..., 3), (..., 3), (..., 2). Returns
+    (...) bool."""
+    f = o[..., :2] - cxy
+    a = d[..., 0] ** 2 + d[..., 1] ** 2
+    b = 2 * (f[..., 0] * d[..., 0] + f[..., 1] * d[..., 1])
+    c = f[..., 0] ** 2 + f[..., 1] ** 2 - radius ** 2
+    disc = b * b - 4 * a * c
+    ok = (disc > 0) & (a > 1e-12)
+    sq = np.sqrt(np.where(ok, disc, 0.0))
+    a2 = np.where(a > 1e-12, 2 * a, 1.0)
+    s1 = np.clip((-b - sq) / a2, 0.0, 1.0)
+    s2 = np.clip((-b + sq) / a2, 0.0, 1.0)
+    # the segment's part inside the infinite cylinder, [s1, s2], must reach [0, height] in z
+    z1 = o[..., 2] + s1 * d[..., 2]
+    z2 = o[..., 2] + s2 * d[..., 2]
+    return ok & (s2 > s1) & (np.minimum(z1, z2) < height) & (np.maximum(z1, z2) > 0.0)

@@ -3,9 +3,10 @@
 A run's hot loops are numba kernels: the crowd's motion (``agents/_motion_kernels.py``), the
 load cells (``twin/_sensor_kernels.py``), the cameras (``twin/_camera_kernels.py``) and the
 tracker (``core/_track_kernels.py`` and its parts, ``core/_assign_kernels.py``,
-``core/_graph_kernels.py``, ``core/_fusion_kernels.py``). numba compiles each on its first
-call and keeps the machine code in its cache (``__pycache__`` beside the module; where that
-folder is not writable, the user's cache folder), so only the first run in a new checkout or
+``core/_graph_kernels.py``, ``core/_fusion_kernels.py``) and the shelf detector
+(``core/_shelf_kernels.py``). numba compiles each on its first call and keeps the machine
+code in its cache (``__pycache__`` beside the module; where that folder is not writable,
+the user's cache folder), so only the first run in a new checkout or
 install pays: 25-80 s on 2 cores, against a few seconds for the run itself.
 ``storetwin compile`` pays it ahead (``.ci/setup`` calls it):
 
@@ -36,7 +37,8 @@ from dataclasses import dataclass
 
 KERNEL_MODULES = ("agents._motion_kernels", "twin._sensor_kernels", "twin._camera_kernels",
                   "twin._detect_kernels", "twin._appearance_kernels", "core._graph_kernels",
-                  "core._assign_kernels", "core._fusion_kernels", "core._track_kernels")
+                  "core._assign_kernels", "core._fusion_kernels", "core._track_kernels",
+                  "core._shelf_kernels")
 
 
 @dataclass(frozen=True)
