@@ -439,11 +439,12 @@ def test_only_the_assembly_builds_a_twin():
 ROOMS = {
     "scoring": set(),
     "runs": {"scoring"},
-    "studies": {"runs", "scoring", "view"},
+    "studies": {"runs", "scoring", "view", "sizing"},
     "bench": {"runs", "scoring"},
     "envs": {"runs", "scoring"},
     "view": {"runs"},
-    "cli": {"runs", "scoring", "studies", "bench", "envs", "view"},
+    "sizing": {"runs", "scoring"},
+    "cli": {"runs", "scoring", "studies", "bench", "envs", "view", "sizing"},
 }
 
 

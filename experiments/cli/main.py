@@ -15,6 +15,7 @@ from experiments.cli import (
     run,
     scenario,
     scene,
+    size,
     study,
     track,
     view,
@@ -35,8 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="storetwin", description="Digital twin of a walk-out (cashierless) store.")
     p.add_argument("--version", action="version", version=f"storetwin {_version()}")
     sub = p.add_subparsers(dest="verb", metavar="VERB", parser_class=Parser)
-    for verb in (run, scenario, scene, layout, render, study, report, view, bench, track,
-                 compile_, replay):   # the order --help lists them in
+    for verb in (run, scenario, scene, layout, render, study, report, view, size, bench,
+                 track, compile_, replay):   # the order --help lists them in
         verb.add(sub)
     return p
 
