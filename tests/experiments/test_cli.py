@@ -190,7 +190,7 @@ def test_no_verb_is_one_error_line_and_exit_2():
     assert proc.stdout == ""
     assert proc.stderr.splitlines() == [
         "storetwin: error: name a verb (run, scenario, scene, layout, render, study, report, "
-        "view, bench, track, compile, replay); see 'storetwin --help'"]
+        "view, size, bench, track, compile, replay); see 'storetwin --help'"]
 
 
 def test_warm_start_begins_with_the_crowd_inside(tmp_path):
