@@ -171,8 +171,41 @@ def _view_key(key, shopper, cam, x, y, cell):
     return _mix(h ^ np.uint64(np.int64(math.floor(y / cell)) & np.int64(0xFFFFFFFF)))
 
 
+@_inline
+def _view_cell(shopper, cam, x, y, cell):
+    """(shopper, camera, floor cell x, floor cell y) as int64: what a view's key hashes."""
+    return (np.int64(shopper), np.int64(cam), np.int64(math.floor(x / cell)),
+            np.int64(math.floor(y / cell)))
+
+
+@_inline
+def _persistent_draws(key, shopper, cam, x, y, cell, nd, cache_id, cache_draws, draw_out):
+    """The nd keyed standard normal draws of a view (:func:`_view_key`) into draw_out, from
+    the cache when it holds that view (cache_id (m, 4) int64 shopper, camera and floor cell
+    of each slot, -1: empty; cache_draws (m, nd); m a power of two, 0: no cache), else
+    drawn and kept there. The draws are a function of the view alone, so a cached one is
+    the same bits as one drawn again."""
+    h = _view_key(key, shopper, cam, x, y, cell)
+    m = cache_id.shape[0]
+    if m == 0:
+        for i in range(nd):
+            draw_out[i] = _keyed_normal(h, i)
+        return
+    s0, c0, ix, iy = _view_cell(shopper, cam, x, y, cell)
+    slot = np.int64(h & np.uint64(m - 1))
+    if not (cache_id[slot, 0] == s0 and cache_id[slot, 1] == c0 and cache_id[slot, 2] == ix
+            and cache_id[slot, 3] == iy):
+        for i in range(nd):
+            cache_draws[slot, i] = _keyed_normal(h, i)
+        cache_id[slot, 0], cache_id[slot, 1] = s0, c0
+        cache_id[slot, 2], cache_id[slot, 3] = ix, iy
+    for i in range(nd):
+        draw_out[i] = cache_draws[slot, i]
+
+
 @_jit
-def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, out):
+def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, out,
+               cache_id, cache_draws):
     """Appearance descriptors (twin.appearance) of seen camera-body pairs into out (n, D)
     float32: camera pair_c (n,), body pair_j (n,) at xy (s, 2) [m] with zone albedo
     (s, 3, 3) [0-255] (legs, torso, head), visible fraction vis (n,); noise (n, 3 + D)
@@ -181,6 +214,8 @@ def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, ou
     the run's key: each draw is sqrt(1 - rho) times the frame's plus sqrt(rho) times one
     keyed by (key, shopper, camera, floor cell), the same every frame the shopper stays in
     that cell (rho: the model's persistent_share); key of size 0: the frame's draws only.
+    cache_id, cache_draws: the keyed draws of views seen before, under this key
+    (:func:`_persistent_draws`; size 0: none), read and written.
 
     cams (c, 19): each camera's centre [m], its x, y and z (optical) axes in the world
     (3 each), fx, fy, cx, cy, width, height [px] and the near plane [m].
@@ -200,6 +235,7 @@ def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, ou
     scratch = np.empty(nb)
     keep = np.empty(3)
     draw = np.empty(noise.shape[1])
+    kept = np.empty(noise.shape[1])
     keyed = key.shape[0] == 2
     w_frame = math.sqrt(1.0 - params[6]) if keyed else 1.0
     w_view = math.sqrt(params[6]) if keyed else 0.0
@@ -209,9 +245,10 @@ def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, ou
     for k in range(pair_c.shape[0]):
         j = pair_j[k]
         if keyed:
-            h = _view_key(key, ids[j], pair_c[k], xy[j, 0], xy[j, 1], params[7])
+            _persistent_draws(key, ids[j], pair_c[k], xy[j, 0], xy[j, 1], params[7],
+                              draw.shape[0], cache_id, cache_draws, kept)
             for i in range(draw.shape[0]):
-                draw[i] = w_frame * noise[k, i] + w_view * _keyed_normal(h, i)
+                draw[i] = w_frame * noise[k, i] + w_view * kept[i]
         else:
             for i in range(draw.shape[0]):
                 draw[i] = noise[k, i]

@@ -69,6 +69,9 @@ PROTOTYPES: tuple[tuple[str, tuple[int, int, int]], ...] = (
 BINS = len(PROTOTYPES)
 D = len(ZONES) * BINS          # 24 floats per detection
 NOISE_DRAWS = len(ZONES) + D   # normal draws per detection: the zones' shares, the entries
+# slots of a Describer's cache of keyed draws (a power of two; ~14,000 views are in sight at
+# once in a supercenter of 600 shoppers and 2,752 cameras)
+CACHE_SLOTS = 1 << 16
 BRIGHTNESS_W = 0.15            # weight of ln-brightness against chromaticity (assumption)
 V_EPS = 0.02                   # brightness floor of the logarithm (assumption)
 TAU = 0.08                     # soft-assignment width in feature units (assumption)
@@ -245,16 +248,20 @@ class Describer:
             [cams.position, rot[:, :, 0], rot[:, :, 1], rot[:, :, 2], cams.intrinsics,
              cams.resolution, np.full(len(cams.camera), near_m)]), dtype=np.float64)
         self._albedo_of: tuple[np.ndarray, np.ndarray] | None = None
+        # the keyed draws of the views seen lately (a view's draws are the same every frame
+        # its shopper stays in the cell: kept, not drawn again; ~16 MB, made on first use)
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
 
     def describe(self, cam, body, vis, xy, looks, noise=None, model=None, ids=None,
-                 key=None) -> np.ndarray:
+                 key=None, cached: bool = False) -> np.ndarray:
         """(n, D) float32 descriptors of bodies ``body`` (n,) int (rows of ``xy`` (s, 2) [m],
         dressed in ``looks`` (s, 3, 3) uint8, shopper ids ``ids`` (s,), None: the rows) seen
         by cameras ``cam`` (n,) int with visible fractions ``vis`` (n,): one kernel call.
         noise: (n, 3 + D) standard normal draws of this frame (None: the noise-free
         descriptor, no persistent part either); model: another :class:`AppearanceModel` (a
         fit tries many); key: of the persistent draws (:func:`persistent_key`; None: this
-        system's)."""
+        system's); cached: keep and reuse this system's keyed draws of each view (the same
+        bits; only with this system's key)."""
         from twin import _appearance_kernels
 
         cam = np.ascontiguousarray(cam)
@@ -269,12 +276,19 @@ class Describer:
         ids = np.arange(xy.shape[0]) if ids is None else ids
         out = np.empty((n, D), np.float32)
         table = self.table if model is None else kernel_table(model, *self._shape)
+        cache_id, cache_draws = np.zeros((0, 4), np.int64), np.zeros((0, NOISE_DRAWS))
+        if cached and key is None:
+            if self._cache is None:
+                self._cache = (np.full((CACHE_SLOTS, 4), -1, np.int64),
+                               np.zeros((CACHE_SLOTS, NOISE_DRAWS)))
+            cache_id, cache_draws = self._cache
         if n:
             _appearance_kernels.appearance(
                 cam, np.ascontiguousarray(body), np.ascontiguousarray(vis, dtype=np.float64),
                 xy, self._albedo(looks), self.cams, table, noise,
                 np.ascontiguousarray(ids, dtype=np.int64),
-                self.key if key is None else np.asarray(key, np.uint64), out)
+                self.key if key is None else np.asarray(key, np.uint64), out, cache_id,
+                cache_draws)
         return out
 
     def _albedo(self, looks: np.ndarray) -> np.ndarray:
@@ -291,7 +305,8 @@ class Describer:
         out = np.zeros((0, D), np.float32)
         if cc.size:
             out = self.describe(cc, ss, vis, xy, looks,
-                                self.rng.normal(size=(cc.size, NOISE_DRAWS)), ids=ids)
+                                self.rng.normal(size=(cc.size, NOISE_DRAWS)), ids=ids,
+                                cached=True)
         if n_fp:
             out = np.concatenate([out, false_positive_descriptors(
                 self.rng, n_fp, self.model.sigma_colour)])

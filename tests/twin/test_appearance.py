@@ -106,6 +106,37 @@ def test_detect_adds_appearance_without_moving_any_other_draw(kiosk):
         a.detect(9, 0.6, xy, None, looks[:3])
 
 
+def test_kept_view_draws_are_the_bits_drawn_afresh(kiosk):
+    """The Describer keeps each view's keyed draws (shopper, camera, floor cell) between
+    frames: descriptors from the cache, from a cache whose slots another view took and
+    without a cache are the same bytes."""
+    cams = ceiling_grid(kiosk)
+    cs = CameraSystem(kiosk, cams, rng=np.random.default_rng(3))
+    d = cs._describer
+    rng = np.random.default_rng(4)
+    n = 400
+    cam = rng.integers(0, len(cams.camera), n)
+    body = rng.integers(0, 30, n)
+    xy = np.column_stack([rng.uniform(2, 13, 30), rng.uniform(1.5, 9.5, 30)])
+    looks = np.stack([RED, BLACK, RED] * 10)
+    ids = np.arange(100, 130)
+    noise = rng.normal(size=(n, 3 + D))
+    vis = rng.uniform(0.2, 1, n)
+    fresh = d.describe(cam, body, vis, xy, looks, noise, ids=ids)
+    first = d.describe(cam, body, vis, xy, looks, noise, ids=ids, cached=True)
+    kept = d.describe(cam, body, vis, xy, looks, noise, ids=ids, cached=True)
+    assert fresh.tobytes() == first.tobytes() == kept.tobytes()
+    cache_id = d._cache[0]
+    taken = cache_id[:, 0] >= 0
+    assert taken.sum() > 300                      # ~400 views (a few share a slot)
+    cache_id[taken, 1] += 1          # every slot now holds another camera's view
+    again = d.describe(cam, body, vis, xy, looks, noise, ids=ids, cached=True)
+    assert again.tobytes() == fresh.tobytes()
+    moved = d.describe(cam, body, vis, xy + 1.0, looks, noise, ids=ids, cached=True)
+    assert moved.tobytes() == d.describe(cam, body, vis, xy + 1.0, looks, noise,
+                                         ids=ids).tobytes() != fresh.tobytes()
+
+
 def test_false_positives_look_like_background():
     z = false_positive_descriptors(np.random.default_rng(0), 50, 0.015)
     assert z.shape == (50, D) and np.allclose(z.sum(axis=1), 1.0, atol=1e-5)
