@@ -69,9 +69,10 @@ class Load:
 
 
 def peak_occupancy(enter_t: np.ndarray, exit_t: np.ndarray) -> int:
-    """Most people inside at once. enter_t, exit_t: (n,) float64 [s], exit NaN while inside;
-    a leaving and an entering at the same instant count the leaving first."""
-    enter_t = np.asarray(enter_t, dtype=np.float64)
+    """Most people inside at once. enter_t, exit_t: (n,) float64 [s], exit NaN while inside
+    (an entry NaN: inside from the start); a leaving and an entering at the same instant
+    count the leaving first."""
+    enter_t = np.nan_to_num(np.asarray(enter_t, dtype=np.float64), nan=-np.inf)
     exit_t = np.asarray(exit_t, dtype=np.float64)
     if enter_t.size == 0:
         return 0

@@ -112,9 +112,22 @@ def _execute(p: RunParams, prep: dict) -> dict:
         from experiments.view.page import write_view
         write_view(out)
     m = metrics_row(res.metrics, res.timing)
+    m["peak_in_store"] = _peak_in_store(res.crowd)
     m.update({k: prep[k] for k in ("floor_k1", "floor_k2", "bins_k1", "cost_cameras_usd",
                                    "cost_plates_usd", "cost_install_usd", "cost_total_usd")})
     return m
+
+
+def _peak_in_store(crowd) -> float | None:
+    """The most shoppers inside at once (ground truth: entries and exits), for the sizing."""
+    if crowd is None:
+        return None
+    import numpy as np
+
+    from experiments.sizing.load import peak_occupancy
+    recs = list(crowd.roster.values())
+    return float(peak_occupancy(np.array([r.enter_t for r in recs], dtype=np.float64),
+                                np.array([r.exit_t for r in recs], dtype=np.float64)))
 
 
 @dataclass

@@ -61,6 +61,9 @@ METRIC_COLUMNS: dict[str, pa.DataType] = {
     "plate_samples_per_s": pa.float64(), "receipt_latency_s_mean": pa.float64(),
     "receipt_latency_s_p95": pa.float64(), "mean_in_store": pa.float64(),
     "area_sqft": pa.float64(),
+    # the load a real pipeline would carry (experiments.sizing, docs/sizing.md): detections
+    # delivered (person crops, all cameras) and the most shoppers inside at once
+    "detections": pa.int64(), "peak_in_store": pa.float64(),
     # where the wall time went [s]
     "stage_setup_s": pa.float64(), "stage_agents_s": pa.float64(),
     "stage_physics_s": pa.float64(), "stage_plates_s": pa.float64(),
@@ -134,6 +137,7 @@ def metrics_row(metrics: dict, timing: dict) -> dict:
         "receipt_latency_s_mean": c["receipt_latency_s_mean"],
         "receipt_latency_s_p95": c.get("receipt_latency_s_p95"),
         "mean_in_store": metrics["crowd"]["mean_in_store"],
+        "detections": c.get("detections"),
         "area_sqft": float(metrics["run"]["area_sqft"]),
         "cameras": metrics["run"]["cameras"], "plates": metrics["run"]["plates"],
         **{f"stage_{k}_s": v for k, v in st.items() if f"stage_{k}_s" in METRIC_COLUMNS},

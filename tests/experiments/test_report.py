@@ -309,9 +309,10 @@ def test_sections_without_data_say_so():
         _row(run_id="a", status=STATUS_FAILED, error="ValueError: no store"),
         _row(run_id="b", status=STATUS_FAILED, error=None)])
     page = render_html(only_failed)
-    # cost, crowd, tracking, speed, fidelity, insights, coverage: each says why and what to do
-    assert page.count('class="nodata"') == 7
-    assert page.count("No run of this study finished") == 6
+    # cost, crowd, tracking, speed, compute, fidelity, insights, coverage: each says why and
+    # what to do
+    assert page.count('class="nodata"') == 8
+    assert page.count("No run of this study finished") == 7
     assert "storetwin study FILE --retry-failed" in page
     assert "no data" not in page.lower()
     assert "ValueError: no store" in page and "<img" not in page

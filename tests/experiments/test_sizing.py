@@ -237,3 +237,35 @@ def test_crops_without_a_stream_follow_the_occupancy(kiosk_run, tmp_path):
     assert ld.crops_peak_per_s == pytest.approx(
         ld.crops_mean_per_s * ld.people_peak / ld.people_mean)
     assert replace(ld, core_cores=None).core_cores_peak is None
+
+
+# --------------------------------------------------------------------------- the report section
+
+
+def _row(store: str, area: float, cameras: int, people: float, pitch: float = 2.5,
+         exact: float | None = None) -> dict:
+    """A study row as results.parquet keeps it (the columns the sizing reads)."""
+    return {"status": "ok", "store": store, "layout": f"grid {pitch:g} m", "shoppers": people,
+            "bins_per_plate": 1, "core": "full", "area_sqft": area, "cameras": cameras,
+            "sim_s": 60.0, "detections": int(cameras * 0.7 * people * 60), "core_s": 0.5,
+            "mean_in_store": people, "peak_in_store": people * 1.2, "warm_start": True,
+            "layout_generator": "grid", "layout_param": pitch, "layout_model": "dome-4mp",
+            "cost_cameras_usd": 400.0 * cameras, "exact_match": exact}
+
+
+def test_the_report_sizes_every_run_against_store_size_and_pitch():
+    from experiments.studies.report.compute import SERIES, compute_section, sized_rows
+    rows = [_row("kiosk", 1808, 30, 20), _row("grocery", 10400, 160, 80),
+            _row("large", 40000, 620, 250), _row("supercenter", 180000, 2750, 600),
+            _row("kiosk", 1808, 12, 20, 4.0, 0.9), _row("kiosk", 1808, 20, 20, 3.0, 0.95)]
+    sized = {(r["store"], r["cameras"]): r for r in sized_rows(rows)}
+    gpus = [sized[k][SERIES[0][2]] for k in (("kiosk", 30), ("grocery", 160), ("large", 620),
+                                              ("supercenter", 2750))]
+    assert gpus == sorted(gpus) and gpus[-1] > gpus[0]
+    # the peak: mean crops per second x peak / mean occupancy
+    k = sized[("kiosk", 30)]
+    assert k["crops_peak"] == pytest.approx(30 * 0.7 * 20 * 1.2)
+    html = compute_section(rows)
+    assert "Compute a real deployment needs" in html and 'data-figure="compute"' in html
+    assert "supercenter" in html and "95.0" in html
+    assert "no compute sizing" in compute_section([{"status": "ok", "store": "kiosk"}])

@@ -7,7 +7,8 @@ billing, tracking, throughput, stage profile, coverage and cost; see
 cost with its Pareto frontier and the cheapest configuration that meets the exact-receipt
 target (beside it, receipts sent to review against cameras, with the counts), accuracy against
 the crowd, tracking (HOTA, IDF1) against cameras and the crowd, speed against store size with
-a fitted growth law and the stage that dominates, fidelity against the AutoCheckout 2020
+a fitted growth law and the stage that dominates, the compute a real deployment needs
+(devices against store size and camera pitch beside accuracy, docs/sizing.md), fidelity against the AutoCheckout 2020
 figures, what the store learns about its shoppers, coverage heatmaps of the chosen layouts
 and a table of every run.
 
@@ -33,6 +34,7 @@ from experiments.studies.report.accuracy import (
     heatmap_section,
 )
 from experiments.studies.report.analysis import store_order, store_plan
+from experiments.studies.report.compute import compute_section
 from experiments.studies.report.groups import PARAMS, as_float, present, sort_key
 from experiments.studies.report.intervals import COUNTED, row_count
 from experiments.studies.report.learning import insights_section
@@ -108,7 +110,7 @@ def render_html(table: pa.Table, results_dir: str | Path | None = None,
     parts = [_header(rows, title, info.description, target, stores),
              cost_section(plans, ok, columns, target, info.prices),
              crowd_section(ok, columns, stores), tracking_section(ok, stores),
-             scale_section(ok, columns, stores),
+             scale_section(ok, columns, stores), compute_section(ok),
              fidelity_section(ok, columns), insights_section(ok, columns),
              heatmap_section(plans, d, info.coverage_cell_m),
              _run_table(rows, columns, stores, info.metrics,
