@@ -42,42 +42,41 @@ def _hi(a, b):
 
 
 @_jit
-def window_pass(grams, rows, raw_prev, ring, baseline, base_var, active, w, thr_var,
-                min_delta, beta, keep_var, add_var, filt, quiet, busy, new_ring, new_raw):
-    """One message of ``k`` samples of every plate (``p`` of them).
+def window_pass(grams, raw_prev, ring, baseline, base_var, active, w, thr_var, min_delta,
+                beta, keep_var, add_var, busy, ext, quiet):
+    """One message of ``k`` samples of every plate (``p`` of them), plate-major.
 
-    grams (q, k) float32, message order; rows (q,) int64 the state row of each message row
-    (empty: the same order). State, time-major (float64): raw_prev (2, p) the last two raw
-    samples, ring (r, p) the last filtered samples, baseline (p,) [g] and its variance
-    base_var (p,) [g^2] (both updated in place for the plates idle through the message),
-    active (p,) bool an event open. w: the variance window [samples]; thr_var [g^2]: the
-    quiet threshold; min_delta [g]: the departure that makes a sample loud; beta, keep_var,
-    add_var: the idle baseline's update (``core.shelf``).
+    grams (p, k) float32 in state order. State (float64, one row a plate): raw_prev (p, 2)
+    the last two raw samples and ring (p, r) the last r filtered samples, both moved on in
+    place; baseline (p,) [g] and its variance base_var (p,) [g^2], updated in place for the
+    plates idle through the message; active (p,) bool an event open. w: the variance window
+    [samples]; thr_var [g^2]: the quiet threshold; min_delta [g]: the departure that makes
+    a sample loud; beta, keep_var, add_var: the idle baseline's update (``core.shelf``).
 
-    Writes filt (k, p) the filtered samples, quiet (k, p) bool, busy (p,) bool, new_ring
-    (r, p) and new_raw (2, p) the state after the message."""
+    Returns b, the number of busy plates (an event open, or a sample loud); their rows go
+    to busy[:b] (ascending) and, row by row, their ring before the message then filtered
+    samples minus the baseline [g] to ext[:b] (r + k wide), their quiet samples to
+    quiet[:b] (k wide). Only those rows are written."""
     q, k = grams.shape
-    r = ring.shape[0]
-    seq = np.empty(r + k)            # one plate's ring then new filtered samples, absolute
+    r = ring.shape[1]
+    seq = np.empty(r + k)
     c1 = np.empty(w + k)
     c2 = np.empty(w + k)
-    same = rows.shape[0] == 0
-    for m in range(q):
-        p = m if same else rows[m]
+    qs = np.empty(k, dtype=np.bool_)
+    b = 0
+    for p in range(q):
         ref = baseline[p]
         # 1. median of 3, centred (raw samples: the two carried over, then the message's)
-        a0, a1 = raw_prev[0, p], raw_prev[1, p]
+        a0, a1 = raw_prev[p, 0], raw_prev[p, 1]
         for i in range(r):
-            seq[i] = ring[i, p]
+            seq[i] = ring[p, i]
         for i in range(k):
-            a2 = np.float64(grams[m, i])
-            f = _hi(_lo(a0, a1), _lo(_hi(a0, a1), a2))
-            filt[i, p] = f
-            seq[r + i] = f
+            a2 = np.float64(grams[p, i])
+            seq[r + i] = _hi(_lo(a0, a1), _lo(_hi(a0, a1), a2))
             a0, a1 = a1, a2
-        new_raw[0, p], new_raw[1, p] = a0, a1
+        raw_prev[p, 0], raw_prev[p, 1] = a0, a1
         for i in range(r):
-            new_ring[i, p] = seq[k + i]
+            ring[p, i] = seq[k + i]
         # 2. moving mean and variance over w samples, relative to the baseline
         c1[0] = 0.0
         c2[0] = 0.0
@@ -92,14 +91,19 @@ def window_pass(grams, rows, raw_prev, ring, baseline, base_var, active, w, thr_
         for i in range(k):
             m1 = (c1[w + i] - c1[i]) / w
             var = (c2[w + i] - c2[i]) / w - m1 * m1
-            qi = var <= thr_var
-            quiet[i, p] = qi
-            if not qi or abs(seq[r + i] - ref) > min_delta:
+            qs[i] = var <= thr_var
+            if not qs[i] or abs(seq[r + i] - ref) > min_delta:
                 loud = True
-        busy[p] = loud
-        # 3. a plate idle through the message follows the samples leaving the window
         if loud:
+            busy[b] = p
+            for i in range(r + k):
+                ext[b, i] = seq[i] - ref
+            for i in range(k):
+                quiet[b, i] = qs[i]
+            b += 1
             baseline[p] = ref + 0.0
         else:
+            # 3. a plate idle through the message follows the samples leaving the window
             baseline[p] = ref + beta * c1[k] / k
             base_var[p] = keep_var * base_var[p] + add_var
+    return b

@@ -269,6 +269,9 @@ class ShelfEventDetector:
         m = xp.median(g, axis=0)
         self._raw_prev = xp.repeat(m[None, :], 2, axis=0)  # (2, p) last raw samples
         self._ring = xp.repeat(m[None, :], self._r, axis=0)  # (r, p) last filtered samples
+        if self._compiled:      # plate-major: each plate's samples side by side
+            self._raw_prev = np.ascontiguousarray(self._raw_prev.T)
+            self._ring = np.ascontiguousarray(self._ring.T)
         self._baseline = m.copy()  # (p,) [g]
         self._base_var = xp.full(p, _MED3_MEAN_VAR * self._noise**2 / k)  # (p,) [g^2]
         self._active = xp.zeros(p, dtype=bool)
@@ -290,12 +293,14 @@ class ShelfEventDetector:
             return []
         rows = self._rows(samples.plate)
         grams = samples.grams  # (p, k) float32, message order
-        if self._compiled and self._started:
-            return self._update_compiled(grams, rows, t)
         if rows is not None:
             reordered = np.empty_like(grams)
             reordered[rows] = grams
             grams = reordered
+        if self._compiled:
+            if not self._started:
+                self._start(np.ascontiguousarray(grams.T, dtype=np.float64), float(t[0]))
+            return self._update_compiled(grams, t)
         # One copy to the backend; time-major (k, p) there, so reductions over time run
         # over contiguous plates.
         g = xp.ascontiguousarray(xp.asarray(grams).T, dtype=xp.float64)
@@ -341,11 +346,11 @@ class ShelfEventDetector:
         events.sort(key=lambda e: (e.t_end, e.plate))
         return events
 
-    def _update_compiled(self, grams: np.ndarray, rows: np.ndarray | None,
-                         t: np.ndarray) -> list[ShelfEvent]:
+    def _update_compiled(self, grams: np.ndarray, t: np.ndarray) -> list[ShelfEvent]:
         """:meth:`update` on numpy after the first message: steps 1-3 in one compiled pass
         over each plate (:func:`core._shelf_kernels.window_pass`, the same arithmetic in the
-        same order), then the busy plates' state machine as on every backend."""
+        same order, on plate-major copies of the ring and the last raw samples), then the
+        busy plates' state machine as on every backend."""
         from core import _shelf_kernels
 
         k = t.shape[0]
@@ -354,25 +359,18 @@ class ShelfEventDetector:
         beta = 1.0 - np.exp(-k / (self._hz * self._cfg.baseline_tau_s))
         keep_var = float((1.0 - beta) ** 2)
         add_var = float(beta**2 * _MED3_MEAN_VAR * self._noise**2 / k)
-        filt = np.empty((k, p))
-        quiet = np.empty((k, p), dtype=bool)
-        busy = np.empty(p, dtype=bool)
-        ring = np.empty((r, p))
-        raw = np.empty((2, p))
-        _shelf_kernels.window_pass(
-            np.ascontiguousarray(grams, dtype=np.float32),
-            np.zeros(0, np.int64) if rows is None else rows.astype(np.int64), self._raw_prev,
-            self._ring, self._baseline, self._base_var, self._active, self._w, self._thr_var,
-            float(self._cfg.min_delta_g), float(beta), keep_var, add_var, filt, quiet, busy,
-            ring, raw)
+        busy = np.empty(p, dtype=np.int64)       # (rows written for busy plates only)
+        ext = np.empty((p, r + k))
+        quiet = np.empty((p, k), dtype=bool)
+        b = _shelf_kernels.window_pass(
+            np.ascontiguousarray(grams, dtype=np.float32), self._raw_prev, self._ring,
+            self._baseline, self._base_var, self._active, self._w, self._thr_var,
+            float(self._cfg.min_delta_g), float(beta), keep_var, add_var, busy, ext, quiet)
         events: list[ShelfEvent] = []
-        bi = np.flatnonzero(busy)
-        if bi.size:
-            ref = self._baseline[bi]
-            ext = np.concatenate([self._ring[:, bi], filt[:, bi]], axis=0) - ref
+        if b:
+            bi = busy[:b]
             tf = np.concatenate([[self._last_t], t[:-1]])
-            events = self._step_busy(bi, ext.T, quiet[:, bi].T, ref, tf)
-        self._ring, self._raw_prev = ring, raw
+            events = self._step_busy(bi, ext[:b], quiet[:b], self._baseline[bi], tf)
         self._last_t = float(t[-1])
         events.sort(key=lambda e: (e.t_end, e.plate))
         return events
