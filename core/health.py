@@ -315,10 +315,13 @@ class CameraHealth:
         """(point rows, camera rows) of points ``xy`` (n, 2) inside camera footprints."""
         if xy.shape[0] == 0 or not self.has.any():
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        lists = self.tree.query_ball_point(xy, self.radius)
-        n = np.fromiter((len(x) for x in lists), np.int64, len(lists))
-        pi = np.repeat(np.arange(xy.shape[0]), n)
-        ci = np.fromiter((c for x in lists for c in x), np.int64, int(n.sum()))
+        # candidates: the cameras whose footprint centre is within the largest footprint's
+        # radius (a hair more: the quad test below decides), as arrays, by point then camera
+        near = cKDTree(xy).sparse_distance_matrix(self.tree, self.radius * (1 + 1e-9) + 1e-9,
+                                                   output_type="ndarray")
+        order = np.lexsort((near["j"], near["i"]))
+        pi = near["i"][order].astype(np.int64)
+        ci = near["j"][order].astype(np.int64)
         if ci.size == 0:
             return pi, ci
         q = self.quad[ci]                                   # (m, 4, 2)
