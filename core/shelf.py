@@ -63,8 +63,8 @@ Python-level work per message is limited to the plates that are active or become
 (a short loop over their state transitions, vectorised over those plates; one host read
 per pass on a GPU) and one :class:`ShelfEvent` per closing event. On numpy steps 1-3 run
 as one compiled pass over each plate's samples (:mod:`core._shelf_kernels`, the same
-operations in the same order; 3 ms a message at 47,600 plates against 31 ms for the array
-calls); on cupy the sums may round differently in the last bits (events agree to far below
+operations in the same order; 6 ms a message of 12 samples at 47,576 plates against
+19-22 ms for the array calls, 2-core AMD EPYC); on cupy the sums may round differently in the last bits (events agree to far below
 a gram).
 """
 
@@ -173,7 +173,7 @@ class ShelfEventDetector:
         (``"numpy"``, ``"cupy"``, ``"auto"``), or None for :func:`core.backend.get_xp`'s
         choice (``STORETWIN_BACKEND``).
     compiled: on numpy, run steps 1-3 as one compiled pass over each plate
-        (:mod:`core._shelf_kernels`; ~10x faster at 50,000 plates, the same arithmetic);
+        (:mod:`core._shelf_kernels`; ~3x faster at 50,000 plates, the same arithmetic);
         False: the array code every backend runs. None: compiled on numpy.
 
     State is created from the first message; feed messages in time order, contiguous.
