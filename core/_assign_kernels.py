@@ -34,7 +34,7 @@ from core._graph_kernels import components, group, indices, pairs_within
 # SHA-256 of the kernel modules whose code these kernels compile in (module docstring;
 # refresh: python -m tests.kernel_pins --update)
 _DEPENDS = {
-    "_graph_kernels.py": "fb73e653f34b404e4ae18a5c2273956809523374c530367fd30ea83c57a1d121",
+    "_graph_kernels.py": "84187033ad9ba899f99024bfd3d2479e351c9a6bfab1d36199ba9c92b7f5df82",
 }
 
 

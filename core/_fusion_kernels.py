@@ -30,13 +30,13 @@ import numpy as np
 from numba import njit
 
 from core._assign_kernels import linear_sum_assignment
-from core._graph_kernels import components, group, pairs_within_self
+from core._graph_kernels import _grid, components, group, pairs_within_self
 
 # SHA-256 of the kernel modules whose code these kernels compile in (module docstring;
 # refresh: python -m tests.kernel_pins --update)
 _DEPENDS = {
-    "_assign_kernels.py": "d2fb7234a57cbda4bbacd607aced58e83dafdf79154e3122e422a7a8eec99393",
-    "_graph_kernels.py": "fb73e653f34b404e4ae18a5c2273956809523374c530367fd30ea83c57a1d121",
+    "_assign_kernels.py": "8bb1a27b2754a01f510f28a0792e3638743ee1189b833e5a39eb4eba8c983505",
+    "_graph_kernels.py": "84187033ad9ba899f99024bfd3d2479e351c9a6bfab1d36199ba9c92b7f5df82",
 }
 
 
@@ -183,18 +183,68 @@ def fuse(camera, xy, conf, radius):
     for i in range(n):
         c[i] = min(max(conf[i], 0.0), 1.0)
         w[i] = max(c[i], 1e-6)
-    pi, pj, _ = pairs_within_self(xy, radius)
-    k = 0
-    for e in range(pi.shape[0]):  # cross-camera pairs only
-        if camera[pi[e]] != camera[pj[e]]:
-            pi[k] = pi[e]
-            pj[k] = pj[e]
-            k += 1
-    label, ncomp = components(n, pi[:k], pj[:k])
+    pi, pj = _cross_camera_pairs(camera, xy, radius)
+    label, ncomp = components(n, pi, pj)
     m = _split_crowded(camera, xy, w, label, ncomp)
     # labels 0 .. m-1 are all used: np.unique's renumbering is the identity
     fxy, fconf, count = _fused_points(label, m, xy, w, c)
     return fxy, fconf, count, label
+
+
+@njit(cache=CACHE)
+def _cross_camera_pairs(camera, xy, radius):
+    """The pairs (i < j) of detections of different cameras at most ``radius`` [m] apart
+    (camera (n,) int64, xy (n, 2) float64 [m]): the cross-camera pairs of
+    :func:`core._graph_kernels.pairs_within_self`, as a set (:func:`components` labels a
+    set the same whatever its order). On :func:`_grid`'s cells (at least ``radius`` wide),
+    each cell against itself and the four cells after it; the camera is compared first, and the distance's
+    square root only taken near the radius (the same test, ``sqrt(dx^2 + dy^2) <=
+    radius``). Returns i, j (k,) int64."""
+    n = camera.shape[0]
+    cap = max(16, 4 * n)
+    pi = np.empty(cap, np.int64)
+    pj = np.empty(cap, np.int64)
+    if n < 2:
+        return pi[:0], pj[:0]
+    x0, y0, cell, nx, ny, start, order = _grid(xy, xy, radius)
+    if nx == 0:                        # not every point finite: compare every pair
+        a, b, _ = pairs_within_self(xy, radius)
+        k = 0
+        for e in range(a.shape[0]):
+            if camera[a[e]] != camera[b[e]]:
+                a[k] = a[e]
+                b[k] = b[e]
+                k += 1
+        return a[:k], b[:k]
+    near2 = radius * radius * (1.0 + 1e-9) + 1e-300
+    k = 0
+    for gx in range(nx):
+        for gy in range(ny):
+            g = gx * ny + gy
+            for (ox, oy) in ((0, 0), (1, -1), (1, 0), (1, 1), (0, 1)):
+                hx, hy = gx + ox, gy + oy
+                if hx >= nx or hy < 0 or hy >= ny:
+                    continue
+                h = hx * ny + hy
+                for s in range(start[g], start[g + 1]):
+                    i = order[s]
+                    s2 = start[h] if h != g else s + 1
+                    for u in range(s2, start[h + 1]):
+                        j = order[u]
+                        if camera[i] == camera[j]:
+                            continue
+                        dx = xy[i, 0] - xy[j, 0]
+                        dy = xy[i, 1] - xy[j, 1]
+                        d2 = dx * dx + dy * dy
+                        if d2 > near2 or math.sqrt(d2) > radius:
+                            continue
+                        if k == pi.shape[0]:
+                            pi = np.concatenate((pi, np.empty(k, np.int64)))
+                            pj = np.concatenate((pj, np.empty(k, np.int64)))
+                        pi[k] = min(i, j)
+                        pj[k] = max(i, j)
+                        k += 1
+    return pi[:k], pj[:k]
 
 
 @njit(cache=CACHE)

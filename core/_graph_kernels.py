@@ -87,15 +87,18 @@ def _grid(a, b, radius):
     into order (q,) int64 (b's points by cell, ascending within one); nx = 0 when the
     points are not all finite (then every pair is compared)."""
     x0, y0, x1, y1 = a[0, 0], a[0, 1], a[0, 0], a[0, 1]
+    finite = True      # (min and max pass a NaN by: test every point)
     for i in range(a.shape[0]):
         x0, y0 = min(x0, a[i, 0]), min(y0, a[i, 1])
         x1, y1 = max(x1, a[i, 0]), max(y1, a[i, 1])
+        finite = finite and math.isfinite(a[i, 0]) and math.isfinite(a[i, 1])
     for i in range(b.shape[0]):
         x0, y0 = min(x0, b[i, 0]), min(y0, b[i, 1])
         x1, y1 = max(x1, b[i, 0]), max(y1, b[i, 1])
+        finite = finite and math.isfinite(b[i, 0]) and math.isfinite(b[i, 1])
     sx, sy = x1 - x0, y1 - y0
     q = b.shape[0]
-    if not (math.isfinite(sx) and math.isfinite(sy)):
+    if not (finite and math.isfinite(sx) and math.isfinite(sy)):
         return x0, y0, 1.0, 0, 0, np.zeros(1, np.int64), np.zeros(0, np.int64)
     cell = radius if radius > 0.0 else 1.0
     limit = 4.0 * (a.shape[0] + q) + 64.0

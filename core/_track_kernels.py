@@ -55,10 +55,10 @@ from core._look_kernels import fused_looks, see_looks
 # SHA-256 of the kernel modules whose code these kernels compile in (module docstring;
 # refresh: python -m tests.kernel_pins --update)
 _DEPENDS = {
-    "_assign_kernels.py": "d2fb7234a57cbda4bbacd607aced58e83dafdf79154e3122e422a7a8eec99393",
-    "_fusion_kernels.py": "344ebdf7955dce16b3a9dcd1d8da29ffa7f071feab89d1b6ccf5873c33d8685a",
-    "_graph_kernels.py": "fb73e653f34b404e4ae18a5c2273956809523374c530367fd30ea83c57a1d121",
-    "_look_kernels.py": "ef704240168522c26670fd6b6ec8b6daa365be6f8f14f7eac17bee6b2406727d",
+    "_assign_kernels.py": "8bb1a27b2754a01f510f28a0792e3638743ee1189b833e5a39eb4eba8c983505",
+    "_fusion_kernels.py": "ffe735b0fc712a0de3b2e5e58bff3158d06334bb296a61d9cf059a6c05ce3bd7",
+    "_graph_kernels.py": "84187033ad9ba899f99024bfd3d2479e351c9a6bfab1d36199ba9c92b7f5df82",
+    "_look_kernels.py": "e5b206a844ac1d29d72aca785896a11f0ae3d64c13822acfe6820fcfb17f13a6",
 }
 
 

@@ -469,3 +469,30 @@ def test_split_cluster_is_the_array_paths():
         w = rng.uniform(0.05, 1.0, len(cam))
         np.testing.assert_array_equal(F.split_cluster(cam, xy, w),
                                       fusion._split_cluster(cam, xy, w))
+
+
+def test_cross_camera_pairs_are_those_of_the_pair_search():
+    """F._cross_camera_pairs (a grid, cameras compared first) finds the set of pairs that
+    G.pairs_within_self and then the camera filter find: crowds of detections around
+    people, points exactly on the radius, lone points far away, one point, a NaN."""
+    rng = np.random.default_rng(3)
+    people = rng.uniform(0, 60, (300, 2))
+    xy = np.repeat(people, 15, axis=0) + rng.normal(0, 0.15, (4500, 2))
+    cam = rng.integers(0, 400, 4500)
+    xy[:6] = [[0, 0], [0.5, 0], [0, 0.5], [1000, 1000], [1000.5, 1000], [0.25, 0.25]]
+    cam[:6] = [1, 2, 3, 4, 5, 1]
+    bad = xy[:200].copy()
+    bad[7] = np.nan
+    cases = [(xy, cam, 0.5), (xy[:40], cam[:40], 0.5), (xy, cam, 2.0), (xy[:1], cam[:1], 0.5),
+             (bad, cam[:200], 0.5)]
+    found = []
+    for pts, c, r in cases:
+        got = set(zip(*(a.tolist() for a in F._cross_camera_pairs(c, pts, r)), strict=True))
+        a, b, _ = G.pairs_within_self(pts, r)
+        want = {(min(i, j), max(i, j)) for i, j in zip(a.tolist(), b.tolist(), strict=True)
+                if c[i] != c[j]}
+        assert got == want
+        found.append(got)
+    assert len(found[0]) > 10_000 and len(found[2]) > len(found[0])
+    assert {(0, 1), (0, 2), (3, 4)} <= found[0] and (0, 5) not in found[0]   # on the radius
+    assert found[3] == set() and not any(7 in p for p in found[4])
