@@ -25,6 +25,7 @@ Files in a run's ``streams/`` folder (schemas are part of the interchange format
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,22 @@ HAND_SCHEMA = pa.schema([("frame", pa.int64()), ("t", pa.float64()), ("camera", 
 PASS_COLUMNS = ("pass_x0", "pass_y0", "pass_x1", "pass_y1")
 
 
+@dataclass
+class _Job:
+    """One flush of :class:`StreamRecorder` for its writer thread: the appearance size and
+    plate message length as decided then, the records taken (det and app, plates: None
+    when they wait for a later flush)."""
+
+    app_dim: int | None
+    k: int | None
+    hands: list
+    frames: list
+    gate: list
+    det: list | None = None
+    app: list | None = None
+    plates: list | None = None
+
+
 class StreamRecorder:
     """Sensor records to the ``streams/`` Parquet files (module doc).
 
@@ -67,6 +84,8 @@ class StreamRecorder:
         self._writers: dict[str, pq.ParquetWriter] = {}
         self._app_dim: int | None = None      # the detections' appearance size, once known
         self._k: int | None = None            # samples a plate message
+        self._pool = None                     # the writer thread (made on the first flush)
+        self._pending = None                  # the flush it is writing
         self._clear()
         self.detections = 0
         self.plate_samples = 0
@@ -113,54 +132,58 @@ class StreamRecorder:
             w.write_table(table)
 
     def _flush(self, final: bool = False) -> None:
-        """The buffered records as one row group of each file."""
+        """The buffered records as one row group of each file: taken here, written by the
+        recorder's writer thread (one flush at a time, in order: the same files as written
+        here) while the run goes on; a writing error comes back at the next flush or at
+        :meth:`write`. Detections wait until a frame shows the appearance size, plates
+        until a message shows its sample count."""
         dims = {a.shape[1] for a in self._app if a.shape[0]}
         if len(dims) > 1 or (self._app_dim is not None and dims and dims != {self._app_dim}):
             raise ValueError(f"StreamRecorder: frames carry appearance of several sizes "
                              f"{sorted(dims | {self._app_dim or 0})}; a recording holds one")
         if self._app_dim is None and (dims or final):
             self._app_dim = dims.pop() if dims else 0
+        if self._k is None and (self._plates or final):
+            self._k = self._plates[0][0].t.shape[0] if self._plates else 12
+        job = _Job(self._app_dim, self._k, self._hands, self._frames, self._gate)
         if self._app_dim is not None:     # (until a detection shows it, wait)
-            cols = list(zip(*self._det, strict=True)) if self._det else [[]] * 6
+            job.det, job.app, self._det, self._app = self._det, self._app, [], []
+        if self._k is not None:
+            job.plates, self._plates = self._plates, []
+        self._hands, self._frames, self._gate = [], [], []
+        self._wait()
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix="streams")
+        self._pending = self._pool.submit(self._write_job, job)
+
+    def _wait(self) -> None:
+        """Wait for the flush being written; raise its error."""
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def _write_job(self, job: _Job) -> None:
+        """Write one flush's records (:meth:`_flush`) as a row group of each file."""
+        if job.det is not None:
+            cols = list(zip(*job.det, strict=True)) if job.det else [[]] * 6
             det = pa.table([pa.array(np.concatenate(c) if len(c) else np.zeros(0),
                                      type=f.type) for c, f in zip(cols, DET_SCHEMA,
                                                                   strict=True)],
                            schema=DET_SCHEMA)
-            self._put("detections.parquet", _with_appearance(det, self._app, self._app_dim))
-            self._det, self._app = [], []
-        cols = (list(zip(*self._hands, strict=True)) if self._hands
+            self._put("detections.parquet", _with_appearance(det, job.app, job.app_dim))
+        cols = (list(zip(*job.hands, strict=True)) if job.hands
                 else [[]] * len(HAND_SCHEMA))
         self._put("hands.parquet", pa.table(
             [pa.array(np.concatenate(c) if len(c) else np.zeros(0), type=f.type)
              for c, f in zip(cols, HAND_SCHEMA, strict=True)], schema=HAND_SCHEMA))
-        msgs = [m for m, _ in self._plates]
-        if self._k is None and (msgs or final):
-            self._k = msgs[0].t.shape[0] if msgs else 12
-        k = self._k
-        if k is not None:
-            rows = [m.plate.shape[0] for m in msgs]
-            t = np.repeat(np.array([m.t[0] for m in msgs]), rows) if msgs else np.zeros(0)
-            plate = (np.concatenate([m.plate for m in msgs]) if msgs
-                     else np.zeros(0, np.int32))
-            grams = (np.concatenate([m.grams.reshape(-1) for m in msgs]) if msgs
-                     else np.zeros(0, np.float32))
-            tab = pa.table({"t": pa.array(t, pa.float64()),
-                            "plate": pa.array(plate, pa.int32()),
-                            "grams": pa.FixedSizeListArray.from_arrays(
-                                pa.array(grams, pa.float32()), k)})
-            self._put("plates.parquet", tab.replace_schema_metadata(
-                {"plate_hz": str(self.plate_hz)}),
-                use_byte_stream_split=["grams.list.element"], use_dictionary=["t", "plate"])
-            times = np.concatenate([m.t for m in msgs]) if msgs else np.zeros(0)
-            self._put("plate_messages.parquet", pa.table({
-                "t": pa.FixedSizeListArray.from_arrays(pa.array(times, pa.float64()), k),
-                "sent_t": pa.array([s for _, s in self._plates], pa.float64())}))
-            self._plates = []
+        if job.plates is not None:
+            self._put_plates(job.plates, job.k)
         self._put("frames.parquet", pa.table({
-            "frame": pa.array([f for f, _, _ in self._frames], pa.int64()),
-            "t": pa.array([t for _, t, _ in self._frames], pa.float64()),
-            "sent_t": pa.array([s for _, _, s in self._frames], pa.float64())}))
-        gs = [g for g, _ in self._gate]
+            "frame": pa.array([f for f, _, _ in job.frames], pa.int64()),
+            "t": pa.array([t for _, t, _ in job.frames], pa.float64()),
+            "sent_t": pa.array([s for _, _, s in job.frames], pa.float64())}))
+        gs = [g for g, _ in job.gate]
         self._put("gate.parquet", pa.table({
             "t": pa.array(np.concatenate([g.t for g in gs]) if gs else np.zeros(0),
                           pa.float64()),
@@ -168,9 +191,29 @@ class StreamRecorder:
                              else np.zeros(0, np.int32), pa.int32()),
             "account": pa.array(np.concatenate([g.account for g in gs]) if gs
                                 else np.zeros(0, np.int64), pa.int64()),
-            "sent_t": pa.array(np.concatenate([np.full(len(g), s) for g, s in self._gate])
+            "sent_t": pa.array(np.concatenate([np.full(len(g), s) for g, s in job.gate])
                                if gs else np.zeros(0), pa.float64())}))
-        self._hands, self._frames, self._gate = [], [], []
+
+    def _put_plates(self, plates: list[tuple[PlateSamples, float]], k: int) -> None:
+        """The plate messages ``plates`` (message, sent_t) of ``k`` samples each to
+        plates.parquet and plate_messages.parquet."""
+        msgs = [m for m, _ in plates]
+        rows = [m.plate.shape[0] for m in msgs]
+        t = np.repeat(np.array([m.t[0] for m in msgs]), rows) if msgs else np.zeros(0)
+        plate = np.concatenate([m.plate for m in msgs]) if msgs else np.zeros(0, np.int32)
+        grams = (np.concatenate([m.grams.reshape(-1) for m in msgs]) if msgs
+                 else np.zeros(0, np.float32))
+        tab = pa.table({"t": pa.array(t, pa.float64()),
+                        "plate": pa.array(plate, pa.int32()),
+                        "grams": pa.FixedSizeListArray.from_arrays(
+                            pa.array(grams, pa.float32()), k)})
+        self._put("plates.parquet", tab.replace_schema_metadata(
+            {"plate_hz": str(self.plate_hz)}),
+            use_byte_stream_split=["grams.list.element"], use_dictionary=["t", "plate"])
+        times = np.concatenate([m.t for m in msgs]) if msgs else np.zeros(0)
+        self._put("plate_messages.parquet", pa.table({
+            "t": pa.FixedSizeListArray.from_arrays(pa.array(times, pa.float64()), k),
+            "sent_t": pa.array([s for _, s in plates], pa.float64())}))
 
     def write(self, folder: str | Path | None = None) -> None:
         """Everything still buffered to the files, and close them (``folder``: where, for a
@@ -180,12 +223,26 @@ class StreamRecorder:
                 raise ValueError("StreamRecorder.write: no folder")
             self.folder = Path(folder)
         self._flush(final=True)
+        try:
+            self._wait()
+        finally:
+            self._stop()
         for w in self._writers.values():
             w.close()
         self._writers = {}
 
+    def _stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
     def close(self) -> None:
         """Close the files without finishing them (the run failed)."""
+        try:
+            self._wait()
+        except Exception:  # noqa: BLE001 - closing after a failure is best effort
+            pass
+        self._stop()
         for w in self._writers.values():
             try:
                 w.close()
