@@ -5,8 +5,11 @@ the appearance stream) with draws keyed by (run, shopper, camera, floor cell) fr
 counter-based hash (splitmix64), which repeat while a shopper stays in view from one place
 and move no random stream.
 
-Determinism: every loop runs in a fixed order on one thread, so the same inputs give the same
-bytes in every process. Importing this module compiles nothing; the first call compiles or
+Determinism: a frame's pairs are cut into a fixed number of blocks that numba runs on its
+threads side by side; each pair's descriptor is its own work, in a fixed order, and the
+cache of keyed draws is only read while they run (the views drawn afresh are kept after, in
+pair order), so the same inputs give the same bytes in every process, whatever the number
+of threads. Importing this module compiles nothing; the first call compiles or
 loads numba's cache next to this file.
 """
 
@@ -15,10 +18,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 _jit = njit(cache=True, error_model="numpy")
 _inline = njit(cache=True, error_model="numpy", inline="always")
+_parallel = njit(cache=True, error_model="numpy", parallel=True)
+# a frame's pairs are cut into this many blocks for numba's threads, side by side
+PAIR_BLOCKS = 32
 
 
 @_inline
@@ -180,30 +186,45 @@ def _view_cell(shopper, cam, x, y, cell):
 
 @_inline
 def _persistent_draws(key, shopper, cam, x, y, cell, nd, cache_id, cache_draws, draw_out):
-    """The nd keyed standard normal draws of a view (:func:`_view_key`) into draw_out, from
+    """The nd keyed standard normal draws of a view (:func:`_view_key`) into draw_out: from
     the cache when it holds that view (cache_id (m, 4) int64 shopper, camera and floor cell
     of each slot, -1: empty; cache_draws (m, nd); m a power of two, 0: no cache), else
-    drawn and kept there. The draws are a function of the view alone, so a cached one is
-    the same bits as one drawn again."""
+    drawn. Reads the cache only. Returns the view's slot when drawn afresh (for
+    :func:`_keep_draws`), -1 when the cache held it or there is none. The draws are a
+    function of the view alone, so a kept one is the same bits as one drawn again."""
     h = _view_key(key, shopper, cam, x, y, cell)
     m = cache_id.shape[0]
-    if m == 0:
-        for i in range(nd):
-            draw_out[i] = _keyed_normal(h, i)
-        return
-    s0, c0, ix, iy = _view_cell(shopper, cam, x, y, cell)
-    slot = np.int64(h & np.uint64(m - 1))
-    if not (cache_id[slot, 0] == s0 and cache_id[slot, 1] == c0 and cache_id[slot, 2] == ix
-            and cache_id[slot, 3] == iy):
-        for i in range(nd):
-            cache_draws[slot, i] = _keyed_normal(h, i)
-        cache_id[slot, 0], cache_id[slot, 1] = s0, c0
-        cache_id[slot, 2], cache_id[slot, 3] = ix, iy
+    slot = np.int64(-1)
+    if m > 0:
+        s0, c0, ix, iy = _view_cell(shopper, cam, x, y, cell)
+        slot = np.int64(h & np.uint64(m - 1))
+        if (cache_id[slot, 0] == s0 and cache_id[slot, 1] == c0 and cache_id[slot, 2] == ix
+                and cache_id[slot, 3] == iy):
+            for i in range(nd):
+                draw_out[i] = cache_draws[slot, i]
+            return np.int64(-1)
     for i in range(nd):
-        draw_out[i] = cache_draws[slot, i]
+        draw_out[i] = _keyed_normal(h, i)
+    return slot
 
 
 @_jit
+def _keep_draws(pair_c, pair_j, xy, ids, cell, slot, fresh, cache_id, cache_draws):
+    """Keep in the cache the views drawn afresh this frame (slot (n,) int64 of each pair,
+    -1: none; fresh (n, nd) their draws), in pair order (one thread: the next frame finds
+    the same cache whatever the number of threads)."""
+    for k in range(slot.shape[0]):
+        q = slot[k]
+        if q < 0:
+            continue
+        j = pair_j[k]
+        s0, c0, ix, iy = _view_cell(ids[j], pair_c[k], xy[j, 0], xy[j, 1], cell)
+        cache_id[q, 0], cache_id[q, 1], cache_id[q, 2], cache_id[q, 3] = s0, c0, ix, iy
+        for i in range(fresh.shape[1]):
+            cache_draws[q, i] = fresh[k, i]
+
+
+@_parallel
 def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, out,
                cache_id, cache_draws):
     """Appearance descriptors (twin.appearance) of seen camera-body pairs into out (n, D)
@@ -215,7 +236,8 @@ def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, ou
     keyed by (key, shopper, camera, floor cell), the same every frame the shopper stays in
     that cell (rho: the model's persistent_share); key of size 0: the frame's draws only.
     cache_id, cache_draws: the keyed draws of views seen before, under this key
-    (:func:`_persistent_draws`; size 0: none), read and written.
+    (:func:`_persistent_draws`; size 0: none): read while the pairs' blocks run side by
+    side, the views drawn afresh kept after (:func:`_keep_draws`).
 
     cams (c, 19): each camera's centre [m], its x, y and z (optical) axes in the world
     (3 each), fx, fy, cx, cy, width, height [px] and the near plane [m].
@@ -223,6 +245,24 @@ def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, ou
     torso, head, sigma_zone0, sigma_zone_hidden, sigma_colour, persistent_share, view_cell_m;
     BRIGHTNESS_W, V_EPS, TAU, HIP, SHOULDER; the lights (9,); then the prototypes' features
     (BINS, 3), row by row (``twin.appearance.kernel_table``)."""
+    n = pair_c.shape[0]
+    keyed = key.shape[0] == 2
+    slot = np.full(n, -1, np.int64)
+    fresh = np.empty((n if keyed and cache_id.shape[0] else 0, noise.shape[1]))
+    n_blk = min(n, PAIR_BLOCKS)
+    for bk in prange(n_blk):
+        _pair_block(bk * n // n_blk, (bk + 1) * n // n_blk, pair_c, pair_j, vis, xy, albedo,
+                    cams, table, noise, ids, key, out, cache_id, cache_draws, slot, fresh)
+    if fresh.shape[0]:
+        _keep_draws(pair_c, pair_j, xy, ids, table[11], slot, fresh, cache_id, cache_draws)
+
+
+@_jit
+def _pair_block(k0, k1, pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, out,
+                cache_id, cache_draws, slot, fresh):
+    """:func:`appearance` of pairs k0 .. k1 - 1 into out, with scratch of its own; the
+    views drawn afresh get their slot in ``slot`` and their draws in ``fresh`` (when it has
+    rows)."""
     radius, height, n_az = table[1], table[2], int(table[3])
     params = table[4:12]
     consts = table[12:17]
@@ -242,11 +282,14 @@ def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, ou
     dphi = 2.0 * math.pi / n_az
     turn = np.array([math.cos(dphi), math.sin(dphi), math.cos(0.5 * dphi),
                      math.sin(0.5 * dphi)])
-    for k in range(pair_c.shape[0]):
+    for k in range(k0, k1):
         j = pair_j[k]
         if keyed:
-            _persistent_draws(key, ids[j], pair_c[k], xy[j, 0], xy[j, 1], params[7],
-                              draw.shape[0], cache_id, cache_draws, kept)
+            slot[k] = _persistent_draws(key, ids[j], pair_c[k], xy[j, 0], xy[j, 1],
+                                        params[7], draw.shape[0], cache_id, cache_draws, kept)
+            if slot[k] >= 0 and fresh.shape[0]:
+                for i in range(draw.shape[0]):
+                    fresh[k, i] = kept[i]
             for i in range(draw.shape[0]):
                 draw[i] = w_frame * noise[k, i] + w_view * kept[i]
         else:

@@ -19,8 +19,11 @@ when its first surface hit lies more than 1 mm before the target, as a ray cast 
 prisms' triangle mesh (nearest hit) would say, in exact float64 instead of a ray tracer's
 float32 (``tests/twin/test_cameras.py`` checks the two agree).
 
-Determinism: every loop runs in a fixed order on one thread, sums included, so the same
-inputs give the same bytes in every process. Importing this module compiles nothing; the
+Determinism: :func:`visibility` cuts the cameras into a fixed number of blocks that numba
+runs on its threads side by side; each camera's work is its own (its pairs written at its
+own offset, then closed up in camera order), and every loop within a camera runs in a fixed
+order, sums included, so the same inputs give the same bytes in every process, whatever the
+number of threads. Importing this module compiles nothing; the
 first call compiles (~15 s once) or loads numba's cache next to this file (~0.5 s).
 """
 
@@ -29,7 +32,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 HIT_SLACK_M = 1e-3   # a surface hit this close before the target does not block it [m]
 
@@ -37,6 +40,10 @@ HIT_SLACK_M = 1e-3   # a surface hit this close before the target does not block
 # per-sample loops carry no branches and compile to SIMD
 _jit = njit(cache=True, error_model="numpy")
 _inline = njit(cache=True, error_model="numpy", inline="always")
+_parallel = njit(cache=True, error_model="numpy", parallel=True)
+# a frame's cameras are cut into this many blocks for numba's threads (a few blocks a
+# thread even out the cameras' unequal work)
+CAMERA_BLOCKS = 32
 
 
 @_jit
@@ -504,7 +511,7 @@ def _record(c, j, v, visible, dense_out, pair_c, pair_j, pair_v, n_pairs):
     return n_pairs
 
 
-@_jit
+@_parallel
 def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_side, top_off,
                radius, height, near, ext, bounds, list_start, list_body, box_start, box_list,
                box_grown, all_grown, prisms, visible, pair_c, pair_j, pair_v):
@@ -526,10 +533,49 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
     (:func:`_near_boxes`) [m]. prisms (b, 14) (``CameraSystem._prisms``): the occluders."""
     c_n = cam_pos.shape[0]
     s = xy.shape[0]
+    dense = list_start.shape[0] == 0
+    use_ext = dense and ext.shape[0] == c_n and _all_inside(xy, bounds)
+    # each camera writes its pairs at its own offset (its share of the capacity), the
+    # cameras split into blocks run side by side; then the pairs close up in camera order:
+    # the same pairs in the same order whatever the number of threads
+    off = np.empty(c_n + 1, np.int64)
+    for c in range(c_n + 1):
+        off[c] = c * s if dense else list_start[c]
+    cnt = np.zeros(c_n, np.int64)
+    n_blk = min(c_n, CAMERA_BLOCKS)
+    rays_blk = np.zeros(n_blk, np.int64)
+    for bk in prange(n_blk):
+        rays_blk[bk] = _camera_block(
+            bk * c_n // n_blk, (bk + 1) * c_n // n_blk, xy, live, cam_pos, cam_rot, intr, res,
+            outline_cam, s_side, z_side, top_off, radius, height, near, ext, use_ext,
+            list_start, list_body, box_start, box_list, box_grown, all_grown, prisms, visible,
+            pair_c, pair_j, pair_v, off, cnt)
+    n_pairs = 0
+    for c in range(c_n):
+        for i in range(off[c], off[c] + cnt[c]):
+            pair_c[n_pairs] = pair_c[i]
+            pair_j[n_pairs] = pair_j[i]
+            pair_v[n_pairs] = pair_v[i]
+            n_pairs += 1
+    rays = 0
+    for bk in range(n_blk):
+        rays += rays_blk[bk]
+    return rays, n_pairs
+
+
+@_jit
+def _camera_block(c0, c1, xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side,
+                  z_side, top_off, radius, height, near, ext, use_ext, list_start, list_body,
+                  box_start, box_list, box_grown, all_grown, prisms, visible, pair_c, pair_j,
+                  pair_v, off, cnt):
+    """:func:`visibility` of cameras c0 .. c1 - 1: each camera's seen pairs at its offset
+    ``off[c]`` of pair_c, pair_j, pair_v (by body), their number in ``cnt[c]``, fractions
+    into ``visible`` (when not (0, 0)); scratch of its own. Returns the sight lines tested
+    against the occluders."""
+    s = xy.shape[0]
     nb = prisms.shape[0]
     k_n = s_side.shape[0] + top_off.shape[0]
     dense = list_start.shape[0] == 0
-    use_ext = dense and ext.shape[0] == c_n and _all_inside(xy, bounds)
     all_boxes = box_start.shape[0] == 0
     all_idx = np.arange(nb)
     lst = np.empty(s, dtype=np.int64)
@@ -540,12 +586,11 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
     blockers = np.empty(s, dtype=np.int64)
     near_boxes = np.empty(nb, dtype=np.int64)
     rays = 0
-    n_pairs = 0
     dense_out = visible.shape[0] > 0
-    for c in range(c_n):
+    for c in range(c0, c1):
         if not live[c]:
             continue
-        seg = n_pairs
+        seg = n_pairs = off[c]
         n_l = _camera_bodies(c, xy, dense, use_ext, ext, list_start, list_body, lst)
         if n_l == 0:
             continue
@@ -582,4 +627,5 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
             order = np.argsort(pair_j[seg:n_pairs], kind="mergesort")
             pair_j[seg:n_pairs] = pair_j[seg:n_pairs][order]
             pair_v[seg:n_pairs] = pair_v[seg:n_pairs][order]
-    return rays, n_pairs
+        cnt[c] = n_pairs - seg
+    return rays
