@@ -115,26 +115,26 @@ class IdentityDoubt:
             away = ~np.isin(sid, ids) & ~np.isin(sid, np.fromiter(self._departed, np.int64))
             self._gaps_meet(t, gaps, sid[away], st[away], sxy[away])
         horizon = t - self.tracker_config.reid_window_s
-        self._gaps = [g for g in self._gaps if g[2] >= horizon]
+        g_keep = self._gaps[2] >= horizon
+        if not g_keep.all():
+            self._gaps = tuple(a[g_keep] for a in self._gaps)
         keep = st >= horizon
         self._seen_ids, self._seen_t, self._seen_xy = sid[keep], st[keep], sxy[keep]
 
     def _gaps_meet(self, t: float, gaps: list, away_id: np.ndarray, away_t: np.ndarray,
                    away_xy: np.ndarray) -> None:
         """Each track back after a gap ``gaps`` (track, t0, t, xy0), in turn, against the
-        gaps of the window (the ones back before it in this frame included) and then the
+        gaps of the window (``_gaps``: arrays of track, t0, t1 [s] and xy0 (g, 2) [m]; the
+        ones back before it in this frame included, and kept there) and then the
         tracks still away (``away_*``: id, last seen [s], where (k, 2) [m]): the pairs whose
         shared stretch and distance qualify go to :meth:`_unseen_together` in that order.
         Array tests first (the same float operations), Python only for those pairs."""
         a = self.attribution
-        n = len(self._gaps)
-        o_id = np.fromiter((g[0] for g in self._gaps), np.int64, n)
-        o_t0 = np.fromiter((g[1] for g in self._gaps), np.float64, n)
-        o_t1 = np.fromiter((g[2] for g in self._gaps), np.float64, n)
-        o_xy = np.array([g[3] for g in self._gaps], np.float64).reshape(n, 2)
-        o_id, o_t0 = np.concatenate([o_id, away_id]), np.concatenate([o_t0, away_t])
-        o_t1 = np.concatenate([o_t1, np.full(away_id.size, t)])
-        o_xy = np.concatenate([o_xy, np.asarray(away_xy, np.float64).reshape(-1, 2)])
+        g_id, g_t0, g_t1, g_xy = self._gaps
+        n = g_id.size
+        o_id, o_t0 = np.concatenate([g_id, away_id]), np.concatenate([g_t0, away_t])
+        o_t1 = np.concatenate([g_t1, np.full(away_id.size, t)])
+        o_xy = np.concatenate([g_xy, np.asarray(away_xy, np.float64).reshape(-1, 2)])
         for tid, t0, _t, xy0 in gaps:
             s0, s1 = np.maximum(t0, o_t0), np.minimum(t, o_t1)
             d = xy0 - o_xy
@@ -143,10 +143,10 @@ class IdentityDoubt:
             for k in np.flatnonzero(ok).tolist():
                 self._unseen_together(tid, int(o_id[k]), float(s0[k]), float(s1[k]), xy0,
                                       o_xy[k])
-            self._gaps.append((tid, t0, t, xy0))
             o_id, o_t0 = np.insert(o_id, n, tid), np.insert(o_t0, n, t0)
             o_t1, o_xy = np.insert(o_t1, n, t), np.insert(o_xy, n, xy0, axis=0)
             n += 1
+        self._gaps = (o_id[:n], o_t0[:n], o_t1[:n], o_xy[:n])
 
     def _unseen_together(self, tid: int, o: int, s0: float, s1: float, xy0: np.ndarray,
                          xy_o: np.ndarray) -> None:

@@ -154,7 +154,8 @@ class StoreCore(IdentityDoubt, SensorHealth, HandOvers):
         self._seen_ids = np.zeros(0, np.int64)
         self._seen_t = np.zeros(0)
         self._seen_xy = np.zeros((0, 2))
-        self._gaps: list[tuple[int, float, float, np.ndarray]] = []  # (track, t0, t1, xy0)
+        # the gaps of the re-id window: track, t0, t1 [s], xy0 (g, 2) [m] (core.doubt)
+        self._gaps = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros((0, 2)))
         self._unseen_pairs: set[tuple[int, int]] = set()  # pairs already doubted for it
         self._close_doubted: set[tuple[int, int]] = set()  # cart pairs doubted for closeness
         self._hand_t: dict[int, float] = {}    # track -> when a hand in a bin was near it

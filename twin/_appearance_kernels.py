@@ -23,8 +23,11 @@ from numba import njit, prange
 _jit = njit(cache=True, error_model="numpy")
 _inline = njit(cache=True, error_model="numpy", inline="always")
 _parallel = njit(cache=True, error_model="numpy", parallel=True)
-# a frame's pairs are cut into this many blocks for numba's threads, side by side
+# a frame's pairs are cut into this many blocks for numba's threads, side by side; frames
+# of fewer pairs run them on one thread (waking the others costs more: see
+# twin._camera_kernels.THREADS_MIN_PAIRS)
 PAIR_BLOCKS = 32
+THREADS_MIN_PAIRS = 2000
 
 
 @_inline
@@ -224,7 +227,7 @@ def _keep_draws(pair_c, pair_j, xy, ids, cell, slot, fresh, cache_id, cache_draw
             cache_draws[q, i] = fresh[k, i]
 
 
-@_parallel
+@_jit
 def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, out,
                cache_id, cache_draws):
     """Appearance descriptors (twin.appearance) of seen camera-body pairs into out (n, D)
@@ -250,11 +253,25 @@ def appearance(pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, ou
     slot = np.full(n, -1, np.int64)
     fresh = np.empty((n if keyed and cache_id.shape[0] else 0, noise.shape[1]))
     n_blk = min(n, PAIR_BLOCKS)
-    for bk in prange(n_blk):
-        _pair_block(bk * n // n_blk, (bk + 1) * n // n_blk, pair_c, pair_j, vis, xy, albedo,
-                    cams, table, noise, ids, key, out, cache_id, cache_draws, slot, fresh)
+    args = (pair_c, pair_j, vis, xy, albedo, cams, table, noise, ids, key, out, cache_id,
+            cache_draws, slot, fresh)
+    if n >= THREADS_MIN_PAIRS:
+        _blocks_threaded(n_blk, args)
+    else:
+        for bk in range(n_blk):
+            _pair_block(bk * n // n_blk, (bk + 1) * n // n_blk, *args)
     if fresh.shape[0]:
         _keep_draws(pair_c, pair_j, xy, ids, table[11], slot, fresh, cache_id, cache_draws)
+
+
+@_parallel
+def _blocks_threaded(n_blk, args):
+    """:func:`appearance`'s blocks of pairs on numba's threads (args: :func:`_pair_block`'s
+    after its pair range). Only this loop is compiled parallel (numba would otherwise
+    spread the kernel's array set-ups over the threads, waking them on every small frame)."""
+    n = args[0].shape[0]
+    for bk in prange(n_blk):
+        _pair_block(bk * n // n_blk, (bk + 1) * n // n_blk, *args)
 
 
 @_jit

@@ -44,6 +44,10 @@ _parallel = njit(cache=True, error_model="numpy", parallel=True)
 # a frame's cameras are cut into this many blocks for numba's threads (a few blocks a
 # thread even out the cameras' unequal work)
 CAMERA_BLOCKS = 32
+# frames that consider fewer camera-body pairs run their blocks on one thread: waking the
+# others costs more than it saves (the default kiosk run, ~50 pairs a frame: 74x real time
+# on one thread, 51x threaded; a 600-shopper supercenter frame considers ~20,000)
+THREADS_MIN_PAIRS = 2000
 
 
 @_jit
@@ -511,7 +515,7 @@ def _record(c, j, v, visible, dense_out, pair_c, pair_j, pair_v, n_pairs):
     return n_pairs
 
 
-@_parallel
+@_jit
 def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_side, top_off,
                radius, height, near, ext, bounds, list_start, list_body, box_start, box_list,
                box_grown, all_grown, prisms, visible, pair_c, pair_j, pair_v):
@@ -544,12 +548,14 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
     cnt = np.zeros(c_n, np.int64)
     n_blk = min(c_n, CAMERA_BLOCKS)
     rays_blk = np.zeros(n_blk, np.int64)
-    for bk in prange(n_blk):
-        rays_blk[bk] = _camera_block(
-            bk * c_n // n_blk, (bk + 1) * c_n // n_blk, xy, live, cam_pos, cam_rot, intr, res,
-            outline_cam, s_side, z_side, top_off, radius, height, near, ext, use_ext,
-            list_start, list_body, box_start, box_list, box_grown, all_grown, prisms, visible,
-            pair_c, pair_j, pair_v, off, cnt)
+    args = (xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_side, top_off,
+            radius, height, near, ext, use_ext, list_start, list_body, box_start, box_list,
+            box_grown, all_grown, prisms, visible, pair_c, pair_j, pair_v, off, cnt)
+    if pair_c.shape[0] >= THREADS_MIN_PAIRS:
+        _blocks_threaded(rays_blk, args)
+    else:
+        for bk in range(n_blk):
+            rays_blk[bk] = _camera_block(bk * c_n // n_blk, (bk + 1) * c_n // n_blk, *args)
     n_pairs = 0
     for c in range(c_n):
         for i in range(off[c], off[c] + cnt[c]):
@@ -561,6 +567,18 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
     for bk in range(n_blk):
         rays += rays_blk[bk]
     return rays, n_pairs
+
+
+@_parallel
+def _blocks_threaded(rays_blk, args):
+    """:func:`visibility`'s blocks of cameras on numba's threads (rays_blk (n_blk,) each
+    block's sight lines; args: :func:`_camera_block`'s after its camera range). Only this
+    loop is compiled parallel: numba would otherwise spread the kernel's array set-ups over
+    the threads too, waking them on every frame of a small store."""
+    n_blk = rays_blk.shape[0]
+    c_n = args[2].shape[0]
+    for bk in prange(n_blk):
+        rays_blk[bk] = _camera_block(bk * c_n // n_blk, (bk + 1) * c_n // n_blk, *args)
 
 
 @_jit

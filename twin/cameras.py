@@ -52,6 +52,7 @@ frame costs ~0.3 ms.
 from __future__ import annotations
 
 import functools
+import os
 
 import numpy as np
 
@@ -66,6 +67,12 @@ from twin.culling import culling_tables
 from twin.handover import hand_passes
 from twin.merges import Merger
 from twin.people import ARM_RADIUS_M, HAND_RADIUS_M, shoulder_point
+
+# numba runs a large store's camera kernels on OpenMP threads (twin._camera_kernels); spinning
+# idle between frames they take the CPU the core's process needs: waiting threads sleep
+# (measured on 2 cores, supercenter with the core in its own process: 1.24x real time
+# passive against 1.10x spinning). Set OMP_WAIT_POLICY to choose otherwise.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # The visible-fraction computation culls camera-person pairs with a plan-view grid
 # (:mod:`twin.culling`) once cameras x people^2 exceeds this; below it every camera scans
