@@ -9,8 +9,9 @@ and wall prisms its corridor may cross. The steps and tests are those of the arr
 formulation it replaced (same samples, same candidate pairs, same occluder tests), pair by
 pair; results differ from it by float64 rounding only (~1e-15 on the visible fraction).
 A body wholly inside the picture with nothing in its corridor gets exactly 1, which is
-what sampling it gives. :func:`samples` gives the samples themselves, :func:`cull_lists` the
-bodies each camera considers in a large store (:mod:`twin.culling`). The rest of a frame
+what sampling it gives. :func:`samples` gives the samples themselves,
+:func:`twin._cull_kernels.cull_lists` the bodies each camera considers in a large store
+(:mod:`twin.culling`). The rest of a frame
 (single sight lines, hands, detections) is :mod:`twin._detect_kernels`.
 
 Occluders are convex vertical prisms (fixture boxes, interior wall pieces): a plan polygon
@@ -19,12 +20,10 @@ when its first surface hit lies more than 1 mm before the target, as a ray cast 
 prisms' triangle mesh (nearest hit) would say, in exact float64 instead of a ray tracer's
 float32 (``tests/twin/test_cameras.py`` checks the two agree).
 
-Determinism: :func:`visibility` cuts the cameras into a fixed number of blocks that numba
-runs on its threads side by side; each camera's work is its own (its pairs written at its
-own offset, then closed up in camera order), and every loop within a camera runs in a fixed
-order, sums included, so the same inputs give the same bytes in every process, whatever the
-number of threads. Importing this module compiles nothing; the
-first call compiles (~15 s once) or loads numba's cache next to this file (~0.5 s).
+Determinism: :func:`visibility` runs a fixed set of blocks of cameras on numba's threads;
+each camera's work is its own, in a fixed order, sums included: the same inputs give the
+same bytes in every process, whatever the number of threads. Importing this module compiles
+nothing; the first call compiles (~15 s once) or loads numba's cache next to it (~0.5 s).
 """
 
 from __future__ import annotations
@@ -36,17 +35,14 @@ from numba import njit, prange
 
 HIT_SLACK_M = 1e-3   # a surface hit this close before the target does not block it [m]
 
-# error_model="numpy": a float division by zero gives inf/nan instead of raising, so the
+# error_model="numpy": a float division by zero gives inf/nan, not an exception: the
 # per-sample loops carry no branches and compile to SIMD
 _jit = njit(cache=True, error_model="numpy")
 _inline = njit(cache=True, error_model="numpy", inline="always")
 _parallel = njit(cache=True, error_model="numpy", parallel=True)
-# a frame's cameras are cut into this many blocks for numba's threads (a few blocks a
-# thread even out the cameras' unequal work)
-CAMERA_BLOCKS = 32
-# frames that consider fewer camera-body pairs run their blocks on one thread: waking the
-# others costs more than it saves (the default kiosk run, ~50 pairs a frame: 74x real time
-# on one thread, 51x threaded; a 600-shopper supercenter frame considers ~20,000)
+CAMERA_BLOCKS = 32   # blocks of cameras for numba's threads (a few a thread even out work)
+# frames that consider fewer camera-body pairs run on one thread: waking the others costs
+# more (kiosk, ~50 pairs a frame: 74x real time against 51x; supercenter ~20,000 pairs)
 THREADS_MIN_PAIRS = 2000
 
 
@@ -276,44 +272,6 @@ def samples(ci, pxy, cam_pos, cam_rot, intr, res, s_side, z_side, top_off, radiu
 
 
 @_inline
-def _plan_cell(x, y, origin, cell, nx, ny):
-    """The plan-grid cell of floor point (x, y), clipped to the grid's high edges."""
-    ix = min(int(math.floor((x - origin[0]) / cell)), nx - 1)
-    iy = min(int(math.floor((y - origin[1]) / cell)), ny - 1)
-    return ix * ny + iy
-
-
-@_inline
-def _in_box(x, y, box):
-    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
-
-
-@_jit
-def cull_lists(xy, origin, cell, nx, ny, cell_start, cell_cams, ext, n_cams):
-    """Per camera, the bodies standing in its ``ext`` box, from the plan grid (see
-    ``twin.culling``): start (c + 1,) int64 and body (n,) int64, bodies ascending
-    within each camera. Two passes over the bodies: count per camera, then fill."""
-    s = xy.shape[0]
-    cnt = np.zeros(n_cams + 1, dtype=np.int64)
-    for p in range(s):
-        g = _plan_cell(xy[p, 0], xy[p, 1], origin, cell, nx, ny)
-        for q in range(cell_start[g], cell_start[g + 1]):
-            if _in_box(xy[p, 0], xy[p, 1], ext[cell_cams[q]]):
-                cnt[cell_cams[q] + 1] += 1
-    start = np.cumsum(cnt)
-    fill = start[:-1].copy()
-    body = np.empty(start[-1], dtype=np.int64)
-    for p in range(s):
-        g = _plan_cell(xy[p, 0], xy[p, 1], origin, cell, nx, ny)
-        for q in range(cell_start[g], cell_start[g + 1]):
-            c = cell_cams[q]
-            if _in_box(xy[p, 0], xy[p, 1], ext[c]):
-                body[fill[c]] = p
-                fill[c] += 1
-    return start, body
-
-
-@_inline
 def _cut(t0, t1, ok, num, den):
     """One constraint den t <= num on the ray interval (t0, t1) (``ok``: not cut away
     entirely yet), branch-free."""
@@ -409,7 +367,7 @@ def _all_inside(xy, bounds):
 def _camera_bodies(c, xy, dense, use_ext, ext, list_start, list_body, lst):
     """The bodies camera c considers, into lst; returns their number: with ``dense`` every
     body (with ``use_ext`` only those inside its plan box ``ext[c]``), else its list from
-    :func:`cull_lists`."""
+    :func:`twin._cull_kernels.cull_lists`."""
     n_l = 0
     if dense:
         for p in range(xy.shape[0]):
@@ -519,29 +477,27 @@ def _record(c, j, v, visible, dense_out, pair_c, pair_j, pair_v, n_pairs):
 def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_side, top_off,
                radius, height, near, ext, bounds, list_start, list_body, box_start, box_list,
                box_grown, all_grown, prisms, visible, pair_c, pair_j, pair_v):
-    """Visible fraction of every body in every live camera into visible (c, s) (left as
-    is elsewhere; the caller zeroes it; a (0, 0) array: not written) and, for the pairs
-    seen at all (fraction > 0), into pair_c, pair_j (int64), pair_v (float64) in (camera,
-    body) order (capacity: every pair considered, ``len(list_body)`` or c * s). Returns the
-    number of sight lines tested against the occluders and the number of pairs written.
+    """Visible fraction of every body in every live camera into visible (c, s) (elsewhere
+    left as is: the caller zeroes it; (0, 0): not written) and, for the pairs seen at all
+    (fraction > 0), into pair_c, pair_j (int64), pair_v (float64) in (camera, body) order
+    (capacity: every pair considered, ``len(list_body)`` or c * s). Returns the sight lines
+    tested against the occluders and the number of pairs written.
 
-    xy (s, 2) [m] bodies; live (c,) bool; camera tables as ``core.knowledge.Cameras``
-    (float64); outline_cam (c, 16, 3) the body outline in each camera's frame [m]; s_side,
-    z_side (n,), top_off (t, 2): the unit sample layout. list_start (c + 1,), list_body: the
-    bodies each camera considers, from :func:`cull_lists` (empty list_start: every body
-    inside the camera's plan box ``ext`` (c, 4) xlo, ylo, xhi, yhi [m], or every body at all
-    when one stands outside ``bounds`` (4,) xlo, ylo, xhi, yhi [m]). box_start (c + 1,),
-    box_list: the occluders each camera's corridors may cross from a body in its plan box
-    (used with list_start or ext; empty box_start: all), box_grown (len(box_list), 5) and
-    all_grown (b, 5) their and every occluder's footprint grown by the body radius and top
-    (:func:`_near_boxes`) [m]. prisms (b, 14) (``CameraSystem._prisms``): the occluders."""
-    c_n = cam_pos.shape[0]
-    s = xy.shape[0]
+    xy (s, 2) [m] bodies; live (c,) bool; cameras as ``core.knowledge.Cameras`` (float64);
+    outline_cam (c, 16, 3) the body outline in each camera's frame [m]; s_side, z_side (n,),
+    top_off (t, 2): the unit sample layout. list_start (c + 1,), list_body: each camera's
+    bodies (:func:`twin._cull_kernels.cull_lists`; empty list_start: every body in the
+    camera's plan box ``ext`` (c, 4) xlo, ylo, xhi, yhi [m], or all when one stands outside
+    ``bounds`` (4,) [m]). box_start (c + 1,), box_list: the occluders each camera's corridors
+    may cross from its plan box (empty box_start: all), box_grown (len(box_list), 5) and
+    all_grown (b, 5) their and every occluder's footprint grown (:func:`_near_boxes`) [m];
+    prisms (b, 14) (``CameraSystem._prisms``): the occluders."""
+    c_n, s = cam_pos.shape[0], xy.shape[0]
     dense = list_start.shape[0] == 0
     use_ext = dense and ext.shape[0] == c_n and _all_inside(xy, bounds)
-    # each camera writes its pairs at its own offset (its share of the capacity), the
-    # cameras split into blocks run side by side; then the pairs close up in camera order:
-    # the same pairs in the same order whatever the number of threads
+    # each camera writes its pairs at its own offset (its share of the capacity), blocks of
+    # cameras side by side; then the pairs close up in camera order (the same whatever the
+    # number of threads)
     off = np.empty(c_n + 1, np.int64)
     for c in range(c_n + 1):
         off[c] = c * s if dense else list_start[c]
@@ -559,22 +515,16 @@ def visibility(xy, live, cam_pos, cam_rot, intr, res, outline_cam, s_side, z_sid
     n_pairs = 0
     for c in range(c_n):
         for i in range(off[c], off[c] + cnt[c]):
-            pair_c[n_pairs] = pair_c[i]
-            pair_j[n_pairs] = pair_j[i]
-            pair_v[n_pairs] = pair_v[i]
+            pair_c[n_pairs], pair_j[n_pairs], pair_v[n_pairs] = pair_c[i], pair_j[i], pair_v[i]
             n_pairs += 1
-    rays = 0
-    for bk in range(n_blk):
-        rays += rays_blk[bk]
-    return rays, n_pairs
+    return rays_blk.sum(), n_pairs
 
 
 @_parallel
 def _blocks_threaded(rays_blk, args):
-    """:func:`visibility`'s blocks of cameras on numba's threads (rays_blk (n_blk,) each
+    """:func:`visibility`'s blocks of cameras on numba's threads (rays_blk (n_blk,): each
     block's sight lines; args: :func:`_camera_block`'s after its camera range). Only this
-    loop is compiled parallel: numba would otherwise spread the kernel's array set-ups over
-    the threads too, waking them on every frame of a small store."""
+    loop is compiled parallel (else numba spreads the set-ups too, waking the threads)."""
     n_blk = rays_blk.shape[0]
     c_n = args[2].shape[0]
     for bk in prange(n_blk):

@@ -68,12 +68,6 @@ from twin.handover import hand_passes
 from twin.merges import Merger
 from twin.people import ARM_RADIUS_M, HAND_RADIUS_M, shoulder_point
 
-# numba runs a large store's camera kernels on OpenMP threads (twin._camera_kernels); spinning
-# idle between frames they take the CPU the core's process needs: waiting threads sleep
-# (measured on 2 cores, supercenter with the core in its own process: 1.24x real time
-# passive against 1.10x spinning). Set OMP_WAIT_POLICY to choose otherwise.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
 # The visible-fraction computation culls camera-person pairs with a plan-view grid
 # (:mod:`twin.culling`) once cameras x people^2 exceeds this; below it every camera scans
 # every person (against its plan box). Both paths give identical results.
@@ -90,6 +84,11 @@ def _kernels():
     use so that importing this module loads no numba."""
     global _KERNELS
     if _KERNELS is None:
+        # a large store's frames run on numba's OpenMP threads; spinning idle between frames
+        # they take the CPU the core's process needs, so waiting threads sleep (2 cores,
+        # supercenter beside its core process: 1.24x real time passive, 1.10x spinning);
+        # set OMP_WAIT_POLICY before the first frame to choose otherwise
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         from twin import _camera_kernels
         _KERNELS = _camera_kernels
     return _KERNELS
@@ -384,7 +383,8 @@ class CameraSystem:
             bx0, by0, bx1, by1 = cu["bounds"]
             if (xy[:, 0].min() >= bx0 and xy[:, 0].max() <= bx1 and xy[:, 1].min() >= by0
                     and xy[:, 1].max() <= by1):
-                start, body = _kernels().cull_lists(
+                from twin._cull_kernels import cull_lists
+                start, body = cull_lists(
                     xy, cu["origin"], cu["cell"], cu["nx"], cu["ny"], cu["cell_start"],
                     cu["cell_cams"], cu["ext"], c)
         cap = body.shape[0] if start.shape[0] else c * s

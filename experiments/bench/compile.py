@@ -36,7 +36,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 KERNEL_MODULES = ("agents._motion_kernels", "twin._sensor_kernels", "twin._camera_kernels",
-                  "twin._detect_kernels", "twin._appearance_kernels", "core._graph_kernels",
+                  "twin._cull_kernels", "twin._detect_kernels", "twin._appearance_kernels",
+                  "core._graph_kernels",
                   "core._assign_kernels", "core._fusion_kernels", "core._track_kernels",
                   "core._shelf_kernels")
 
