@@ -313,19 +313,22 @@ def _arm_hit(ox, oy, oz, dx, dy, dz, ax, ay, az, bx, by, bz, r, s_max):
 
 
 @_jit
-def _hand_point_seen(cx, cy, cz, px, py, pz, b, stock_lo, stock_hi, xy, radius, height,
-                     prisms, lo, hi, idx, arm_a, arm_b, arm_r):
+def _hand_point_seen(cx, cy, cz, px, py, pz, b, stock_lo, stock_hi, xy, bodies, n_bod,
+                     radius, height, prisms, lo, hi, idx, nidx, arm_a, arm_b, arm_r):
     """(seen, sight lines tested) of one point of a hand's silhouette from a camera at c:
-    hidden inside the stock of bin ``b`` (-1: none), behind a fixture, a body or an arm."""
+    hidden inside the stock of bin ``b`` (-1: none), behind a fixture (of ``idx[:nidx]``),
+    a body (of ``bodies[:n_bod]``, rows of xy) or an arm; the candidates
+    (:func:`_near_hand`) hold every one that may lie across the sight line."""
     if b >= 0 and (px >= stock_lo[b, 0] and px <= stock_hi[b, 0]
                    and py >= stock_lo[b, 1] and py <= stock_hi[b, 1]
                    and pz >= stock_lo[b, 2] and pz <= stock_hi[b, 2]):
         return 0, 0
     nb = prisms.shape[0]
-    if nb and _segment_blocked(cx, cy, cz, px, py, pz, prisms, lo, hi, idx, nb):
+    if nb and _segment_blocked(cx, cy, cz, px, py, pz, prisms, lo, hi, idx, nidx):
         return 0, 1
     dx, dy, dz = px - cx, py - cy, pz - cz
-    for p in range(xy.shape[0]):
+    for q in range(n_bod):
+        p = bodies[q]
         if _cylinder_hit(cx, cy, cz, dx, dy, dz, xy[p, 0], xy[p, 1], radius, height):
             return 0, int(nb > 0)
     for k in range(arm_a.shape[0]):
@@ -333,6 +336,33 @@ def _hand_point_seen(cx, cy, cz, px, py, pz, b, stock_lo, stock_hi, xy, radius, 
                     arm_b[k, 0], arm_b[k, 1], arm_b[k, 2], arm_r, 1.0 - 1e-6):
             return 0, int(nb > 0)
     return 1, int(nb > 0)
+
+
+@_jit
+def _near_hand(cx, cy, cz, hx, hy, hz, hand_r, lo, hi, xy, radius, idx, bodies):
+    """The candidates that may hide a point of the hand ball (centre (hx, hy, hz), radius
+    hand_r [m]) from the camera at (cx, cy, cz): into idx, the prisms whose box (lo, hi
+    (b, 3)) meets the box of the camera and the ball (each sight line's own box, which
+    :func:`_segment_blocked` tests, lies inside it), and into bodies, the people of xy
+    (s, 2) whose disc of ``radius`` meets it in plan (a cylinder a sight line crosses
+    does); ascending. Returns (prisms, bodies) found. A hair of slack keeps rounding out."""
+    e = 1e-9
+    x0, x1 = min(cx, hx - hand_r) - e, max(cx, hx + hand_r) + e
+    y0, y1 = min(cy, hy - hand_r) - e, max(cy, hy + hand_r) + e
+    z0, z1 = min(cz, hz - hand_r) - e, max(cz, hz + hand_r) + e
+    n = 0
+    for b in range(lo.shape[0]):
+        if not (lo[b, 0] > x1 or hi[b, 0] < x0 or lo[b, 1] > y1 or hi[b, 1] < y0
+                or lo[b, 2] > z1 or hi[b, 2] < z0):
+            idx[n] = b
+            n += 1
+    m = 0
+    for p in range(xy.shape[0]):
+        if not (xy[p, 0] - radius > x1 or xy[p, 0] + radius < x0
+                or xy[p, 1] - radius > y1 or xy[p, 1] + radius < y0):
+            bodies[m] = p
+            m += 1
+    return n, m
 
 
 @_jit
@@ -350,7 +380,8 @@ def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, b
     uniform in area (the hand's silhouette as the camera sees it)."""
     c_n = cam_pos.shape[0]
     nb = prisms.shape[0]
-    idx = np.arange(nb)
+    idx = np.empty(nb, np.int64)
+    bodies = np.empty(xy.shape[0], np.int64)
     rays = 0
     for h in range(hands.shape[0]):
         hx, hy, hz = hands[h, 0], hands[h, 1], hands[h, 2]
@@ -383,6 +414,9 @@ def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, b
             e2x = vy * e1z - vz * e1y
             e2y = vz * e1x - vx * e1z
             e2z = vx * e1y - vy * e1x
+            # the fixtures and bodies that may stand across a sight line to the hand's ball
+            nidx, n_bod = _near_hand(cx, cy, cz, hx, hy, hz, hand_r, lo, hi, xy, radius,
+                                     idx, bodies)
             seen = 0
             for q in range(disk.shape[0]):
                 a_, b_ = disk[q, 0], disk[q, 1]
@@ -391,8 +425,8 @@ def hand_fractions(hands, xy, live, cam_pos, cam_rot, intr, res, near, bin_lo, b
                 py = hy + hand_r * (a_ * e1y + b_ * e2y - w * vy)
                 pz = hz + hand_r * (a_ * e1z + b_ * e2z - w * vz)
                 ok, tested = _hand_point_seen(cx, cy, cz, px, py, pz, b, stock_lo, stock_hi, xy,
-                                              radius, height, prisms, lo, hi, idx, arm_a,
-                                              arm_b, arm_r)
+                                              bodies, n_bod, radius, height, prisms, lo, hi,
+                                              idx, nidx, arm_a, arm_b, arm_r)
                 rays += tested
                 seen += ok
             out[c, h] = seen / disk.shape[0]
