@@ -63,9 +63,9 @@ Python-level work per message is limited to the plates that are active or become
 (a short loop over their state transitions, vectorised over those plates; one host read
 per pass on a GPU) and one :class:`ShelfEvent` per closing event. On numpy steps 1-3 run
 as one compiled pass over each plate's samples (:mod:`core._shelf_kernels`, the same
-operations in the same order; 6 ms a message of 12 samples at 47,576 plates against
-19-22 ms for the array calls, 2-core AMD EPYC); on cupy the sums may round differently in the last bits (events agree to far below
-a gram).
+operations in the same order; 6 ms a message of 12 samples at 47,576 plates against 19-22
+ms for the array calls, 2-core AMD EPYC); on cupy the sums may round differently in the
+last bits (events agree to far below a gram).
 """
 
 from __future__ import annotations
@@ -347,9 +347,9 @@ class ShelfEventDetector:
         return events
 
     def _update_compiled(self, grams: np.ndarray, t: np.ndarray) -> list[ShelfEvent]:
-        """:meth:`update` on numpy after the first message: steps 1-3 in one compiled pass
-        over each plate (:func:`core._shelf_kernels.window_pass`, the same arithmetic in the
-        same order, on plate-major copies of the ring and the last raw samples), then the
+        """:meth:`update` on numpy (``grams`` (p, k) in state order): steps 1-3 in one
+        compiled pass over each plate (:func:`core._shelf_kernels.window_pass`, the same
+        arithmetic in the same order, on a plate-major ring and last raw samples), then the
         busy plates' state machine as on every backend."""
         from core import _shelf_kernels
 
